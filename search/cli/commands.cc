@@ -1,0 +1,9 @@
+#include "search/cli/commands.h"
+
+namespace nas::cli {
+
+void add_commands(CLI::App& app) {
+  add_ops_command(app);
+}
+
+}  // namespace nas::cli

@@ -1,0 +1,14 @@
+// Registers the `nas` subcommands; each lives in its own cmd_*.cc and runs as a CLI11
+// callback, throwing nas::UserError for bad input.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace nas::cli {
+
+void add_commands(CLI::App& app);
+
+// One per subcommand file.
+void add_ops_command(CLI::App& app);
+
+}  // namespace nas::cli

@@ -48,8 +48,11 @@ std::vector<ValueId> Graph::add_node(std::string_view op_name, std::vector<Value
   while (!inputs.empty() && inputs.back() == kNoValue) inputs.pop_back();
   const auto n_in = static_cast<int>(inputs.size());
   if (n_in < op->min_inputs || n_in > op->max_inputs)
-    user_error("node '{}' ({}): {} inputs, expected {} to {}", node.name, op->name, n_in,
-               op->min_inputs, op->max_inputs);
+    user_error("node '{}' ({}): got {} input{}, expected {}", node.name, op->name, n_in,
+               n_in == 1 ? "" : "s",
+               op->min_inputs == op->max_inputs
+                   ? fmt::format("{}", op->min_inputs)
+                   : fmt::format("{} to {}", op->min_inputs, op->max_inputs));
   std::vector<const TensorType*> input_types;
   for (ValueId v : inputs) {
     NAS_CHECK(v == kNoValue || (v >= 0 && v < static_cast<ValueId>(values_.size())),

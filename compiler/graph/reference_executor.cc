@@ -21,7 +21,8 @@ std::vector<Tensor> ReferenceExecutor::run(const std::vector<Tensor>& inputs) {
   const Graph& g = graph_;
   values_.clear();
   if (inputs.size() != g.inputs().size())
-    user_error("graph '{}' takes {} inputs, got {}", g.name(), g.inputs().size(), inputs.size());
+    user_error("graph '{}' takes {} input(s), got {}", g.name(), g.inputs().size(),
+               inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
     const ValueId id = g.inputs()[i];
     const TensorType& expected = g.type(id);

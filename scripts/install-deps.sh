@@ -8,7 +8,7 @@ packages=(
   llvm-19-dev libonnx-dev libprotobuf-dev protobuf-compiler libtbb-dev
   libyaml-cpp-dev libxgboost-dev libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev
   libopenmpi-dev openmpi-bin dataset-fashion-mnist libcli11-dev libspdlog-dev
-  libfmt-dev nlohmann-json3-dev
+  libfmt-dev nlohmann-json3-dev zlib1g-dev
   python3 python3-venv   # outside checkers only (ONNX Runtime), never the product
 )
 

@@ -1,7 +1,10 @@
 // Activations (Clip, HardSigmoid, HardSwish, Sigmoid), the remaining arithmetic (Sub, Div),
 // and value-preserving ops (Identity, Dropout, Cast), with their gradient ops.
+#include <algorithm>
 #include <cstring>
 #include <limits>
+#include <optional>
+#include <type_traits>
 
 #include "compiler/graph/ops/op_helpers.h"
 

@@ -192,7 +192,10 @@ void softmax_kernel(const KernelContext& c) {
       T max = -std::numeric_limits<T>::infinity();
       for (int64_t k = 0; k < g.len; ++k) max = std::max(max, px[g.at(o, k, i)]);
       T sum = 0;
-      for (int64_t k = 0; k < g.len; ++k) sum += py[g.at(o, k, i)] = std::exp(px[g.at(o, k, i)] - max);
+      for (int64_t k = 0; k < g.len; ++k) {
+        py[g.at(o, k, i)] = std::exp(px[g.at(o, k, i)] - max);
+        sum += py[g.at(o, k, i)];
+      }
       for (int64_t k = 0; k < g.len; ++k) py[g.at(o, k, i)] /= sum;
     }
 }

@@ -134,7 +134,9 @@ const bool matmul_random_cases = [] {
       {"matrix_times_batch",
        [](int64_t m, int64_t k, int64_t n) { return std::pair{Shape{m, k}, Shape{2, k, n}}; }},
       {"both_batches_broadcast",
-       [](int64_t m, int64_t k, int64_t n) { return std::pair{Shape{3, 1, m, k}, Shape{2, k, n}}; }},
+       [](int64_t m, int64_t k, int64_t n) {
+         return std::pair{Shape{3, 1, m, k}, Shape{2, k, n}};
+       }},
       {"vector_times_batch",
        [](int64_t, int64_t k, int64_t n) { return std::pair{Shape{k}, Shape{2, k, n}}; }},
       {"batch_times_vector",
@@ -201,7 +203,8 @@ NAS_OP_CASE({
     .op = "ReduceMean",
     .name = "ReduceMean.hand_axis1_no_keepdims",
     .build = [](Rng&, Graph& g, std::vector<Tensor>& in) {
-      single_op(g, in, "ReduceMean", {one_to_six()}, {{"axes", Shape{1}}, {"keepdims", int64_t{0}}});
+      single_op(g, in, "ReduceMean", {one_to_six()},
+                {{"axes", Shape{1}}, {"keepdims", int64_t{0}}});
     },
     .expected = {Tensor::f32({2}, {2, 5})},
 });
@@ -235,7 +238,8 @@ NAS_OP_CASE({
 
 const bool reduce_mean_random_cases = [] {
   const std::vector<std::pair<std::string, std::vector<int64_t>>> axes = {
-      {"axis1", {1}}, {"axes_0_2", {0, 2}}, {"axis_neg1", {-1}}, {"all", {}}, {"axes_neg3_1", {-3, 1}}};
+      {"axis1", {1}}, {"axes_0_2", {0, 2}}, {"axis_neg1", {-1}}, {"all", {}},
+      {"axes_neg3_1", {-3, 1}}};
   for (const auto& [what, ax] : axes)
     for (int64_t keepdims = 0; keepdims <= 1; ++keepdims)
       register_op_case({
@@ -279,7 +283,8 @@ NAS_OP_CASE({
     .name = "Softmax.hand_axis0_large_values",
     .build = [](Rng&, Graph& g, std::vector<Tensor>& in) {
       // Large values: a naive exp overflows; subtracting the max keeps it exact.
-      single_op(g, in, "Softmax", {Tensor::f32({2, 2}, {1000, 5, 1000, 7})}, {{"axis", int64_t{0}}});
+      single_op(g, in, "Softmax", {Tensor::f32({2, 2}, {1000, 5, 1000, 7})},
+                {{"axis", int64_t{0}}});
     },
     // Column 0: equal values -> 1/2 each. Column 1: [5,7] -> [1/(1+e^2), e^2/(1+e^2)].
     .expected = {Tensor::f32({2, 2}, {0.5f, 0.119203f, 0.5f, 0.880797f})},

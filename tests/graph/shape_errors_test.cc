@@ -197,7 +197,7 @@ TEST(ShapeErrors, SqueezeNotOne) {
 
 TEST(ShapeErrors, SqueezeAxisOutOfRange) {
   EXPECT_SHAPE_ERROR("Squeeze", (Types{f32({1, 3})}), (Attrs{{"axes", Shape{2}}}),
-                     "axes 2 is out of range for rank 2 (expected -2 to 1)");
+                     "axes entry 2 is out of range for rank 2 (expected -2 to 1)");
 }
 
 TEST(ShapeErrors, SqueezeDuplicateAxis) {
@@ -213,7 +213,7 @@ TEST(ShapeErrors, UnsqueezeEmptyAxes) {
 TEST(ShapeErrors, UnsqueezeAxisOutOfRange) {
   // The output has rank 2, so axes lie in -2..1.
   EXPECT_SHAPE_ERROR("Unsqueeze", (Types{f32({3})}), (Attrs{{"axes", Shape{2}}}),
-                     "axes 2 is out of range for rank 2 (expected -2 to 1)");
+                     "axes entry 2 is out of range for rank 2 (expected -2 to 1)");
 }
 
 TEST(ShapeErrors, UnsqueezeMissingAxes) {

@@ -69,7 +69,7 @@ std::vector<int64_t> axes_or_fail(const InferContext& c, const std::string& attr
   std::vector<int64_t> axes;
   std::set<int64_t> seen;
   for (int64_t axis : c.attrs().ints(attr)) {
-    const int64_t a = axis_or_fail(c, attr, axis, rank);
+    const int64_t a = axis_or_fail(c, attr + " entry", axis, rank);
     if (!seen.insert(a).second)
       c.fail("{} {} names axis {} twice", attr, shape_str(c.attrs().ints(attr)), a);
     axes.push_back(a);
@@ -243,6 +243,7 @@ void concat_blocks(const std::vector<const Tensor*>& parts, Tensor& whole, int64
     NAS_CHECK(part->dtype() == whole.dtype(), "concat of {} into {}", part->type().str(),
               whole.type().str());
     const int64_t block = part->dim(axis) * inner;
+    if (block == 0) continue;  // empty part: nothing to copy (and its data may be null)
     for (int64_t o = 0; o < outer; ++o)
       std::memcpy(whole.raw() + (o * row + offset) * size, part->raw() + o * block * size,
                   static_cast<size_t>(block * size));
@@ -261,6 +262,7 @@ void split_blocks(const Tensor& whole, const std::vector<Tensor*>& parts, int64_
     NAS_CHECK(part->dtype() == whole.dtype(), "split of {} into {}", whole.type().str(),
               part->type().str());
     const int64_t block = part->dim(axis) * inner;
+    if (block == 0) continue;  // empty part: nothing to copy (and its data may be null)
     for (int64_t o = 0; o < outer; ++o)
       std::memcpy(part->raw() + o * block * size, whole.raw() + (o * row + offset) * size,
                   static_cast<size_t>(block * size));

@@ -2,8 +2,9 @@
 // gradient ops.
 //
 // The forward kernel and both gradient kernels walk the same (output, tap) pairs with
-// for_each_tap, so they agree on the geometry by construction.
+// for_each_tap_row, so they agree on the geometry by construction.
 #include <fmt/ranges.h>
+#include <tbb/parallel_for.h>
 
 #include "compiler/graph/ops/op_helpers.h"
 #include "compiler/graph/ops/window_geometry.h"
@@ -49,31 +50,39 @@ Shape conv_output_shape(const Shape& x, const Shape& w, const Window2d& win) {
   return {x[0], w[0], win.out[0], win.out[1]};
 }
 
-// Calls f(x_index, w_index, y_index) for every multiply-add of the convolution whose
-// input tap is not padding.
+// Visits every multiply-add of the convolution whose input tap is not padding, for batch
+// items [n_begin, n_end) and output channels [co_begin, co_end), a row at a time: for each
+// (n, co, input channel, kh, kw, output row) it calls f(x_row, w_index, y_row, ow_begin,
+// ow_end, stride_w), meaning the taps y[y_row + ow] <- x[x_row + ow * stride_w] * w[w_index]
+// for ow in [ow_begin, ow_end). Rows keep the inner loops contiguous, so the kernels stay
+// plain loops and still vectorize; callers split n or co across threads so that each output
+// element is summed in the same order at any thread count.
 template <class F>
-void for_each_tap(const Shape& x, const Shape& w, const Window2d& win, int64_t group, F f) {
-  const int64_t batch = x[0], c_in = x[1], c_out = w[0], c_in_group = w[1];
+void for_each_tap_row(const Shape& x, const Shape& w, const Window2d& win, int64_t group,
+                      int64_t n_begin, int64_t n_end, int64_t co_begin, int64_t co_end, F f) {
+  const int64_t c_in = x[1], c_out = w[0], c_in_group = w[1];
   const int64_t c_out_group = c_out / group;
-  for (int64_t n = 0; n < batch; ++n)
-    for (int64_t co = 0; co < c_out; ++co) {
+  const int64_t stride_w = win.stride[1];
+  for (int64_t n = n_begin; n < n_end; ++n)
+    for (int64_t co = co_begin; co < co_end; ++co) {
       const int64_t first_ci = (co / c_out_group) * c_in_group;
-      for (int64_t oh = 0; oh < win.out[0]; ++oh)
-        for (int64_t ow = 0; ow < win.out[1]; ++ow) {
-          const int64_t yi = ((n * c_out + co) * win.out[0] + oh) * win.out[1] + ow;
-          for (int64_t cl = 0; cl < c_in_group; ++cl)
-            for (int64_t kh = 0; kh < win.kernel[0]; ++kh) {
+      for (int64_t cl = 0; cl < c_in_group; ++cl)
+        for (int64_t kh = 0; kh < win.kernel[0]; ++kh)
+          for (int64_t kw = 0; kw < win.kernel[1]; ++kw) {
+            // Output columns whose input column lies inside the image.
+            int64_t ow_begin = 0, ow_end = win.out[1];
+            while (ow_begin < ow_end && !win.inside(1, win.input_at(1, ow_begin, kw))) ++ow_begin;
+            while (ow_end > ow_begin && !win.inside(1, win.input_at(1, ow_end - 1, kw))) --ow_end;
+            const int64_t wi = ((co * c_in_group + cl) * w[2] + kh) * w[3] + kw;
+            for (int64_t oh = 0; oh < win.out[0]; ++oh) {
               const int64_t ih = win.input_at(0, oh, kh);
               if (!win.inside(0, ih)) continue;
-              for (int64_t kw = 0; kw < win.kernel[1]; ++kw) {
-                const int64_t iw = win.input_at(1, ow, kw);
-                if (!win.inside(1, iw)) continue;
-                const int64_t xi = ((n * c_in + first_ci + cl) * x[2] + ih) * x[3] + iw;
-                const int64_t wi = ((co * c_in_group + cl) * w[2] + kh) * w[3] + kw;
-                f(xi, wi, yi);
-              }
+              const int64_t x_row = ((n * c_in + first_ci + cl) * x[2] + ih) * x[3] +
+                                    win.input_at(1, 0, kw);
+              const int64_t y_row = ((n * c_out + co) * win.out[0] + oh) * win.out[1];
+              f(x_row, wi, y_row, ow_begin, ow_end, stride_w);
             }
-        }
+          }
     }
 }
 
@@ -98,8 +107,15 @@ void conv_kernel(const KernelContext& c) {  // (X, W, B?) -> Y
   for (int64_t i = 0; i < y.numel(); ++i)
     py[i] = c.has_input(2) ? c.in(2).data<T>()[(i / spatial) % y.dim(1)] : T(0);
   const Window2d win = kernel_window(c.attrs(), x.shape(), w.shape());
-  for_each_tap(x.shape(), w.shape(), win, c.attrs().i("group"),
-               [&](int64_t xi, int64_t wi, int64_t yi) { py[yi] += px[xi] * pw[wi]; });
+  // Batch items are independent: split them across threads.
+  tbb::parallel_for(int64_t{0}, x.dim(0), [&](int64_t n) {
+    for_each_tap_row(x.shape(), w.shape(), win, c.attrs().i("group"), n, n + 1, 0, w.dim(0),
+                     [&](int64_t x_row, int64_t wi, int64_t y_row, int64_t b, int64_t e,
+                         int64_t s) {
+                       const T wv = pw[wi];
+                       for (int64_t ow = b; ow < e; ++ow) py[y_row + ow] += px[x_row + ow * s] * wv;
+                     });
+  });
 }
 
 template <class T>
@@ -112,8 +128,14 @@ void conv_grad_input_kernel(const KernelContext& c) {  // (dY, W) -> dX
   T* pdx = dx.data<T>();
   std::fill(pdx, pdx + dx.numel(), T(0));
   const Window2d win = kernel_window(c.attrs(), dx.shape(), w.shape());
-  for_each_tap(dx.shape(), w.shape(), win, c.attrs().i("group"),
-               [&](int64_t xi, int64_t wi, int64_t yi) { pdx[xi] += pdy[yi] * pw[wi]; });
+  tbb::parallel_for(int64_t{0}, dx.dim(0), [&](int64_t n) {
+    for_each_tap_row(dx.shape(), w.shape(), win, c.attrs().i("group"), n, n + 1, 0, w.dim(0),
+                     [&](int64_t x_row, int64_t wi, int64_t y_row, int64_t b, int64_t e,
+                         int64_t s) {
+                       const T wv = pw[wi];
+                       for (int64_t ow = b; ow < e; ++ow) pdx[x_row + ow * s] += pdy[y_row + ow] * wv;
+                     });
+  });
 }
 
 template <class T>
@@ -126,8 +148,16 @@ void conv_grad_weight_kernel(const KernelContext& c) {  // (dY, X) -> dW
   T* pdw = dw.data<T>();
   std::fill(pdw, pdw + dw.numel(), T(0));
   const Window2d win = kernel_window(c.attrs(), x.shape(), dw.shape());
-  for_each_tap(x.shape(), dw.shape(), win, c.attrs().i("group"),
-               [&](int64_t xi, int64_t wi, int64_t yi) { pdw[wi] += pdy[yi] * px[xi]; });
+  // Each output channel's weights are summed over the whole batch by one thread, in order.
+  tbb::parallel_for(int64_t{0}, dw.dim(0), [&](int64_t co) {
+    for_each_tap_row(x.shape(), dw.shape(), win, c.attrs().i("group"), 0, x.dim(0), co, co + 1,
+                     [&](int64_t x_row, int64_t wi, int64_t y_row, int64_t b, int64_t e,
+                         int64_t s) {
+                       T sum = 0;
+                       for (int64_t ow = b; ow < e; ++ow) sum += pdy[y_row + ow] * px[x_row + ow * s];
+                       pdw[wi] += sum;
+                     });
+  });
 }
 
 template <class T>

@@ -62,6 +62,7 @@ void augment_sample(const Dataset& data, int64_t index, const Augmentation& augm
 
 BatchIterator::BatchIterator(const Dataset& data, const BatchOptions& options, int64_t epoch)
     : data_(data), options_(options), epoch_(epoch) {
+  data.check_consistent();
   if (options.batch_size <= 0) user_error("batch_size must be positive, got {}", options.batch_size);
   if (options.augmentation.crop_padding < 0)
     user_error("crop_padding must not be negative, got {}", options.augmentation.crop_padding);

@@ -25,7 +25,18 @@ void check_normalization(const Normalization& normalization) {
 
 }  // namespace
 
+void Dataset::check_consistent() const {
+  NAS_CHECK(n >= 0 && channels >= 0 && height >= 0 && width >= 0 && classes >= 0,
+            "dataset of {} samples of {}x{}x{}, {} classes", n, channels, height, width, classes);
+  NAS_CHECK(static_cast<int64_t>(images.size()) == n * sample_size(),
+            "{} image values for {} samples of {}x{}x{}", images.size(), n, channels, height, width);
+  NAS_CHECK(static_cast<int64_t>(labels.size()) == n, "{} labels for {} samples", labels.size(), n);
+  NAS_CHECK(source_index.empty() || static_cast<int64_t>(source_index.size()) == n,
+            "{} source indices for {} samples", source_index.size(), n);
+}
+
 Dataset select(const Dataset& from, std::span<const int64_t> indices) {
+  from.check_consistent();
   Dataset out;
   out.n = static_cast<int64_t>(indices.size());
   out.channels = from.channels;
@@ -43,7 +54,7 @@ Dataset select(const Dataset& from, std::span<const int64_t> indices) {
     std::span<const float> image = from.image(i);
     std::copy(image.begin(), image.end(), out.images.begin() + static_cast<int64_t>(k) * size);
     out.labels.push_back(from.labels[i]);
-    out.source_index.push_back(from.source_index[i]);
+    out.source_index.push_back(from.source_index.empty() ? i : from.source_index[i]);
   }
   return out;
 }

@@ -35,12 +35,16 @@ struct Dataset {
   std::vector<float> images;    // n x channels x height x width, normalised
   std::vector<int64_t> labels;  // n values in [0, classes)
   // Position of each sample in the file (or generator) it came from, so that a split or a
-  // batch can be traced back and replayed.
+  // batch can be traced back and replayed. May be left empty in a hand-built Dataset,
+  // meaning "its position here".
   std::vector<int64_t> source_index;
   // The value of a black pixel (raw 0) after normalisation: what crop padding fills with.
   float background = 0.0f;
 
   int64_t sample_size() const { return channels * height * width; }
+  // Checks (as an internal invariant) that the vectors' sizes agree with n and the shape.
+  void check_consistent() const;
+
   std::span<const float> image(int64_t i) const {
     return {images.data() + i * sample_size(), static_cast<size_t>(sample_size())};
   }

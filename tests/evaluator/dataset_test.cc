@@ -120,6 +120,16 @@ TEST(Dataset, SelectCopiesSamplesInOrder) {
   }
 }
 
+TEST(Dataset, SelectFromAHandBuiltDatasetWithoutSourceIndex) {
+  Dataset data{.n = 3, .channels = 1, .height = 1, .width = 1, .classes = 2};
+  data.images = {10, 11, 12};
+  data.labels = {0, 1, 0};
+  const std::vector<int64_t> picks = {2, 0};
+  const Dataset sub = select(data, picks);
+  EXPECT_EQ(sub.images, (std::vector<float>{12, 10}));
+  EXPECT_EQ(sub.source_index, picks);
+}
+
 // --- the train/validation split ---------------------------------------------------------
 
 Dataset indexed_data(int64_t n) {

@@ -1,0 +1,259 @@
+#include "evaluator/train/trainer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+#include <tbb/task_arena.h>
+
+#include "compiler/graph/reference_executor.h"
+#include "compiler/graph/rebuild.h"
+#include "compiler/support/error.h"
+#include "evaluator/train/training_graph.h"
+
+namespace nas::evaluator {
+
+using namespace graph;
+using Clock = std::chrono::steady_clock;
+
+std::string_view train_status_name(TrainStatus status) {
+  switch (status) {
+    case TrainStatus::Ok: return "ok";
+    case TrainStatus::Diverged: return "diverged";
+    case TrainStatus::TimedOut: return "timed_out";
+  }
+  return "?";
+}
+
+TrainState initial_state(const Graph& model) {
+  TrainState state;
+  for (const auto& [id, tensor] : model.constants())
+    if (tensor.dtype() == DType::F32) state.weights.emplace(model.value(id).name, tensor);
+  return state;
+}
+
+namespace {
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Loads the state's weights into a graph's constants of the same names.
+void load_weights(Graph& g, const TrainState& state) {
+  for (const auto& [name, tensor] : state.weights) {
+    std::optional<ValueId> id = g.find(name);
+    if (!id || !g.is_constant(*id))
+      user_error("checkpoint weight '{}' is not a constant of model '{}'", name, g.name());
+    if (g.type(*id) != tensor.type())
+      user_error("checkpoint weight '{}' is {}, the model's is {}", name, tensor.type().str(),
+                 g.type(*id).str());
+    g.set_constant(*id, tensor);
+  }
+}
+
+LrSchedule make_schedule(const TrainConfig& config, int64_t steps_per_epoch) {
+  const int64_t horizon = config.schedule_epochs > 0 ? config.schedule_epochs : config.epochs;
+  LrSchedule s;
+  s.kind = config.schedule;
+  s.base_lr = config.lr;
+  s.warmup_steps = std::llround(config.warmup_epochs * steps_per_epoch);
+  s.total_steps = horizon * steps_per_epoch;
+  s.step_every = std::llround(config.step_epochs * steps_per_epoch);
+  s.gamma = config.gamma;
+  return s;
+}
+
+Tensor images_tensor(const Batch& b) {
+  Tensor t(DType::F32, {b.size, b.channels, b.height, b.width});
+  std::memcpy(t.raw(), b.images.data(), b.images.size() * sizeof(float));
+  return t;
+}
+
+}  // namespace
+
+TrainReport train(const Graph& model, const Dataset& data, const TrainConfig& config,
+                  TrainState state, const std::function<void(const EpochProgress&)>& on_epoch) {
+  if (config.batch < 1) user_error("batch size must be >= 1, got {}", config.batch);
+  if (data.n < config.batch)
+    user_error("the training set has {} samples, fewer than one batch of {}", data.n,
+               config.batch);
+  const Clock::time_point start = Clock::now();
+  TrainingGraph t = build_training_graph(model, config.batch);
+  load_weights(t.graph, state);
+  ReferenceExecutor executor(t.graph);
+  Optimizer optimizer(config.optimizer);
+  optimizer.set_state(state.optimizer);
+
+  BatchOptions batching{.batch_size = config.batch, .shuffle = true, .drop_last = true,
+                        .seed = config.seed, .augmentation = config.augmentation};
+  const int64_t steps_per_epoch = data.n / config.batch;
+  const LrSchedule schedule = make_schedule(config, steps_per_epoch);
+  tbb::task_arena arena(std::max(1, config.threads));
+
+  TrainReport report;
+  std::vector<double> step_ms;
+  auto finish = [&](TrainStatus status, std::string reason) {
+    // Read back the weights and running statistics the graph now holds.
+    for (const auto& p : t.parameters) state.weights[p.name] = t.graph.constant(p.value);
+    for (const auto& s : t.running_stats) state.weights[s.name] = t.graph.constant(s.value);
+    state.optimizer = optimizer.state();
+    report.status = status;
+    report.reason = std::move(reason);
+    report.state = std::move(state);
+    report.seconds = seconds_since(start);
+    if (!step_ms.empty()) {
+      std::sort(step_ms.begin(), step_ms.end());
+      report.median_step_ms = step_ms[step_ms.size() / 2];
+    }
+    return report;
+  };
+
+  Batch batch;
+  while (state.epochs_done < config.epochs) {
+    const int64_t epoch = state.epochs_done;
+    BatchIterator batches(data, batching, epoch);
+    double loss_sum = 0;
+    double lr = 0;
+    for (int64_t b = 0; b < steps_per_epoch; ++b) {
+      const Clock::time_point step_start = Clock::now();
+      batches.next(batch);
+      Tensor labels = Tensor::i64({batch.size}, batch.labels);
+      std::vector<Tensor> out;
+      arena.execute([&] { out = executor.run({images_tensor(batch), labels}); });
+      const double loss = out[0].at(0);
+      if (!std::isfinite(loss))
+        return finish(TrainStatus::Diverged,
+                      fmt::format("loss became {} at epoch {} step {}", loss, epoch + 1, b + 1));
+      loss_sum += loss;
+      std::vector<Tensor*> params;
+      std::vector<const Tensor*> grads;
+      std::vector<Tensor> values;
+      values.reserve(t.parameters.size());
+      for (size_t i = 0; i < t.parameters.size(); ++i) {
+        values.push_back(t.graph.constant(t.parameters[i].value));
+        grads.push_back(&out[2 + i]);
+      }
+      for (Tensor& v : values) params.push_back(&v);
+      lr = schedule.at(state.steps_done);
+      optimizer.step(params, grads, lr);
+      for (size_t i = 0; i < t.parameters.size(); ++i)
+        t.graph.set_constant(t.parameters[i].value, std::move(values[i]));
+      for (size_t i = 0; i < t.running_stats.size(); ++i)
+        t.graph.set_constant(t.running_stats[i].value, out[2 + t.parameters.size() + i]);
+      ++state.steps_done;
+      step_ms.push_back(1e3 * seconds_since(step_start));
+      if (config.time_limit_seconds > 0 && seconds_since(start) > config.time_limit_seconds)
+        return finish(TrainStatus::TimedOut,
+                      fmt::format("time limit of {} s reached at epoch {} step {}",
+                                  config.time_limit_seconds, epoch + 1, b + 1));
+    }
+    state.epochs_done = epoch + 1;
+    state.epoch_losses.push_back(loss_sum / static_cast<double>(steps_per_epoch));
+    if (on_epoch)
+      on_epoch({state.epochs_done, config.epochs, state.epoch_losses.back(), lr,
+                seconds_since(start)});
+  }
+  return finish(TrainStatus::Ok, "");
+}
+
+Graph with_weights(const Graph& model, const TrainState& state) {
+  Graph g = model;
+  load_weights(g, state);
+  return g;
+}
+
+double evaluate_accuracy(const Graph& model, const Dataset& data, int64_t batch, int threads) {
+  if (data.n == 0) user_error("cannot evaluate accuracy on an empty data set");
+  batch = std::min(batch, data.n);
+  tbb::task_arena arena(std::max(1, threads));
+  BatchIterator batches(data, {.batch_size = batch, .shuffle = false}, 0);
+  std::map<int64_t, std::unique_ptr<Graph>> graphs;  // by batch size (the last may differ)
+  int64_t correct = 0;
+  Batch b;
+  while (batches.next(b)) {
+    auto& g = graphs[b.size];
+    if (!g) g = std::make_unique<Graph>(with_batch_size(model, b.size));
+    std::vector<Tensor> out;
+    arena.execute([&] { out = run_reference(*g, {images_tensor(b)}); });
+    const Tensor& logits = out[0];
+    const int64_t classes = logits.dim(1);
+    const float* p = logits.data<float>();
+    for (int64_t i = 0; i < b.size; ++i) {
+      const float* row = p + i * classes;
+      const int64_t predicted = std::max_element(row, row + classes) - row;
+      correct += predicted == b.labels[i];
+    }
+  }
+  return static_cast<double>(correct) / static_cast<double>(data.n);
+}
+
+// Checkpoint file: "NASCKPT1", a u64 header length, a JSON header (names, types, offsets,
+// optimizer steps, progress), then the raw little-endian tensor data.
+namespace {
+constexpr char kMagic[8] = {'N', 'A', 'S', 'C', 'K', 'P', 'T', '1'};
+}
+
+void save_checkpoint(const TrainState& state, const std::string& path) {
+  nlohmann::json header;
+  std::vector<const Tensor*> blobs;
+  auto add = [&](const std::string& kind, const std::string& name, const Tensor& t) {
+    header["tensors"].push_back({{"kind", kind}, {"name", name}, {"shape", t.shape()}});
+    blobs.push_back(&t);
+  };
+  for (const auto& [name, t] : state.weights) add("weight", name, t);
+  for (size_t i = 0; i < state.optimizer.slot1.size(); ++i)
+    add("slot1", std::to_string(i), state.optimizer.slot1[i]);
+  for (size_t i = 0; i < state.optimizer.slot2.size(); ++i)
+    add("slot2", std::to_string(i), state.optimizer.slot2[i]);
+  header["optimizer_steps"] = state.optimizer.steps;
+  header["epochs_done"] = state.epochs_done;
+  header["steps_done"] = state.steps_done;
+  header["epoch_losses"] = state.epoch_losses;
+  const std::string text = header.dump();
+  std::ofstream out(path, std::ios::binary);
+  if (!out) user_error("{}: cannot write checkpoint", path);
+  const uint64_t length = text.size();
+  out.write(kMagic, sizeof kMagic);
+  out.write(reinterpret_cast<const char*>(&length), sizeof length);
+  out.write(text.data(), static_cast<std::streamsize>(text.size()));
+  for (const Tensor* t : blobs) out.write(reinterpret_cast<const char*>(t->raw()), t->nbytes());
+  if (!out) user_error("{}: writing the checkpoint failed", path);
+}
+
+TrainState load_checkpoint(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) user_error("{}: cannot open checkpoint", path);
+  char magic[8] = {};
+  uint64_t length = 0;
+  in.read(magic, sizeof magic);
+  in.read(reinterpret_cast<char*>(&length), sizeof length);
+  if (!in || std::memcmp(magic, kMagic, sizeof magic) != 0 || length > (1u << 30))
+    user_error("{}: not a nas checkpoint", path);
+  std::string text(length, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(length));
+  TrainState state;
+  try {
+    const nlohmann::json header = nlohmann::json::parse(text);
+    for (const auto& entry : header.at("tensors")) {
+      Tensor t(DType::F32, entry.at("shape").get<Shape>());
+      in.read(reinterpret_cast<char*>(t.raw()), t.nbytes());
+      const std::string kind = entry.at("kind");
+      if (kind == "weight") state.weights[entry.at("name")] = std::move(t);
+      else if (kind == "slot1") state.optimizer.slot1.push_back(std::move(t));
+      else state.optimizer.slot2.push_back(std::move(t));
+    }
+    state.optimizer.steps = header.at("optimizer_steps");
+    state.epochs_done = header.at("epochs_done");
+    state.steps_done = header.at("steps_done");
+    state.epoch_losses = header.at("epoch_losses").get<std::vector<double>>();
+  } catch (const nlohmann::json::exception& e) {
+    user_error("{}: corrupt checkpoint header ({})", path, e.what());
+  }
+  if (!in) user_error("{}: truncated checkpoint", path);
+  return state;
+}
+
+}  // namespace nas::evaluator

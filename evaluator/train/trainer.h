@@ -1,0 +1,88 @@
+// Brief training of a model for its accuracy: SGD with momentum or Adam, a learning-rate
+// schedule with warm-up, batch norm in training mode with running statistics, evaluation
+// in inference mode.
+//
+// Deterministic: the batch order and augmentation are pure functions of (seed, epoch), the
+// kernels sum every element in the same order at any thread count, so the same seed, data
+// and model give the same weights bit for bit. Multi-fidelity: train() continues from a
+// TrainState (a checkpoint) up to a larger number of epochs; with the schedule's horizon
+// fixed (schedule_epochs), 1 epoch then 2 more equals 3 epochs straight.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "compiler/graph/graph.h"
+#include "evaluator/data/batches.h"
+#include "evaluator/data/dataset.h"
+#include "evaluator/train/lr_schedule.h"
+#include "evaluator/train/optimizer.h"
+
+namespace nas::evaluator {
+
+struct TrainConfig {
+  int64_t epochs = 1;           // train until this many epochs are done in total
+  int64_t schedule_epochs = 0;  // the schedule's horizon in epochs; 0: `epochs`
+  int64_t batch = 64;           // training batches are full (a last partial batch is dropped)
+  double lr = 0.05;
+  LrSchedule::Kind schedule = LrSchedule::Kind::Constant;
+  double warmup_epochs = 0;
+  double step_epochs = 0;       // step schedule: multiply by gamma every step_epochs
+  double gamma = 0.1;
+  OptimizerConfig optimizer;
+  Augmentation augmentation;
+  uint64_t seed = 0;
+  int threads = 1;
+  double time_limit_seconds = 0;  // 0: no limit
+  int64_t eval_batch = 500;
+};
+
+enum class TrainStatus { Ok, Diverged, TimedOut };
+std::string_view train_status_name(TrainStatus status);  // "ok", "diverged", "timed_out"
+
+// Everything needed to continue training: a checkpoint.
+struct TrainState {
+  std::map<std::string, graph::Tensor> weights;  // every f32 constant of the model, by name
+  OptimizerState optimizer;
+  int64_t epochs_done = 0;
+  int64_t steps_done = 0;
+  std::vector<double> epoch_losses;  // mean training loss of each epoch done
+};
+
+struct EpochProgress {
+  int64_t epoch = 0;  // 1-based, of config.epochs
+  int64_t epochs = 0;
+  double loss = 0;
+  double lr = 0;
+  double seconds = 0;  // since train() started
+};
+
+struct TrainReport {
+  TrainStatus status = TrainStatus::Ok;
+  std::string reason;  // why training stopped early
+  TrainState state;
+  double seconds = 0;
+  double median_step_ms = 0;
+};
+
+// The model's own weights as a starting state.
+TrainState initial_state(const graph::Graph& model);
+
+TrainReport train(const graph::Graph& model, const Dataset& data, const TrainConfig& config,
+                  TrainState state,
+                  const std::function<void(const EpochProgress&)>& on_epoch = {});
+
+// The model with the state's weights (names must match its constants).
+graph::Graph with_weights(const graph::Graph& model, const TrainState& state);
+
+// Top-1 accuracy of a model (inference mode) on a data set, at `batch` per run.
+double evaluate_accuracy(const graph::Graph& model, const Dataset& data, int64_t batch,
+                         int threads = 1);
+
+// Checkpoints on disk. Errors name the file.
+void save_checkpoint(const TrainState& state, const std::string& path);
+TrainState load_checkpoint(const std::string& path);
+
+}  // namespace nas::evaluator

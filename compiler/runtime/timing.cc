@@ -1,10 +1,10 @@
 #include "compiler/runtime/timing.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-
-#include <fmt/format.h>
 
 #include "compiler/support/error.h"
 
@@ -30,8 +30,9 @@ std::string TimingProtocol::describe() const {
 }
 
 nlohmann::json TimingStats::to_json() const {
-  return {{"median_ms", median_ms}, {"min_ms", min_ms},   {"max_ms", max_ms},
-          {"p25_ms", p25_ms},       {"p75_ms", p75_ms},   {"mean_ms", mean_ms},
+  return {{"median_ms", median_ms}, {"min_ms", min_ms},
+          {"max_ms", max_ms},       {"p25_ms", p25_ms},
+          {"p75_ms", p75_ms},       {"mean_ms", mean_ms},
           {"repeats", repeats},     {"total_seconds", total_seconds}};
 }
 
@@ -73,8 +74,8 @@ double steady_clock_seconds() {
 TimingStats measure(const std::function<void()>& run, const TimingProtocol& protocol,
                     const Clock& clock) {
   NAS_CHECK(protocol.min_repeats >= 1 && protocol.max_repeats >= protocol.min_repeats,
-            "timing protocol: need 1 <= min_repeats ({}) <= max_repeats ({})",
-            protocol.min_repeats, protocol.max_repeats);
+            "timing protocol: need 1 <= min_repeats ({}) <= max_repeats ({})", protocol.min_repeats,
+            protocol.max_repeats);
   for (int i = 0; i < protocol.warmup; ++i) run();
 
   std::vector<double> samples_ms;

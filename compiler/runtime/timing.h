@@ -5,21 +5,20 @@
 
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace nas::runtime {
 
 struct TimingProtocol {
-  int warmup = 3;           // untimed runs first
-  int min_repeats = 10;     // timed runs: at least this many ...
-  double min_seconds = 0.2; // ... and at least this long in total,
-  int max_repeats = 100000; // but stop at whichever cap comes first
+  int warmup = 3;             // untimed runs first
+  int min_repeats = 10;       // timed runs: at least this many ...
+  double min_seconds = 0.2;   // ... and at least this long in total,
+  int max_repeats = 1000000;  // but stop at whichever cap comes first
   double max_seconds = 10.0;
 
-  // One line, e.g. "3 warm-up runs, then >= 10 runs and >= 0.2 s (at most 100000 runs or
+  // One line, e.g. "3 warm-up runs, then >= 10 runs and >= 0.2 s (at most 1000000 runs or
   // 10 s); median, IQR".
   std::string describe() const;
 };

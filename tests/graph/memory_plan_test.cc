@@ -154,8 +154,7 @@ Graph random_graph(std::mt19937& rng) {
   Graph g;
   std::vector<ValueId> pool;
   const int n_inputs = pick(1, 3);
-  for (int i = 0; i < n_inputs; ++i)
-    pool.push_back(g.add_input("", {DType::F32, random_shape()}));
+  for (int i = 0; i < n_inputs; ++i) pool.push_back(g.add_input("", {DType::F32, random_shape()}));
   if (pick(0, 1)) {
     Shape s = random_shape();
     pool.push_back(g.add_constant("", Tensor(DType::F32, s)));
@@ -168,9 +167,15 @@ Graph random_graph(std::mt19937& rng) {
       return pool[pick(0, 2) ? std::max(0, size - pick(1, 3)) : pick(0, size - 1)];
     };
     switch (pick(0, 3)) {
-      case 0: pool.push_back(g.add("Add", {operand(), operand()})); break;
-      case 1: pool.push_back(g.add("Mul", {operand(), operand()})); break;
-      case 2: pool.push_back(g.add("Relu", {operand()})); break;
+      case 0:
+        pool.push_back(g.add("Add", {operand(), operand()}));
+        break;
+      case 1:
+        pool.push_back(g.add("Mul", {operand(), operand()}));
+        break;
+      case 2:
+        pool.push_back(g.add("Relu", {operand()}));
+        break;
       default: {
         ValueId x = operand();
         Shape target = g.type(x).shape;
@@ -210,8 +215,8 @@ TEST(MemoryPlan, RandomGraphsNeverOverlapLiveValues) {
         const PlannedValue& p = plan.values[i];
         const PlannedValue& q = plan.values[j];
         if (!p.overlaps_in_time(q)) continue;
-        const bool disjoint = p.offset + p.aligned_bytes <= q.offset ||
-                              q.offset + q.aligned_bytes <= p.offset;
+        const bool disjoint =
+            p.offset + p.aligned_bytes <= q.offset || q.offset + q.aligned_bytes <= p.offset;
         EXPECT_TRUE(disjoint) << "values " << p.value << " and " << q.value;
       }
 

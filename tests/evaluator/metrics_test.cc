@@ -19,8 +19,8 @@ using graph::ValueId;
 using nas::testing::user_error_message;
 using ::testing::HasSubstr;
 
-// x f32[batch,8] -> Mul(w f32[8]) -> Relu -> Add(b f32[1,8]) -> ReduceSumTo [1,8], plus an
-// unused i64 constant f32-less "idx" i64[3].
+// x f32[batch,8] -> Mul(w f32[8]) -> Relu -> Add(b f32[1,8]) -> ReduceSumTo [1,8], plus
+// an unused constant idx i64[3] (model bytes, not parameters).
 Graph tiny_network(int64_t batch) {
   Graph g("tiny");
   ValueId x = g.add_input("x", {DType::F32, {batch, 8}});

@@ -1,0 +1,134 @@
+// The timing protocol: run counts against a fake clock, the statistics on hand-fed samples.
+#include "compiler/runtime/timing.h"
+
+#include <gtest/gtest.h>
+
+namespace nas::runtime {
+namespace {
+
+// A clock that advances by `step` seconds on every call of the measured function.
+struct FakeRun {
+  double now = 1000.0;
+  double step;
+  int calls = 0;
+
+  explicit FakeRun(double step_seconds) : step(step_seconds) {}
+  std::function<void()> run() {
+    return [this] {
+      now += step;
+      ++calls;
+    };
+  }
+  Clock clock() {
+    return [this] { return now; };
+  }
+};
+
+TEST(TimingMeasure, FastRunsRepeatUntilTheMinimumTime) {
+  // 2^-10 s per run (exact in binary): 0.25 s is reached after 256 runs.
+  FakeRun fake(1.0 / 1024);
+  TimingProtocol p{.warmup = 3, .min_repeats = 10, .min_seconds = 0.25};
+  TimingStats s = measure(fake.run(), p, fake.clock());
+  EXPECT_EQ(s.repeats, 256);
+  EXPECT_EQ(fake.calls, 3 + 256);
+  EXPECT_DOUBLE_EQ(s.median_ms, 1000.0 / 1024);
+  EXPECT_DOUBLE_EQ(s.total_seconds, 0.25);
+}
+
+TEST(TimingMeasure, SlowRunsRepeatUntilTheMinimumCount) {
+  FakeRun fake(0.125);
+  TimingProtocol p{.warmup = 2, .min_repeats = 10, .min_seconds = 0.2};
+  TimingStats s = measure(fake.run(), p, fake.clock());
+  EXPECT_EQ(s.repeats, 10);
+  EXPECT_EQ(fake.calls, 12);
+  EXPECT_DOUBLE_EQ(s.median_ms, 125);
+  EXPECT_DOUBLE_EQ(s.min_ms, 125);
+  EXPECT_DOUBLE_EQ(s.max_ms, 125);
+  EXPECT_DOUBLE_EQ(s.total_seconds, 1.25);
+}
+
+TEST(TimingMeasure, MaxSecondsCapsTheMinimumCount) {
+  FakeRun fake(0.5);
+  TimingProtocol p{.warmup = 0, .min_repeats = 10, .min_seconds = 0.2, .max_seconds = 2};
+  EXPECT_EQ(measure(fake.run(), p, fake.clock()).repeats, 4);
+  EXPECT_EQ(fake.calls, 4);
+}
+
+TEST(TimingMeasure, MaxRepeatsCapsTheMinimumTime) {
+  FakeRun fake(1.0 / (1 << 20));
+  TimingProtocol p{.warmup = 1, .min_repeats = 10, .min_seconds = 0.2, .max_repeats = 50};
+  EXPECT_EQ(measure(fake.run(), p, fake.clock()).repeats, 50);
+}
+
+TEST(TimingMeasure, RealClockHonoursTheDefaults) {
+  // A tiny busy callable (microseconds): far faster than 20 ms, so the 0.2 s minimum
+  // decides, long before the cap of 10^6 runs.
+  volatile int64_t sink = 0;
+  int calls = 0;
+  TimingStats s = measure([&] {
+    ++calls;
+    for (int i = 0; i < 10000; ++i) sink = sink + i;
+  });
+  EXPECT_GE(s.repeats, 10);
+  EXPECT_EQ(calls, 3 + s.repeats);
+  EXPECT_GE(s.total_seconds, 0.2);
+  EXPECT_LT(s.total_seconds, 10.0);
+  EXPECT_LE(s.min_ms, s.p25_ms);
+  EXPECT_LE(s.p25_ms, s.median_ms);
+  EXPECT_LE(s.median_ms, s.p75_ms);
+  EXPECT_LE(s.p75_ms, s.max_ms);
+}
+
+TEST(TimingSummarize, OddCount) {
+  // Sorted 1 2 3 4 5: median at position 2; p25 at 1; p75 at 3.
+  TimingStats s = summarize({5, 1, 3, 2, 4});
+  EXPECT_EQ(s.repeats, 5);
+  EXPECT_DOUBLE_EQ(s.min_ms, 1);
+  EXPECT_DOUBLE_EQ(s.max_ms, 5);
+  EXPECT_DOUBLE_EQ(s.median_ms, 3);
+  EXPECT_DOUBLE_EQ(s.p25_ms, 2);
+  EXPECT_DOUBLE_EQ(s.p75_ms, 4);
+  EXPECT_DOUBLE_EQ(s.mean_ms, 3);
+  EXPECT_DOUBLE_EQ(s.iqr_ms(), 2);
+  EXPECT_DOUBLE_EQ(s.total_seconds, 0.015);
+}
+
+TEST(TimingSummarize, EvenCountInterpolates) {
+  // Sorted 1 2 3 10: median at position 1.5 -> 2.5; p25 at 0.75 -> 1.75; p75 at 2.25 ->
+  // 3 + 0.25 * 7 = 4.75; mean 16 / 4 = 4.
+  TimingStats s = summarize({10, 1, 3, 2});
+  EXPECT_DOUBLE_EQ(s.median_ms, 2.5);
+  EXPECT_DOUBLE_EQ(s.p25_ms, 1.75);
+  EXPECT_DOUBLE_EQ(s.p75_ms, 4.75);
+  EXPECT_DOUBLE_EQ(s.mean_ms, 4);
+  EXPECT_DOUBLE_EQ(s.max_ms, 10);
+}
+
+TEST(TimingSummarize, OneAndNoSamples) {
+  TimingStats one = summarize({7});
+  EXPECT_EQ(one.repeats, 1);
+  EXPECT_DOUBLE_EQ(one.median_ms, 7);
+  EXPECT_DOUBLE_EQ(one.p25_ms, 7);
+  EXPECT_DOUBLE_EQ(one.p75_ms, 7);
+  TimingStats none = summarize({});
+  EXPECT_EQ(none.repeats, 0);
+  EXPECT_DOUBLE_EQ(none.median_ms, 0);
+}
+
+TEST(TimingStats, JsonRoundTrip) {
+  TimingStats s = summarize({10, 1, 3, 2});
+  nlohmann::json j = s.to_json();
+  EXPECT_DOUBLE_EQ(j.at("median_ms").get<double>(), 2.5);
+  EXPECT_EQ(j.at("repeats").get<int64_t>(), 4);
+  TimingStats back = TimingStats::from_json(j);
+  EXPECT_EQ(back.to_json(), j);
+}
+
+TEST(TimingProtocol, Describe) {
+  EXPECT_EQ(TimingProtocol{}.describe(),
+            "3 warm-up runs, then >= 10 runs and >= 0.2 s (at most 1000000 runs or 10 s); "
+            "median, IQR");
+}
+
+}  // namespace
+}  // namespace nas::runtime

@@ -112,6 +112,7 @@ TrainReport train(const Graph& model, const Dataset& data, const TrainConfig& co
   };
 
   Batch batch;
+  double first_loss = -1;
   while (state.epochs_done < config.epochs) {
     const int64_t epoch = state.epochs_done;
     BatchIterator batches(data, batching, epoch);
@@ -124,9 +125,11 @@ TrainReport train(const Graph& model, const Dataset& data, const TrainConfig& co
       std::vector<Tensor> out;
       arena.execute([&] { out = executor.run({images_tensor(batch), labels}); });
       const double loss = out[0].at(0);
-      if (!std::isfinite(loss))
+      if (first_loss < 0) first_loss = loss;
+      if (!std::isfinite(loss) || loss > config.divergence_factor * first_loss)
         return finish(TrainStatus::Diverged,
-                      fmt::format("loss became {} at epoch {} step {}", loss, epoch + 1, b + 1));
+                      fmt::format("loss became {} at epoch {} step {} (first step: {})", loss,
+                                  epoch + 1, b + 1, first_loss));
       loss_sum += loss;
       std::vector<Tensor*> params;
       std::vector<const Tensor*> grads;

@@ -36,6 +36,9 @@ struct TrainConfig {
   uint64_t seed = 0;
   int threads = 1;
   double time_limit_seconds = 0;  // 0: no limit
+  // Diverged: a loss that is not finite, or above this many times the first step's loss
+  // (cross-entropy's gradient is bounded, so an exploding run can stay finite for long).
+  double divergence_factor = 100;
   int64_t eval_batch = 500;
 };
 

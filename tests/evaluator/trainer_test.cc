@@ -1,0 +1,211 @@
+// The trainer, optimizers and schedules: learning on synthetic data, determinism at any
+// thread count, divergence, the time limit, resuming to a larger budget, checkpoints.
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+#include <random>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "evaluator/data/synthetic.h"
+#include "evaluator/train/trainer.h"
+#include "tests/test_util.h"
+
+namespace nas::evaluator {
+namespace {
+
+using namespace graph;
+using ::testing::HasSubstr;
+using nas::testing::user_error_message;
+
+// conv3x3 1->8 stride 2, BN, ReLU, flatten, dense -> classes, on 1x8x8 inputs.
+Graph tiny_model(int64_t classes, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  auto uniform = [&](Shape shape, double bound) {
+    Tensor t(DType::F32, std::move(shape));
+    std::uniform_real_distribution<double> d(-bound, bound);
+    for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = static_cast<float>(d(rng));
+    return t;
+  };
+  auto filled = [](int64_t n, float v) { return Tensor::f32({n}, std::vector<float>(n, v)); };
+  Graph g("tiny");
+  ValueId x = g.add_input("x", {DType::F32, {1, 1, 8, 8}});
+  x = g.add("Conv", {x, g.add_constant("conv.w", uniform({8, 1, 3, 3}, 1.0 / 3)),
+                     g.add_constant("conv.b", uniform({8}, 1.0 / 3))},
+            {{"pads", Shape{1, 1, 1, 1}}, {"strides", Shape{2, 2}}}, "conv");
+  x = g.add("BatchNormalization",
+            {x, g.add_constant("bn.scale", filled(8, 1)), g.add_constant("bn.bias", filled(8, 0)),
+             g.add_constant("bn.mean", filled(8, 0)), g.add_constant("bn.var", filled(8, 1))},
+            {}, "bn");
+  x = g.add("Flatten", {g.add("Relu", {x}, {}, "relu")}, {}, "flat");
+  x = g.add("Gemm", {x, g.add_constant("fc.w", uniform({classes, 128}, 1.0 / std::sqrt(128.0))),
+                     g.add_constant("fc.b", uniform({classes}, 0.05))},
+            {{"transB", int64_t{1}}}, "fc");
+  g.add_output(x);
+  return g;
+}
+
+Dataset synthetic(int64_t n, uint64_t seed) {
+  return make_synthetic({.n = n, .classes = 4, .channels = 1, .height = 8, .width = 8,
+                         .seed = seed, .noise = 0.5f});
+}
+
+TrainConfig quick_config() {
+  TrainConfig c;
+  c.epochs = 3;
+  c.batch = 16;
+  c.lr = 0.05;
+  c.seed = 7;
+  return c;
+}
+
+bool same_weights(const TrainState& a, const TrainState& b) {
+  if (a.weights.size() != b.weights.size()) return false;
+  for (const auto& [name, t] : a.weights)
+    if (!(b.weights.at(name) == t)) return false;
+  return true;
+}
+
+TEST(Trainer, LossFallsAndAccuracyBeatsChance) {
+  const Graph model = tiny_model(4, 1);
+  // One draw, split in two, so both halves share the class prototypes.
+  const Dataset all = synthetic(520, 1);
+  std::vector<int64_t> first(320), rest(200);
+  std::iota(first.begin(), first.end(), 0);
+  std::iota(rest.begin(), rest.end(), 320);
+  const Dataset train_set = select(all, first), val = select(all, rest);
+  const double before = evaluate_accuracy(model, val, 64);
+  std::vector<EpochProgress> epochs;
+  TrainReport r = train(model, train_set, quick_config(), initial_state(model),
+                        [&](const EpochProgress& p) { epochs.push_back(p); });
+  ASSERT_EQ(r.status, TrainStatus::Ok) << r.reason;
+  ASSERT_EQ(epochs.size(), 3u);
+  EXPECT_LT(r.state.epoch_losses.back(), 0.5 * r.state.epoch_losses.front());
+  const double after = evaluate_accuracy(with_weights(model, r.state), val, 64);
+  EXPECT_GT(after, 0.8) << "accuracy before training " << before;
+  EXPECT_EQ(r.state.steps_done, 3 * (320 / 16));
+  EXPECT_GT(r.median_step_ms, 0);
+  // Running statistics moved away from their initial values.
+  EXPECT_NE(r.state.weights.at("bn.mean"), Tensor::f32({8}, std::vector<float>(8, 0)));
+}
+
+TEST(Trainer, SameSeedSameWeightsAtAnyThreadCount) {
+  const Graph model = tiny_model(4, 1);
+  const Dataset data = synthetic(96, 1);
+  TrainConfig c = quick_config();
+  c.augmentation = {.crop_padding = 1, .horizontal_flip = true};
+  c.optimizer.weight_decay = 1e-4;
+  TrainReport one = train(model, data, c, initial_state(model));
+  c.threads = 2;
+  TrainReport two = train(model, data, c, initial_state(model));
+  EXPECT_TRUE(same_weights(one.state, two.state));
+  c.seed = 8;
+  TrainReport other = train(model, data, c, initial_state(model));
+  EXPECT_FALSE(same_weights(one.state, other.state));
+}
+
+TEST(Trainer, ResumingToALargerBudgetEqualsTrainingStraight) {
+  const Graph model = tiny_model(4, 3);
+  const Dataset data = synthetic(64, 1);
+  TrainConfig c = quick_config();
+  c.schedule = LrSchedule::Kind::Cosine;
+  c.schedule_epochs = 3;
+  c.warmup_epochs = 1;
+  TrainReport straight = train(model, data, c, initial_state(model));
+  c.epochs = 1;
+  TrainReport first = train(model, data, c, initial_state(model));
+  const std::string path = ::testing::TempDir() + "/resume.ckpt";
+  save_checkpoint(first.state, path);
+  c.epochs = 3;
+  TrainReport resumed = train(model, data, c, load_checkpoint(path));
+  EXPECT_TRUE(same_weights(straight.state, resumed.state));
+  EXPECT_EQ(resumed.state.epoch_losses, straight.state.epoch_losses);
+  EXPECT_EQ(resumed.state.steps_done, straight.state.steps_done);
+}
+
+TEST(Trainer, DivergenceStopsEarly) {
+  const Graph model = tiny_model(4, 1);
+  TrainConfig c = quick_config();
+  c.lr = 1e30;
+  TrainReport r = train(model, synthetic(64, 1), c, initial_state(model));
+  EXPECT_EQ(r.status, TrainStatus::Diverged);
+  EXPECT_THAT(r.reason, HasSubstr("loss became"));
+  EXPECT_LT(r.state.steps_done, 3 * 4);
+}
+
+TEST(Trainer, HonoursTheTimeLimit) {
+  const Graph model = tiny_model(4, 1);
+  TrainConfig c = quick_config();
+  c.time_limit_seconds = 1e-9;
+  TrainReport r = train(model, synthetic(64, 1), c, initial_state(model));
+  EXPECT_EQ(r.status, TrainStatus::TimedOut);
+  EXPECT_EQ(r.state.steps_done, 1);
+  EXPECT_THAT(r.reason, HasSubstr("time limit"));
+}
+
+TEST(Trainer, RejectsBadInputs) {
+  const Graph model = tiny_model(4, 1);
+  TrainConfig c = quick_config();
+  c.batch = 100;
+  EXPECT_EQ(user_error_message([&] { train(model, synthetic(64, 1), c, initial_state(model)); }),
+            "the training set has 64 samples, fewer than one batch of 100");
+  TrainState wrong = initial_state(model);
+  wrong.weights["nope"] = Tensor::f32({1}, {0});
+  EXPECT_EQ(user_error_message([&] { with_weights(model, wrong); }),
+            "checkpoint weight 'nope' is not a constant of model 'tiny'");
+}
+
+TEST(Checkpoint, ReportsBadFiles) {
+  const std::string dir = ::testing::TempDir();
+  EXPECT_EQ(user_error_message([&] { load_checkpoint(dir + "/missing.ckpt"); }),
+            dir + "/missing.ckpt: cannot open checkpoint");
+  std::ofstream(dir + "/garbage.ckpt") << "definitely not a checkpoint";
+  EXPECT_EQ(user_error_message([&] { load_checkpoint(dir + "/garbage.ckpt"); }),
+            dir + "/garbage.ckpt: not a nas checkpoint");
+  const Graph model = tiny_model(4, 1);
+  save_checkpoint(initial_state(model), dir + "/whole.ckpt");
+  std::filesystem::resize_file(dir + "/whole.ckpt", std::filesystem::file_size(dir + "/whole.ckpt") - 8);
+  EXPECT_EQ(user_error_message([&] { load_checkpoint(dir + "/whole.ckpt"); }),
+            dir + "/whole.ckpt: truncated checkpoint");
+}
+
+TEST(Optimizer, SgdMatchesHandComputedSteps) {
+  Optimizer sgd({.kind = OptimizerConfig::Kind::Sgd, .momentum = 0.9, .weight_decay = 0.01});
+  Tensor w = Tensor::f32({1}, {1.0f});
+  const Tensor g = Tensor::f32({1}, {0.5f});
+  sgd.step({&w}, {&g}, 0.1);  // d = 0.5 + 0.01 = 0.51; v = 0.51; w = 1 - 0.051
+  EXPECT_NEAR(w.at(0), 0.949, 1e-6);
+  sgd.step({&w}, {&g}, 0.1);  // d = 0.50949; v = 0.459 + 0.50949 = 0.96849; w -= 0.096849
+  EXPECT_NEAR(w.at(0), 0.852151, 1e-6);
+}
+
+TEST(Optimizer, AdamFirstStepMovesByTheLearningRate) {
+  Optimizer adam({.kind = OptimizerConfig::Kind::Adam});
+  Tensor w = Tensor::f32({2}, {1.0f, 1.0f});
+  const Tensor g = Tensor::f32({2}, {0.3f, -2.0f});
+  adam.step({&w}, {&g}, 0.01);  // bias-corrected m/sqrt(v) = sign(g)
+  EXPECT_NEAR(w.at(0), 0.99, 1e-6);
+  EXPECT_NEAR(w.at(1), 1.01, 1e-6);
+  EXPECT_EQ(adam.state().steps, 1);
+}
+
+TEST(LrSchedule, WarmupCosineAndStep) {
+  LrSchedule cosine{.kind = LrSchedule::Kind::Cosine, .base_lr = 1.0, .warmup_steps = 2,
+                    .total_steps = 12};
+  EXPECT_DOUBLE_EQ(cosine.at(0), 0.5);
+  EXPECT_DOUBLE_EQ(cosine.at(1), 1.0);
+  EXPECT_DOUBLE_EQ(cosine.at(2), 1.0);
+  EXPECT_NEAR(cosine.at(7), 0.5, 1e-12);  // halfway through the 10 cosine steps
+  EXPECT_NEAR(cosine.at(12), 0.0, 1e-12);
+  LrSchedule step{.kind = LrSchedule::Kind::Step, .base_lr = 1.0, .step_every = 3, .gamma = 0.5};
+  EXPECT_DOUBLE_EQ(step.at(2), 1.0);
+  EXPECT_DOUBLE_EQ(step.at(3), 0.5);
+  EXPECT_DOUBLE_EQ(step.at(7), 0.25);
+  EXPECT_EQ(user_error_message([] { parse_lr_schedule_kind("linear"); }),
+            "unknown learning-rate schedule 'linear' (expected constant, cosine or step)");
+}
+
+}  // namespace
+}  // namespace nas::evaluator

@@ -1,0 +1,74 @@
+#include "evaluator/evaluate.h"
+
+#include <cmath>
+#include <random>
+
+#include <tbb/task_arena.h>
+
+#include "compiler/graph/rebuild.h"
+#include "compiler/graph/reference_executor.h"
+#include "compiler/graph/verifier.h"
+#include "compiler/support/error.h"
+
+namespace nas::evaluator {
+
+using namespace graph;
+
+runtime::TimingStats measure_latency(const Graph& model, const LatencyTarget& target,
+                                     const runtime::TimingProtocol& protocol) {
+  if (target.name != "host")
+    user_error("target '{}' cannot be measured here: only 'host' runs models so far",
+               target.name);
+  const Graph single = with_batch_size(model, 1);
+  std::vector<Tensor> inputs;
+  std::mt19937_64 rng(0);
+  std::normal_distribution<float> normal;
+  for (ValueId v : single.inputs()) {
+    Tensor t(single.type(v));
+    if (t.dtype() == DType::F32)
+      for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = normal(rng);
+    inputs.push_back(std::move(t));
+  }
+  ReferenceExecutor executor(single);
+  tbb::task_arena arena(std::max(1, target.threads));
+  return runtime::measure([&] { arena.execute([&] { executor.run(inputs); }); }, protocol);
+}
+
+EvalResult evaluate_candidate(const Graph& model, const DataSplits& data,
+                              const EvaluationConfig& config, TrainState* state) {
+  EvalResult result;
+  try {
+    verify_or_throw(model);
+    result.cost = cost_metrics(with_batch_size(model, 1));
+    for (const LatencyTarget& target : config.targets)
+      result.latency[target.name] = LatencyResult::from_stats(
+          measure_latency(model, target, config.timing), target.threads);
+
+    TrainState start = state ? std::move(*state) : initial_state(model);
+    TrainReport report = train(model, data.train, config.train, std::move(start));
+    result.loss_curve = report.state.epoch_losses;
+    result.training_seconds = report.seconds;
+    result.step_ms = report.median_step_ms;
+    if (report.status != TrainStatus::Ok) {
+      result.status =
+          report.status == TrainStatus::Diverged ? EvalStatus::Diverged : EvalStatus::TimedOut;
+      result.reason = report.reason;
+      if (result.status == EvalStatus::Diverged) result.loss_curve.push_back(std::nan(""));
+    }
+    const Graph trained = with_weights(model, report.state);
+    if (result.status == EvalStatus::Ok) {
+      result.accuracy = evaluate_accuracy(trained, data.validation, config.train.eval_batch,
+                                          config.train.threads);
+      if (config.test_accuracy)
+        result.test_accuracy = evaluate_accuracy(trained, data.test, config.train.eval_batch,
+                                                 config.train.threads);
+    }
+    if (state) *state = std::move(report.state);
+  } catch (const std::exception& e) {
+    result.status = EvalStatus::Failed;
+    result.reason = e.what();
+  }
+  return result;
+}
+
+}  // namespace nas::evaluator

@@ -1,0 +1,42 @@
+// Evaluates one architecture (a model graph) into measured numbers: cost metrics from the
+// graph, latency measured on each target with the timing protocol, accuracy after a brief
+// training run. Knows nothing of search strategies. Anything that goes wrong (a model that
+// does not verify, a diverging or overlong training run, an exception in a kernel) becomes
+// an EvalResult with its status and reason, never an exception out of here.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "compiler/graph/graph.h"
+#include "compiler/runtime/timing.h"
+#include "evaluator/data/dataset.h"
+#include "evaluator/metrics.h"
+#include "evaluator/train/trainer.h"
+
+namespace nas::evaluator {
+
+// Where latency is measured. Only the host runs models for now (the reference executor;
+// the compiler replaces it behind the same call); `threads` sets the oneTBB arena.
+struct LatencyTarget {
+  std::string name = "host";
+  int threads = 1;
+};
+
+struct EvaluationConfig {
+  TrainConfig train;
+  std::vector<LatencyTarget> targets = {LatencyTarget{}};
+  runtime::TimingProtocol timing;
+  bool test_accuracy = false;  // also measure on the test split (final reports only)
+};
+
+// Latency of one inference at batch 1 on a target.
+runtime::TimingStats measure_latency(const graph::Graph& model, const LatencyTarget& target,
+                                     const runtime::TimingProtocol& protocol);
+
+// `state` (optional) is where training starts and receives the trained state, so a
+// scheduler can continue it to a larger budget later.
+EvalResult evaluate_candidate(const graph::Graph& model, const DataSplits& data,
+                              const EvaluationConfig& config, TrainState* state = nullptr);
+
+}  // namespace nas::evaluator

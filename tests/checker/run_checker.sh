@@ -41,8 +41,12 @@ if [[ ! -x $venv/bin/python || ! -f $stamp || $(cat "$stamp") != "$want" ]]; the
   # Short timeout and few retries: an unreachable registry should skip quickly.
   if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
       --timeout 30 --retries 1 -r "$requirements" >"$pip_log" 2>&1; then
-    reason=$(grep -E 'ERROR|Error|error' "$pip_log" | tail -n 1)
-    [[ -n $reason ]] || reason=$(grep -v '^\s*$' "$pip_log" | tail -n 1)
+    # One line: why the registry could not be reached (if that is it), then pip's last error.
+    network=$(grep -oE "Failed to establish a new connection: [^')]*|Temporary failure in name resolution|Name or service not known|Read timed out|SSLError[^')]*|ProxyError[^')]*" \
+      "$pip_log" | tail -n 1 || true)
+    reason=$(grep -E '^ERROR' "$pip_log" | tail -n 1 || true)
+    [[ -n $reason ]] || reason=$(grep -v '^\s*$' "$pip_log" | tail -n 1 || true)
+    [[ -z $network ]] || reason="$network; $reason"
     rm -f "$pip_log"
     rm -rf "$venv"
     skip "cannot install onnxruntime from PyPI (${reason:-pip failed})"

@@ -808,7 +808,7 @@ def check_exported(args, report):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--nas", required=True, help="the nas binary")
+    parser.add_argument("--nas", help="the nas binary (not needed with --ort-only)")
     parser.add_argument("--export-tool", default="none",
                         help="the nas_export_cases binary, or 'none' to skip part (c)")
     parser.add_argument("--work", required=True, help="scratch directory for models and outputs")
@@ -816,6 +816,8 @@ def main():
                         help="self-test: only check that part (a)'s models are valid and run in ORT")
     parser.add_argument("--filter", default="", help="only the models whose name contains this")
     args = parser.parse_args()
+    if not args.nas and not args.ort_only:
+        parser.error("--nas is required (or --ort-only)")
     os.makedirs(args.work, exist_ok=True)
 
     report = Report()

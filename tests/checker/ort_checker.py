@@ -484,6 +484,11 @@ def shape_arithmetic_models():
         ]
         models.append(Model(f"ShapeChain-view-batch-minus1-opset{opset}", opset, nodes,
                             {"x": v.f(2, 3, 2, 2)}, ["y"], inits))
+        # The same chain with its constants as Constant nodes, as torch often writes them.
+        constants = [node("Constant", [], [name], value=numpy_helper.from_array(value, name))
+                     for name, value in inits.items()]
+        models.append(Model(f"ShapeChain-view-constant-nodes-opset{opset}", opset,
+                            constants + nodes, {"x": v.f(3, 2, 2)}, ["y"]))
         # Cast to float from the int64 shape path: y = x / float(x.shape[2]).
         nodes = [
             node("Shape", ["x"], ["s"]),

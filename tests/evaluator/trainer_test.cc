@@ -11,6 +11,7 @@
 
 #include "evaluator/data/synthetic.h"
 #include "evaluator/train/trainer.h"
+#include "tests/evaluator/tiny_model.h"
 #include "tests/test_util.h"
 
 namespace nas::evaluator {
@@ -19,38 +20,6 @@ namespace {
 using namespace graph;
 using ::testing::HasSubstr;
 using nas::testing::user_error_message;
-
-// conv3x3 1->8 stride 2, BN, ReLU, flatten, dense -> classes, on 1x8x8 inputs.
-Graph tiny_model(int64_t classes, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  auto uniform = [&](Shape shape, double bound) {
-    Tensor t(DType::F32, std::move(shape));
-    std::uniform_real_distribution<double> d(-bound, bound);
-    for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = static_cast<float>(d(rng));
-    return t;
-  };
-  auto filled = [](int64_t n, float v) { return Tensor::f32({n}, std::vector<float>(n, v)); };
-  Graph g("tiny");
-  ValueId x = g.add_input("x", {DType::F32, {1, 1, 8, 8}});
-  x = g.add("Conv", {x, g.add_constant("conv.w", uniform({8, 1, 3, 3}, 1.0 / 3)),
-                     g.add_constant("conv.b", uniform({8}, 1.0 / 3))},
-            {{"pads", Shape{1, 1, 1, 1}}, {"strides", Shape{2, 2}}}, "conv");
-  x = g.add("BatchNormalization",
-            {x, g.add_constant("bn.scale", filled(8, 1)), g.add_constant("bn.bias", filled(8, 0)),
-             g.add_constant("bn.mean", filled(8, 0)), g.add_constant("bn.var", filled(8, 1))},
-            {}, "bn");
-  x = g.add("Flatten", {g.add("Relu", {x}, {}, "relu")}, {}, "flat");
-  x = g.add("Gemm", {x, g.add_constant("fc.w", uniform({classes, 128}, 1.0 / std::sqrt(128.0))),
-                     g.add_constant("fc.b", uniform({classes}, 0.05))},
-            {{"transB", int64_t{1}}}, "fc");
-  g.add_output(x);
-  return g;
-}
-
-Dataset synthetic(int64_t n, uint64_t seed) {
-  return make_synthetic({.n = n, .classes = 4, .channels = 1, .height = 8, .width = 8,
-                         .seed = seed, .noise = 0.5f});
-}
 
 TrainConfig quick_config() {
   TrainConfig c;

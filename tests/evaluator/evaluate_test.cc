@@ -1,0 +1,79 @@
+// evaluate_candidate: every metric of a tiny network, and failures recorded as results.
+#include <cmath>
+#include <numeric>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "evaluator/evaluate.h"
+#include "tests/evaluator/tiny_model.h"
+
+namespace nas::evaluator {
+namespace {
+
+using ::testing::HasSubstr;
+
+DataSplits tiny_splits() {
+  const Dataset all = synthetic(240, 1);
+  std::vector<int64_t> train(160), val(80);
+  std::iota(train.begin(), train.end(), 0);
+  std::iota(val.begin(), val.end(), 160);
+  return {select(all, train), select(all, val), select(all, val)};
+}
+
+EvaluationConfig quick() {
+  EvaluationConfig c;
+  c.train.epochs = 2;
+  c.train.batch = 16;
+  c.timing = {.warmup = 1, .min_repeats = 3, .min_seconds = 0.0};
+  return c;
+}
+
+TEST(Evaluate, MeasuresEveryMetric) {
+  EvaluationConfig config = quick();
+  config.targets = {{"host", 2}};
+  config.test_accuracy = true;
+  TrainState state = initial_state(tiny_model(4, 1));
+  EvalResult r = evaluate_candidate(tiny_model(4, 1), tiny_splits(), config, &state);
+  ASSERT_EQ(r.status, EvalStatus::Ok) << r.reason;
+  // Parameters: conv 8*9 + 8, BN 4*8, dense 4*128 + 4.
+  EXPECT_EQ(r.cost.parameters, 72 + 8 + 32 + 512 + 4);
+  EXPECT_EQ(r.cost.model_bytes, 4 * r.cost.parameters);
+  // FLOPs: conv 2*8*4*4*9 + 8*16 bias, BN, ReLU, dense 2*4*128 + 4 bias; the registry's
+  // count must at least hold the multiply-adds.
+  EXPECT_GE(r.cost.flops, 2 * 8 * 16 * 9 + 2 * 4 * 128);
+  EXPECT_GT(r.cost.peak_activation_bytes, 0);
+  ASSERT_EQ(r.latency.count("host"), 1u);
+  EXPECT_GT(r.latency.at("host").median_ms, 0);
+  EXPECT_GE(r.latency.at("host").repeats, 3);
+  EXPECT_EQ(r.latency.at("host").threads, 2);
+  EXPECT_EQ(r.loss_curve.size(), 2u);
+  EXPECT_GT(r.accuracy, 0.5);
+  ASSERT_TRUE(r.test_accuracy.has_value());
+  EXPECT_EQ(*r.test_accuracy, r.accuracy);  // the test split is the validation split here
+  EXPECT_GT(r.step_ms, 0);
+  EXPECT_EQ(state.epochs_done, 2);  // the trained state came back for a later fidelity
+}
+
+TEST(Evaluate, RecordsFailuresWithTheirReason) {
+  EvaluationConfig config = quick();
+  config.targets = {{"aarch64-phone", 1}};
+  EvalResult r = evaluate_candidate(tiny_model(4, 1), tiny_splits(), config);
+  EXPECT_EQ(r.status, EvalStatus::Failed);
+  EXPECT_EQ(r.reason, "target 'aarch64-phone' cannot be measured here: only 'host' runs models so far");
+
+  config = quick();
+  config.train.lr = 1e30;
+  r = evaluate_candidate(tiny_model(4, 1), tiny_splits(), config);
+  EXPECT_EQ(r.status, EvalStatus::Diverged);
+  EXPECT_THAT(r.reason, HasSubstr("loss became"));
+  EXPECT_TRUE(std::isnan(r.loss_curve.back()));
+
+  config = quick();
+  config.train.time_limit_seconds = 1e-9;
+  r = evaluate_candidate(tiny_model(4, 1), tiny_splits(), config);
+  EXPECT_EQ(r.status, EvalStatus::TimedOut);
+}
+
+}  // namespace
+}  // namespace nas::evaluator

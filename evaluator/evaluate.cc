@@ -45,7 +45,8 @@ EvalResult evaluate_candidate(const Graph& model, const DataSplits& data,
           measure_latency(model, target, config.timing), target.threads);
 
     TrainState start = state ? std::move(*state) : initial_state(model);
-    TrainReport report = train(model, data.train, config.train, std::move(start));
+    TrainReport report =
+        train(model, data.train, config.train, std::move(start), config.on_epoch);
     result.loss_curve = report.state.epoch_losses;
     result.training_seconds = report.seconds;
     result.step_ms = report.median_step_ms;

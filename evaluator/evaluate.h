@@ -5,6 +5,7 @@
 // an EvalResult with its status and reason, never an exception out of here.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,7 @@ struct EvaluationConfig {
   std::vector<LatencyTarget> targets = {LatencyTarget{}};
   runtime::TimingProtocol timing;
   bool test_accuracy = false;  // also measure on the test split (final reports only)
+  std::function<void(const EpochProgress&)> on_epoch;  // progress of training, may be empty
 };
 
 // Latency of one inference at batch 1 on a target.

@@ -230,16 +230,15 @@ Graph Importer::run() {
   }
   if (graph.sparse_initializer_size() > 0)
     user_error("{}: sparse initializers are not supported", source_);
-  std::set<std::string> input_names;
-  for (const onnx::ValueInfoProto& input : graph.input()) {
-    if (initializer_names.count(input.name())) continue;  // a constant with a default value
-    add_graph_input(input);
-    input_names.insert(input.name());
-  }
+  std::vector<std::string> input_names;
+  for (const onnx::ValueInfoProto& input : graph.input())
+    if (!initializer_names.count(input.name())) input_names.push_back(input.name());
   for (const auto& [name, shape] : options_.input_shapes)
-    if (!input_names.count(name))
+    if (std::find(input_names.begin(), input_names.end(), name) == input_names.end())
       user_error("{}: no graph input named '{}' (inputs: {})", source_, name,
                  fmt::join(input_names, ", "));
+  for (const onnx::ValueInfoProto& input : graph.input())
+    if (!initializer_names.count(input.name())) add_graph_input(input);  // else a constant
 
   for (int i = 0; i < graph.node_size(); ++i) import_node(graph.node(i), static_cast<size_t>(i));
 

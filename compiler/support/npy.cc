@@ -152,6 +152,9 @@ Tensor decode_npy(std::string_view bytes, const std::string& source) {
     user_error("{}: truncated .npy header (expected {} bytes, found {})", source, data_offset,
                bytes.size());
   std::string_view header = bytes.substr(8 + len_size, header_len);
+  // Messages quote the header, without the padding and newline numpy ends it with.
+  while (!header.empty() && std::isspace(static_cast<unsigned char>(header.back())))
+    header.remove_suffix(1);
 
   std::map<std::string, HeaderValue> dict = HeaderParser(header, source).parse();
   auto field = [&](const char* key, HeaderValue::Kind kind) -> const HeaderValue& {

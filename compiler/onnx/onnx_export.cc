@@ -58,6 +58,11 @@ bool is_schema_default(const OpDef& op, const std::string& name, const AttrValue
   return spec && spec->default_value && *spec->default_value == value;
 }
 
+bool is_required(const OpDef& op, const std::string& name) {
+  const AttrSpec* spec = find_spec(op, name);
+  return spec && !spec->default_value;
+}
+
 bool is_empty_list(const AttrValue& value) {
   if (auto* v = std::get_if<std::vector<int64_t>>(&value)) return v->empty();
   if (auto* v = std::get_if<std::vector<float>>(&value)) return v->empty();
@@ -199,7 +204,9 @@ void Exporter::export_node(const Node& node, onnx::GraphProto* graph) {
     reserved.insert(ai.input_index);
     as_inputs.insert(ai.attr);
     const AttrValue& value = node.attrs.get(ai.attr);
-    if (is_empty_list(value) || is_schema_default(op, ai.attr, value)) continue;
+    // At its default the input is absent (empty lists included: Slice's axes); a required
+    // one is always written, even empty (Reshape to a scalar).
+    if (is_schema_default(op, ai.attr, value)) continue;
     const std::string name = unique_name(node.name + "." + ai.attr);
     Tensor t = attr_as_tensor(value, ai);
     onnx::TensorProto* init = graph->add_initializer();
@@ -232,7 +239,7 @@ void Exporter::export_node(const Node& node, onnx::GraphProto* graph) {
   for (const auto& [name, value] : node.attrs.items()) {
     if (as_inputs.count(name)) continue;
     if (onnx_map.op_type == "ConstantOfShape" && (name == "value" || name == "dtype")) continue;
-    if (is_empty_list(value)) continue;  // the ONNX default
+    if (is_empty_list(value) && !is_required(op, name)) continue;  // the ONNX default
     auto onnx_attr = schema->attributes().find(name);
     if (onnx_attr == schema->attributes().end()) {
       // Ours only, e.g. Split's num_outputs (opset 17 takes it from the output count).

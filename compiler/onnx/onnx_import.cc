@@ -368,11 +368,11 @@ void Importer::import_node(const onnx::NodeProto& node, size_t index) {
   const bool legacy_softmax =
       (node.op_type() == "Softmax" || node.op_type() == "LogSoftmax") && opset_ < 13;
   if (legacy_softmax) return import_legacy_softmax(node, at);
-  // Ops whose older versions are handled here by special cases.
-  const bool version_handled = node.op_type() == "BatchNormalization";
-  if (opset_ < op.onnx.since_opset && !version_handled)
-    user_error("{}: supported from opset {} (the semantics before differ)", at.str(),
-               op.onnx.since_opset);
+  // No check against op.onnx.since_opset: between opsets 11 and 17 the versions of our ops
+  // differ only in element types, in attributes added with the old behaviour as default
+  // (Reshape's allowzero, Shape's start/end, BatchNormalization's training_mode), in
+  // constant inputs that were attributes (attr_inputs' since_opset), or as handled by the
+  // special cases here (Softmax/LogSoftmax).
 
   // Constant inputs that are our attributes in this opset.
   std::set<int> attr_input_slots;
@@ -392,10 +392,17 @@ void Importer::import_node(const onnx::NodeProto& node, size_t index) {
   if (node.op_type() == "Split" && find_spec(op, "num_outputs") && !attrs.has("num_outputs") &&
       (!attrs.has("split") || attrs.ints("split").empty()))
     attrs.set("num_outputs", static_cast<int64_t>(node.output_size()));
-  // Dropout in training mode is random; only inference models are imported.
+  // Dropout in training mode is random; only inference models are imported (ratio 0 keeps
+  // everything, so it is allowed).
   if (node.op_type() == "Dropout" && attrs.has("training_mode") &&
-      std::holds_alternative<int64_t>(attrs.get("training_mode")) && attrs.i("training_mode") != 0)
-    user_error("{}: training_mode is true; only inference models are supported", at.str());
+      std::holds_alternative<int64_t>(attrs.get("training_mode")) && attrs.i("training_mode") != 0) {
+    const float ratio = attrs.has("ratio") && std::holds_alternative<float>(attrs.get("ratio"))
+                            ? attrs.f("ratio")
+                            : 0.5f;
+    if (ratio != 0.0f)
+      user_error("{}: training_mode is true with ratio {}; only inference models are supported",
+                 at.str(), ratio);
+  }
 
   // The remaining inputs map to our op's inputs in order; an empty name is an absent
   // optional input.

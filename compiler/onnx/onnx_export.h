@@ -20,6 +20,7 @@ inline constexpr int kExportIrVersion = 8;
 struct ExportOptions {
   // Run the ONNX checker and strict shape inference on the result; a failure is an
   // InternalError (we wrote a model ONNX rejects) carrying the checker's message.
+  // export_onnx writes the file before checking, so a rejected model can be inspected.
   bool check = true;
 };
 

@@ -136,7 +136,12 @@ TEST(OnnxImport, AttributeInputsFromConstantNodes) {
     std::vector<Tensor> inputs;
     c.build(rng, g, inputs);
     onnx::ModelProto model;
-    ASSERT_TRUE(model.ParseFromString(onnx_io::export_onnx_bytes(g)));
+    try {
+      ASSERT_TRUE(model.ParseFromString(onnx_io::export_onnx_bytes(g)));
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << e.what();  // the round-trip test reports it too
+      continue;
+    }
     onnx::GraphProto* graph = model.mutable_graph();
     google::protobuf::RepeatedPtrField<onnx::NodeProto> nodes;
     for (const onnx::TensorProto& t : graph->initializer()) {

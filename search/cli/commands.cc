@@ -4,6 +4,7 @@ namespace nas::cli {
 
 void add_commands(CLI::App& app) {
   add_ops_command(app);
+  add_run_command(app);
 }
 
 }  // namespace nas::cli

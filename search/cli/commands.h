@@ -10,5 +10,6 @@ void add_commands(CLI::App& app);
 
 // One per subcommand file.
 void add_ops_command(CLI::App& app);
+void add_run_command(CLI::App& app);
 
 }  // namespace nas::cli

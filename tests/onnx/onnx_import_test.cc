@@ -1,0 +1,409 @@
+// ONNX import of hand-built models: constants, folding, dead code, input shapes, the
+// special cases of older opsets, and one test per import error message.
+#include "compiler/onnx/onnx_import.h"
+
+#include <cmath>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "compiler/graph/op_registry.h"
+#include "compiler/graph/printer.h"
+#include "compiler/graph/reference_executor.h"
+#include "compiler/onnx/onnx_export.h"
+#include "compiler/support/error.h"
+#include "tests/graph/op_cases.h"
+#include "tests/onnx/onnx_test_models.h"
+
+namespace nas::testing {
+namespace {
+
+using namespace graph;
+using onnx_io::import_onnx_bytes;
+using ::testing::HasSubstr;
+
+#define REQUIRE_OPS(...)                                                              \
+  for (const char* op : {__VA_ARGS__})                                                \
+    if (!OpRegistry::instance().find(op)) GTEST_SKIP() << "op " << op << " is not registered"
+
+Graph import(const OnnxModel& m, onnx_io::ImportOptions options = {}) {
+  return import_onnx_bytes(m.bytes(), "m.onnx", options);
+}
+
+std::string import_error(const OnnxModel& m, onnx_io::ImportOptions options = {}) {
+  try {
+    import(m, options);
+  } catch (const UserError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+std::string import_error_bytes(const std::string& bytes) {
+  try {
+    import_onnx_bytes(bytes, "m.onnx");
+  } catch (const UserError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+std::vector<std::string> op_sequence(const Graph& g) {
+  std::vector<std::string> ops;
+  for (const Node& n : g.nodes()) ops.push_back(n.op_name());
+  return ops;
+}
+
+TEST(OnnxImport, InitializerBecomesAConstantAndNamesAreKept) {
+  OnnxModel m;
+  m.input("x", {2, 3}).initializer("w", Tensor::f32({3}, {1, 2, 3})).output("y");
+  m.node("Add", {"x", "w"}, {"y"}, "add");
+  Graph g = import(m);
+  EXPECT_EQ(print_graph(g),
+            "graph test(%x: f32[2,3]) {\n"
+            "  const %w: f32[3]\n"
+            "  %y: f32[2,3] = Add(%x, %w)  # add\n"
+            "  return %y\n"
+            "}\n");
+}
+
+TEST(OnnxImport, GraphInputWithInitializerIsAConstant) {
+  OnnxModel m;
+  m.input("x", {2}).input("w", {2}).initializer("w", Tensor::f32({2}, {5, 6})).output("y");
+  m.node("Mul", {"x", "w"}, {"y"});
+  Graph g = import(m);
+  ASSERT_EQ(g.inputs().size(), 1u);
+  EXPECT_TRUE(g.is_constant(*g.find("w")));
+}
+
+TEST(OnnxImport, ConstantNodesFoldAndDeadCodeGoes) {
+  // c = 2 + 3 folds to 5; y = x * c; the Relu is dead.
+  OnnxModel m;
+  m.input("x", {3}).output("y");
+  m.constant("two", Tensor::scalar_f32(2));
+  auto& three = m.node("Constant", {}, {"three"});
+  add_attr(three, "value_float", 3.0f);
+  m.node("Add", {"two", "three"}, {"c"});
+  m.node("Relu", {"x"}, {"dead"});
+  m.node("Mul", {"x", "c"}, {"y"});
+  Graph g = import(m);
+  EXPECT_EQ(op_sequence(g), std::vector<std::string>{"Mul"});
+  ASSERT_EQ(g.constants().size(), 1u);
+  EXPECT_EQ(g.constants().begin()->second, Tensor::scalar_f32(5));
+  std::vector<Tensor> out = run_reference(g, {Tensor::f32({3}, {1, 2, 3})});
+  EXPECT_EQ(out[0], Tensor::f32({3}, {5, 10, 15}));
+}
+
+TEST(OnnxImport, ConstantNodeKinds) {
+  OnnxModel m;
+  m.output("a", {}, onnx::TensorProto::INT64, true).output("b", {2}, onnx::TensorProto::INT64);
+  m.output("c", {2});
+  add_attr(m.node("Constant", {}, {"a"}), "value_int", int64_t(7));
+  add_attr(m.node("Constant", {}, {"b"}), "value_ints", std::vector<int64_t>{1, 2});
+  auto* floats = m.node("Constant", {}, {"c"}).add_attribute();
+  floats->set_name("value_floats");
+  floats->set_type(onnx::AttributeProto::FLOATS);
+  floats->add_floats(0.5f);
+  floats->add_floats(1.5f);
+  std::vector<Tensor> out = run_reference(import(m), {});
+  EXPECT_EQ(out[0], Tensor::i64({}, {7}));
+  EXPECT_EQ(out[1], Tensor::i64({2}, {1, 2}));
+  EXPECT_EQ(out[2], Tensor::f32({2}, {0.5f, 1.5f}));
+}
+
+TEST(OnnxImport, ShapeFoldsFromTheType) {
+  OnnxModel m;
+  m.input("x", {2, 3, 5}).output("s", {3}, onnx::TensorProto::INT64).output("t", {1}, onnx::TensorProto::INT64);
+  m.node("Shape", {"x"}, {"s"});
+  auto& tail = m.node("Shape", {"x"}, {"t"});
+  add_attr(tail, "start", int64_t(-1));
+  Graph g = import(m);
+  EXPECT_TRUE(g.nodes().empty());
+  std::vector<Tensor> out = run_reference(g, {Tensor(DType::F32, {2, 3, 5})});
+  EXPECT_EQ(out[0], Tensor::i64({3}, {2, 3, 5}));
+  EXPECT_EQ(out[1], Tensor::i64({1}, {5}));
+}
+
+// Every op case, exported, with its initializers turned into Constant nodes: attribute
+// inputs given by Constant nodes import like initializers.
+TEST(OnnxImport, AttributeInputsFromConstantNodes) {
+  int checked = 0;
+  for (const OpCase& c : op_cases()) {
+    if (!c.onnx) continue;
+    SCOPED_TRACE(c.name);
+    Rng rng(1);
+    Graph g;
+    std::vector<Tensor> inputs;
+    c.build(rng, g, inputs);
+    onnx::ModelProto model;
+    try {
+      ASSERT_TRUE(model.ParseFromString(onnx_io::export_onnx_bytes(g)));
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << e.what();  // the round-trip test reports it too
+      continue;
+    }
+    onnx::GraphProto* graph = model.mutable_graph();
+    google::protobuf::RepeatedPtrField<onnx::NodeProto> nodes;
+    for (const onnx::TensorProto& t : graph->initializer()) {
+      onnx::NodeProto* n = nodes.Add();
+      n->set_op_type("Constant");
+      n->set_name(t.name() + ".const");
+      n->add_output(t.name());
+      auto* a = n->add_attribute();
+      a->set_name("value");
+      a->set_type(onnx::AttributeProto::TENSOR);
+      *a->mutable_t() = t;
+      a->mutable_t()->clear_name();
+    }
+    graph->clear_initializer();
+    for (const onnx::NodeProto& n : graph->node()) *nodes.Add() = n;
+    graph->mutable_node()->Swap(&nodes);
+    Graph back = import_onnx_bytes(model.SerializeAsString(), c.name);
+    if (!import_folds(g)) {
+      EXPECT_EQ(print_graph(back), print_graph(g));
+    }
+    EXPECT_EQ(run_reference(back, inputs), run_reference(g, inputs));
+    ++checked;
+  }
+  EXPECT_GT(checked, 0);
+}
+
+TEST(OnnxImport, AttributeInputsFromInitializers) {
+  REQUIRE_OPS("Reshape");
+  OnnxModel m;
+  m.input("x", {2, 3}).initializer("shape", Tensor::i64({2}, {3, 2})).output("y");
+  m.node("Reshape", {"x", "shape"}, {"y"}, "r");
+  Graph g = import(m);
+  ASSERT_EQ(g.nodes().size(), 1u);
+  EXPECT_EQ(g.nodes()[0].attrs.ints("shape"), (std::vector<int64_t>{3, 2}));
+  EXPECT_TRUE(g.constants().empty());
+  EXPECT_EQ(g.type(g.outputs()[0]).shape, (Shape{3, 2}));
+}
+
+TEST(OnnxImport, AttributeInputMustBeConstant) {
+  REQUIRE_OPS("Reshape");
+  OnnxModel m;
+  m.input("x", {2, 3}).input("shape", {2}, onnx::TensorProto::INT64).output("y");
+  m.node("Reshape", {"x", "shape"}, {"y"}, "r");
+  EXPECT_THAT(import_error(m), HasSubstr("node 'r' (Reshape, opset 17): input 1 (shape) must be a constant"));
+}
+
+// What torch.onnx.export writes for x.view(x.size(0), -1).
+TEST(OnnxImport, TorchShapeArithmeticFoldsAway) {
+  REQUIRE_OPS("Reshape", "Gather", "Unsqueeze", "Concat");
+  OnnxModel m(13);
+  m.input("x", {-1, 3, 4}).output("y");
+  m.node("Shape", {"x"}, {"s"});
+  m.constant("zero", Tensor::i64({}, {0}));
+  add_attr(m.node("Gather", {"s", "zero"}, {"n"}), "axis", int64_t(0));
+  m.constant("axes", Tensor::i64({1}, {0}));
+  m.node("Unsqueeze", {"n", "axes"}, {"n1"});
+  m.constant("minus_one", Tensor::i64({1}, {-1}));
+  add_attr(m.node("Concat", {"n1", "minus_one"}, {"shape"}), "axis", int64_t(0));
+  m.node("Reshape", {"x", "shape"}, {"y"}, "view");
+  onnx_io::ImportOptions options;
+  options.input_shapes["x"] = {2, 3, 4};
+  Graph g = import(m, options);
+  EXPECT_EQ(op_sequence(g), std::vector<std::string>{"Reshape"});
+  EXPECT_TRUE(g.constants().empty());
+  EXPECT_EQ(g.type(g.outputs()[0]).shape, (Shape{2, 12}));
+}
+
+// Softmax before opset 13 normalises over the input flattened to 2-D at `axis`.
+TEST(OnnxImport, LegacySoftmaxOnANonLastAxis) {
+  REQUIRE_OPS("Softmax", "Flatten", "Reshape");
+  OnnxModel m(11);
+  m.input("x", {2, 3, 2, 2}).output("y");
+  add_attr(m.node("Softmax", {"x"}, {"y"}, "sm"), "axis", int64_t(1));
+  Graph g = import(m);
+  EXPECT_EQ(op_sequence(g), (std::vector<std::string>{"Flatten", "Softmax", "Reshape"}));
+  Rng rng(1);
+  Tensor x = random_tensor(rng, {2, 3, 2, 2});
+  Tensor y = run_reference(g, {x})[0];
+  ASSERT_EQ(y.shape(), x.shape());
+  for (int64_t b = 0; b < 2; ++b) {  // each batch row of 12 sums to one, in proportion to exp
+    double sum = 0;
+    for (int64_t i = 0; i < 12; ++i) sum += std::exp(x.at(b * 12 + i));
+    for (int64_t i = 0; i < 12; ++i)
+      EXPECT_NEAR(y.at(b * 12 + i), std::exp(x.at(b * 12 + i)) / sum, 1e-6);
+  }
+}
+
+TEST(OnnxImport, LegacySoftmaxOnTheLastAxisIsOneNode) {
+  REQUIRE_OPS("Softmax");
+  OnnxModel m(11);
+  m.input("x", {2, 5}).output("y");
+  m.node("Softmax", {"x"}, {"y"});  // default axis 1 = last
+  EXPECT_EQ(op_sequence(import(m)), std::vector<std::string>{"Softmax"});
+}
+
+TEST(OnnxImport, SymbolicDimsTakeTheGivenShape) {
+  OnnxModel m;
+  m.input("x", {-1, 3}).output("y");
+  m.node("Relu", {"x"}, {"y"});
+  onnx_io::ImportOptions options;
+  options.input_shapes["x"] = {4, 3};
+  EXPECT_EQ(import(m, options).type(0), (TensorType{DType::F32, {4, 3}}));
+  EXPECT_THAT(import_error(m), HasSubstr("m.onnx: input 'x' (f32[N,3]): dim 0 ('N') is not static"));
+  options.input_shapes["x"] = {4, 5};
+  EXPECT_THAT(import_error(m, options),
+              HasSubstr("input 'x': expected f32[N,3], got shape [4,5] (dim 1 must be 3)"));
+  options.input_shapes["x"] = {4};
+  EXPECT_THAT(import_error(m, options), HasSubstr("input 'x': expected f32[N,3], got shape [4]"));
+  options.input_shapes = {{"z", {1}}};
+  EXPECT_THAT(import_error(m, options), HasSubstr("m.onnx: no graph input named 'z' (inputs: x)"));
+}
+
+TEST(OnnxImportErrors, NotAModel) {
+  EXPECT_THAT(import_error_bytes(std::string("\xff\xff\xff\xff garbage", 12)),
+              HasSubstr("m.onnx: not a valid ONNX model (protobuf parse failed)"));
+  OnnxModel m;
+  m.input("x", {2}).output("y");
+  m.node("Relu", {"x"}, {"y"});
+  const std::string bytes = m.bytes();
+  EXPECT_THAT(import_error_bytes(bytes.substr(0, bytes.size() / 2)),
+              HasSubstr("not a valid ONNX model"));
+  onnx::ModelProto no_graph = m.proto();
+  no_graph.clear_graph();
+  EXPECT_THAT(import_error_bytes(no_graph.SerializeAsString()), HasSubstr("not a valid ONNX model (no graph)"));
+  onnx::ModelProto no_ir = m.proto();
+  no_ir.clear_ir_version();
+  EXPECT_THAT(import_error_bytes(no_ir.SerializeAsString()),
+              HasSubstr("not a valid ONNX model (no ir_version)"));
+}
+
+TEST(OnnxImportErrors, Opsets) {
+  for (int opset : {10, 18}) {
+    OnnxModel m(opset);
+    m.input("x", {2}).output("y");
+    m.node("Relu", {"x"}, {"y"});
+    EXPECT_THAT(import_error(m), HasSubstr(fmt::format(
+                                     "m.onnx: opset {} of the default ONNX domain is not "
+                                     "supported (supported: 11 to 17)", opset)));
+  }
+  OnnxModel m;
+  m.input("x", {2}).output("y");
+  m.node("Relu", {"x"}, {"y"}, "r").set_domain("com.microsoft");
+  EXPECT_THAT(import_error(m), HasSubstr("node 'r' (Relu): domain 'com.microsoft' is not supported"));
+}
+
+TEST(OnnxImportErrors, UnsupportedOp) {
+  OnnxModel m;
+  m.input("x", {1, 2, 3}).output("y");
+  m.node("LSTM", {"x"}, {"y"}, "lstm");
+  const std::string e = import_error(m);
+  EXPECT_THAT(e, HasSubstr("node 'lstm' (LSTM, opset 17): unsupported op; supported: "));
+  EXPECT_THAT(e, HasSubstr("Add"));
+  EXPECT_THAT(e, HasSubstr("Relu"));
+  EXPECT_THAT(e, ::testing::Not(HasSubstr("ReluGrad")));
+}
+
+TEST(OnnxImportErrors, UnsupportedAttribute) {
+  OnnxModel m;
+  m.input("x", {2}).output("y");
+  add_attr(m.node("Relu", {"x"}, {"y"}, "r"), "alpha", 0.1f);
+  EXPECT_THAT(import_error(m),
+              HasSubstr("node 'r' (Relu, opset 17): unsupported attribute 'alpha' (supported: none)"));
+}
+
+TEST(OnnxImportErrors, UnsupportedSecondOutput) {
+  OnnxModel m;
+  m.input("x", {2}).output("y");
+  m.node("Relu", {"x"}, {"y", "extra"}, "r");
+  EXPECT_THAT(import_error(m), HasSubstr("node 'r' (Relu, opset 17): output 1 ('extra') is not supported"));
+}
+
+TEST(OnnxImportErrors, MaxPoolIndices) {
+  REQUIRE_OPS("MaxPool");
+  OnnxModel m;
+  m.input("x", {1, 1, 4, 4}).output("y");
+  add_attr(m.node("MaxPool", {"x"}, {"y", "idx"}, "p"), "kernel_shape", std::vector<int64_t>{2, 2});
+  EXPECT_THAT(import_error(m), HasSubstr("node 'p' (MaxPool, opset 17): output 1 ('idx') is not supported"));
+}
+
+TEST(OnnxImportErrors, DropoutTrainingMode) {
+  REQUIRE_OPS("Dropout");
+  OnnxModel m;
+  m.input("x", {2}).output("y");
+  onnx::TensorProto* flag = m.graph()->add_initializer();
+  flag->set_name("train");
+  flag->set_data_type(onnx::TensorProto::BOOL);
+  flag->set_raw_data(std::string(1, '\1'));
+  m.node("Dropout", {"x", "", "train"}, {"y"}, "d");
+  EXPECT_THAT(import_error(m), HasSubstr("node 'd' (Dropout, opset 17): training_mode is true"));
+}
+
+TEST(OnnxImportErrors, ExternalData) {
+  OnnxModel m;
+  m.input("x", {2}).output("y");
+  onnx::TensorProto* w = m.graph()->add_initializer();
+  w->set_name("w");
+  w->set_data_type(onnx::TensorProto::FLOAT);
+  w->add_dims(2);
+  w->set_data_location(onnx::TensorProto::EXTERNAL);
+  m.node("Add", {"x", "w"}, {"y"});
+  EXPECT_THAT(import_error(m), HasSubstr("initializer 'w': external data is not supported"));
+}
+
+TEST(OnnxImportErrors, UnsupportedElementType) {
+  OnnxModel m;
+  m.input("x", {2}, onnx::TensorProto::UINT8).output("y");
+  m.node("Relu", {"x"}, {"y"});
+  EXPECT_THAT(import_error(m), HasSubstr("m.onnx: input 'x' has element type UINT8"));
+}
+
+TEST(OnnxImportErrors, UndefinedInput) {
+  OnnxModel m;
+  m.input("x", {2}).output("y");
+  m.node("Add", {"x", "later"}, {"y"}, "a");
+  m.node("Relu", {"x"}, {"later"});
+  EXPECT_THAT(import_error(m), HasSubstr("node 'a' (Add, opset 17): input 'later' is not defined"));
+}
+
+TEST(OnnxImportErrors, DeclaredOutputTypeDisagrees) {
+  OnnxModel m;
+  m.input("x", {2}).output("y", {3});
+  m.node("Relu", {"x"}, {"y"});
+  EXPECT_THAT(import_error(m),
+              HasSubstr("m.onnx: graph output 'y' is declared f32[3], but the graph computes f32[2]"));
+}
+
+TEST(OnnxImportErrors, ShapeErrorsNameTheNode) {
+  OnnxModel m;
+  m.input("a", {2}).input("b", {3}).output("y");
+  m.node("Add", {"a", "b"}, {"y"}, "add");
+  EXPECT_THAT(import_error(m), HasSubstr("node 'add' (Add)"));
+}
+
+TEST(OnnxExport, InternalOpHasNoOnnxForm) {
+  Graph g;
+  ValueId dy = g.add_input("dy", {DType::F32, {2}});
+  ValueId x = g.add_input("x", {DType::F32, {2}});
+  g.add_output(g.add("ReluGrad", {dy, x}, {}, "rg"));
+  try {
+    onnx_io::export_onnx_bytes(g);
+    FAIL();
+  } catch (const UserError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("node 'rg' (ReluGrad) is internal and has no ONNX form"));
+  }
+}
+
+TEST(OnnxExport, WritesOpset17WithTypes) {
+  Graph g;
+  ValueId x = g.add_input("x", {DType::F32, {2, 3}});
+  ValueId w = g.add_constant("w", Tensor::f32({3}, {1, 2, 3}));
+  g.add_output(g.add("Relu", {g.add("Add", {x, w}, {}, "add")}, {}, "relu"));
+  onnx::ModelProto model;
+  ASSERT_TRUE(model.ParseFromString(onnx_io::export_onnx_bytes(g)));
+  EXPECT_EQ(model.ir_version(), 8);
+  ASSERT_EQ(model.opset_import_size(), 1);
+  EXPECT_EQ(model.opset_import(0).version(), 17);
+  EXPECT_EQ(model.producer_name(), "nas");
+  ASSERT_EQ(model.graph().initializer_size(), 1);
+  EXPECT_EQ(model.graph().initializer(0).raw_data().size(), 12u);
+  EXPECT_EQ(model.graph().output(0).type().tensor_type().shape().dim(1).dim_value(), 3);
+  EXPECT_EQ(model.graph().value_info_size(), 1);  // %add
+}
+
+}  // namespace
+}  // namespace nas::testing

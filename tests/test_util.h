@@ -1,7 +1,12 @@
 // Small helpers shared by the unit tests.
 #pragma once
 
+#include <algorithm>
+#include <filesystem>
 #include <string>
+
+#include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "compiler/support/error.h"
 
@@ -17,5 +22,35 @@ std::string user_error_message(F&& f) {
   }
   return "(no error)";
 }
+
+// A folder of the current test's own (named after the test and the process, so tests run in
+// parallel by ctest never share files), created on first use and left in place.
+inline std::filesystem::path test_temp_dir() {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::string name = "nas_" + std::string(info->test_suite_name()) + "_" + info->name() + "_" +
+                     std::to_string(::getpid());
+  std::ranges::replace(name, '/', '_');  // parameterised tests: "Suite/Test/0"
+  const std::filesystem::path path = std::filesystem::temp_directory_path() / name;
+  std::filesystem::create_directories(path);
+  return path;
+}
+
+// The current test's own folder, emptied first and removed with its contents at the end.
+class TempDir {
+ public:
+  TempDir() : path_(test_temp_dir()) {
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
 
 }  // namespace nas::testing

@@ -5,6 +5,8 @@ namespace nas::cli {
 void add_commands(CLI::App& app) {
   add_ops_command(app);
   add_run_command(app);
+  add_train_command(app);
+  add_make_model_command(app);
 }
 
 }  // namespace nas::cli

@@ -12,6 +12,7 @@
 #include "compiler/onnx/onnx_import.h"
 #include "compiler/support/npy.h"
 #include "tests/onnx/onnx_test_models.h"
+#include "tests/test_util.h"
 
 namespace nas::testing {
 namespace {
@@ -31,7 +32,7 @@ std::string slurp(const std::string& path) {
   return s.str();
 }
 
-std::string temp(const std::string& name) { return ::testing::TempDir() + "/nas_run_" + name; }
+std::string temp(const std::string& name) { return (nas::testing::test_temp_dir() / name).string(); }
 
 Result nas(const std::string& args) {
   const std::string out = temp("stdout.txt"), err = temp("stderr.txt");

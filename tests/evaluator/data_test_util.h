@@ -11,32 +11,10 @@
 #include <vector>
 
 #include <gtest/gtest.h>
-#include <unistd.h>
+
+#include "tests/test_util.h"
 
 namespace nas::testing {
-
-// A fresh folder under the system temp folder, removed with its contents at the end.
-class TempDir {
- public:
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::string name = "nas_" + std::string(info->test_suite_name()) + "_" + info->name() + "_" +
-                       std::to_string(::getpid());
-    std::ranges::replace(name, '/', '_');  // parameterised tests: "Suite/Test/0"
-    path_ = std::filesystem::temp_directory_path() / name;
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  std::filesystem::path path_;
-};
 
 using Bytes = std::vector<uint8_t>;
 

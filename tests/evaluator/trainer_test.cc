@@ -85,7 +85,7 @@ TEST(Trainer, ResumingToALargerBudgetEqualsTrainingStraight) {
   TrainReport straight = train(model, data, c, initial_state(model));
   c.epochs = 1;
   TrainReport first = train(model, data, c, initial_state(model));
-  const std::string path = ::testing::TempDir() + "/resume.ckpt";
+  const std::string path = (nas::testing::test_temp_dir() / "resume.ckpt").string();
   save_checkpoint(first.state, path);
   c.epochs = 3;
   TrainReport resumed = train(model, data, c, load_checkpoint(path));
@@ -127,7 +127,7 @@ TEST(Trainer, RejectsBadInputs) {
 }
 
 TEST(Checkpoint, ReportsBadFiles) {
-  const std::string dir = ::testing::TempDir();
+  const std::string dir = nas::testing::test_temp_dir().string();
   EXPECT_EQ(user_error_message([&] { load_checkpoint(dir + "/missing.ckpt"); }),
             dir + "/missing.ckpt: cannot open checkpoint");
   std::ofstream(dir + "/garbage.ckpt") << "definitely not a checkpoint";

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tests/test_util.h"
+
 #include "compiler/graph/autodiff.h"
 #include "compiler/graph/graph.h"
 #include "compiler/support/error.h"
@@ -160,10 +162,10 @@ TEST(BatchNormErrors, PerChannelInputs) {
                         "of f32[2,3,4,4]), got f32[4]"));
 }
 
-TEST(BatchNormErrors, InputMustBeRank4) {
-  EXPECT_THAT(node_error("BatchNormalization",
-                         {f32({2, 3}), f32({3}), f32({3}), f32({3}), f32({3})}),
-              HasSubstr("node 'bad' (BatchNormalization): X must have rank 4"));
+TEST(BatchNormErrors, InputMustHaveBatchAndChannels) {
+  EXPECT_THAT(node_error("BatchNormalization", {f32({3}), f32({3}), f32({3}), f32({3}), f32({3})}),
+              HasSubstr("node 'bad' (BatchNormalization): X must be a float tensor [N, C, ...] "
+                        "of rank >= 2, got f32[3]"));
 }
 
 TEST(BatchNormErrors, NegativeEpsilon) {
@@ -220,6 +222,21 @@ TEST(PoolErrors, CeilModeValue) {
   EXPECT_THAT(node_error("MaxPool", {f32(kX)},
                          {{"kernel_shape", Shape{2, 2}}, {"ceil_mode", int64_t{2}}}),
               HasSubstr("node 'bad' (MaxPool): ceil_mode must be 0 or 1, got 2"));
+}
+
+TEST(PoolErrors, CeilModeWindowStartingInPadding) {
+  // W 5, pads 1+1, kernel 2, stride 2: ceil((5 + 2 - 2) / 2) + 1 = 4 windows, the last
+  // starting at 3 * 2 = 6 >= 5 + 1, inside the end padding.
+  Graph g;
+  ValueId x = g.add_input("x", {DType::F32, {1, 1, 1, 5}});
+  EXPECT_EQ(nas::testing::user_error_message([&] {
+              g.add("MaxPool", {x},
+                    {{"kernel_shape", Shape{1, 2}}, {"strides", Shape{1, 2}},
+                     {"pads", Shape{0, 1, 0, 1}}, {"ceil_mode", int64_t{1}}}, "pool");
+            }),
+            "node 'pool' (MaxPool): ceil_mode makes the last window along W start in the end "
+            "padding (input 5, pads 1+1, kernel 2, stride 2), where ONNX, PyTorch and ONNX "
+            "Runtime disagree; use ceil_mode 0 or smaller pads");
 }
 
 TEST(PoolErrors, CountIncludePadValue) {

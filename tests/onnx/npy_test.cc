@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tests/test_util.h"
+
 #include "compiler/support/error.h"
 
 namespace nas {
@@ -12,7 +14,9 @@ namespace {
 using graph::Tensor;
 using ::testing::HasSubstr;
 
-std::string temp_path(const std::string& name) { return ::testing::TempDir() + "/" + name; }
+std::string temp_path(const std::string& name) {
+  return (nas::testing::test_temp_dir() / name).string();
+}
 
 // A hand-made file: magic, version, header length, header (padded to 64), data.
 std::string npy_with_header(const std::string& dict, const std::string& data, int major = 1) {

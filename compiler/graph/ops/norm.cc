@@ -1,5 +1,5 @@
-// Batch normalization over NCHW (ONNX BatchNormalization, opset 14+ with training_mode) and
-// its gradient ops.
+// Batch normalization over [N, C, ...] (NCHW, and BatchNorm1d's [N, C] and [N, C, L]; ONNX
+// BatchNormalization, opset 14+ with training_mode) and its gradient ops.
 //
 // Inference (training_mode 0): y = scale * (x - input_mean) / sqrt(input_var + eps) + B per
 // channel; one output.
@@ -20,10 +20,12 @@ using namespace ops;
 
 namespace {
 
-// Index arithmetic of a per-channel op on an NCHW tensor.
+// Index arithmetic of a per-channel op on an [N, C, ...] tensor (BatchNorm1d's [N, C] and
+// [N, C, L] as well as NCHW).
 struct Channels {
   int64_t count, spatial, numel;
-  explicit Channels(const Shape& x) : count(x[1]), spatial(x[2] * x[3]), numel(graph::numel(x)) {}
+  explicit Channels(const Shape& x)
+      : count(x[1]), spatial(graph::numel(Shape(x.begin() + 2, x.end()))), numel(graph::numel(x)) {}
   int64_t of(int64_t i) const { return (i / spatial) % count; }
   int64_t per_channel() const { return numel / count; }  // N * H * W
 };
@@ -153,6 +155,13 @@ void batch_norm_training_grad_kernel(const KernelContext& c) {  // (dY, X, scale
 
 AttrSpec epsilon_attr() { return {"epsilon", AttrKind::Float, 1e-5f}; }
 
+// Fails unless input i is a float tensor [N, C, ...] of rank >= 2; `what` names it.
+void expect_batch_channels(const InferContext& c, size_t i, std::string_view what) {
+  const TensorType& t = c.input(i);
+  if (!is_float(t.dtype) || t.rank() < 2)
+    c.fail("{} must be a float tensor [N, C, ...] of rank >= 2, got {}", what, t.str());
+}
+
 void expect_epsilon(const InferContext& c) {
   if (!(c.attrs().f("epsilon") >= 0.0f))
     c.fail("epsilon must be >= 0, got {}", c.attrs().f("epsilon"));
@@ -160,8 +169,8 @@ void expect_epsilon(const InferContext& c) {
 
 // The gradient ops' dY (input 0) must match X (input 1).
 void expect_dy_like_x(const InferContext& c) {
-  expect_nchw(c, 0, "dY");
-  expect_nchw(c, 1, "X");
+  expect_batch_channels(c, 0, "dY");
+  expect_batch_channels(c, 1, "X");
   if (c.input(0) != c.input(1))
     c.fail("dY must have X's type {}, got {}", c.input(1).str(), c.input(0).str());
 }
@@ -182,7 +191,7 @@ OpDef make_op_BatchNormalization() {
       // A per-channel affine map at inference; training mode is the same op.
       .fusion = FusionClass::Broadcast,
       .infer = [](const InferContext& c) -> std::vector<TensorType> {
-        expect_nchw(c, 0, "X");
+        expect_batch_channels(c, 0, "X");
         expect_per_channel(c, 0, 1, {"scale", "B", "input_mean", "input_var"});
         expect_epsilon(c);
         const int64_t training_mode = c.attrs().i("training_mode");

@@ -2,9 +2,9 @@
 //
 // MaxPool pads with -inf (padding never wins) and its gradient routes dY to the first
 // maximum of each window in row-major tap order. AveragePool divides by the number of
-// valid taps, or with count_include_pad by the window size clipped to the padded input
-// (a ceil_mode window reaching past the end padding is not charged for the excess, as in
-// PyTorch and ONNX Runtime). Only MaxPool's first output is supported (no Indices).
+// valid taps, or with count_include_pad by the whole kernel size, also for a ceil_mode
+// window that reaches past the end padding (as ONNX Runtime does; PyTorch clips such a
+// window to the padded input). Only MaxPool's first output is supported (no Indices).
 #include <limits>
 
 #include <fmt/ranges.h>
@@ -94,13 +94,7 @@ int64_t first_argmax(const T* x, const std::vector<int64_t>& taps) {
 int64_t average_divisor(const Attrs& attrs, const Window2d& win, int64_t oh, int64_t ow,
                         size_t valid_taps) {
   if (attrs.i("count_include_pad") == 0) return static_cast<int64_t>(valid_taps);
-  int64_t size = 1;
-  const int64_t o[2] = {oh, ow};
-  for (int a = 0; a < 2; ++a) {
-    const int64_t start = win.input_at(a, o[a], 0);
-    size *= std::min(start + win.kernel[a], win.in[a] + win.pad_end[a]) - start;
-  }
-  return size;
+  return win.kernel[0] * win.kernel[1];
 }
 
 template <class T>

@@ -90,7 +90,15 @@ std::string resolve_window(const Attrs& attrs, std::array<int64_t, 2> in,
                          extent, kernel[a], w.dilation[a], padded, kAxisName[a]);
     const int64_t span = padded - extent;
     w.out[a] = (ceil_mode ? ceil_div(span, w.stride[a]) : span / w.stride[a]) + 1;
-    if (ceil_mode && (w.out[a] - 1) * w.stride[a] >= in[a] + w.pad_begin[a]) --w.out[a];
+    // ONNX counts a last window that starts in the end padding, PyTorch drops it, and
+    // ONNX Runtime's kernels fill it with arbitrary values: no answer agrees with all, so
+    // such a configuration is refused rather than guessed.
+    if (ceil_mode && (w.out[a] - 1) * w.stride[a] >= in[a] + w.pad_begin[a])
+      return fmt::format("ceil_mode makes the last window along {} start in the end padding "
+                         "(input {}, pads {}+{}, kernel {}, stride {}), where ONNX, PyTorch and "
+                         "ONNX Runtime disagree; use ceil_mode 0 or smaller pads",
+                         kAxisName[a], in[a], w.pad_begin[a], w.pad_end[a], kernel[a],
+                         w.stride[a]);
   }
   return "";
 }

@@ -4,9 +4,10 @@
 //
 // Output size along an axis (ONNX, PyTorch and ONNX Runtime agree):
 //   span = in + pad_begin + pad_end - (dilation * (kernel - 1) + 1)
-//   out  = floor(span / stride) + 1, or with ceil_mode ceil(span / stride) + 1, where a last
-//          window that would start in the end padding is dropped:
-//          if (out - 1) * stride >= in + pad_begin then out -= 1.
+//   out  = floor(span / stride) + 1, or with ceil_mode ceil(span / stride) + 1; with
+//          ceil_mode, a last window that would start in the end padding
+//          ((out - 1) * stride >= in + pad_begin) is an error: ONNX keeps it, PyTorch
+//          drops it, and ONNX Runtime computes arbitrary values for it.
 // auto_pad SAME_UPPER / SAME_LOWER: total = max(0, (ceil(in / stride) - 1) * stride +
 //   dilation * (kernel - 1) + 1 - in), split evenly with the odd unit at the end (UPPER) or
 //   at the beginning (LOWER); VALID: no padding.

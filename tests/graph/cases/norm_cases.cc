@@ -82,11 +82,12 @@ NAS_OP_CASE({
 
 // ---- random cases ------------------------------------------------------------------------
 
-// X, scale, B, mean and var (kept positive) of a random NCHW shape.
-std::vector<Tensor> batch_norm_inputs(Rng& rng, int64_t min_spatial) {
-  const int64_t n = random_int(rng, 1, 2), c = random_int(rng, 1, 4);
-  const int64_t h = random_int(rng, min_spatial, 5), w = random_int(rng, min_spatial, 5);
-  return {random_tensor(rng, {n, c, h, w}), random_tensor(rng, {c}), random_tensor(rng, {c}),
+// X, scale, B, mean and var (kept positive) of a random [N, C] + `spatial_rank` dims shape.
+std::vector<Tensor> batch_norm_inputs(Rng& rng, int64_t min_spatial, int spatial_rank = 2) {
+  const int64_t n = random_int(rng, 1, 2) + (spatial_rank == 0 ? 2 : 0), c = random_int(rng, 1, 4);
+  Shape x{n, c};
+  for (int i = 0; i < spatial_rank; ++i) x.push_back(random_int(rng, min_spatial, 5));
+  return {random_tensor(rng, x), random_tensor(rng, {c}), random_tensor(rng, {c}),
           random_tensor(rng, {c}), random_tensor(rng, {c}, 0.5, 1.5)};
 }
 
@@ -99,13 +100,29 @@ NAS_OP_CASE({
     },
 });
 
+// BatchNorm1d: [N, C] and [N, C, L].
+NAS_OP_CASE({
+    .op = "BatchNormalization",
+    .name = "BatchNormalization.random_inference_rank2",
+    .build = [](Rng& rng, Graph& g, std::vector<Tensor>& in) {
+      single_op(g, in, "BatchNormalization", batch_norm_inputs(rng, 1, 0));
+    },
+});
+NAS_OP_CASE({
+    .op = "BatchNormalization",
+    .name = "BatchNormalization.random_inference_rank3",
+    .build = [](Rng& rng, Graph& g, std::vector<Tensor>& in) {
+      single_op(g, in, "BatchNormalization", batch_norm_inputs(rng, 1, 1));
+    },
+});
+
 // Training mode with only Y as a graph output: the running statistics are state and carry
 // no gradient. ONNX Runtime release builds reject training_mode 1.
 NAS_OP_CASE({
     .op = "BatchNormalization",
     .name = "BatchNormalization.random_training",
     .build = [](Rng& rng, Graph& g, std::vector<Tensor>& in) {
-      std::vector<Tensor> values = batch_norm_inputs(rng, 2);
+      std::vector<Tensor> values = batch_norm_inputs(rng, 2, rng() % 2 ? 2 : 0);
       std::vector<ValueId> ids;
       for (size_t i = 0; i < values.size(); ++i) {
         ids.push_back(g.add_input(fmt::format("x{}", i), values[i].type()));

@@ -1,0 +1,167 @@
+// `nas train MODEL.onnx --data fashion-mnist --epochs E [...] [-o TRAINED.onnx] [--json]`:
+// trains a model's weights briefly (from the weights in the file), printing a line per
+// epoch, then reports its metrics: parameters, FLOPs, peak activation memory, model size,
+// latency at batch 1, validation (and optionally test) accuracy, training time and the
+// median training step.
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "compiler/onnx/onnx_export.h"
+#include "compiler/onnx/onnx_import.h"
+#include "compiler/support/error.h"
+#include "evaluator/data/synthetic.h"
+#include "evaluator/evaluate.h"
+#include "search/cli/commands.h"
+
+namespace nas::cli {
+
+namespace {
+
+struct TrainArgs {
+  std::string model;
+  std::string output;
+  std::string data = "fashion-mnist";
+  std::string data_dir;
+  int64_t epochs = 1;
+  int64_t batch = 64;
+  double lr = 0.05;
+  std::string optimizer = "sgd";
+  double momentum = 0.9;
+  double weight_decay = 0;
+  std::string schedule = "constant";
+  double warmup_epochs = 0;
+  bool augment = false;
+  int threads = 1;
+  uint64_t seed = 0;
+  int64_t subset = 0;
+  int64_t validation_subset = 0;
+  double time_limit = 0;
+  bool test = false;
+  bool json = false;
+};
+
+// Splits of the named data set for a model whose input is [N, C, H, W] and whose logits
+// have `classes` columns. "synthetic" makes a learnable set of the model's image size.
+evaluator::DataSplits load_data(const TrainArgs& a, const graph::Graph& model) {
+  if (a.data == "fashion-mnist") {
+    evaluator::DataOptions options;
+    options.folder = a.data_dir;
+    options.train_subset = a.subset;
+    options.validation_subset = a.validation_subset;
+    options.split_seed = a.seed;
+    options.load_test = a.test;
+    return evaluator::load_fashion_mnist(options);
+  }
+  if (a.data == "synthetic") {
+    const graph::Shape& in = model.type(model.inputs()[0]).shape;
+    const graph::Shape& out = model.type(model.outputs()[0]).shape;
+    if (in.size() != 4 || out.size() != 2)
+      user_error("--data synthetic needs a model from [N,C,H,W] images to [N,classes] logits");
+    const int64_t train_n = a.subset > 0 ? a.subset : 2000;
+    const int64_t val_n = a.validation_subset > 0 ? a.validation_subset : 500;
+    evaluator::Dataset all = evaluator::make_synthetic(
+        {.n = train_n + 2 * val_n, .classes = out[1], .channels = in[1], .height = in[2],
+         .width = in[3], .seed = a.seed});
+    auto range = [](int64_t begin, int64_t n) {
+      std::vector<int64_t> v(n);
+      for (int64_t i = 0; i < n; ++i) v[i] = begin + i;
+      return v;
+    };
+    return {evaluator::select(all, range(0, train_n)),
+            evaluator::select(all, range(train_n, val_n)),
+            evaluator::select(all, range(train_n + val_n, val_n))};
+  }
+  user_error("unknown data set '{}' (expected fashion-mnist or synthetic)", a.data);
+}
+
+void run_train(const TrainArgs& a) {
+  const graph::Graph model = onnx_io::import_onnx(a.model);
+  const evaluator::DataSplits data = load_data(a, model);
+
+  evaluator::EvaluationConfig config;
+  evaluator::TrainConfig& t = config.train;
+  t.epochs = a.epochs;
+  t.batch = a.batch;
+  t.lr = a.lr;
+  t.optimizer.kind = evaluator::parse_optimizer_kind(a.optimizer);
+  t.optimizer.momentum = a.momentum;
+  t.optimizer.weight_decay = a.weight_decay;
+  t.schedule = evaluator::parse_lr_schedule_kind(a.schedule);
+  t.warmup_epochs = a.warmup_epochs;
+  if (a.augment) t.augmentation = {.crop_padding = 2, .horizontal_flip = true};
+  t.threads = a.threads;
+  t.seed = a.seed;
+  t.time_limit_seconds = a.time_limit;
+  config.targets = {{"host", a.threads}};
+  config.test_accuracy = a.test;
+  if (!a.json)
+    config.on_epoch = [](const evaluator::EpochProgress& p) {
+      std::cout << fmt::format("epoch {}/{}  loss {:.4f}  lr {:.4g}  {:.1f} s\n", p.epoch,
+                               p.epochs, p.loss, p.lr, p.seconds)
+                << std::flush;
+    };
+  evaluator::TrainState state = evaluator::initial_state(model);
+  const evaluator::EvalResult r = evaluator::evaluate_candidate(model, data, config, &state);
+  if (r.status == evaluator::EvalStatus::Failed) user_error("{}", r.reason);
+  if (!a.output.empty()) onnx_io::export_onnx(evaluator::with_weights(model, state), a.output);
+
+  if (a.json) {
+    std::cout << r.to_json().dump(2) << "\n";
+  } else {
+    const auto& lat = r.latency.at("host");
+    std::cout << fmt::format(
+        "status            {}{}\n"
+        "parameters        {}\n"
+        "FLOPs             {}\n"
+        "peak activations  {} bytes (batch 1)\n"
+        "model size        {} bytes\n"
+        "latency           {:.3f} ms median [{:.3f}-{:.3f}] at batch 1, {} thread(s), "
+        "reference executor\n"
+        "val accuracy      {:.4f} ({} samples)\n",
+        evaluator::status_name(r.status), r.reason.empty() ? "" : " (" + r.reason + ")",
+        r.cost.parameters, r.cost.flops, r.cost.peak_activation_bytes, r.cost.model_bytes,
+        lat.median_ms, lat.min_ms, lat.max_ms, lat.threads, r.accuracy, data.validation.n);
+    if (r.test_accuracy)
+      std::cout << fmt::format("test accuracy     {:.4f} ({} samples)\n", *r.test_accuracy,
+                               data.test.n);
+    std::cout << fmt::format("training time     {:.1f} s, median step {:.2f} ms (batch {})\n",
+                             r.training_seconds, r.step_ms, a.batch);
+    if (!a.output.empty()) std::cout << "trained model     " << a.output << "\n";
+  }
+  // A run that did not finish is an outcome, not a crash: report it, exit non-zero.
+  if (r.status != evaluator::EvalStatus::Ok) throw UserError(r.reason);
+}
+
+}  // namespace
+
+void add_train_command(CLI::App& app) {
+  auto a = std::make_shared<TrainArgs>();
+  auto* cmd = app.add_subcommand("train", "Train a model's weights briefly and report its metrics");
+  cmd->add_option("model", a->model, "ONNX model (weights are the starting point)")->required();
+  cmd->add_option("--data", a->data, "fashion-mnist or synthetic")->capture_default_str();
+  cmd->add_option("--data-dir", a->data_dir,
+                  "Folder of the Fashion-MNIST IDX files (default: $NAS_FASHION_MNIST_DIR, "
+                  "else /usr/share/datasets/fashion-mnist)");
+  cmd->add_option("--epochs", a->epochs)->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--batch", a->batch)->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--lr", a->lr, "Base learning rate")->capture_default_str();
+  cmd->add_option("--optimizer", a->optimizer, "sgd or adam")->capture_default_str();
+  cmd->add_option("--momentum", a->momentum)->capture_default_str();
+  cmd->add_option("--weight-decay", a->weight_decay)->capture_default_str();
+  cmd->add_option("--schedule", a->schedule, "constant, cosine or step")->capture_default_str();
+  cmd->add_option("--warmup-epochs", a->warmup_epochs)->capture_default_str();
+  cmd->add_flag("--augment", a->augment, "Random crop (padding 2) and horizontal flip");
+  cmd->add_option("--threads", a->threads)->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--seed", a->seed, "Seeds the split, batch order and augmentation")
+      ->capture_default_str();
+  cmd->add_option("--subset", a->subset, "Train on the first K samples of the train split");
+  cmd->add_option("--val-subset", a->validation_subset, "Validate on K samples");
+  cmd->add_option("--time-limit", a->time_limit, "Stop training after this many seconds");
+  cmd->add_flag("--test", a->test, "Also report accuracy on the test split");
+  cmd->add_option("-o,--output", a->output, "Write the trained model as ONNX");
+  cmd->add_flag("--json", a->json, "Print the evaluation record as JSON");
+  cmd->callback([a] { run_train(*a); });
+}
+
+}  // namespace nas::cli

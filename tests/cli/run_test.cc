@@ -12,6 +12,7 @@
 #include "compiler/onnx/onnx_import.h"
 #include "compiler/support/npy.h"
 #include "tests/onnx/onnx_test_models.h"
+#include "tests/cli/cli_util.h"
 #include "tests/test_util.h"
 
 namespace nas::testing {
@@ -20,25 +21,12 @@ namespace {
 using namespace graph;
 using ::testing::HasSubstr;
 
-struct Result {
-  int code;
-  std::string out, err;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using nas::testing::Result;
+using nas::testing::slurp;
 
 std::string temp(const std::string& name) { return (nas::testing::test_temp_dir() / name).string(); }
 
-Result nas(const std::string& args) {
-  const std::string out = temp("stdout.txt"), err = temp("stderr.txt");
-  const int status = std::system((std::string(NAS_BINARY) + " " + args + " >" + out + " 2>" + err).c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
-}
+Result nas(const std::string& args) { return nas::testing::run_nas(args); }
 
 void write_file(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
@@ -60,12 +48,7 @@ std::string npy_file(const std::string& name, const Tensor& t) {
   return temp(name);
 }
 
-// Exit code 2 and a one-line message containing `what`.
-void expect_user_error(const Result& r, const std::string& what) {
-  EXPECT_EQ(r.code, 2) << r.err;
-  EXPECT_THAT(r.err, HasSubstr(what));
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-}
+using nas::testing::expect_user_error;
 
 TEST(NasRun, RunsAndWritesOutputs) {
   const Tensor x = Tensor::f32({2, 3}, {1, 2, 3, -4, 5, -6});

@@ -1,0 +1,76 @@
+// `nas train` and `nas make-model` through the binary.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "compiler/onnx/onnx_export.h"
+#include "compiler/onnx/onnx_import.h"
+#include "tests/cli/cli_util.h"
+#include "tests/evaluator/tiny_model.h"
+
+namespace nas::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string tiny_onnx() {
+  const std::string path = (test_temp_dir() / "tiny.onnx").string();
+  onnx_io::export_onnx(evaluator::tiny_model(4, 1), path);
+  return path;
+}
+
+const char* kQuick = "--data synthetic --epochs 2 --batch 16 --subset 320 --val-subset 100";
+
+TEST(NasTrain, TrainsReportsAndWritesTheTrainedModel) {
+  const std::string model = tiny_onnx();
+  const std::string trained = (test_temp_dir() / "trained.onnx").string();
+  const Result r = run_nas(fmt::format("train {} {} -o {}", model, kQuick, trained));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("epoch 1/2  loss "));
+  EXPECT_THAT(r.out, HasSubstr("epoch 2/2  loss "));
+  EXPECT_THAT(r.out, HasSubstr("parameters        628\n"));
+  EXPECT_THAT(r.out, HasSubstr("val accuracy      "));
+  EXPECT_THAT(r.out, HasSubstr("median step "));
+  const graph::Graph before = onnx_io::import_onnx(model), after = onnx_io::import_onnx(trained);
+  EXPECT_EQ(after.parameter_count(), before.parameter_count());
+  EXPECT_FALSE(after.constant(*after.find("fc.w")) == before.constant(*before.find("fc.w")));
+}
+
+TEST(NasTrain, PrintsTheRecordAsJson) {
+  const Result r = run_nas(fmt::format("train {} {} --json --seed 3", tiny_onnx(), kQuick));
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("status"), "ok");
+  EXPECT_EQ(j.at("loss_curve").size(), 2u);
+  EXPECT_GT(j.at("accuracy").get<double>(), 0.5);
+  // The same seed gives the same result.
+  const Result again = run_nas(fmt::format("train {} {} --json --seed 3", tiny_onnx(), kQuick));
+  EXPECT_EQ(nlohmann::json::parse(again.out).at("loss_curve"), j.at("loss_curve"));
+}
+
+TEST(NasTrain, ReportsBadInputs) {
+  const std::string model = tiny_onnx();
+  expect_user_error(run_nas(fmt::format("train {} --data imagenet", model)),
+                    "unknown data set 'imagenet' (expected fashion-mnist or synthetic)");
+  expect_user_error(run_nas(fmt::format("train {} --data-dir /nonexistent/fmnist", model)),
+                    "Fashion-MNIST folder /nonexistent/fmnist does not exist");
+  expect_user_error(run_nas(fmt::format("train {} {} --optimizer lbfgs", model, kQuick)),
+                    "unknown optimizer 'lbfgs' (expected sgd or adam)");
+  expect_user_error(run_nas(fmt::format("train {} {} --lr 1e30", model, kQuick)),
+                    "loss became");
+  expect_user_error(run_nas("train /nonexistent.onnx"), "/nonexistent.onnx");
+}
+
+TEST(NasMakeModel, WritesTheSmallCnn) {
+  const std::string path = (test_temp_dir() / "cnn.onnx").string();
+  const Result r = run_nas(fmt::format("make-model small-cnn -o {} --seed 2 --batch 4", path));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("24394 parameters"));
+  const graph::Graph g = onnx_io::import_onnx(path);
+  EXPECT_EQ(g.type(g.inputs()[0]).shape, (graph::Shape{4, 1, 28, 28}));
+  expect_user_error(run_nas(fmt::format("make-model resnet-1000 -o {}", path)),
+                    "unknown model 'resnet-1000' (expected small-cnn)");
+}
+
+}  // namespace
+}  // namespace nas::testing

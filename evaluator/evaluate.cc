@@ -58,8 +58,9 @@ EvalResult evaluate_candidate(const Graph& model, const DataSplits& data,
     }
     const Graph trained = with_weights(model, report.state);
     if (result.status == EvalStatus::Ok) {
-      result.accuracy = evaluate_accuracy(trained, data.validation, config.train.eval_batch,
-                                          config.train.threads);
+      if (data.validation.n > 0)
+        result.accuracy = evaluate_accuracy(trained, data.validation, config.train.eval_batch,
+                                            config.train.threads);
       if (config.test_accuracy)
         result.test_accuracy = evaluate_accuracy(trained, data.test, config.train.eval_batch,
                                                  config.train.threads);

@@ -36,6 +36,7 @@ struct EvaluationConfig {
 runtime::TimingStats measure_latency(const graph::Graph& model, const LatencyTarget& target,
                                      const runtime::TimingProtocol& protocol);
 
+// Accuracy is measured on the validation split (left 0 when that split is empty).
 // `state` (optional) is where training starts and receives the trained state, so a
 // scheduler can continue it to a larger budget later.
 EvalResult evaluate_candidate(const graph::Graph& model, const DataSplits& data,

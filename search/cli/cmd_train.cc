@@ -36,6 +36,10 @@ struct TrainArgs {
   uint64_t seed = 0;
   int64_t subset = 0;
   int64_t validation_subset = 0;
+  int64_t train_size = 50000;
+  int64_t validation_size = 10000;
+  std::string checkpoint;
+  std::string resume;
   double time_limit = 0;
   bool test = false;
   bool json = false;
@@ -47,6 +51,8 @@ evaluator::DataSplits load_data(const TrainArgs& a, const graph::Graph& model) {
   if (a.data == "fashion-mnist") {
     evaluator::DataOptions options;
     options.folder = a.data_dir;
+    options.train_size = a.train_size;
+    options.validation_size = a.validation_size;
     options.train_subset = a.subset;
     options.validation_subset = a.validation_subset;
     options.split_seed = a.seed;
@@ -101,10 +107,12 @@ void run_train(const TrainArgs& a) {
                                p.epochs, p.loss, p.lr, p.seconds)
                 << std::flush;
     };
-  evaluator::TrainState state = evaluator::initial_state(model);
+  evaluator::TrainState state =
+      a.resume.empty() ? evaluator::initial_state(model) : evaluator::load_checkpoint(a.resume);
   const evaluator::EvalResult r = evaluator::evaluate_candidate(model, data, config, &state);
   if (r.status == evaluator::EvalStatus::Failed) user_error("{}", r.reason);
   if (!a.output.empty()) onnx_io::export_onnx(evaluator::with_weights(model, state), a.output);
+  if (!a.checkpoint.empty()) evaluator::save_checkpoint(state, a.checkpoint);
 
   if (a.json) {
     std::cout << r.to_json().dump(2) << "\n";
@@ -118,10 +126,12 @@ void run_train(const TrainArgs& a) {
         "model size        {} bytes\n"
         "latency           {:.3f} ms median [{:.3f}-{:.3f}] at batch 1, {} thread(s), "
         "reference executor\n"
-        "val accuracy      {:.4f} ({} samples)\n",
+        "val accuracy      {}\n",
         evaluator::status_name(r.status), r.reason.empty() ? "" : " (" + r.reason + ")",
         r.cost.parameters, r.cost.flops, r.cost.peak_activation_bytes, r.cost.model_bytes,
-        lat.median_ms, lat.min_ms, lat.max_ms, lat.threads, r.accuracy, data.validation.n);
+        lat.median_ms, lat.min_ms, lat.max_ms, lat.threads,
+        data.validation.n > 0 ? fmt::format("{:.4f} ({} samples)", r.accuracy, data.validation.n)
+                              : std::string("n/a (no validation split)"));
     if (r.test_accuracy)
       std::cout << fmt::format("test accuracy     {:.4f} ({} samples)\n", *r.test_accuracy,
                                data.test.n);
@@ -157,6 +167,16 @@ void add_train_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--subset", a->subset, "Train on the first K samples of the train split");
   cmd->add_option("--val-subset", a->validation_subset, "Validate on K samples");
+  cmd->add_option("--train-size", a->train_size,
+                  "Samples of the training file in the train split")
+      ->capture_default_str();
+  cmd->add_option("--val-size", a->validation_size,
+                  "Samples of the training file in the validation split (0: none)")
+      ->capture_default_str();
+  cmd->add_option("--checkpoint", a->checkpoint,
+                  "Write the training state here, to continue later with --resume");
+  cmd->add_option("--resume", a->resume,
+                  "Continue from a checkpoint up to --epochs in total (same recipe and seed)");
   cmd->add_option("--time-limit", a->time_limit, "Stop training after this many seconds");
   cmd->add_flag("--test", a->test, "Also report accuracy on the test split");
   cmd->add_option("-o,--output", a->output, "Write the trained model as ONNX");

@@ -48,6 +48,21 @@ TEST(NasTrain, PrintsTheRecordAsJson) {
   EXPECT_EQ(nlohmann::json::parse(again.out).at("loss_curve"), j.at("loss_curve"));
 }
 
+TEST(NasTrain, ResumesFromACheckpointToALargerBudget) {
+  const std::string model = tiny_onnx();
+  const std::string ckpt = (test_temp_dir() / "one.ckpt").string();
+  const char* data = "--data synthetic --batch 16 --subset 160 --val-subset 50 --json";
+  const Result straight = run_nas(fmt::format("train {} {} --epochs 3", model, data));
+  const Result first = run_nas(fmt::format("train {} {} --epochs 1 --checkpoint {}", model, data, ckpt));
+  const Result resumed = run_nas(fmt::format("train {} {} --epochs 3 --resume {}", model, data, ckpt));
+  ASSERT_EQ(straight.code, 0) << straight.err;
+  ASSERT_EQ(first.code, 0) << first.err;
+  ASSERT_EQ(resumed.code, 0) << resumed.err;
+  const nlohmann::json a = nlohmann::json::parse(straight.out), b = nlohmann::json::parse(resumed.out);
+  EXPECT_EQ(b.at("loss_curve"), a.at("loss_curve"));
+  EXPECT_EQ(b.at("accuracy"), a.at("accuracy"));
+}
+
 TEST(NasTrain, ReportsBadInputs) {
   const std::string model = tiny_onnx();
   expect_user_error(run_nas(fmt::format("train {} --data imagenet", model)),

@@ -30,7 +30,7 @@ peer() {
   "$venv/bin/python" "$here/torch_train.py" "$@"
 }
 
-common=(--data fashion-mnist --batch 64 --lr 0.05 --momentum 0.9 --train-size 60000
+common=(--data fashion-mnist --batch 64 --momentum 0.9 --train-size 60000
         --val-size 0 --threads "$THREADS" --json)
 
 steptime() {
@@ -49,13 +49,18 @@ steptime() {
   done
 }
 
+# A record is complete once nas has written its closing brace; reruns skip complete ones.
+done_already() { [ -s "$1" ] && tail -n 1 "$1" | grep -q '^}'; }
+
 accuracy() {
   for seed in $SEEDS; do
     "$nas" make-model small-cnn --seed "$seed" -o "$OUT/model_$seed.onnx" >/dev/null
-    "$nas" train "$OUT/model_$seed.onnx" "${common[@]}" --seed "$seed" --epochs 1 --test \
-      --checkpoint "$OUT/seed$seed.ckpt" > "$OUT/ours_seed${seed}_epoch1.json"
-    "$nas" train "$OUT/model_$seed.onnx" "${common[@]}" --seed "$seed" --epochs 3 --test \
-      --resume "$OUT/seed$seed.ckpt" > "$OUT/ours_seed${seed}_epoch3.json"
+    done_already "$OUT/ours_seed${seed}_epoch1.json" ||
+      "$nas" train "$OUT/model_$seed.onnx" "${common[@]}" --seed "$seed" --epochs 1 --lr 0.05 --test \
+        --checkpoint "$OUT/seed$seed.ckpt" > "$OUT/ours_seed${seed}_epoch1.json"
+    done_already "$OUT/ours_seed${seed}_epoch3.json" ||
+      "$nas" train "$OUT/model_$seed.onnx" "${common[@]}" --seed "$seed" --epochs 3 --lr 0.05 --test \
+        --resume "$OUT/seed$seed.ckpt" > "$OUT/ours_seed${seed}_epoch3.json"
     echo "ours seed $seed done"
   done
   peer accuracy --epochs 3 --threads "$THREADS" --seeds $SEEDS | tee "$OUT/pytorch.jsonl"
@@ -64,7 +69,8 @@ accuracy() {
 recipe() {
   for seed in $RECIPE_SEEDS; do
     "$nas" make-model small-cnn --seed "$seed" -o "$OUT/model_$seed.onnx" >/dev/null
-    "$nas" train "$OUT/model_$seed.onnx" "${common[@]}" --seed "$seed" --epochs 3 --test \
+    done_already "$OUT/better_seed${seed}_epoch3.json" ||
+      "$nas" train "$OUT/model_$seed.onnx" "${common[@]}" --seed "$seed" --epochs 3 --test \
       --lr 0.1 --schedule cosine --warmup-epochs 0.2 --weight-decay 5e-4 --augment \
       > "$OUT/better_seed${seed}_epoch3.json"
     echo "better recipe seed $seed done"

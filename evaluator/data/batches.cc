@@ -4,7 +4,7 @@
 #include <numeric>
 
 #include "compiler/support/error.h"
-#include "evaluator/data/counter_rng.h"
+#include "compiler/support/random.h"
 
 namespace nas::evaluator {
 

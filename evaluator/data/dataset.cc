@@ -5,7 +5,7 @@
 #include <numeric>
 
 #include "compiler/support/error.h"
-#include "evaluator/data/counter_rng.h"
+#include "compiler/support/random.h"
 #include "evaluator/data/idx.h"
 
 namespace nas::evaluator {

@@ -1,4 +1,4 @@
-// Random numbers the data pipeline can reproduce anywhere.
+// Random numbers that reproduce anywhere (data pipeline, search strategies, spaces).
 //
 // The standard library's engines are portable but its distributions and std::shuffle are
 // not (libstdc++ and libc++ draw differently), so the data pipeline uses these instead:
@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-namespace nas::evaluator {
+namespace nas {
 
 // SplitMix64's finaliser: a bijection of 64-bit words with good avalanche.
 constexpr uint64_t mix64(uint64_t x) {
@@ -54,7 +54,7 @@ class SplitMix64 {
     x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
     return x ^ (x >> 31);
   }
-  uint64_t below(uint64_t bound) { return evaluator::below(next(), bound); }
+  uint64_t below(uint64_t bound) { return nas::below(next(), bound); }
   double uniform() { return unit_double(next()); }
   // Standard normal by Box-Muller (one value per call; simple over fast).
   double normal() {
@@ -76,4 +76,4 @@ void shuffle(std::vector<T>& values, SplitMix64& rng) {
   }
 }
 
-}  // namespace nas::evaluator
+}  // namespace nas

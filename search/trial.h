@@ -1,0 +1,21 @@
+// A finished trial: a frozen record of one evaluation, with everything needed to replay it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "evaluator/metrics.h"
+
+namespace nas::search {
+
+struct TrialRecord {
+  int64_t id = 0;        // position in the order candidates were asked, from 0
+  int64_t batch = 0;     // the ask() batch it came from
+  std::string arch;      // the space's string form of the architecture
+  int64_t fidelity = 0;  // training epochs it was evaluated with
+  uint64_t seed = 0;     // seed of its training run
+  evaluator::EvalResult result;
+  double seconds = 0;    // wall time of the evaluation
+};
+
+}  // namespace nas::search

@@ -644,7 +644,14 @@ void Importer::import_legacy_softmax(const onnx::NodeProto& node, const Label& a
 Graph import_onnx_bytes(std::string_view bytes, const std::string& source,
                         const ImportOptions& options) {
   const onnx::ModelProto model = parse_model(bytes, source);
-  return Importer(model, source, options).run();
+  try {
+    return Importer(model, source, options).run();
+  } catch (const UserError& e) {
+    // Every message names the model file, also those raised by shape functions.
+    const std::string message = e.what();
+    if (message.rfind(source + ":", 0) == 0) throw;
+    throw UserError(source + ": " + message);
+  }
 }
 
 Graph import_onnx(const std::string& path, const ImportOptions& options) {

@@ -1,0 +1,34 @@
+// Operator fusion: which nodes run together as one kernel.
+#pragma once
+
+#include <span>
+#include <vector>
+
+#include "compiler/graph/graph.h"
+#include "compiler/graph/op_registry.h"
+#include "compiler/passes/fusion_plan.h"
+
+namespace nas::passes {
+
+// May a group anchored by an op of class `anchor` absorb a following op of class
+// `follower`? Pairs missing from a rule table are not allowed.
+struct FusionRule {
+  graph::FusionClass anchor;
+  graph::FusionClass follower;
+  bool allowed;
+};
+
+// A convolution or dense op with its following elementwise and broadcast ops; chains of
+// elementwise/broadcast ops; chains of injective ops; reductions and opaque ops alone.
+const std::vector<FusionRule>& default_fusion_rules();
+
+// Partitions the graph into fused groups. Each group starts at the first node not yet in a
+// group (its anchor) and grows along a chain: the last node's single output, read by
+// exactly one node and not returned by the graph, pulls that reader in when the rules allow
+// (anchor class, reader class), the reader has one output, and (for a broadcast reader) the
+// reader's output keeps the chain value's shape, so the anchor's loop nest computes it.
+// Groups come in the order of their last nodes, which is a topological order.
+FusionPlan plan_fusion(const graph::Graph& graph,
+                       std::span<const FusionRule> rules = default_fusion_rules());
+
+}  // namespace nas::passes

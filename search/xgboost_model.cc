@@ -88,7 +88,7 @@ void XGBoostModel::fit(const std::vector<std::vector<double>>& features,
       {"tree_method", "exact"},
       {"nthread", "1"},
       {"verbosity", "0"},
-      {"seed", std::to_string(params_.seed)},
+      {"seed", std::to_string(params_.seed % (uint64_t{1} << 31))},  // XGBoost takes an int
       {"base_score", fmt::format("{}", mean)},  // boost from the mean, not from 0.5
       {"max_depth", std::to_string(params_.max_depth)},
       {"eta", fmt::format("{}", params_.learning_rate)},

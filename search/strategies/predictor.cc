@@ -127,14 +127,15 @@ class PredictorStrategy final : public HistoryStrategy {
     using Key = std::tuple<bool, double, double, double>;
     size_t best = predictions.size();
     Key best_key;
+    std::vector<Point> with = front;  // the front plus one candidate
+    with.emplace_back();
     for (size_t p = 0; p < predictions.size(); ++p) {
       if (used[p]) continue;
       const Prediction& candidate = predictions[p];
       const bool infeasible = candidate.infeasibility >= 0.5;
       Key key{infeasible, infeasible ? candidate.infeasibility : 0.0, 0.0, 0.0};
       if (!infeasible) {
-        std::vector<Point> with = front;
-        with.push_back(candidate.objectives);
+        with.back() = candidate.objectives;
         std::get<2>(key) = front_volume - hypervolume(with, reference);
         std::get<3>(key) = distance_to_front(candidate.objectives, front);
       }

@@ -5,6 +5,7 @@
 #include <functional>
 #include <set>
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -185,8 +186,8 @@ TEST_P(StrategySuite, RejectsUnknownSettings) {
     make(space, 0, {{"popsize", 3}});
     FAIL() << "no error";
   } catch (const UserError& e) {
-    EXPECT_THAT(e.what(), ::testing::StartsWith("strategy '" + GetParam().name +
-                                                "': unknown setting 'popsize' ("));
+    EXPECT_THAT(e.what(), ::testing::StartsWith(fmt::format(
+                              "strategy '{}': unknown setting 'popsize' (", GetParam().name)));
   }
 }
 

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "search/strategy.h"
 #include "space/search_space.h"
 
@@ -15,9 +17,9 @@ namespace nas::search::synthetic {
 inline space::SearchSpace grid_space(int decisions, int options) {
   std::vector<space::Decision> list;
   for (int d = 0; d < decisions; ++d) {
-    space::Decision decision{"d" + std::to_string(d), {}, {}, true};
+    space::Decision decision{fmt::format("d{}", d), {}, {}, true};
     for (int o = 0; o < options; ++o) {
-      decision.labels.push_back(std::to_string(o));
+      decision.labels.push_back(fmt::format("{}", o));
       decision.values.push_back(o);
     }
     list.push_back(decision);

@@ -62,7 +62,7 @@ TEST(SpaceFile, ShippedSpacesLoad) {
   const SearchSpace nb201 = load_space(shipped("nb201_28.yaml"));
   EXPECT_EQ(nb201.name(), "nb201_28");
   EXPECT_EQ(nb201.decisions().size(), 6u);
-  EXPECT_DOUBLE_EQ(nb201.size(), 15625.0);
+  EXPECT_NEAR(nb201.size(), 15625.0, 1e-6);
 }
 
 TEST(SpaceFile, DecisionsFromListsAndRanges) {
@@ -85,7 +85,7 @@ TEST(SpaceFile, DecisionsFromListsAndRanges) {
   EXPECT_TRUE(w.ordered);
   EXPECT_EQ(s.decisions()[3].labels, (std::vector<std::string>{"1", "2"}));
   EXPECT_EQ(s.name(), "toy");
-  EXPECT_DOUBLE_EQ(s.size(), 24.0);
+  EXPECT_NEAR(s.size(), 24.0, 1e-9);
 }
 
 TEST(SpaceFile, NameDefaultsToTheFileName) {
@@ -98,12 +98,12 @@ TEST(SpaceFile, ReportsUnknownAndMissingKeys) {
             "4:1: unknown key 'foo' in the top level (expected: input, classes, choices, "
             "network, name)");
   EXPECT_EQ(error_of("se: off, stride: 1}", "se: off, stride: 1, dilation: 2}"),
-            "11:85: unknown key 'dilation' in 'network.stages[0]' (expected: depth, kernel, "
+            "11:83: unknown key 'dilation' in 'network.stages[0]' (expected: depth, kernel, "
             "expand, width, act, se, stride)");
   EXPECT_EQ(error_of("act: relu, se: off, ", ""),
             "11:7: missing key 'act' in 'network.stages[0]'");
   EXPECT_EQ(error_of("{range: [1, 2]}", "{range: [1, 2], steps: 1}"),
-            "6:19: unknown key 'steps' in 'choices.d' (expected: range, step)");
+            "6:22: unknown key 'steps' in 'choices.d' (expected: range, step)");
   EXPECT_EQ(error_of("  head: {width: 16, act: hswish}\n", ""),
             "8:3: missing key 'head' in 'network'");
   EXPECT_EQ(error_of("template: macro", "template: resnet"),
@@ -144,10 +144,10 @@ TEST(SpaceFile, ReportsBadRanges) {
 
 TEST(SpaceFile, ReportsBadReferencesAndValues) {
   EXPECT_EQ(error_of("kernel: $k", "kernel: $kernel"),
-            "11:31: 'network.stages[0].kernel' refers to '$kernel', which is not a choice "
+            "11:27: 'network.stages[0].kernel' refers to '$kernel', which is not a choice "
             "(choices: k, d)");
   EXPECT_EQ(error_of("kernel: $k", "kernel: 4"),
-            "11:31: 'network.stages[0].kernel' is '4' (expected an odd integer from 1 to 15 or "
+            "11:27: 'network.stages[0].kernel' is '4' (expected an odd integer from 1 to 15 or "
             "a $choice)");
   EXPECT_EQ(error_of("k: [3, 5]", "k: [3, 4]"),
             "5:10: option '4' of choice 'k' is not valid for 'network.stages[0].kernel' "
@@ -156,10 +156,10 @@ TEST(SpaceFile, ReportsBadReferencesAndValues) {
             "6:3: option '0' of choice 'd' is not valid for 'network.stages[0].depth' (expected "
             "a positive integer)");
   EXPECT_EQ(error_of("act: relu, se", "act: gelu, se"),
-            "11:67: 'network.stages[0].act' is 'gelu' (expected one of relu, hswish or a "
+            "11:57: 'network.stages[0].act' is 'gelu' (expected one of relu, hswish or a "
             "$choice)");
   EXPECT_EQ(error_of("se: off", "se: maybe"),
-            "11:76: 'network.stages[0].se' is 'maybe' (expected on, off, true or false or a "
+            "11:67: 'network.stages[0].se' is 'maybe' (expected on, off, true or false or a "
             "$choice)");
   EXPECT_EQ(error_of("width: 8, act: relu, stride", "width: [8], act: relu, stride"),
             "9:17: 'network.stem.width' expected a positive integer or a $choice");
@@ -174,7 +174,7 @@ TEST(SpaceFile, ReportsBadTopLevelValues) {
             "2:12: 'input[1] (height)' expected a positive integer, got '0'");
   EXPECT_EQ(error_of("classes: 3", "classes: ten"),
             "3:10: 'classes' expected a positive integer, got 'ten'");
-  EXPECT_EQ(error_of("stages:\n", "stages: []\n"),
+  EXPECT_EQ(error_of("  stages:\n    - ", "  stages: []\n    # "),
             "10:11: 'network.stages' expected a non-empty list of stages");
   EXPECT_EQ(error_of("classes: 3", "classes: [3"), "4:8: invalid YAML: end of sequence flow not found");
   EXPECT_EQ(user_error_message([] { load_space("/nonexistent/space.yaml"); }),
@@ -212,7 +212,7 @@ network:
 )";
   const std::string path = write_space(replace(text, "1->3: none", "1->3: conv5x5"));
   EXPECT_EQ(user_error_message([&] { load_space(path); }),
-            path + ":9:62: 'network.edges.1->3' is 'conv5x5' (expected one of none, skip, "
+            path + ":9:63: 'network.edges.1->3' is 'conv5x5' (expected one of none, skip, "
                    "conv1x1, conv3x3, avgpool3x3 or a $choice)");
   const std::string path2 = write_space(replace(text, "0->2: none", "0->4: none"));
   EXPECT_EQ(user_error_message([&] { load_space(path2); }),

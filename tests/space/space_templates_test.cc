@@ -76,10 +76,10 @@ TEST_P(ShippedSpace, ASampledNetworkTrains) {
   SplitMix64 rng(2);
   const graph::Graph model = s.decode(s.sample(rng));
   const evaluator::Dataset data = evaluator::make_synthetic(
-      {.n = 64, .classes = 10, .channels = 1, .height = 28, .width = 28, .seed = 1});
+      {.n = 16, .classes = 10, .channels = 1, .height = 28, .width = 28, .seed = 1});
   evaluator::TrainConfig config;
-  config.batch = 32;
-  config.threads = 2;
+  config.batch = 8;
+  config.threads = 1;
   const evaluator::TrainReport report =
       evaluator::train(model, data, config, evaluator::initial_state(model));
   EXPECT_EQ(report.status, evaluator::TrainStatus::Ok) << report.reason;
@@ -91,18 +91,19 @@ INSTANTIATE_TEST_SUITE_P(Spaces, ShippedSpace, ::testing::Values("mobilenet_28",
 
 TEST(MacroTemplate, BlocksFollowTheChoices) {
   const SearchSpace& s = shipped("mobilenet_28");
-  // stem 8; stage 1: depth 2, k3, expand 1, width 16, relu, SE; stage 2: depth 1, k5, expand
-  // 3, width 24, hswish, no SE; stage 3: depth 3, k7, expand 6, width 40, relu, SE; head 64.
-  const Architecture a = s.parse("8,2,3,1,16,relu,on,1,5,3,24,hswish,off,3,7,6,40,relu,on,64");
+  // stem 8 (stride 2); stage 1: depth 2, k3, expand 1, width 16, relu, SE; stage 2: depth 1,
+  // k5, expand 2, width 24, hswish, no SE; stage 3: depth 3, k7, expand 4, width 40, relu,
+  // SE; head 64.
+  const Architecture a = s.parse("8,2,3,1,16,relu,on,1,5,2,24,hswish,off,3,7,4,40,relu,on,64");
   const graph::Graph g = s.decode(a);
   EXPECT_EQ(count_ops(g, "HardSigmoid"), 2 + 3);                  // one SE per block with SE
   EXPECT_EQ(count_ops(g, "Conv"), 1 + 2 * (2 + 2) + 3 + 3 * (3 + 2) + 1);
   EXPECT_EQ(count_ops(g, "Add"), 1 + 2);  // stage 1 block 2; stage 3 blocks 2 and 3
   EXPECT_FALSE(g.find("stage1.block1.expand").has_value());       // expand ratio 1
-  EXPECT_EQ(g.type(*g.find("stage3.block1.depthwise")).shape, (graph::Shape{1, 144, 7, 7}));
-  EXPECT_EQ(g.type(*g.find("stage3.block1.se.reduce")).shape, (graph::Shape{1, 36, 1, 1}));
+  EXPECT_EQ(g.type(*g.find("stage3.block1.depthwise")).shape, (graph::Shape{1, 96, 4, 4}));
+  EXPECT_EQ(g.type(*g.find("stage3.block1.se.reduce")).shape, (graph::Shape{1, 24, 1, 1}));
   EXPECT_EQ(g.type(*g.find("stage1.block1.se.reduce")).shape, (graph::Shape{1, 8, 1, 1}));
-  EXPECT_EQ(g.nodes()[g.value(*g.find("stage2.block1.depthwise")).producer].attrs.i("group"), 48);
+  EXPECT_EQ(g.nodes()[g.value(*g.find("stage2.block1.depthwise")).producer].attrs.i("group"), 32);
 }
 
 TEST(CellTemplate, OpsAndDeadEdges) {

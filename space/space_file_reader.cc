@@ -1,6 +1,7 @@
 #include "space/space_file_reader.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 
 #include <fmt/ranges.h>
@@ -33,6 +34,13 @@ std::string SpaceFileReader::where(const YAML::Mark& mark) const {
   return fmt::format("{}:{}:{}", file_, mark.line + 1, mark.column + 1);
 }
 
+std::string SpaceFileReader::where(const YAML::Node& node) const {
+  if (node.IsNull())
+    for (const auto& [value, key_mark] : empty_values_)
+      if (value.is(node)) return where(key_mark);
+  return where(node.Mark());
+}
+
 void SpaceFileReader::expect_map(const YAML::Node& node, const std::string& path,
                                  const std::vector<std::string>& keys, size_t required) const {
   const std::string what = path.empty() ? "the top level" : fmt::format("'{}'", path);
@@ -47,6 +55,7 @@ void SpaceFileReader::expect_map(const YAML::Node& node, const std::string& path
     if (std::find(seen.begin(), seen.end(), name) != seen.end())
       fail(key, "key '{}' appears twice in {}", name, what);
     seen.push_back(name);
+    if (entry.second.IsNull()) empty_values_.emplace_back(entry.second, key.Mark());
   }
   for (size_t i = 0; i < required; ++i)
     if (std::find(seen.begin(), seen.end(), keys[i]) == seen.end())

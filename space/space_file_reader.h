@@ -17,13 +17,20 @@
 
 namespace nas::space {
 
+// The network's input image shape and class count (the space file's `input` and `classes`).
+struct NetworkIo {
+  int64_t channels = 1, height = 28, width = 28;
+  int64_t classes = 10;
+};
+
 class SpaceFileReader {
  public:
   explicit SpaceFileReader(std::string file) : file_(std::move(file)) {}
 
   const std::string& file() const { return file_; }
   std::string where(const YAML::Mark& mark) const;
-  std::string where(const YAML::Node& node) const { return where(node.Mark()); }
+  // An empty value (`key:`) is placed at its key: yaml-cpp marks it at the next token.
+  std::string where(const YAML::Node& node) const;
 
   template <class... Args>
   [[noreturn]] void fail(const YAML::Node& at, fmt::format_string<Args...> format,
@@ -57,18 +64,10 @@ class SpaceFileReader {
   void add_range_choice(const std::string& name, const YAML::Node& key, const YAML::Node& map);
 
   std::string file_;
+  // Empty values seen in maps, with their keys' marks (see where()).
+  mutable std::vector<std::pair<YAML::Node, YAML::Mark>> empty_values_;
   std::vector<Decision> decisions_;
   std::vector<ChoiceSource> sources_;
-};
-
-}  // namespace nas::space
-
-namespace nas::space {
-
-// The network's input image shape and class count (the space file's `input` and `classes`).
-struct NetworkIo {
-  int64_t channels = 1, height = 28, width = 28;
-  int64_t classes = 10;
 };
 
 }  // namespace nas::space

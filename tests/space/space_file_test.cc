@@ -176,6 +176,9 @@ TEST(SpaceFile, ReportsBadTopLevelValues) {
             "3:10: 'classes' expected a positive integer, got 'ten'");
   EXPECT_EQ(error_of("  stages:\n    - ", "  stages: []\n    # "),
             "10:11: 'network.stages' expected a non-empty list of stages");
+  // An empty value is placed at its key.
+  EXPECT_EQ(error_of("  stem: {width: 8, act: relu, stride: 1}", "  stem:"),
+            "9:3: 'network.stem' expected a map with keys width, act, stride");
   EXPECT_EQ(error_of("classes: 3", "classes: [3"), "4:8: invalid YAML: end of sequence flow not found");
   EXPECT_EQ(user_error_message([] { load_space("/nonexistent/space.yaml"); }),
             "cannot read space file '/nonexistent/space.yaml'");

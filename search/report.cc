@@ -39,7 +39,10 @@ std::string csv_header(const std::vector<std::string>& targets) {
   std::string line =
       "id,batch,arch,fidelity,seed,status,reason,feasible,on_front,violation,accuracy,"
       "test_accuracy,params,flops,peak_memory,model_bytes";
-  for (const std::string& t : targets) line += "," + csv_field("latency:" + t);
+  for (const std::string& t : targets) {
+    line += ',';
+    line += csv_field("latency:" + t);
+  }
   return line + ",step_ms,training_seconds,seconds\r\n";
 }
 
@@ -71,7 +74,10 @@ std::string csv_row(const TrialRecord& r, const TrialStanding& s,
   fields.push_back(number(e.training_seconds));
   fields.push_back(number(r.seconds));
   std::string line;
-  for (size_t i = 0; i < fields.size(); ++i) line += (i ? "," : "") + fields[i];
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i) line += ',';
+    line += fields[i];
+  }
   return line + "\r\n";
 }
 

@@ -32,8 +32,12 @@ std::string metric_label(const std::string& metric) {
   return unit.empty() ? metric : metric + " (" + unit + ")";
 }
 
-// Numbers in text: six significant digits, the same on every platform.
-std::string show(double v) { return fmt::format("{:.6g}", v); }
+// Numbers in text: counts in full, others to six significant digits, the same on every
+// platform.
+std::string show(double v) {
+  if (v == std::floor(v) && std::abs(v) < 1e15) return fmt::format("{:.0f}", v);
+  return fmt::format("{:.6g}", v);
+}
 std::string coord(double v) { return fmt::format("{:.2f}", v); }
 
 // A linear axis over [lo, hi] with "nice" ticks (1, 2 or 5 times a power of ten).
@@ -55,6 +59,7 @@ struct Axis {
     const double ratio = raw / power;
     a.step = power * (ratio < 1.5 ? 1 : ratio < 3.5 ? 2 : ratio < 7.5 ? 5 : 10);
     a.lo = std::floor((min - pad) / a.step) * a.step;
+    if (min >= 0 && a.lo < 0) a.lo = 0;  // latencies, counts and accuracies are never negative
     a.hi = std::ceil((max + pad) / a.step) * a.step;
     a.decimals = std::max(0, static_cast<int>(-std::floor(std::log10(a.step) + 1e-9)));
     return a;
@@ -117,7 +122,7 @@ h1 { font-size: 1.4em; } h2 { font-size: 1.15em; margin-top: 1.5em; }
 svg.plot { border: 1px solid #ccc; background: #fff; }
 .axis line, .axis path { stroke: #444; }
 .axis text { font-size: 12px; fill: #333; }
-.grid { stroke: #eee; }
+.axis line.grid { stroke: #eee; }
 .axis-label { font-size: 13px; fill: #222; }
 circle.candidate { stroke-width: 1.5; }
 circle.feasible { fill: #6b9bd1; stroke: #2f5f96; fill-opacity: 0.75; }

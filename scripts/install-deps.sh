@@ -9,6 +9,7 @@ packages=(
   libyaml-cpp-dev libxgboost-dev libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev
   libopenmpi-dev openmpi-bin dataset-fashion-mnist libcli11-dev libspdlog-dev
   libfmt-dev nlohmann-json3-dev zlib1g-dev
+  chromium               # the report's browser test (headless)
   python3 python3-venv   # outside checkers only (ONNX Runtime), never the product
 )
 

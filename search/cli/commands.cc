@@ -8,6 +8,8 @@ void add_commands(CLI::App& app) {
   add_train_command(app);
   add_make_model_command(app);
   add_space_command(app);
+  add_report_command(app);
+  add_export_command(app);
 }
 
 }  // namespace nas::cli

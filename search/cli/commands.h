@@ -14,5 +14,7 @@ void add_run_command(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_make_model_command(CLI::App& app);
 void add_space_command(CLI::App& app);
+void add_report_command(CLI::App& app);
+void add_export_command(CLI::App& app);
 
 }  // namespace nas::cli

@@ -1,0 +1,42 @@
+// `nas export DIR --top K`: trains the experiment's top-K feasible architectures with the
+// final recipe and exports them to DIR/winners/*.onnx with their test accuracy
+// (DIR/winners/winners.json).
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "compiler/support/error.h"
+#include "search/cli/commands.h"
+#include "search/report.h"
+#include "search/winners.h"
+
+namespace nas::cli {
+
+void add_export_command(CLI::App& app) {
+  auto dir = std::make_shared<std::string>();
+  auto top = std::make_shared<int>(3);
+  CLI::App* cmd = app.add_subcommand(
+      "export", "Train the top-K feasible architectures with the final recipe, export ONNX");
+  cmd->add_option("dir", *dir, "The experiment folder")->required();
+  cmd->add_option("--top", *top, "How many winners to export")->capture_default_str();
+  cmd->callback([dir, top] {
+    const search::Experiment e = search::load_experiment(*dir);
+    if (!e.space.network() || !e.final_recipe)
+      user_error("{}: the experiment does not say how to build and train its architectures "
+                 "(no search space file or final recipe)",
+                 *dir);
+    const search::FinalRecipe recipe = e.final_recipe();
+    const std::vector<search::Winner> winners =
+        search::export_winners(*dir, e.records, e.space, e.objectives, e.constraints, recipe, *top);
+    for (const search::Winner& w : winners) {
+      const std::string outcome =
+          w.file.empty() ? fmt::format("{}: {}", evaluator::status_name(w.final_result.status),
+                                       w.final_result.reason)
+                         : fmt::format("test accuracy {:.4f}  winners/{}",
+                                       w.final_result.test_accuracy.value_or(0), w.file);
+      std::cout << fmt::format("{}. trial {}  {}  {}\n", w.rank, w.trial, outcome, w.arch);
+    }
+  });
+}
+
+}  // namespace nas::cli

@@ -1,0 +1,419 @@
+#include "search/report_html.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "compiler/support/error.h"
+#include "search/report.h"
+
+namespace nas::search {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Plot geometry, in SVG user units.
+constexpr double kWidth = 800, kHeight = 500;
+constexpr double kLeft = 80, kRight = 30, kTop = 30, kBottom = 60;
+
+std::string unit_of(const std::string& metric) {
+  if (metric.rfind("latency:", 0) == 0 || metric == "step_ms") return "ms";
+  if (metric == "peak_memory" || metric == "model_bytes") return "bytes";
+  if (metric == "training_seconds") return "s";
+  return "";
+}
+
+std::string metric_label(const std::string& metric) {
+  const std::string unit = unit_of(metric);
+  return unit.empty() ? metric : metric + " (" + unit + ")";
+}
+
+// Numbers in text: counts in full, others to six significant digits, the same on every
+// platform.
+std::string show(double v) {
+  if (v == std::floor(v) && std::abs(v) < 1e15) return fmt::format("{:.0f}", v);
+  return fmt::format("{:.6g}", v);
+}
+std::string coord(double v) { return fmt::format("{:.2f}", v); }
+
+// A linear axis over [lo, hi] with "nice" ticks (1, 2 or 5 times a power of ten).
+struct Axis {
+  double lo = 0, hi = 1;
+  double step = 0.2;
+  int decimals = 1;
+
+  static Axis fit(double min, double max) {
+    if (!(max > min)) {
+      const double pad = min == 0 ? 1 : std::abs(min) * 0.1;
+      min -= pad;
+      max += pad;
+    }
+    const double pad = (max - min) * 0.05;
+    Axis a;
+    const double raw = (max - min + 2 * pad) / 6;
+    const double power = std::pow(10.0, std::floor(std::log10(raw)));
+    const double ratio = raw / power;
+    a.step = power * (ratio < 1.5 ? 1 : ratio < 3.5 ? 2 : ratio < 7.5 ? 5 : 10);
+    a.lo = std::floor((min - pad) / a.step) * a.step;
+    if (min >= 0 && a.lo < 0) a.lo = 0;  // latencies, counts and accuracies are never negative
+    a.hi = std::ceil((max + pad) / a.step) * a.step;
+    a.decimals = std::max(0, static_cast<int>(-std::floor(std::log10(a.step) + 1e-9)));
+    return a;
+  }
+  std::vector<double> ticks() const {
+    std::vector<double> t;
+    const int64_t n = std::llround((hi - lo) / step);
+    for (int64_t i = 0; i <= n; ++i) t.push_back(lo + static_cast<double>(i) * step);
+    return t;
+  }
+  std::string label(double v) const {
+    if (std::abs(v) < step * 1e-9) v = 0;  // no "-0.0" from rounding
+    return fmt::format("{:.{}f}", v, decimals);
+  }
+};
+
+struct Point {
+  size_t record = 0;
+  double x = 0, y = 0;
+};
+
+class ReportWriter {
+ public:
+  ReportWriter(const std::vector<TrialRecord>& records, const space::SearchSpace& space,
+               const std::vector<ObjectiveSpec>& objectives,
+               const std::vector<ConstraintSpec>& constraints)
+      : records_(records),
+        space_(space),
+        objectives_(objectives),
+        constraints_(constraints),
+        standings_(rank_trials(records, space, objectives, constraints)),
+        axes_(choose_plot_axes(objectives, constraints)) {
+    for (size_t i = 0; i < records.size(); ++i)
+      if (standings_[i].ok)
+        points_.push_back({i, metric_value(records[i].result, axes_.x),
+                           metric_value(records[i].result, axes_.y)});
+  }
+
+  std::string page() const {
+    std::string html;
+    html += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
+    html += "<title>" + html_escape("nas report: " + space_.name()) + "</title>\n";
+    html += kStyle;
+    html += "</head>\n<body>\n";
+    html += "<h1>" + html_escape("Search results: " + space_.name()) + "</h1>\n";
+    html += summary();
+    html += plot();
+    html += "<pre id=\"details\">Hover over a point for its architecture and metrics.</pre>\n";
+    html += front_table();
+    html += failure_table();
+    html += kScript;
+    html += "</body>\n</html>\n";
+    return html;
+  }
+
+ private:
+  static constexpr const char* kStyle = R"(<style>
+body { font-family: sans-serif; margin: 1.5em; color: #222; }
+h1 { font-size: 1.4em; } h2 { font-size: 1.15em; margin-top: 1.5em; }
+svg.plot { border: 1px solid #ccc; background: #fff; }
+.axis line, .axis path { stroke: #444; }
+.axis text { font-size: 12px; fill: #333; }
+.axis line.grid { stroke: #eee; }
+.axis-label { font-size: 13px; fill: #222; }
+circle.candidate { stroke-width: 1.5; }
+circle.feasible { fill: #6b9bd1; stroke: #2f5f96; fill-opacity: 0.75; }
+circle.front { fill: #e8590c; stroke: #8a2f00; }
+circle.infeasible { fill: none; stroke: #b0b0b0; }
+circle.superseded { opacity: 0.35; }
+circle.candidate:hover { stroke: #000; stroke-width: 3; }
+path.front-line { fill: none; stroke: #e8590c; stroke-width: 1.5; }
+line.constraint { stroke: #c92a2a; stroke-width: 1.5; stroke-dasharray: 6 4; }
+text.constraint-label { fill: #c92a2a; font-size: 12px; }
+.legend { font-size: 0.9em; margin: 0.4em 0; }
+.legend span { margin-right: 1.2em; }
+.swatch { display: inline-block; width: 0.8em; height: 0.8em; border-radius: 50%; vertical-align: middle; margin-right: 0.3em; }
+table { border-collapse: collapse; font-size: 0.9em; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
+td.arch, td.reason { text-align: left; font-family: monospace; }
+#details { background: #f6f6f6; padding: 0.5em; min-height: 3em; white-space: pre-wrap; }
+</style>
+)";
+  static constexpr const char* kScript = R"(<script>
+for (const c of document.querySelectorAll('circle.candidate')) {
+  c.addEventListener('mouseenter', () => {
+    document.getElementById('details').textContent = c.querySelector('title').textContent;
+  });
+}
+</script>
+)";
+
+  std::string summary() const {
+    size_t ok = 0, feasible = 0, front = 0;
+    for (const TrialStanding& s : standings_) {
+      ok += s.ok;
+      feasible += s.feasible;
+      front += s.on_front;
+    }
+    std::string goals;
+    for (const ObjectiveSpec& o : objectives_)
+      goals += (goals.empty() ? "" : ", ") + std::string(o.maximize ? "maximize " : "minimize ") +
+               metric_label(o.metric);
+    std::string limits;
+    for (const ConstraintSpec& c : constraints_)
+      limits += (limits.empty() ? "" : ", ") + c.metric + " <= " + show(c.max) +
+                (unit_of(c.metric).empty() ? "" : " " + unit_of(c.metric));
+    std::string html = "<p id=\"summary\">";
+    html += html_escape(fmt::format("{} trials: {} evaluated, {} failed, {} feasible, {} on the "
+                                    "front. Objectives: {}. Constraints: {}.",
+                                    records_.size(), ok, records_.size() - ok, feasible, front,
+                                    goals.empty() ? "none" : goals,
+                                    limits.empty() ? "none" : limits));
+    return html + "</p>\n";
+  }
+
+  std::string plot() const {
+    double xmin = std::numeric_limits<double>::infinity(), xmax = -xmin;
+    double ymin = xmin, ymax = -xmin;
+    for (const Point& p : points_) {
+      xmin = std::min(xmin, p.x), xmax = std::max(xmax, p.x);
+      ymin = std::min(ymin, p.y), ymax = std::max(ymax, p.y);
+    }
+    for (const ConstraintSpec& c : constraints_) {
+      if (c.metric == axes_.x) xmin = std::min(xmin, c.max), xmax = std::max(xmax, c.max);
+      if (c.metric == axes_.y) ymin = std::min(ymin, c.max), ymax = std::max(ymax, c.max);
+    }
+    if (!std::isfinite(xmin)) xmin = 0, xmax = 1;
+    if (!std::isfinite(ymin)) ymin = 0, ymax = 1;
+    const Axis ax = Axis::fit(xmin, xmax), ay = Axis::fit(ymin, ymax);
+    auto px = [&](double v) { return kLeft + (v - ax.lo) / (ax.hi - ax.lo) * (kWidth - kLeft - kRight); };
+    auto py = [&](double v) { return kHeight - kBottom - (v - ay.lo) / (ay.hi - ay.lo) * (kHeight - kTop - kBottom); };
+    const double x0 = kLeft, x1 = kWidth - kRight, y0 = kHeight - kBottom, y1 = kTop;
+
+    std::string svg = fmt::format(
+        "<svg class=\"plot\" id=\"plot\" width=\"{}\" "
+        "height=\"{}\" viewBox=\"0 0 {} {}\" role=\"img\" aria-label=\"{}\">\n",
+        kWidth, kHeight, kWidth, kHeight, html_escape(axes_.y + " against " + axes_.x));
+    // Grid and axes.
+    svg += "<g class=\"axis\">\n";
+    for (double t : ax.ticks()) {
+      const std::string x = coord(px(t));
+      svg += fmt::format("<line class=\"grid\" x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\"/>"
+                         "<line x1=\"{0}\" y1=\"{3}\" x2=\"{0}\" y2=\"{4}\"/>"
+                         "<text x=\"{0}\" y=\"{5}\" text-anchor=\"middle\">{6}</text>\n",
+                         x, coord(y1), coord(y0), coord(y0), coord(y0 + 5), coord(y0 + 18),
+                         ax.label(t));
+    }
+    for (double t : ay.ticks()) {
+      const std::string y = coord(py(t));
+      svg += fmt::format("<line class=\"grid\" x1=\"{1}\" y1=\"{0}\" x2=\"{2}\" y2=\"{0}\"/>"
+                         "<line x1=\"{3}\" y1=\"{0}\" x2=\"{4}\" y2=\"{0}\"/>"
+                         "<text x=\"{5}\" y=\"{6}\" text-anchor=\"end\">{7}</text>\n",
+                         y, coord(x0), coord(x1), coord(x0 - 5), coord(x0), coord(x0 - 8),
+                         coord(py(t) + 4), ay.label(t));
+    }
+    svg += fmt::format("<path d=\"M{0} {1} H{2} M{0} {1} V{3}\"/>\n</g>\n", coord(x0),
+                       coord(y0), coord(x1), coord(y1));
+    svg += fmt::format("<text class=\"axis-label\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n",
+                       coord((x0 + x1) / 2), coord(kHeight - 15), html_escape(metric_label(axes_.x)));
+    svg += fmt::format("<text class=\"axis-label\" transform=\"translate(20 {}) rotate(-90)\" "
+                       "text-anchor=\"middle\">{}</text>\n",
+                       coord((y0 + y1) / 2), html_escape(metric_label(axes_.y)));
+
+    // Constraint lines on either axis.
+    for (const ConstraintSpec& c : constraints_) {
+      const std::string label = html_escape(c.metric + " <= " + show(c.max));
+      if (c.metric == axes_.x)
+        svg += fmt::format("<line class=\"constraint\" x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\"/>"
+                           "<text class=\"constraint-label\" x=\"{3}\" y=\"{4}\">{5}</text>\n",
+                           coord(px(c.max)), coord(y0), coord(y1), coord(px(c.max) + 4),
+                           coord(y1 + 12), label);
+      if (c.metric == axes_.y)
+        svg += fmt::format("<line class=\"constraint\" x1=\"{1}\" y1=\"{0}\" x2=\"{2}\" y2=\"{0}\"/>"
+                           "<text class=\"constraint-label\" x=\"{3}\" y=\"{4}\" text-anchor=\"end\">{5}</text>\n",
+                           coord(py(c.max)), coord(x0), coord(x1), coord(x1 - 4),
+                           coord(py(c.max) - 4), label);
+    }
+
+    // The front's step line, when the plot shows exactly the two objectives.
+    std::vector<const Point*> front;
+    for (const Point& p : points_)
+      if (standings_[p.record].on_front) front.push_back(&p);
+    const bool two_objectives =
+        objectives_.size() == 2 &&
+        ((objectives_[0].metric == axes_.x && objectives_[1].metric == axes_.y) ||
+         (objectives_[0].metric == axes_.y && objectives_[1].metric == axes_.x));
+    if (two_objectives && front.size() > 1) {
+      std::sort(front.begin(), front.end(), [&](const Point* a, const Point* b) {
+        return std::tuple(a->x, a->y, records_[a->record].id) <
+               std::tuple(b->x, b->y, records_[b->record].id);
+      });
+      std::string d = fmt::format("M{} {}", coord(px(front[0]->x)), coord(py(front[0]->y)));
+      for (size_t i = 1; i < front.size(); ++i)
+        d += fmt::format(" H{} V{}", coord(px(front[i]->x)), coord(py(front[i]->y)));
+      svg += "<path class=\"front-line\" d=\"" + d + "\"/>\n";
+    }
+
+    // Candidates: infeasible and superseded underneath, the front on top.
+    auto layer = [&](const Point& p) {
+      const TrialStanding& s = standings_[p.record];
+      return s.on_front ? 3 : s.superseded ? 0 : s.feasible ? 2 : 1;
+    };
+    std::vector<const Point*> order;
+    for (const Point& p : points_) order.push_back(&p);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](const Point* a, const Point* b) { return layer(*a) < layer(*b); });
+    svg += "<g class=\"candidates\">\n";
+    for (const Point* p : order) {
+      const TrialStanding& s = standings_[p->record];
+      std::string cls = "candidate ";
+      cls += s.on_front ? "front" : s.feasible ? "feasible" : "infeasible";
+      if (s.superseded) cls += " superseded";
+      svg += fmt::format("<circle class=\"{}\" data-id=\"{}\" cx=\"{}\" cy=\"{}\" r=\"{}\">"
+                         "<title>{}</title></circle>\n",
+                         cls, records_[p->record].id, coord(px(p->x)), coord(py(p->y)),
+                         s.on_front ? 6 : 4.5, html_escape(hover_text(p->record)));
+    }
+    svg += "</g>\n</svg>\n";
+
+    std::string legend =
+        "<div class=\"legend\">"
+        "<span><i class=\"swatch\" style=\"background:#e8590c\"></i>front</span>"
+        "<span><i class=\"swatch\" style=\"background:#6b9bd1\"></i>feasible</span>"
+        "<span><i class=\"swatch\" style=\"border:1.5px solid #b0b0b0\"></i>infeasible</span>"
+        "<span><i class=\"swatch\" style=\"background:#6b9bd1;opacity:0.35\"></i>superseded by a "
+        "longer evaluation</span>"
+        "<span style=\"color:#c92a2a\">- - constraint</span></div>\n";
+    return "<h2>Candidates</h2>\n" + legend + svg;
+  }
+
+  // The metrics a reader wants for one trial: objectives, constrained metrics, then cost.
+  std::vector<std::string> shown_metrics() const {
+    std::vector<std::string> metrics;
+    auto add = [&](const std::string& m) {
+      if (std::find(metrics.begin(), metrics.end(), m) == metrics.end()) metrics.push_back(m);
+    };
+    for (const ObjectiveSpec& o : objectives_) add(o.metric);
+    for (const ConstraintSpec& c : constraints_) add(c.metric);
+    add("params");
+    add("flops");
+    add("peak_memory");
+    return metrics;
+  }
+
+  std::string hover_text(size_t i) const {
+    const TrialRecord& r = records_[i];
+    const TrialStanding& s = standings_[i];
+    std::string text = fmt::format("trial {} (fidelity {}{}): {}", r.id, r.fidelity,
+                                   s.on_front       ? ", front"
+                                   : s.superseded   ? ", superseded"
+                                   : s.feasible     ? ""
+                                                    : ", infeasible",
+                                   r.arch);
+    for (const std::string& m : shown_metrics()) {
+      const std::string unit = unit_of(m);
+      text += "\n" + m + " = " + show(metric_value(r.result, m)) + (unit.empty() ? "" : " " + unit);
+    }
+    return text;
+  }
+
+  std::string front_table() const {
+    const std::vector<std::string> metrics = shown_metrics();
+    std::string html = "<h2>Pareto front (feasible)</h2>\n<table id=\"front\">\n<tr><th>rank</th>"
+                       "<th>trial</th><th>architecture</th><th>fidelity</th>";
+    for (const std::string& m : metrics) html += "<th>" + html_escape(metric_label(m)) + "</th>";
+    html += "</tr>\n";
+    int rank = 1;
+    for (size_t i : front_order(records_, standings_)) {
+      const TrialRecord& r = records_[i];
+      html += fmt::format("<tr><td>{}</td><td>{}</td><td class=\"arch\">{}</td><td>{}</td>", rank++,
+                          r.id, html_escape(r.arch), r.fidelity);
+      for (const std::string& m : metrics) html += "<td>" + show(metric_value(r.result, m)) + "</td>";
+      html += "</tr>\n";
+    }
+    return html + "</table>\n";
+  }
+
+  std::string failure_table() const {
+    std::string rows;
+    for (size_t i = 0; i < records_.size(); ++i) {
+      if (standings_[i].ok) continue;
+      const TrialRecord& r = records_[i];
+      rows += fmt::format("<tr><td>{}</td><td class=\"arch\">{}</td><td>{}</td>"
+                          "<td class=\"reason\">{}</td></tr>\n",
+                          r.id, html_escape(r.arch), evaluator::status_name(r.result.status),
+                          html_escape(r.result.reason));
+    }
+    if (rows.empty()) return "";
+    return "<h2>Failed candidates</h2>\n<table id=\"failures\">\n<tr><th>trial</th>"
+           "<th>architecture</th><th>status</th><th>reason</th></tr>\n" + rows + "</table>\n";
+  }
+
+  const std::vector<TrialRecord>& records_;
+  const space::SearchSpace& space_;
+  const std::vector<ObjectiveSpec>& objectives_;
+  const std::vector<ConstraintSpec>& constraints_;
+  std::vector<TrialStanding> standings_;
+  PlotAxes axes_;
+  std::vector<Point> points_;
+};
+
+}  // namespace
+
+std::string html_escape(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+PlotAxes choose_plot_axes(const std::vector<ObjectiveSpec>& objectives,
+                          const std::vector<ConstraintSpec>& constraints) {
+  PlotAxes axes;
+  for (const ObjectiveSpec& o : objectives)
+    if (o.metric == "accuracy") axes.y = o.metric;
+  if (axes.y.empty()) axes.y = objectives.empty() ? "accuracy" : objectives[0].metric;
+  for (const ObjectiveSpec& o : objectives)
+    if (axes.x.empty() && o.metric.rfind("latency:", 0) == 0 && o.metric != axes.y)
+      axes.x = o.metric;
+  for (const ObjectiveSpec& o : objectives)
+    if (axes.x.empty() && o.metric != axes.y) axes.x = o.metric;
+  for (const ConstraintSpec& c : constraints)
+    if (axes.x.empty() && c.metric != axes.y) axes.x = c.metric;
+  if (axes.x.empty()) axes.x = axes.y == "params" ? "flops" : "params";
+  return axes;
+}
+
+std::string report_html(const std::vector<TrialRecord>& records, const space::SearchSpace& space,
+                        const std::vector<ObjectiveSpec>& objectives,
+                        const std::vector<ConstraintSpec>& constraints) {
+  return ReportWriter(records, space, objectives, constraints).page();
+}
+
+void write_report_html(const fs::path& dir, const std::vector<TrialRecord>& records,
+                       const space::SearchSpace& space,
+                       const std::vector<ObjectiveSpec>& objectives,
+                       const std::vector<ConstraintSpec>& constraints) {
+  const std::string html = report_html(records, space, objectives, constraints);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) user_error("cannot create {}: {}", dir.string(), ec.message());
+  std::ofstream out(dir / "report.html", std::ios::binary);
+  out << html;
+  out.close();
+  if (!out) user_error("cannot write {}", (dir / "report.html").string());
+}
+
+}  // namespace nas::search

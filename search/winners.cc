@@ -1,0 +1,108 @@
+#include "search/winners.h"
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "compiler/onnx/onnx_export.h"
+#include "compiler/support/error.h"
+#include "search/report.h"
+
+namespace nas::search {
+
+namespace fs = std::filesystem;
+
+std::vector<size_t> pick_winners(const std::vector<TrialRecord>& records,
+                                 const space::SearchSpace& space,
+                                 const std::vector<ObjectiveSpec>& objectives,
+                                 const std::vector<ConstraintSpec>& constraints, int top_k) {
+  if (top_k < 1) user_error("the number of winners to export must be at least 1 (got {})", top_k);
+  const std::vector<TrialStanding> standings =
+      rank_trials(records, space, objectives, constraints);
+  std::vector<size_t> picked = front_order(records, standings);
+  std::vector<size_t> rest;
+  for (size_t i = 0; i < records.size(); ++i)
+    if (standings[i].feasible && !standings[i].superseded && !standings[i].on_front)
+      rest.push_back(i);
+  std::sort(rest.begin(), rest.end(), [&](size_t a, size_t b) {
+    return std::pair(standings[a].objectives.at(0), records[a].id) <
+           std::pair(standings[b].objectives.at(0), records[b].id);
+  });
+  picked.insert(picked.end(), rest.begin(), rest.end());
+  if (picked.size() > static_cast<size_t>(top_k)) picked.resize(top_k);
+  return picked;
+}
+
+std::vector<Winner> export_winners(const fs::path& dir, const std::vector<TrialRecord>& records,
+                                   const space::SearchSpace& space,
+                                   const std::vector<ObjectiveSpec>& objectives,
+                                   const std::vector<ConstraintSpec>& constraints,
+                                   const FinalRecipe& recipe, int top_k) {
+  if (!space.network())
+    user_error("space '{}' has no network template, so its winners cannot be built",
+               space.name());
+  const std::vector<size_t> picked = pick_winners(records, space, objectives, constraints, top_k);
+
+  const fs::path folder = dir / "winners";
+  std::error_code ec;
+  fs::create_directories(folder, ec);
+  if (ec) user_error("cannot create {}: {}", folder.string(), ec.message());
+  for (const fs::directory_entry& entry : fs::directory_iterator(folder))
+    if (entry.path().extension() == ".onnx") fs::remove(entry.path());
+
+  evaluator::EvaluationConfig config = recipe.evaluation;
+  config.test_accuracy = true;
+  std::vector<Winner> winners;
+  nlohmann::json listing = nlohmann::json::array();
+  for (size_t i : picked) {
+    const TrialRecord& r = records[i];
+    const space::Architecture arch = space.parse(r.arch);
+    Winner w;
+    w.rank = static_cast<int>(winners.size()) + 1;
+    w.trial = r.id;
+    w.arch = r.arch;
+    w.hash = space.hash(arch);
+    const graph::Graph model = space.decode(arch);
+    evaluator::TrainState state = evaluator::initial_state(model);
+    w.final_result = evaluator::evaluate_candidate(model, recipe.data, config, &state);
+    if (w.final_result.status == evaluator::EvalStatus::Ok) {
+      w.file = fmt::format("{}_{:016x}.onnx", w.rank, w.hash);
+      onnx_io::export_onnx(evaluator::with_weights(model, state), (folder / w.file).string());
+    }
+    nlohmann::json metrics = nlohmann::json::object();
+    for (const ObjectiveSpec& o : objectives)
+      if (w.final_result.status == evaluator::EvalStatus::Ok)
+        metrics[o.metric] = metric_value(w.final_result, o.metric);
+    for (const ConstraintSpec& c : constraints)
+      if (w.final_result.status == evaluator::EvalStatus::Ok)
+        metrics[c.metric] = metric_value(w.final_result, c.metric);
+    listing.push_back({{"rank", w.rank},
+                       {"trial", w.trial},
+                       {"arch", w.arch},
+                       {"arch_json", space.to_json(arch)},
+                       {"hash", fmt::format("{:016x}", w.hash)},
+                       {"file", w.file.empty() ? nlohmann::json() : nlohmann::json(w.file)},
+                       {"status", evaluator::status_name(w.final_result.status)},
+                       {"test_accuracy", w.final_result.test_accuracy
+                                             ? nlohmann::json(*w.final_result.test_accuracy)
+                                             : nlohmann::json()},
+                       {"metrics", metrics},
+                       {"search_result", r.result.to_json()},
+                       {"final_result", w.final_result.to_json()}});
+    winners.push_back(std::move(w));
+  }
+  const fs::path json_path = folder / "winners.json";
+  std::ofstream out(json_path, std::ios::binary);
+  out << nlohmann::json{{"top_k", top_k},
+                        {"final_epochs", config.train.epochs},
+                        {"winners", listing}}
+                 .dump(2)
+      << "\n";
+  out.close();
+  if (!out) user_error("cannot write {}", json_path.string());
+  return winners;
+}
+
+}  // namespace nas::search

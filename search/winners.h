@@ -1,0 +1,52 @@
+// The winners of a search: the top-K feasible trials (the front first, each group by the
+// first objective) trained again with the final recipe (longer, from the architecture's
+// initial weights), measured on the test split, and exported as ONNX models with their
+// trained weights: DIR/winners/<rank>_<hash>.onnx, described by DIR/winners/winners.json.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "evaluator/data/dataset.h"
+#include "evaluator/evaluate.h"
+#include "search/objectives.h"
+#include "search/trial.h"
+#include "space/search_space.h"
+
+namespace nas::search {
+
+struct FinalRecipe {
+  evaluator::EvaluationConfig evaluation;  // training recipe and targets; test accuracy is
+                                           // always measured
+  evaluator::DataSplits data;
+};
+
+struct Winner {
+  int rank = 0;          // 1-based
+  int64_t trial = 0;     // the trial it was chosen from
+  std::string arch;
+  uint64_t hash = 0;     // the space's hash of the architecture
+  std::string file;      // under DIR/winners; empty when the final training failed
+  evaluator::EvalResult final_result;
+};
+
+// Indices of the records to export, best first: the front (by the first objective), then
+// the other feasible trials (by the first objective, each architecture once, its longest
+// evaluation), at most top_k.
+std::vector<size_t> pick_winners(const std::vector<TrialRecord>& records,
+                                 const space::SearchSpace& space,
+                                 const std::vector<ObjectiveSpec>& objectives,
+                                 const std::vector<ConstraintSpec>& constraints, int top_k);
+
+// Trains, measures and exports the winners into DIR/winners (replacing the ONNX files of an
+// earlier export) and writes winners.json. The space must have a network template.
+std::vector<Winner> export_winners(const std::filesystem::path& dir,
+                                   const std::vector<TrialRecord>& records,
+                                   const space::SearchSpace& space,
+                                   const std::vector<ObjectiveSpec>& objectives,
+                                   const std::vector<ConstraintSpec>& constraints,
+                                   const FinalRecipe& recipe, int top_k);
+
+}  // namespace nas::search

@@ -1,0 +1,349 @@
+// The end-of-search outputs: results.csv/json, pareto.csv, report.html, the winners'
+// export, and the `nas report` / `nas export` commands.
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "compiler/graph/reference_executor.h"
+#include "compiler/onnx/onnx_import.h"
+#include "evaluator/data/synthetic.h"
+#include "search/report.h"
+#include "search/report_html.h"
+#include "search/winners.h"
+#include "tests/cli/cli_util.h"
+#include "tests/test_util.h"
+
+namespace nas::search {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using nas::testing::slurp;
+using nas::testing::TempDir;
+using nas::testing::user_error_message;
+
+space::SearchSpace toy_space(std::shared_ptr<const space::NetworkTemplate> network = nullptr) {
+  return space::SearchSpace("toy",
+                            {{"width", {"4", "8", "16"}, {4, 8, 16}, true},
+                             {"act", {"relu", "hswish"}, {}, false}},
+                            std::move(network));
+}
+
+const std::vector<ObjectiveSpec> kObjectives = {{"accuracy", true}, {"latency:host", false}};
+const std::vector<ConstraintSpec> kConstraints = {{"latency:host", 1.0}};
+
+TrialRecord ok_record(int64_t id, std::string arch, double accuracy, double latency_ms,
+                      int64_t fidelity = 1) {
+  TrialRecord r;
+  r.id = id;
+  r.batch = id / 4;
+  r.arch = std::move(arch);
+  r.fidelity = fidelity;
+  r.seed = 1000 + id;
+  r.seconds = 0.5 + id;
+  r.result.accuracy = accuracy;
+  r.result.latency["host"].median_ms = latency_ms;
+  r.result.latency["host"].repeats = 10;
+  r.result.cost.parameters = 100 * (id + 1);
+  r.result.cost.flops = 2000 * (id + 1);
+  r.result.loss_curve = {2.0, 1.5};
+  return r;
+}
+
+// A known front {5, 1, 6, 0}; 2 breaks the constraint, 3 is dominated and superseded by 6,
+// 4 failed (its reason needs CSV quoting).
+std::vector<TrialRecord> hand_built_records() {
+  std::vector<TrialRecord> records = {
+      ok_record(0, "4,relu", 0.70, 0.2),   ok_record(1, "8,relu", 0.80, 0.5),
+      ok_record(2, "16,relu", 0.90, 1.5),  ok_record(3, "4,hswish", 0.65, 0.4, 1),
+      ok_record(4, "8,hswish", 0, 0),      ok_record(5, "16,hswish", 0.85, 0.9),
+      ok_record(6, "4,hswish", 0.75, 0.4, 2)};
+  records[4].result = {};
+  records[4].result.status = evaluator::EvalStatus::Failed;
+  records[4].result.reason = "kernel \"conv\" failed, twice\nsecond line";
+  return records;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  size_t start = 0;
+  for (size_t end; (end = text.find("\r\n", start)) != std::string::npos; start = end + 2)
+    lines.push_back(text.substr(start, end - start));
+  return lines;
+}
+
+size_t count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+TEST(Report, CsvFieldQuotesPerRfc4180) {
+  EXPECT_EQ(csv_field("plain"), "plain");
+  EXPECT_EQ(csv_field(""), "");
+  EXPECT_EQ(csv_field("8,relu"), "\"8,relu\"");
+  EXPECT_EQ(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+  EXPECT_EQ(csv_field("a\nb"), "\"a\nb\"");
+  EXPECT_EQ(csv_field("a\rb"), "\"a\rb\"");
+}
+
+TEST(Report, StandingsFindTheFeasibleFront) {
+  const std::vector<TrialRecord> records = hand_built_records();
+  const std::vector<TrialStanding> s = rank_trials(records, toy_space(), kObjectives, kConstraints);
+  std::vector<bool> front, feasible, superseded;
+  for (const TrialStanding& t : s) {
+    front.push_back(t.on_front);
+    feasible.push_back(t.feasible);
+    superseded.push_back(t.superseded);
+  }
+  EXPECT_THAT(front, ElementsAre(true, true, false, false, false, true, true));
+  EXPECT_THAT(feasible, ElementsAre(true, true, false, true, false, true, true));
+  EXPECT_THAT(superseded, ElementsAre(false, false, false, true, false, false, false));
+  EXPECT_DOUBLE_EQ(s[2].violation, 0.5);
+  EXPECT_THAT(front_order(records, s), ElementsAre(5, 1, 6, 0));
+}
+
+TEST(Report, ResultsAndParetoCsv) {
+  TempDir dir;
+  write_results(dir.path(), hand_built_records(), toy_space(), kObjectives, kConstraints);
+  const std::string header =
+      "id,batch,arch,fidelity,seed,status,reason,feasible,on_front,violation,accuracy,"
+      "test_accuracy,params,flops,peak_memory,model_bytes,latency:host,step_ms,"
+      "training_seconds,seconds";
+  const std::string results = slurp((dir / "results.csv").string());
+  const std::vector<std::string> rows = lines_of(results);
+  ASSERT_EQ(rows.size(), 8u);  // the failure's reason holds a bare LF, inside its quotes
+  EXPECT_EQ(rows[0], header);
+  EXPECT_EQ(rows[1], "0,0,\"4,relu\",1,1000,ok,,1,1,0,0.7,,100,2000,0,0,0.2,0,0,0.5");
+  EXPECT_EQ(rows[3], "2,0,\"16,relu\",1,1002,ok,,0,0,0.5,0.9,,300,6000,0,0,1.5,0,0,2.5");
+  EXPECT_EQ(rows[5],
+            "4,1,\"8,hswish\",1,1004,failed,\"kernel \"\"conv\"\" failed, twice\nsecond line\","
+            "0,0,,0,,0,0,0,0,,0,0,4.5");
+
+  const std::vector<std::string> pareto = lines_of(slurp((dir / "pareto.csv").string()));
+  ASSERT_EQ(pareto.size(), 5u);
+  EXPECT_EQ(pareto[0], header);
+  std::vector<std::string> ids;
+  for (size_t i = 1; i < pareto.size(); ++i) ids.push_back(pareto[i].substr(0, pareto[i].find(',')));
+  EXPECT_THAT(ids, ElementsAre("5", "1", "6", "0"));
+}
+
+TEST(Report, ResultsJsonRoundTrips) {
+  TempDir dir;
+  const std::vector<TrialRecord> records = hand_built_records();
+  write_results(dir.path(), records, toy_space(), kObjectives, kConstraints);
+  const nlohmann::json written = nlohmann::json::parse(slurp((dir / "results.json").string()));
+  EXPECT_EQ(written["trials"][1]["arch_json"], (nlohmann::json{{"width", "8"}, {"act", "relu"}}));
+  EXPECT_EQ(written["trials"][5]["on_front"], true);
+
+  const Experiment e = load_experiment(dir.path());
+  ASSERT_EQ(e.records.size(), records.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    EXPECT_EQ(e.records[i].id, records[i].id);
+    EXPECT_EQ(e.records[i].batch, records[i].batch);
+    EXPECT_EQ(e.records[i].arch, records[i].arch);
+    EXPECT_EQ(e.records[i].fidelity, records[i].fidelity);
+    EXPECT_EQ(e.records[i].seed, records[i].seed);
+    EXPECT_EQ(e.records[i].seconds, records[i].seconds);
+    EXPECT_EQ(e.records[i].result.to_json(), records[i].result.to_json());
+  }
+  EXPECT_EQ(e.space.decisions().size(), 2u);
+  EXPECT_EQ(e.objectives.size(), 2u);
+  EXPECT_TRUE(e.objectives[0].maximize);
+  EXPECT_EQ(e.constraints[0].metric, "latency:host");
+  EXPECT_EQ(results_json(e.records, e.space, e.objectives, e.constraints), written);
+}
+
+TEST(Report, LoadErrorsNameTheFile) {
+  TempDir dir;
+  EXPECT_THAT(user_error_message([&] { load_experiment(dir.path()); }),
+              HasSubstr((dir / "results.json").string() + ": no such file"));
+  std::ofstream(dir / "results.json") << "{\"space\": ";
+  EXPECT_THAT(user_error_message([&] { load_experiment(dir.path()); }),
+              HasSubstr("results.json: not valid JSON"));
+  std::ofstream(dir / "results.json") << R"({"space": {"name": "s", "decisions": []}})";
+  EXPECT_THAT(user_error_message([&] { load_experiment(dir.path()); }),
+              HasSubstr("results.json: malformed results"));
+  std::ofstream(dir / "results.json")
+      << R"({"space": {"name": "s", "decisions": []}, "objectives": [{"metric": "speed",
+            "maximize": true}], "constraints": [], "trials": []})";
+  EXPECT_THAT(user_error_message([&] { load_experiment(dir.path()); }),
+              HasSubstr("results.json: unknown metric 'speed'"));
+}
+
+TEST(ReportHtml, OneMarkPerEvaluatedCandidateAndTheConstraintLine) {
+  const std::string html =
+      report_html(hand_built_records(), toy_space(), kObjectives, kConstraints);
+  EXPECT_EQ(count(html, "<circle class=\"candidate"), 6u);  // the failed trial is in a table
+  EXPECT_EQ(count(html, "<circle class=\"candidate front"), 4u);
+  EXPECT_EQ(count(html, "<circle class=\"candidate infeasible"), 1u);
+  EXPECT_EQ(count(html, "<circle class=\"candidate feasible superseded"), 1u);
+  EXPECT_EQ(count(html, "<line class=\"constraint\""), 1u);
+  EXPECT_THAT(html, HasSubstr("latency:host &lt;= 1</text>"));
+  EXPECT_THAT(html, HasSubstr("<path class=\"front-line\""));
+  EXPECT_THAT(html, HasSubstr("<title>trial 5 (fidelity 1, front): 16,hswish\naccuracy = 0.85\n"
+                              "latency:host = 0.9 ms\nparams = 600"));
+  EXPECT_THAT(html, HasSubstr("kernel &quot;conv&quot; failed"));
+  // Self-contained: nothing to fetch.
+  for (const char* external : {"http:", "https:", "src=", "<link", "@import", "url("})
+    EXPECT_THAT(html, Not(HasSubstr(external))) << external;
+  EXPECT_EQ(html, report_html(hand_built_records(), toy_space(), kObjectives, kConstraints));
+}
+
+TEST(ReportHtml, EscapesAndAxes) {
+  EXPECT_EQ(html_escape("<a href=\"x\">O'Neil & co</a>"),
+            "&lt;a href=&quot;x&quot;&gt;O&#39;Neil &amp; co&lt;/a&gt;");
+  PlotAxes a = choose_plot_axes(kObjectives, kConstraints);
+  EXPECT_EQ(a.x, "latency:host");
+  EXPECT_EQ(a.y, "accuracy");
+  a = choose_plot_axes({{"accuracy", true}}, {{"peak_memory", 1e6}});
+  EXPECT_EQ(a.x, "peak_memory");
+  a = choose_plot_axes({{"params", false}, {"flops", false}}, {});
+  EXPECT_EQ(a.y, "params");
+  EXPECT_EQ(a.x, "flops");
+}
+
+TEST(Winners, PickTheFrontThenTheOtherFeasibleTrials) {
+  std::vector<TrialRecord> records = hand_built_records();
+  records.push_back(ok_record(7, "8,hswish", 0.60, 0.8));  // feasible, dominated
+  EXPECT_THAT(pick_winners(records, toy_space(), kObjectives, kConstraints, 3),
+              ElementsAre(5, 1, 6));
+  EXPECT_THAT(pick_winners(records, toy_space(), kObjectives, kConstraints, 10),
+              ElementsAre(5, 1, 6, 0, 7));
+  EXPECT_EQ(user_error_message(
+                [&] { pick_winners(records, toy_space(), kObjectives, kConstraints, 0); }),
+            "the number of winners to export must be at least 1 (got 0)");
+}
+
+// conv 3x3 stride 2 (width channels) -> activation -> flatten -> dense to 4 classes, on
+// 1x8x8 images; weights drawn from the architecture's hash.
+class TinyConvTemplate : public space::NetworkTemplate {
+ public:
+  graph::Graph build(const space::SearchSpace& space, const space::Architecture& arch,
+                     int64_t batch) const override {
+    using namespace graph;
+    const int64_t width = std::stoll(space.label(arch, "width"));
+    SplitMix64 rng(space.hash(arch));
+    auto uniform = [&](Shape shape, double bound) {
+      Tensor t(DType::F32, std::move(shape));
+      for (int64_t i = 0; i < t.numel(); ++i)
+        t.data<float>()[i] = static_cast<float>((2 * rng.uniform() - 1) * bound);
+      return t;
+    };
+    Graph g("tiny");
+    ValueId x = g.add_input("x", {DType::F32, {batch, 1, 8, 8}});
+    x = g.add("Conv", {x, g.add_constant("conv.w", uniform({width, 1, 3, 3}, 1.0 / 3)),
+                       g.add_constant("conv.b", uniform({width}, 0.1))},
+              {{"pads", Shape{1, 1, 1, 1}}, {"strides", Shape{2, 2}}}, "conv");
+    x = g.add(space.label(arch, "act") == "relu" ? "Relu" : "HardSwish", {x}, {}, "act");
+    x = g.add("Flatten", {x}, {}, "flat");
+    const int64_t features = width * 16;
+    x = g.add("Gemm", {x, g.add_constant("fc.w", uniform({4, features}, 1 / std::sqrt(features))),
+                       g.add_constant("fc.b", uniform({4}, 0.05))},
+              {{"transB", int64_t{1}}}, "fc");
+    g.add_output(x);
+    return g;
+  }
+};
+
+FinalRecipe tiny_recipe() {
+  FinalRecipe recipe;
+  recipe.evaluation.train.epochs = 2;
+  recipe.evaluation.train.batch = 32;
+  recipe.evaluation.train.lr = 0.05;
+  recipe.evaluation.train.seed = 3;
+  recipe.evaluation.timing = {.warmup = 0, .min_repeats = 2, .min_seconds = 0};
+  const evaluator::Dataset all = evaluator::make_synthetic(
+      {.n = 384, .classes = 4, .channels = 1, .height = 8, .width = 8, .seed = 5});
+  auto range = [](int64_t begin, int64_t n) {
+    std::vector<int64_t> v(n);
+    for (int64_t i = 0; i < n; ++i) v[i] = begin + i;
+    return v;
+  };
+  recipe.data = {evaluator::select(all, range(0, 256)), evaluator::select(all, range(256, 64)),
+                 evaluator::select(all, range(320, 64))};
+  return recipe;
+}
+
+TEST(Winners, ExportedOnnxMatchesTheTrainedGraph) {
+  TempDir dir;
+  const space::SearchSpace space = toy_space(std::make_shared<TinyConvTemplate>());
+  const std::vector<TrialRecord> records = {ok_record(0, "4,relu", 0.6, 0.3),
+                                            ok_record(1, "8,hswish", 0.7, 0.5),
+                                            ok_record(2, "16,relu", 0.8, 2.0)};
+  const FinalRecipe recipe = tiny_recipe();
+  const std::vector<Winner> winners =
+      export_winners(dir.path(), records, space, kObjectives, kConstraints, recipe, 3);
+  ASSERT_EQ(winners.size(), 2u);  // trial 2 breaks the latency constraint
+  EXPECT_EQ(winners[0].trial, 1);
+  EXPECT_EQ(winners[1].trial, 0);
+
+  const nlohmann::json listing =
+      nlohmann::json::parse(slurp((dir / "winners" / "winners.json").string()));
+  ASSERT_EQ(listing["winners"].size(), 2u);
+  for (size_t k = 0; k < winners.size(); ++k) {
+    const Winner& w = winners[k];
+    ASSERT_EQ(w.final_result.status, evaluator::EvalStatus::Ok) << w.final_result.reason;
+    EXPECT_EQ(w.file, fmt::format("{}_{:016x}.onnx", k + 1, space.hash(space.parse(w.arch))));
+    EXPECT_EQ(listing["winners"][k]["file"], w.file);
+    EXPECT_EQ(listing["winners"][k]["test_accuracy"], *w.final_result.test_accuracy);
+    EXPECT_GT(*w.final_result.test_accuracy, 0.5) << "4 classes: chance is 0.25";
+
+    // Training is deterministic: the same recipe gives the weights that were exported.
+    const graph::Graph model = space.decode(space.parse(w.arch));
+    evaluator::TrainConfig train = recipe.evaluation.train;
+    const evaluator::TrainReport report =
+        evaluator::train(model, recipe.data.train, train, evaluator::initial_state(model));
+    const graph::Graph trained = evaluator::with_weights(model, report.state);
+    const graph::Graph imported = onnx_io::import_onnx((dir / "winners" / w.file).string());
+
+    graph::Tensor image(graph::DType::F32, {1, 1, 8, 8});
+    std::copy_n(recipe.data.test.images.begin(), 64, image.data<float>());
+    const graph::Tensor expected = graph::run_reference(trained, {image})[0];
+    const graph::Tensor actual = graph::run_reference(imported, {image})[0];
+    ASSERT_EQ(actual.numel(), 4);
+    for (int64_t i = 0; i < 4; ++i) EXPECT_EQ(actual.data<float>()[i], expected.data<float>()[i]);
+    EXPECT_EQ(evaluator::evaluate_accuracy(imported, recipe.data.test, 64),
+              *w.final_result.test_accuracy);
+  }
+}
+
+TEST(Winners, NeedsANetworkTemplate) {
+  TempDir dir;
+  EXPECT_EQ(user_error_message([&] {
+              export_winners(dir.path(), hand_built_records(), toy_space(), kObjectives,
+                             kConstraints, FinalRecipe{}, 1);
+            }),
+            "space 'toy' has no network template, so its winners cannot be built");
+}
+
+TEST(ReportCommand, RewritesTheOutputsFromTheExperiment) {
+  TempDir dir;
+  write_results(dir.path(), hand_built_records(), toy_space(), kObjectives, kConstraints);
+  const std::string json = slurp((dir / "results.json").string());
+  std::filesystem::remove(dir / "results.csv");
+  const nas::testing::Result r = nas::testing::run_nas("report " + dir.path().string());
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("7 trials, 4 on the front"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "results.csv"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "pareto.csv"));
+  EXPECT_EQ(slurp((dir / "results.json").string()), json);
+  EXPECT_EQ(count(slurp((dir / "report.html").string()), "<circle class=\"candidate"), 6u);
+}
+
+TEST(ReportCommand, ErrorsAreOneLine) {
+  TempDir dir;
+  nas::testing::expect_user_error(nas::testing::run_nas("report " + dir.path().string()),
+                                  "results.json: no such file");
+  write_results(dir.path(), hand_built_records(), toy_space(), kObjectives, kConstraints);
+  nas::testing::expect_user_error(
+      nas::testing::run_nas("export " + dir.path().string() + " --top 2"),
+      "the experiment does not say how to build and train its architectures");
+}
+
+}  // namespace
+}  // namespace nas::search

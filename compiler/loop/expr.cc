@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "compiler/loop/arith.h"
 #include "compiler/support/error.h"
 
 namespace nas::loop {
@@ -75,14 +76,6 @@ int64_t Buffer::numel() const {
 
 namespace {
 
-int64_t wrap_to(Type type, int64_t value) {
-  switch (type.scalar()) {
-    case ScalarType::Bool: return value != 0;
-    case ScalarType::I32: return static_cast<int32_t>(static_cast<uint32_t>(value));
-    default: return value;
-  }
-}
-
 void check_defined(const Expr& e, std::string_view what) {
   NAS_CHECK(e.defined(), "undefined operand of {}", what);
 }
@@ -92,7 +85,7 @@ void check_defined(const Expr& e, std::string_view what) {
 Expr IntImm::make(Type type, int64_t value) {
   NAS_CHECK(type.is_scalar() && (type.is_int() || type.is_bool()), "IntImm of type {}",
             type.str());
-  return Expr(std::make_shared<const IntImm>(type, wrap_to(type, value)));
+  return Expr(std::make_shared<const IntImm>(type, arith::wrap(type, value)));
 }
 
 Expr FloatImm::make(Type type, double value) {

@@ -8,6 +8,7 @@
 //   takes the sign of y (so it lies in [0, y) for y > 0); x / 0 and x % 0 give 0.
 // - Floats are f32 and follow IEEE; float constants are rounded to f32 on construction.
 // - Vector expressions have lanes > 1; scalars combine with vectors only through Broadcast.
+// - Select evaluates both values (no short cut), so a load in either must be in bounds.
 //
 // Variables and buffers are objects compared by identity: two `Var("x")` are different
 // variables. Names only serve the printer.

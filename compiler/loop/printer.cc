@@ -1,5 +1,6 @@
 #include "compiler/loop/printer.h"
 
+#include <cmath>
 #include <map>
 
 #include <fmt/format.h>
@@ -44,6 +45,7 @@ std::string_view infix(ExprKind kind) {
 }
 
 std::string float_text(double value) {
+  if (!std::isfinite(value)) return fmt::format("{}", value);  // inf, -inf, nan: no suffix
   std::string text = fmt::format("{}", static_cast<float>(value));
   if (text.find_first_of(".en") == std::string::npos) text += ".0";  // "2" -> "2.0"
   return text + "f";

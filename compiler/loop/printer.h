@@ -8,7 +8,8 @@
 //
 // Operators print with the fewest parentheses that keep the tree unambiguous (* / % bind
 // tighter and print without spaces). i32 constants print bare, i64 ones as `i64(5)`, f32
-// ones with an `f` suffix. Distinct variables (or buffers) that share a name print as
+// ones with an `f` suffix
+// (infinities and NaN as inf, -inf, nan). Distinct variables (or buffers) that share a name print as
 // `x`, `x.1`, ... numbered in order of first appearance, so the text never hides a
 // difference in identity.
 #pragma once

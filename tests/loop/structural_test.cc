@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/loop/random_expr.h"
+
 namespace nas::loop {
 namespace {
 
@@ -129,6 +131,22 @@ TEST(LoopStructural, WorksAsAnUnorderedSetKey) {
   seen.insert(transpose_nest(in, out));
   seen.insert(transpose_nest(in, out, ForKind::Unrolled));
   EXPECT_EQ(seen.size(), 2u);
+}
+
+TEST(LoopStructural, RandomExpressionsRebuiltOverOtherVariablesMatchAndHashAlike) {
+  Var x("x"), y("y"), u("x"), v("y");
+  Expr previous;
+  for (uint64_t seed = 0; seed < 300; ++seed) {
+    testing::ExprGenerator first(seed, {x, y}), second(seed, {u, v}), again(seed, {x, y});
+    const Expr a = first.integer(4), b = second.integer(4), c = again.integer(4);
+    EXPECT_TRUE(structural_equal(a, c));
+    EXPECT_TRUE(structural_equal(a, b, VarMatching::AllVars));
+    EXPECT_EQ(structural_hash(a), structural_hash(b));
+    // Different expressions (almost always) hash differently.
+    if (previous.defined() && !structural_equal(a, previous, VarMatching::AllVars))
+      EXPECT_NE(structural_hash(a), structural_hash(previous));
+    previous = a;
+  }
 }
 
 }  // namespace

@@ -7,6 +7,7 @@ void add_commands(CLI::App& app) {
   add_run_command(app);
   add_train_command(app);
   add_make_model_command(app);
+  add_search_command(app);
 }
 
 }  // namespace nas::cli

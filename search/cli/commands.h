@@ -13,5 +13,6 @@ void add_ops_command(CLI::App& app);
 void add_run_command(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_make_model_command(CLI::App& app);
+void add_search_command(CLI::App& app);
 
 }  // namespace nas::cli

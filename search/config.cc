@@ -17,9 +17,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string read_text(const fs::path& file) {
+// `what`: "config file", "space file".
+std::string read_text(const fs::path& file, const char* what) {
   std::ifstream in(file, std::ios::binary);
-  if (!in) user_error("cannot read config file '{}'", file.string());
+  if (!in) user_error("cannot read {} '{}'", what, file.string());
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
@@ -169,7 +170,7 @@ std::string apply_override(YAML::Node& root, const std::string& expr) {
         YAML::Node next = cur[index];
         cur.reset(next);
       }
-    } else if (cur.IsMap() || cur.IsNull()) {
+    } else if (cur.IsMap() || cur.IsNull() || !cur.IsDefined()) {
       if (last) {
         cur[k] = value;
       } else {
@@ -335,6 +336,7 @@ ExperimentConfig parse_tree(const YAML::Node& root, const Reader& r) {
   c.space = relative_to_config(r.text(space, "space"));
   if (!fs::is_regular_file(c.space))
     r.fail(space, "space", fmt::format("space file '{}' not found", c.space.string()));
+  c.space_digest = fmt::format("{:016x}", fnv1a(read_text(c.space, "space file")));
 
   if (auto t = child(root, "targets")) {
     if (!t->IsSequence() || t->size() == 0)
@@ -508,14 +510,7 @@ nlohmann::json ExperimentConfig::resume_key() const {
                {"validation_size", data.validation_size},
                {"train_subset", data.train_subset},
                {"validation_subset", data.validation_subset}};
-  std::string space_text;
-  {
-    std::ifstream in(space, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    space_text = s.str();
-  }
-  j["space (file contents)"] = fmt::format("{:016x}", fnv1a(space_text));
+  j["space (file contents)"] = space_digest;
   for (const TargetConfig& t : targets)
     j["targets"].push_back({{"name", t.name},
                             {"threads", t.threads},
@@ -574,7 +569,7 @@ ExperimentConfig parse_config(const std::string& text, const fs::path& file,
 }
 
 ExperimentConfig load_config(const fs::path& file, const std::vector<std::string>& overrides) {
-  return parse_config(read_text(file), file, overrides);
+  return parse_config(read_text(file, "config file"), file, overrides);
 }
 
 }  // namespace nas::search

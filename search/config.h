@@ -66,6 +66,7 @@ struct ExperimentConfig {
   uint64_t seed = 0;
   DataConfig data;
   std::filesystem::path space;  // space file (absolute, or relative to the working folder)
+  std::string space_digest;     // hash of the space file's contents when the config was read
   std::vector<TargetConfig> targets = {TargetConfig{}};
   std::optional<double> max_params;  // global constraints
   std::optional<double> max_peak_memory;

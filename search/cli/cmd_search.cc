@@ -88,7 +88,6 @@ void add_search_command(CLI::App& app) {
       ->required();
   cmd->add_option("--set", a->overrides,
                   "Override a config key, e.g. --set budget.candidates=8 (repeatable)")
-      ->take_last(false)
       ->allow_extra_args(false);
   cmd->add_flag("--resume", a->resume,
                 "Continue the search in the config's output folder (it must exist)");

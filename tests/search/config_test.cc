@@ -152,14 +152,14 @@ TEST_F(ConfigTest, FullConfigReadsEveryKey) {
 
 TEST_F(ConfigTest, UnknownKeysNameTheirLocationAndTheExpectedKeys) {
   EXPECT_EQ(error(std::string(kMinimal) + "data: {set: synthetic, trainsize: 5}\n"),
-            file() + ":5:25: unknown key 'trainsize' in 'data' (expected: set, folder, "
+            file() + ":5:24: unknown key 'trainsize' in 'data' (expected: set, folder, "
                      "train_size, validation_size, train_subset, validation_subset)");
   EXPECT_EQ(error(std::string(kMinimal) + "budjet: {candidates: 4}\n"),
             file() + ":5:1: unknown key 'budjet' in the config (expected: name, output, seed, "
                      "data, space, targets, constraints, objectives, strategy, budget, "
                      "parallel, timing, training, final)");
   EXPECT_EQ(error(std::string(kMinimal) + "targets:\n  - {name: host, constraints: {ms: 1}}\n"),
-            file() + ":6:33: unknown key 'ms' in 'targets.0.constraints' (expected: "
+            file() + ":6:32: unknown key 'ms' in 'targets.0.constraints' (expected: "
                      "latency_ms, params, peak_memory)");
   EXPECT_EQ(error(std::string(kMinimal) + "final: {top_k: 2, epoch: 3}\n"),
             file() + ":5:19: unknown key 'epoch' in 'final' (expected: top_k, epochs, batch, "
@@ -174,11 +174,11 @@ TEST_F(ConfigTest, BadValuesNameTheirLocation) {
   EXPECT_EQ(error(m + "budget: {candidates: 0}\n"),
             file() + ":5:22: 'budget.candidates' must be at least 1, got 0");
   EXPECT_EQ(error(m + "training: {lr: fast}\n"),
-            file() + ":5:15: 'training.lr' must be a number, got 'fast'");
+            file() + ":5:16: 'training.lr' must be a number, got 'fast'");
   EXPECT_EQ(error(m + "training: {augment: maybe}\n"),
-            file() + ":5:20: 'training.augment' must be true or false, got 'maybe'");
+            file() + ":5:21: 'training.augment' must be true or false, got 'maybe'");
   EXPECT_THAT(error(m + "training: {optimizer: rmsprop}\n"),
-              HasSubstr(file() + ":5:22: unknown optimizer 'rmsprop'"));
+              HasSubstr(file() + ":5:23: unknown optimizer 'rmsprop'"));
   EXPECT_EQ(error(m + "data: {set: cifar}\n"),
             file() + ":5:13: unknown data set 'cifar' (expected fashion-mnist or synthetic)");
   EXPECT_EQ(error(m + "data: 5\n"),
@@ -201,13 +201,13 @@ TEST_F(ConfigTest, BadValuesNameTheirLocation) {
 TEST_F(ConfigTest, ObjectivesAreChecked) {
   const std::string head = "name: x\nspace: space.yaml\nobjectives:\n";
   EXPECT_EQ(error(head + "  - {metric: acc, goal: maximize}\n"),
-            file() + ":4:13: unknown metric 'acc' (expected accuracy, test_accuracy, "
+            file() + ":4:14: unknown metric 'acc' (expected accuracy, test_accuracy, "
                      "latency:<target>, params, flops, peak_memory, model_bytes, step_ms or "
                      "training_seconds)");
   EXPECT_EQ(error(head + "  - {metric: 'latency:phone', goal: minimize}\n"),
-            file() + ":4:13: objective 'latency:phone' names no target in 'targets'");
+            file() + ":4:14: objective 'latency:phone' names no target in 'targets'");
   EXPECT_EQ(error(head + "  - {metric: params, goal: up}\n"),
-            file() + ":4:29: 'objectives.0.goal' must be maximize or minimize, got 'up'");
+            file() + ":4:28: 'objectives.0.goal' must be maximize or minimize, got 'up'");
   EXPECT_EQ(error(head + "  - {metric: params}\n"),
             file() + ":4:5: missing key 'goal' in 'objectives.0'");
   EXPECT_EQ(error(head + "  - {metric: params, goal: minimize}\n  - {metric: params, goal: "

@@ -172,6 +172,13 @@ TEST_F(RunSearch, RefusesToResumeAChangedConfig) {
   EXPECT_EQ(run(config("x", {"budget.candidates=4"})).reused, 2);
 }
 
+TEST_F(RunSearch, StopsStartingBatchesAfterTheWallTime) {
+  std::ostringstream log;
+  const SearchOutcome out = run(config("wall", {"budget.wall_minutes=0.000001"}), {.log = &log});
+  EXPECT_LT(out.records.size(), 6u);
+  EXPECT_THAT(log.str(), HasSubstr("wall-time budget of 1e-06 minutes reached"));
+}
+
 TEST_F(RunSearch, ResumeNeedsASearchToResume) {
   EXPECT_EQ(user_error_message([&] { run(config("none"), {.resume = true}); }),
             "--resume: there is no search to resume in '" + (dir_ / "none").string() +

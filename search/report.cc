@@ -8,6 +8,10 @@
 #include <fmt/format.h>
 
 #include "compiler/support/error.h"
+#include "search/config.h"
+#include "search/run_search.h"
+#include "search/store.h"
+#include "space/space_file.h"
 
 namespace nas::search {
 
@@ -256,6 +260,18 @@ void write_results(const fs::path& dir, const std::vector<TrialRecord>& records,
 }
 
 Experiment load_experiment(const fs::path& dir) {
+  // A search's folder: the resolved config and the store say everything, including how to
+  // train the winners. A folder with only results.json can still be reported.
+  if (fs::exists(dir / "config.yaml") && fs::exists(store_path(dir))) {
+    const ExperimentConfig config = load_config(dir / "config.yaml");
+    Experiment e{space::load_space(config.space.string()), config.objectives,
+                 config.constraints(), {}, {}};
+    ExperimentStore store(store_path(dir));
+    for (const StoredTrial& t : store.trials())
+      if (t.done) e.records.push_back(t.record);
+    e.final_recipe = [config, space = e.space] { return final_recipe(config, space); };
+    return e;
+  }
   const fs::path path = dir / "results.json";
   std::ifstream in(path, std::ios::binary);
   if (!in) user_error("{}: no such file (is {} an experiment folder?)", path.string(), dir.string());

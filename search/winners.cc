@@ -8,9 +8,23 @@
 
 #include "compiler/onnx/onnx_export.h"
 #include "compiler/support/error.h"
+#include "search/config.h"
+#include "search/run_search.h"
 #include "search/report.h"
 
 namespace nas::search {
+
+FinalRecipe final_recipe(const ExperimentConfig& config, const space::SearchSpace& space) {
+  FinalRecipe r;
+  r.evaluation.train =
+      config.final_training.recipe.train_config(config.seed, config.threads_per_worker);
+  r.evaluation.targets.clear();
+  for (const TargetConfig& t : config.targets) r.evaluation.targets.push_back({t.name, t.threads});
+  r.evaluation.timing = config.timing;
+  r.data = load_experiment_data(config, space);
+  return r;
+}
+
 
 namespace fs = std::filesystem;
 

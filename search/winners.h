@@ -23,6 +23,11 @@ struct FinalRecipe {
   evaluator::DataSplits data;
 };
 
+struct ExperimentConfig;
+
+// The final recipe of a config: its `final` training, on its targets, with its data.
+FinalRecipe final_recipe(const ExperimentConfig& config, const space::SearchSpace& space);
+
 struct Winner {
   int rank = 0;          // 1-based
   int64_t trial = 0;     // the trial it was chosen from

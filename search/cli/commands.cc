@@ -10,6 +10,7 @@ void add_commands(CLI::App& app) {
   add_space_command(app);
   add_report_command(app);
   add_export_command(app);
+  add_search_command(app);
 }
 
 }  // namespace nas::cli

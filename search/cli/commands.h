@@ -16,5 +16,6 @@ void add_make_model_command(CLI::App& app);
 void add_space_command(CLI::App& app);
 void add_report_command(CLI::App& app);
 void add_export_command(CLI::App& app);
+void add_search_command(CLI::App& app);
 
 }  // namespace nas::cli

@@ -1,0 +1,580 @@
+#include "search/config.h"
+
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <yaml-cpp/yaml.h>
+
+#include "compiler/support/error.h"
+
+namespace nas::search {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// `what`: "config file", "space file".
+std::string read_text(const fs::path& file, const char* what) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) user_error("cannot read {} '{}'", what, file.string());
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+uint64_t fnv1a(std::string_view text) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : text) h = (h ^ c) * 0x100000001b3ull;
+  return h;
+}
+
+// Reads a YAML tree into typed values, with locations for every message: FILE:LINE:COL for
+// what the file says, "--set KEY" for what an override says.
+class Reader {
+ public:
+  Reader(fs::path file, std::set<std::string> overridden)
+      : file_(std::move(file)), overridden_(std::move(overridden)) {}
+
+  // Where the value at `path` (e.g. "budget.candidates") comes from, for a message.
+  std::string where(const YAML::Node& node, const std::string& path) const {
+    const std::string* set = nullptr;  // the most specific override that covers `path`
+    for (const std::string& o : overridden_)
+      if ((path == o || path.rfind(o + ".", 0) == 0) && (!set || o.size() > set->size()))
+        set = &o;
+    if (set) return "--set " + *set;
+    const YAML::Mark mark = node.Mark();
+    if (mark.is_null()) return "--set";
+    return fmt::format("{}:{}:{}", file_.string(), mark.line + 1, mark.column + 1);
+  }
+
+  [[noreturn]] void fail(const YAML::Node& node, const std::string& path,
+                         const std::string& message) const {
+    throw UserError(where(node, path) + ": " + message);
+  }
+
+  // Checks that `node` (the section at `path`, "" for the whole file) is a map whose keys
+  // are all in `keys`.
+  void check_map(const YAML::Node& node, const std::string& path,
+                 const std::vector<std::string>& keys) const {
+    const std::string what = path.empty() ? "the config" : "'" + path + "'";
+    if (!node.IsMap())
+      fail(node, path, fmt::format("{} must be a map of keys (expected: {})", what,
+                                   fmt::join(keys, ", ")));
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      const std::string key = it->first.Scalar();
+      if (std::find(keys.begin(), keys.end(), key) == keys.end())
+        fail(it->first, join(path, key),
+             fmt::format("unknown key '{}' in {} (expected: {})", key, what,
+                         fmt::join(keys, ", ")));
+    }
+  }
+
+  static std::string join(const std::string& path, const std::string& key) {
+    return path.empty() ? key : path + "." + key;
+  }
+
+  template <class T>
+  T scalar(const YAML::Node& node, const std::string& path, const char* kind) const {
+    T value{};
+    if (!node.IsScalar() || !YAML::convert<T>::decode(node, value))
+      fail(node, path, fmt::format("'{}' must be {}, got {}", path, kind, describe(node)));
+    return value;
+  }
+
+  std::string text(const YAML::Node& node, const std::string& path) const {
+    if (!node.IsScalar()) fail(node, path, fmt::format("'{}' must be text, got {}", path,
+                                                       describe(node)));
+    return node.Scalar();
+  }
+  int64_t integer(const YAML::Node& node, const std::string& path, int64_t min) const {
+    const int64_t v = scalar<int64_t>(node, path, "an integer");
+    if (v < min) fail(node, path, fmt::format("'{}' must be at least {}, got {}", path, min, v));
+    return v;
+  }
+  double number(const YAML::Node& node, const std::string& path, double min) const {
+    const double v = scalar<double>(node, path, "a number");
+    if (!(v >= min))
+      fail(node, path, fmt::format("'{}' must be at least {}, got {}", path, min, v));
+    return v;
+  }
+  bool boolean(const YAML::Node& node, const std::string& path) const {
+    return scalar<bool>(node, path, "true or false");
+  }
+
+  static std::string describe(const YAML::Node& node) {
+    if (node.IsMap()) return "a map";
+    if (node.IsSequence()) return "a list";
+    if (node.IsNull()) return "nothing";
+    return "'" + node.Scalar() + "'";
+  }
+
+  const fs::path& file() const { return file_; }
+
+ private:
+  fs::path file_;
+  std::set<std::string> overridden_;
+};
+
+// Section `key` of `parent` if present.
+std::optional<YAML::Node> child(const YAML::Node& parent, const std::string& key) {
+  if (!parent.IsMap()) return std::nullopt;
+  YAML::Node node = parent[key];
+  if (!node.IsDefined()) return std::nullopt;
+  return node;
+}
+
+// Applies "a.b=value" to the tree: maps on the way are created as needed, list items are
+// addressed by index (targets.0.threads=2). Whether the key exists is checked when the tree
+// is parsed.
+std::string apply_override(YAML::Node& root, const std::string& expr) {
+  const size_t eq = expr.find('=');
+  if (eq == std::string::npos || eq == 0)
+    user_error("--set '{}': expected KEY=VALUE, e.g. budget.candidates=8", expr);
+  const std::string path = expr.substr(0, eq);
+  YAML::Node value;
+  try {
+    value = YAML::Load(expr.substr(eq + 1));
+  } catch (const YAML::Exception& e) {
+    user_error("--set '{}': the value is not valid YAML ({})", expr, e.msg);
+  }
+  std::vector<std::string> keys;
+  std::stringstream s(path);
+  for (std::string k; std::getline(s, k, '.');) {
+    if (k.empty()) user_error("--set '{}': empty key in '{}'", expr, path);
+    keys.push_back(k);
+  }
+  YAML::Node cur = root;
+  std::string so_far;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const std::string& k = keys[i];
+    const bool last = i + 1 == keys.size();
+    if (cur.IsSequence()) {
+      size_t index = 0;
+      try {
+        size_t used = 0;
+        index = std::stoul(k, &used);
+        if (used != k.size()) throw std::invalid_argument(k);
+      } catch (const std::exception&) {
+        user_error("--set '{}': '{}' is a list; address its items by number ({}.0)", expr,
+                   so_far, so_far);
+      }
+      if (index >= cur.size())
+        user_error("--set '{}': '{}' has {} items", expr, so_far, cur.size());
+      if (last) {
+        cur[index] = value;
+      } else {
+        YAML::Node next = cur[index];
+        cur.reset(next);
+      }
+    } else if (cur.IsMap() || cur.IsNull() || !cur.IsDefined()) {
+      if (last) {
+        cur[k] = value;
+      } else {
+        YAML::Node next = cur[k];
+        cur.reset(next);
+      }
+    } else {
+      user_error("--set '{}': '{}' is a value, not a section", expr, so_far);
+    }
+    so_far = so_far.empty() ? k : so_far + "." + k;
+  }
+  return path;
+}
+
+nlohmann::json to_json(const YAML::Node& node) {
+  if (node.IsMap()) {
+    nlohmann::json j = nlohmann::json::object();
+    for (auto it = node.begin(); it != node.end(); ++it)
+      j[it->first.Scalar()] = to_json(it->second);
+    return j;
+  }
+  if (node.IsSequence()) {
+    nlohmann::json j = nlohmann::json::array();
+    for (const YAML::Node& item : node) j.push_back(to_json(item));
+    return j;
+  }
+  if (!node.IsScalar()) return nullptr;
+  int64_t i;
+  double d;
+  bool b;
+  if (node.Tag() != "!") {  // unquoted: typed like YAML's core schema
+    if (YAML::convert<int64_t>::decode(node, i)) return i;
+    if (YAML::convert<double>::decode(node, d)) return d;
+    if (YAML::convert<bool>::decode(node, b)) return b;
+  }
+  return node.Scalar();
+}
+
+const std::vector<std::string> kTopKeys = {
+    "name",     "output",     "seed",     "data",     "space",  "targets", "constraints",
+    "objectives", "strategy", "budget",  "parallel", "timing", "training", "final"};
+const std::vector<std::string> kDataKeys = {"set",          "folder",           "train_size",
+                                            "validation_size", "train_subset",
+                                            "validation_subset"};
+const std::vector<std::string> kTargetKeys = {"name", "threads", "constraints"};
+const std::vector<std::string> kTargetConstraintKeys = {"latency_ms", "params", "peak_memory"};
+const std::vector<std::string> kGlobalConstraintKeys = {"params", "peak_memory"};
+const std::vector<std::string> kObjectiveKeys = {"metric", "goal"};
+const std::vector<std::string> kStrategyKeys = {"name", "settings"};
+const std::vector<std::string> kBudgetKeys = {"candidates", "wall_minutes", "batch"};
+const std::vector<std::string> kParallelKeys = {"workers", "threads_per_worker"};
+const std::vector<std::string> kTimingKeys = {"warmup", "min_repeats", "min_seconds",
+                                              "max_repeats", "max_seconds"};
+const std::vector<std::string> kRecipeKeys = {
+    "epochs", "batch",         "lr",      "optimizer",          "momentum", "weight_decay",
+    "schedule", "warmup_epochs", "augment", "time_limit_seconds"};
+
+void read_recipe(const Reader& r, const YAML::Node& node, const std::string& path,
+                 TrainingRecipe& t) {
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    const std::string key = it->first.Scalar();
+    const YAML::Node& v = it->second;
+    const std::string p = path + "." + key;
+    if (key == "epochs") t.epochs = r.integer(v, p, 1);
+    if (key == "batch") t.batch = r.integer(v, p, 1);
+    if (key == "lr") t.lr = r.number(v, p, 0);
+    if (key == "momentum") t.momentum = r.number(v, p, 0);
+    if (key == "weight_decay") t.weight_decay = r.number(v, p, 0);
+    if (key == "warmup_epochs") t.warmup_epochs = r.number(v, p, 0);
+    if (key == "augment") t.augment = r.boolean(v, p);
+    if (key == "time_limit_seconds") t.time_limit_seconds = r.number(v, p, 0);
+    try {
+      if (key == "optimizer") {
+        t.optimizer = r.text(v, p);
+        evaluator::parse_optimizer_kind(t.optimizer);
+      }
+      if (key == "schedule") {
+        t.schedule = r.text(v, p);
+        evaluator::parse_lr_schedule_kind(t.schedule);
+      }
+    } catch (const UserError& e) {
+      r.fail(v, p, e.what());
+    }
+  }
+}
+
+std::optional<double> min_limit(std::optional<double> a, std::optional<double> b) {
+  if (a && b) return std::min(*a, *b);
+  return a ? a : b;
+}
+
+// {"a": {"b": 1}, "l": [x]} -> {"a.b": 1, "l.0": x}.
+void flatten(const nlohmann::json& j, const std::string& prefix, nlohmann::json& out) {
+  if (j.is_object() && !j.empty()) {
+    for (auto it = j.begin(); it != j.end(); ++it)
+      flatten(it.value(), prefix.empty() ? it.key() : prefix + "." + it.key(), out);
+  } else if (j.is_array() && !j.empty()) {
+    for (size_t i = 0; i < j.size(); ++i)
+      flatten(j[i], prefix + "." + std::to_string(i), out);
+  } else {
+    out[prefix] = j;
+  }
+}
+
+nlohmann::json optional_json(const std::optional<double>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
+nlohmann::json recipe_json(const TrainingRecipe& t) {
+  return {{"epochs", t.epochs},       {"batch", t.batch},
+          {"lr", t.lr},               {"optimizer", t.optimizer},
+          {"momentum", t.momentum},   {"weight_decay", t.weight_decay},
+          {"schedule", t.schedule},   {"warmup_epochs", t.warmup_epochs},
+          {"augment", t.augment},     {"time_limit_seconds", t.time_limit_seconds}};
+}
+
+ExperimentConfig parse_tree(const YAML::Node& root, const Reader& r) {
+  ExperimentConfig c;
+  c.file = r.file();
+  const fs::path base = r.file().parent_path();
+  auto relative_to_config = [&](const std::string& p) {
+    const fs::path path(p);
+    return path.is_absolute() || base.empty() ? path : base / path;
+  };
+  r.check_map(root, "", kTopKeys);
+  auto required = [&](const std::string& key) {
+    auto node = child(root, key);
+    if (!node) r.fail(root, key, fmt::format("missing key '{}' in the config", key));
+    return *node;
+  };
+
+  const YAML::Node name = required("name");
+  c.name = r.text(name, "name");
+  if (c.name.empty() || c.name.find('/') != std::string::npos)
+    r.fail(name, "name", fmt::format("'name' must be a non-empty word without '/', got '{}'",
+                                     c.name));
+  c.output = fs::path("experiments") / "runs" / c.name;
+  if (auto n = child(root, "output")) c.output = r.text(*n, "output");
+  if (auto n = child(root, "seed"))
+    c.seed = static_cast<uint64_t>(r.integer(*n, "seed", 0));
+
+  if (auto d = child(root, "data")) {
+    r.check_map(*d, "data", kDataKeys);
+    DataConfig& data = c.data;
+    if (auto n = child(*d, "set")) {
+      data.set = r.text(*n, "data.set");
+      if (data.set != "fashion-mnist" && data.set != "synthetic")
+        r.fail(*n, "data.set",
+               fmt::format("unknown data set '{}' (expected fashion-mnist or synthetic)",
+                           data.set));
+    }
+    if (auto n = child(*d, "folder")) data.folder = relative_to_config(r.text(*n, "data.folder"));
+    if (auto n = child(*d, "train_size")) data.train_size = r.integer(*n, "data.train_size", 1);
+    if (auto n = child(*d, "validation_size"))
+      data.validation_size = r.integer(*n, "data.validation_size", 0);
+    if (auto n = child(*d, "train_subset"))
+      data.train_subset = r.integer(*n, "data.train_subset", 0);
+    if (auto n = child(*d, "validation_subset"))
+      data.validation_subset = r.integer(*n, "data.validation_subset", 0);
+  }
+
+  const YAML::Node space = required("space");
+  c.space = relative_to_config(r.text(space, "space"));
+  if (!fs::is_regular_file(c.space))
+    r.fail(space, "space", fmt::format("space file '{}' not found", c.space.string()));
+  c.space_digest = fmt::format("{:016x}", fnv1a(read_text(c.space, "space file")));
+
+  if (auto t = child(root, "targets")) {
+    if (!t->IsSequence() || t->size() == 0)
+      r.fail(*t, "targets", "'targets' must be a list of targets, e.g. [{name: host, threads: 1}]");
+    c.targets.clear();
+    for (size_t i = 0; i < t->size(); ++i) {
+      const YAML::Node item = (*t)[i];
+      const std::string path = fmt::format("targets.{}", i);
+      r.check_map(item, path, kTargetKeys);
+      TargetConfig target;
+      if (auto n = child(item, "name")) {
+        target.name = r.text(*n, path + ".name");
+        if (target.name != "host")
+          r.fail(*n, path + ".name",
+                 fmt::format("unknown target '{}' (only 'host' can be measured so far)",
+                             target.name));
+      }
+      if (auto n = child(item, "threads"))
+        target.threads = static_cast<int>(r.integer(*n, path + ".threads", 1));
+      if (auto k = child(item, "constraints")) {
+        const std::string kp = path + ".constraints";
+        r.check_map(*k, kp, kTargetConstraintKeys);
+        if (auto n = child(*k, "latency_ms"))
+          target.max_latency_ms = r.number(*n, kp + ".latency_ms", 0);
+        if (auto n = child(*k, "params")) target.max_params = r.number(*n, kp + ".params", 0);
+        if (auto n = child(*k, "peak_memory"))
+          target.max_peak_memory = r.number(*n, kp + ".peak_memory", 0);
+      }
+      for (const TargetConfig& other : c.targets)
+        if (other.name == target.name)
+          r.fail(item, path,
+                 fmt::format("target '{}' is listed twice (latency is recorded by target name)",
+                             target.name));
+      c.targets.push_back(target);
+    }
+  }
+  if (auto k = child(root, "constraints")) {
+    r.check_map(*k, "constraints", kGlobalConstraintKeys);
+    if (auto n = child(*k, "params")) c.max_params = r.number(*n, "constraints.params", 0);
+    if (auto n = child(*k, "peak_memory"))
+      c.max_peak_memory = r.number(*n, "constraints.peak_memory", 0);
+  }
+
+  const YAML::Node objectives = required("objectives");
+  if (!objectives.IsSequence() || objectives.size() == 0)
+    r.fail(objectives, "objectives",
+           "'objectives' must be a list, e.g. [{metric: accuracy, goal: maximize}]");
+  for (size_t i = 0; i < objectives.size(); ++i) {
+    const YAML::Node item = objectives[i];
+    const std::string path = fmt::format("objectives.{}", i);
+    r.check_map(item, path, kObjectiveKeys);
+    ObjectiveSpec o;
+    auto metric = child(item, "metric");
+    if (!metric) r.fail(item, path, fmt::format("missing key 'metric' in '{}'", path));
+    o.metric = r.text(*metric, path + ".metric");
+    try {
+      check_metric_name(o.metric);
+    } catch (const UserError& e) {
+      r.fail(*metric, path + ".metric", e.what());
+    }
+    if (o.metric.rfind("latency:", 0) == 0) {
+      const std::string target = o.metric.substr(8);
+      bool known = false;
+      for (const TargetConfig& t : c.targets) known = known || t.name == target;
+      if (!known)
+        r.fail(*metric, path + ".metric",
+               fmt::format("objective '{}' names no target in 'targets'", o.metric));
+    }
+    auto goal = child(item, "goal");
+    if (!goal) r.fail(item, path, fmt::format("missing key 'goal' in '{}'", path));
+    const std::string g = r.text(*goal, path + ".goal");
+    if (g != "maximize" && g != "minimize")
+      r.fail(*goal, path + ".goal",
+             fmt::format("'{}.goal' must be maximize or minimize, got '{}'", path, g));
+    o.maximize = g == "maximize";
+    for (const ObjectiveSpec& other : c.objectives)
+      if (other.metric == o.metric)
+        r.fail(item, path, fmt::format("objective '{}' is listed twice", o.metric));
+    c.objectives.push_back(o);
+  }
+
+  if (auto s = child(root, "strategy")) {
+    r.check_map(*s, "strategy", kStrategyKeys);
+    if (auto n = child(*s, "name")) c.strategy = r.text(*n, "strategy.name");
+    if (auto n = child(*s, "settings")) {
+      if (!n->IsMap() && !n->IsNull())
+        r.fail(*n, "strategy.settings", "'strategy.settings' must be a map of keys");
+      if (n->IsMap()) c.strategy_settings = to_json(*n);
+    }
+  }
+  if (auto b = child(root, "budget")) {
+    r.check_map(*b, "budget", kBudgetKeys);
+    if (auto n = child(*b, "candidates")) c.candidates = r.integer(*n, "budget.candidates", 1);
+    if (auto n = child(*b, "wall_minutes")) c.wall_minutes = r.number(*n, "budget.wall_minutes", 0);
+    if (auto n = child(*b, "batch")) c.batch = r.integer(*n, "budget.batch", 1);
+  }
+  if (auto p = child(root, "parallel")) {
+    r.check_map(*p, "parallel", kParallelKeys);
+    if (auto n = child(*p, "workers"))
+      c.workers = static_cast<int>(r.integer(*n, "parallel.workers", 1));
+    if (auto n = child(*p, "threads_per_worker"))
+      c.threads_per_worker = static_cast<int>(r.integer(*n, "parallel.threads_per_worker", 1));
+  }
+  if (auto t = child(root, "timing")) {
+    r.check_map(*t, "timing", kTimingKeys);
+    runtime::TimingProtocol& p = c.timing;
+    if (auto n = child(*t, "warmup")) p.warmup = static_cast<int>(r.integer(*n, "timing.warmup", 0));
+    if (auto n = child(*t, "min_repeats"))
+      p.min_repeats = static_cast<int>(r.integer(*n, "timing.min_repeats", 1));
+    if (auto n = child(*t, "min_seconds")) p.min_seconds = r.number(*n, "timing.min_seconds", 0);
+    if (auto n = child(*t, "max_repeats"))
+      p.max_repeats = static_cast<int>(r.integer(*n, "timing.max_repeats", 1));
+    if (auto n = child(*t, "max_seconds")) p.max_seconds = r.number(*n, "timing.max_seconds", 0);
+  }
+  if (auto t = child(root, "training")) {
+    r.check_map(*t, "training", kRecipeKeys);
+    read_recipe(r, *t, "training", c.training);
+  }
+  c.final_training.recipe = c.training;
+  if (auto f = child(root, "final")) {
+    std::vector<std::string> keys = {"top_k"};
+    keys.insert(keys.end(), kRecipeKeys.begin(), kRecipeKeys.end());
+    r.check_map(*f, "final", keys);
+    if (auto n = child(*f, "top_k")) c.final_training.top_k = r.integer(*n, "final.top_k", 0);
+    read_recipe(r, *f, "final", c.final_training.recipe);  // skips top_k
+  }
+
+  // The saved config must read the same from the results folder: paths become absolute.
+  YAML::Node saved = YAML::Clone(root);
+  saved["space"] = fs::absolute(c.space).lexically_normal().string();
+  if (!c.data.folder.empty())
+    saved["data"]["folder"] = fs::absolute(c.data.folder).lexically_normal().string();
+  YAML::Emitter out;
+  out << saved;
+  c.resolved_yaml = std::string(out.c_str()) + "\n";
+  return c;
+}
+
+}  // namespace
+
+evaluator::TrainConfig TrainingRecipe::train_config(uint64_t seed, int threads) const {
+  evaluator::TrainConfig t;
+  t.epochs = epochs;
+  t.batch = batch;
+  t.lr = lr;
+  t.optimizer.kind = evaluator::parse_optimizer_kind(optimizer);
+  t.optimizer.momentum = momentum;
+  t.optimizer.weight_decay = weight_decay;
+  t.schedule = evaluator::parse_lr_schedule_kind(schedule);
+  t.warmup_epochs = warmup_epochs;
+  if (augment) t.augmentation = {.crop_padding = 2, .horizontal_flip = true};
+  t.time_limit_seconds = time_limit_seconds;
+  t.seed = seed;
+  t.threads = threads;
+  return t;
+}
+
+std::vector<ConstraintSpec> ExperimentConfig::constraints() const {
+  std::vector<ConstraintSpec> out;
+  std::optional<double> params = max_params, peak = max_peak_memory;
+  for (const TargetConfig& t : targets) {
+    if (t.max_latency_ms) out.push_back({"latency:" + t.name, *t.max_latency_ms});
+    params = min_limit(params, t.max_params);
+    peak = min_limit(peak, t.max_peak_memory);
+  }
+  if (params) out.push_back({"params", *params});
+  if (peak) out.push_back({"peak_memory", *peak});
+  return out;
+}
+
+nlohmann::json ExperimentConfig::resume_key() const {
+  nlohmann::json j;
+  j["seed"] = seed;
+  j["data"] = {{"set", data.set},
+               {"train_size", data.train_size},
+               {"validation_size", data.validation_size},
+               {"train_subset", data.train_subset},
+               {"validation_subset", data.validation_subset}};
+  j["space (file contents)"] = space_digest;
+  for (const TargetConfig& t : targets)
+    j["targets"].push_back({{"name", t.name},
+                            {"threads", t.threads},
+                            {"constraints",
+                             {{"latency_ms", optional_json(t.max_latency_ms)},
+                              {"params", optional_json(t.max_params)},
+                              {"peak_memory", optional_json(t.max_peak_memory)}}}});
+  j["constraints"] = {{"params", optional_json(max_params)},
+                      {"peak_memory", optional_json(max_peak_memory)}};
+  for (const ObjectiveSpec& o : objectives)
+    j["objectives"].push_back(
+        {{"metric", o.metric}, {"goal", o.maximize ? "maximize" : "minimize"}});
+  j["strategy"] = {{"name", strategy}, {"settings", strategy_settings}};
+  j["budget"] = {{"batch", batch_size()}};
+  j["training"] = recipe_json(training);
+  nlohmann::json flat = nlohmann::json::object();
+  flatten(j, "", flat);
+  return flat;
+}
+
+std::string ExperimentConfig::resume_hash() const {
+  return fmt::format("{:016x}", fnv1a(resume_key().dump()));
+}
+
+std::vector<std::string> resume_key_changes(const nlohmann::json& before,
+                                            const nlohmann::json& after) {
+  std::set<std::string> keys;
+  for (auto it = before.begin(); it != before.end(); ++it) keys.insert(it.key());
+  for (auto it = after.begin(); it != after.end(); ++it) keys.insert(it.key());
+  auto show = [](const nlohmann::json& j, const std::string& key) -> std::string {
+    if (!j.contains(key)) return "(absent)";
+    const nlohmann::json& v = j[key];
+    if (v.is_null()) return "(none)";
+    return v.is_string() ? v.get<std::string>() : v.dump();
+  };
+  std::vector<std::string> changes;
+  for (const std::string& key : keys) {
+    const std::string a = show(before, key), b = show(after, key);
+    if (a != b) changes.push_back(fmt::format("{} {} -> {}", key, a, b));
+  }
+  return changes;
+}
+
+ExperimentConfig parse_config(const std::string& text, const fs::path& file,
+                              const std::vector<std::string>& overrides) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    user_error("{}:{}:{}: {}", file.string(), e.mark.line + 1, e.mark.column + 1, e.msg);
+  }
+  if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+  std::set<std::string> overridden;
+  for (const std::string& o : overrides) overridden.insert(apply_override(root, o));
+  return parse_tree(root, Reader(file, std::move(overridden)));
+}
+
+ExperimentConfig load_config(const fs::path& file, const std::vector<std::string>& overrides) {
+  return parse_config(read_text(file, "config file"), file, overrides);
+}
+
+}  // namespace nas::search

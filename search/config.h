@@ -1,0 +1,113 @@
+// The experiment config: one YAML file (configs/README.md documents every key) parsed into
+// typed fields. Unknown keys and ill-typed values are UserErrors naming FILE:LINE:COL;
+// `--set a.b=value` overrides are applied to the YAML tree before it is parsed, so they are
+// checked exactly like keys of the file. The resolved config (file plus overrides) is what
+// a search saves with its results, and `resume_key()` is the part of it that defines the
+// results, which a resumed search must share with the search it continues.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "compiler/runtime/timing.h"
+#include "evaluator/train/trainer.h"
+#include "search/objectives.h"
+
+namespace nas::search {
+
+struct DataConfig {
+  std::string set = "fashion-mnist";  // or "synthetic"
+  std::filesystem::path folder;       // Fashion-MNIST IDX files; empty: the default folder
+  int64_t train_size = 50000;
+  int64_t validation_size = 10000;
+  int64_t train_subset = 0;  // 0: all of the split
+  int64_t validation_subset = 0;
+};
+
+// A place latency is measured, with its own limits. Only "host" runs models so far.
+struct TargetConfig {
+  std::string name = "host";
+  int threads = 1;
+  std::optional<double> max_latency_ms;
+  std::optional<double> max_params;
+  std::optional<double> max_peak_memory;
+};
+
+struct TrainingRecipe {
+  int64_t epochs = 1;
+  int64_t batch = 64;
+  double lr = 0.05;
+  std::string optimizer = "sgd";
+  double momentum = 0.9;
+  double weight_decay = 0;
+  std::string schedule = "constant";
+  double warmup_epochs = 0;
+  bool augment = false;
+  double time_limit_seconds = 0;
+
+  // The trainer's config for this recipe (seed and threads as given).
+  evaluator::TrainConfig train_config(uint64_t seed, int threads) const;
+};
+
+struct FinalConfig {
+  int64_t top_k = 0;  // 0: no final training
+  TrainingRecipe recipe;
+};
+
+struct ExperimentConfig {
+  std::filesystem::path file;  // where it was read from
+  std::string name;
+  std::filesystem::path output;  // results folder
+  uint64_t seed = 0;
+  DataConfig data;
+  std::filesystem::path space;  // space file (absolute, or relative to the working folder)
+  std::string space_digest;     // hash of the space file's contents when the config was read
+  std::vector<TargetConfig> targets = {TargetConfig{}};
+  std::optional<double> max_params;  // global constraints
+  std::optional<double> max_peak_memory;
+  std::vector<ObjectiveSpec> objectives;
+  std::string strategy = "random";
+  nlohmann::json strategy_settings = nlohmann::json::object();
+  int64_t candidates = 16;  // budget: candidates evaluated in all
+  double wall_minutes = 0;  // budget: no new batch after this long (0: no limit)
+  int64_t batch = 0;        // candidates per ask(); 0: one per worker
+  int workers = 1;
+  int threads_per_worker = 1;
+  runtime::TimingProtocol timing;
+  TrainingRecipe training;
+  FinalConfig final_training;
+
+  std::string resolved_yaml;  // the file with every override applied, as YAML text
+
+  // Candidates asked per batch.
+  int64_t batch_size() const { return batch > 0 ? batch : workers; }
+  // Every constraint: latency per target, parameters, peak memory (the tighter of a target's
+  // and the global limit).
+  std::vector<ConstraintSpec> constraints() const;
+  // The keys that define the results (data, space, targets, constraints, objectives,
+  // strategy and settings, recipe, seed, batch size; not the budget, parallelism, timing,
+  // output or final training), flattened to {"data.train_subset": 2000, ...}, with the space
+  // file's contents as "space (file contents)".
+  nlohmann::json resume_key() const;
+  // A stable hash of resume_key() (16 hex digits).
+  std::string resume_hash() const;
+};
+
+// Reads a config file, applying overrides "a.b=value" (value is YAML: 8, 0.5, text, [1, 2]).
+ExperimentConfig load_config(const std::filesystem::path& file,
+                             const std::vector<std::string>& overrides = {});
+// Parses config text as if read from `file` (paths in it are relative to file's folder).
+ExperimentConfig parse_config(const std::string& text, const std::filesystem::path& file,
+                              const std::vector<std::string>& overrides = {});
+
+// The differences between a stored resume key and a new one, one "key old -> new" each,
+// in key order; empty when they agree.
+std::vector<std::string> resume_key_changes(const nlohmann::json& before,
+                                            const nlohmann::json& after);
+
+}  // namespace nas::search

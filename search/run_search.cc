@@ -1,0 +1,290 @@
+#include "search/run_search.h"
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <mutex>
+
+#include <fmt/format.h>
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <tbb/partitioner.h>
+#include <tbb/task_arena.h>
+
+#include "compiler/support/error.h"
+#include "evaluator/data/synthetic.h"
+#include "evaluator/evaluate.h"
+#include "search/objectives.h"
+#include "search/progress.h"
+#include "search/store.h"
+#include "search/strategy.h"
+
+namespace nas::search {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::vector<int64_t> iota(int64_t begin, int64_t n) {
+  std::vector<int64_t> v(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) v[static_cast<size_t>(i)] = begin + i;
+  return v;
+}
+
+// One search run: the store, the strategy and the evaluation of batches.
+class Orchestrator {
+ public:
+  Orchestrator(const ExperimentConfig& config, const space::SearchSpace& space,
+               const evaluator::DataSplits& data, const SearchOptions& options,
+               ExperimentStore& store)
+      : config_(config), space_(space), data_(data), options_(options), store_(store),
+        constraints_(config.constraints()), start_(now_seconds()),
+        progress_(options.log ? *options.log : null_stream_, options.terminal,
+                  config.candidates, now_seconds) {
+    eval_.train = config.training.train_config(config.seed, config.threads_per_worker);
+    eval_.targets.clear();
+    for (const TargetConfig& t : config.targets) eval_.targets.push_back({t.name, t.threads});
+    eval_.timing = config.timing;
+  }
+
+  SearchOutcome run() {
+    strategy_ = make_strategy(config_.strategy, space_, config_.seed, config_.strategy_settings,
+                              static_cast<int>(config_.objectives.size()));
+    replay();
+    while (next_id_ < config_.candidates) {
+      if (config_.wall_minutes > 0 && now_seconds() - start_ >= config_.wall_minutes * 60) {
+        message(fmt::format("wall-time budget of {} minutes reached", config_.wall_minutes));
+        break;
+      }
+      const int64_t n = std::min(config_.batch_size(), config_.candidates - next_id_);
+      const std::vector<space::Architecture> asked = strategy_->ask(static_cast<int>(n));
+      if (asked.empty()) {
+        message("the search space is exhausted");
+        break;
+      }
+      NAS_CHECK(static_cast<int64_t>(asked.size()) <= n, "strategy '{}' returned {} of {} asked",
+                strategy_->name(), asked.size(), n);
+      std::vector<TrialRecord> batch;
+      for (const space::Architecture& arch : asked) {
+        TrialRecord t;
+        t.id = next_id_++;
+        t.batch = next_batch_;
+        t.arch = space_.to_string(arch);
+        t.fidelity = config_.training.epochs;
+        t.seed = config_.seed;
+        batch.push_back(std::move(t));
+      }
+      store_.add_batch(next_batch_++, n, batch);
+      std::vector<bool> done(batch.size(), false);
+      complete_batch(batch, done);
+    }
+    progress_.finish();
+    SearchOutcome out;
+    out.records = std::move(records_);
+    out.evaluated = evaluated_;
+    out.reused = reused_;
+    return out;
+  }
+
+ private:
+  void message(const std::string& text) {
+    if (!options_.log) return;
+    progress_.finish();
+    *options_.log << text << "\n" << std::flush;
+  }
+
+  // Asks the strategy for every stored batch again, checks it proposes what it proposed
+  // then, and completes the batch from the store (evaluating what is missing).
+  void replay() {
+    std::vector<StoredTrial> trials = store_.trials();
+    progress_.set_total(std::max<int64_t>(config_.candidates, std::ssize(trials)));
+    std::map<int64_t, std::vector<StoredTrial>> by_batch;
+    for (StoredTrial& t : trials) by_batch[t.record.batch].push_back(std::move(t));
+    const std::vector<StoredBatch> batches = store_.batches();
+    for (const StoredBatch& b : batches) {
+      NAS_CHECK(b.id == next_batch_, "the store's batches are not numbered 0, 1, ...: {} after {}",
+                b.id, next_batch_ - 1);
+      std::vector<StoredTrial>& stored = by_batch[b.id];
+      const std::vector<space::Architecture> asked =
+          strategy_->ask(static_cast<int>(b.requested));
+      std::vector<std::string> now;
+      for (const space::Architecture& a : asked) now.push_back(space_.to_string(a));
+      std::vector<std::string> then;
+      for (const StoredTrial& t : stored) then.push_back(t.record.arch);
+      NAS_CHECK(now == then,
+                "resuming the search in '{}': strategy '{}' proposed [{}] for batch {}, but the "
+                "store holds [{}]; the strategy must be a deterministic function of its seed "
+                "and what it was told",
+                config_.output.string(), strategy_->name(), fmt::join(now, "; "), b.id,
+                fmt::join(then, "; "));
+      std::vector<TrialRecord> batch;
+      std::vector<bool> done;
+      for (StoredTrial& t : stored) {
+        NAS_CHECK(t.record.id == next_id_, "the store's trials are not numbered 0, 1, ...");
+        ++next_id_;
+        done.push_back(t.done);
+        if (t.done) {
+          ++reused_;
+          note(t.record, false);
+        }
+        batch.push_back(std::move(t.record));
+      }
+      ++next_batch_;
+      if (reused_ > 0) progress_.print();
+      complete_batch(batch, done);
+    }
+  }
+
+  // Evaluates the trials of a batch not yet done, then tells the strategy the whole batch.
+  void complete_batch(std::vector<TrialRecord>& batch, const std::vector<bool>& done) {
+    std::vector<size_t> todo;
+    for (size_t i = 0; i < batch.size(); ++i)
+      if (!done[i]) todo.push_back(i);
+    tbb::task_arena arena(std::max(1, config_.workers));
+    arena.execute([&] {
+      tbb::parallel_for(
+          tbb::blocked_range<size_t>(0, todo.size(), 1),
+          [&](const tbb::blocked_range<size_t>& range) {
+            for (size_t k = range.begin(); k != range.end(); ++k) {
+              TrialRecord& t = batch[todo[k]];
+              evaluate(t);
+              std::lock_guard lock(mutex_);
+              store_.finish_trial(t);
+              ++evaluated_;
+              note(t, true);
+              progress_.print();
+              if (options_.on_trial_committed) options_.on_trial_committed(t);
+            }
+          },
+          tbb::simple_partitioner());
+    });
+    std::vector<TrialResult> results;
+    for (const TrialRecord& t : batch) {
+      results.push_back(
+          to_trial_result(space_.parse(t.arch), t.result, config_.objectives, constraints_));
+      records_.push_back(t);
+    }
+    strategy_->tell(results);
+  }
+
+  void evaluate(TrialRecord& t) const {
+    const double begin = now_seconds();
+    try {
+      const graph::Graph model = space_.decode(space_.parse(t.arch));
+      t.result = evaluator::evaluate_candidate(model, data_, eval_);
+    } catch (const std::exception& e) {
+      t.result = evaluator::EvalResult{};
+      t.result.status = evaluator::EvalStatus::Failed;
+      t.result.reason = e.what();
+    }
+    t.seconds = now_seconds() - begin;
+  }
+
+  void note(const TrialRecord& t, bool now) {
+    const TrialResult r =
+        to_trial_result(space_.parse(t.arch), t.result, config_.objectives, constraints_);
+    progress_.add(r, r.ok ? std::optional<double>(t.result.accuracy) : std::nullopt, now);
+  }
+
+  const ExperimentConfig& config_;
+  const space::SearchSpace& space_;
+  const evaluator::DataSplits& data_;
+  const SearchOptions& options_;
+  ExperimentStore& store_;
+  std::vector<ConstraintSpec> constraints_;
+  evaluator::EvaluationConfig eval_;
+  double start_;
+  std::ostream null_stream_{nullptr};
+  Progress progress_;
+  std::unique_ptr<Strategy> strategy_;
+  std::mutex mutex_;
+  std::vector<TrialRecord> records_;
+  int64_t next_id_ = 0;
+  int64_t next_batch_ = 0;
+  int64_t evaluated_ = 0;
+  int64_t reused_ = 0;
+};
+
+}  // namespace
+
+fs::path store_path(const fs::path& folder) { return folder / "experiment.db"; }
+
+evaluator::DataSplits load_experiment_data(const ExperimentConfig& config,
+                                           const space::SearchSpace& space) {
+  const DataConfig& d = config.data;
+  if (d.set == "fashion-mnist") {
+    evaluator::DataOptions options;
+    options.folder = d.folder;
+    options.train_size = d.train_size;
+    options.validation_size = d.validation_size;
+    options.train_subset = d.train_subset;
+    options.validation_subset = d.validation_subset;
+    options.split_seed = config.seed;
+    options.load_test = config.final_training.top_k > 0;
+    return evaluator::load_fashion_mnist(options);
+  }
+  NAS_CHECK(d.set == "synthetic", "unknown data set '{}'", d.set);
+  // Images of the shape the space's networks take: those of its first architecture.
+  space::Architecture first;
+  first.choices.assign(space.decisions().size(), 0);
+  const graph::Graph model = space.decode(first);
+  const graph::Shape& in = model.type(model.inputs()[0]).shape;
+  const graph::Shape& out = model.type(model.outputs()[0]).shape;
+  if (in.size() != 4 || out.size() != 2)
+    user_error("data set 'synthetic' needs a space of networks from [N,C,H,W] images to "
+               "[N,classes] logits; space '{}' has other inputs or outputs",
+               space.name());
+  const int64_t train_n = d.train_subset > 0 ? d.train_subset : 2000;
+  const int64_t val_n = d.validation_subset > 0 ? d.validation_subset : 500;
+  const evaluator::Dataset all = evaluator::make_synthetic(
+      {.n = train_n + 2 * val_n, .classes = out[1], .channels = in[1], .height = in[2],
+       .width = in[3], .seed = config.seed});
+  return {evaluator::select(all, iota(0, train_n)),
+          evaluator::select(all, iota(train_n, val_n)),
+          evaluator::select(all, iota(train_n + val_n, val_n))};
+}
+
+SearchOutcome run_search(const ExperimentConfig& config, const space::SearchSpace& space,
+                         const evaluator::DataSplits& data, const SearchOptions& options) {
+  const fs::path folder = config.output;
+  const fs::path db = store_path(folder);
+  const bool existed = fs::exists(db);
+  if (options.resume && !existed)
+    user_error("--resume: there is no search to resume in '{}' (no {})", folder.string(),
+               db.filename().string());
+  fs::create_directories(folder);
+  ExperimentStore store(db);
+  const std::optional<StoredExperiment> stored = store.experiment();
+  if (stored) {
+    if (stored->resume_hash != config.resume_hash()) {
+      const std::vector<std::string> changes =
+          resume_key_changes(stored->resume_key, config.resume_key());
+      user_error("config changed since the search in '{}' began: {}; rerun into a new output "
+                 "folder (--set output=...)",
+                 folder.string(),
+                 changes.empty() ? std::string("(its hash differs)")
+                                 : fmt::format("{}", fmt::join(changes, ", ")));
+    }
+    store.update_config(config.resolved_yaml);
+  } else {
+    store.create_experiment(config.resolved_yaml, config.resume_key(), config.resume_hash());
+  }
+  {
+    std::ofstream out(folder / "config.yaml");
+    out << config.resolved_yaml;
+    if (!out) user_error("cannot write '{}'", (folder / "config.yaml").string());
+  }
+  Orchestrator orchestrator(config, space, data, options, store);
+  SearchOutcome outcome = orchestrator.run();
+  outcome.folder = folder;
+  outcome.store = db;
+  outcome.resumed = stored.has_value();
+  return outcome;
+}
+
+}  // namespace nas::search

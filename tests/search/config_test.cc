@@ -1,0 +1,284 @@
+// Experiment configs: every key, defaults, each error message with its location, --set
+// overrides and the resume key.
+#include <fstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "search/config.h"
+#include "tests/test_util.h"
+
+namespace nas::search {
+namespace {
+
+using nas::testing::TempDir;
+using nas::testing::user_error_message;
+using ::testing::HasSubstr;
+
+// A config file in a temp folder next to an (empty) space file it points at.
+class ConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override { std::ofstream(dir_ / "space.yaml") << "name: tiny\n"; }
+  ExperimentConfig parse(const std::string& text, const std::vector<std::string>& sets = {}) {
+    return parse_config(text, dir_ / "exp.yaml", sets);
+  }
+  std::string error(const std::string& text, const std::vector<std::string>& sets = {}) {
+    return user_error_message([&] { parse(text, sets); });
+  }
+  std::string file() const { return (dir_ / "exp.yaml").string(); }
+
+  TempDir dir_;
+};
+
+const char* kMinimal = R"(name: tiny
+space: space.yaml
+objectives:
+  - {metric: accuracy, goal: maximize}
+)";
+
+const char* kFull = R"(name: full
+output: out/full
+seed: 7
+data:
+  set: synthetic
+  train_size: 1000
+  validation_size: 200
+  train_subset: 300
+  validation_subset: 100
+space: space.yaml
+targets:
+  - name: host
+    threads: 2
+    constraints: {latency_ms: 1.5, params: 50000, peak_memory: 200000}
+constraints: {params: 40000}
+objectives:
+  - {metric: accuracy, goal: maximize}
+  - {metric: "latency:host", goal: minimize}
+strategy:
+  name: nsga2
+  settings: {population: 20, mutation_rate: 0.25, crossover: true, kind: fast}
+budget: {candidates: 40, wall_minutes: 5, batch: 4}
+parallel: {workers: 2, threads_per_worker: 3}
+timing: {warmup: 1, min_repeats: 5, min_seconds: 0.05, max_repeats: 100, max_seconds: 1}
+training:
+  epochs: 2
+  batch: 32
+  lr: 0.1
+  optimizer: adam
+  momentum: 0.8
+  weight_decay: 0.0005
+  schedule: cosine
+  warmup_epochs: 0.5
+  augment: true
+  time_limit_seconds: 60
+final: {top_k: 3, epochs: 10, lr: 0.02}
+)";
+
+TEST_F(ConfigTest, MinimalConfigTakesTheDefaults) {
+  const ExperimentConfig c = parse(kMinimal);
+  EXPECT_EQ(c.name, "tiny");
+  EXPECT_EQ(c.output, std::filesystem::path("experiments/runs/tiny"));
+  EXPECT_EQ(c.space, dir_ / "space.yaml");  // relative to the config file
+  EXPECT_EQ(c.data.set, "fashion-mnist");
+  ASSERT_EQ(c.targets.size(), 1u);
+  EXPECT_EQ(c.targets[0].name, "host");
+  EXPECT_EQ(c.targets[0].threads, 1);
+  EXPECT_EQ(c.strategy, "random");
+  EXPECT_EQ(c.candidates, 16);
+  EXPECT_EQ(c.batch_size(), 1);  // one per worker
+  EXPECT_EQ(c.training.epochs, 1);
+  EXPECT_EQ(c.final_training.top_k, 0);
+  EXPECT_TRUE(c.constraints().empty());
+}
+
+TEST_F(ConfigTest, FullConfigReadsEveryKey) {
+  const ExperimentConfig c = parse(kFull);
+  EXPECT_EQ(c.output, std::filesystem::path("out/full"));
+  EXPECT_EQ(c.seed, 7u);
+  EXPECT_EQ(c.data.set, "synthetic");
+  EXPECT_EQ(c.data.train_size, 1000);
+  EXPECT_EQ(c.data.validation_size, 200);
+  EXPECT_EQ(c.data.train_subset, 300);
+  EXPECT_EQ(c.data.validation_subset, 100);
+  EXPECT_EQ(c.targets[0].threads, 2);
+  EXPECT_EQ(c.objectives.size(), 2u);
+  EXPECT_TRUE(c.objectives[0].maximize);
+  EXPECT_EQ(c.objectives[1].metric, "latency:host");
+  EXPECT_FALSE(c.objectives[1].maximize);
+  EXPECT_EQ(c.strategy, "nsga2");
+  EXPECT_EQ(c.strategy_settings,
+            (nlohmann::json{{"population", 20}, {"mutation_rate", 0.25}, {"crossover", true},
+                            {"kind", "fast"}}));
+  EXPECT_EQ(c.candidates, 40);
+  EXPECT_EQ(c.wall_minutes, 5);
+  EXPECT_EQ(c.batch_size(), 4);
+  EXPECT_EQ(c.workers, 2);
+  EXPECT_EQ(c.threads_per_worker, 3);
+  EXPECT_EQ(c.timing.warmup, 1);
+  EXPECT_EQ(c.timing.min_repeats, 5);
+  EXPECT_EQ(c.timing.min_seconds, 0.05);
+  EXPECT_EQ(c.timing.max_repeats, 100);
+  EXPECT_EQ(c.timing.max_seconds, 1);
+  const TrainingRecipe& t = c.training;
+  EXPECT_EQ(t.epochs, 2);
+  EXPECT_EQ(t.batch, 32);
+  EXPECT_EQ(t.lr, 0.1);
+  EXPECT_EQ(t.optimizer, "adam");
+  EXPECT_EQ(t.momentum, 0.8);
+  EXPECT_EQ(t.weight_decay, 0.0005);
+  EXPECT_EQ(t.schedule, "cosine");
+  EXPECT_EQ(t.warmup_epochs, 0.5);
+  EXPECT_TRUE(t.augment);
+  EXPECT_EQ(t.time_limit_seconds, 60);
+  EXPECT_EQ(c.final_training.top_k, 3);
+  EXPECT_EQ(c.final_training.recipe.epochs, 10);
+  EXPECT_EQ(c.final_training.recipe.lr, 0.02);
+  EXPECT_EQ(c.final_training.recipe.batch, 32);  // the rest from training
+  const evaluator::TrainConfig tc = t.train_config(9, 3);
+  EXPECT_EQ(tc.seed, 9u);
+  EXPECT_EQ(tc.threads, 3);
+  EXPECT_EQ(tc.optimizer.kind, evaluator::OptimizerConfig::Kind::Adam);
+  EXPECT_EQ(tc.augmentation.crop_padding, 2);
+  // Latency per target; the tighter of the target's and the global parameter limit.
+  const std::vector<ConstraintSpec> k = c.constraints();
+  ASSERT_EQ(k.size(), 3u);
+  EXPECT_EQ(k[0].metric, "latency:host");
+  EXPECT_EQ(k[0].max, 1.5);
+  EXPECT_EQ(k[1].metric, "params");
+  EXPECT_EQ(k[1].max, 40000);
+  EXPECT_EQ(k[2].metric, "peak_memory");
+  EXPECT_EQ(k[2].max, 200000);
+}
+
+TEST_F(ConfigTest, UnknownKeysNameTheirLocationAndTheExpectedKeys) {
+  EXPECT_EQ(error(std::string(kMinimal) + "data: {set: synthetic, trainsize: 5}\n"),
+            file() + ":5:24: unknown key 'trainsize' in 'data' (expected: set, folder, "
+                     "train_size, validation_size, train_subset, validation_subset)");
+  EXPECT_EQ(error(std::string(kMinimal) + "budjet: {candidates: 4}\n"),
+            file() + ":5:1: unknown key 'budjet' in the config (expected: name, output, seed, "
+                     "data, space, targets, constraints, objectives, strategy, budget, "
+                     "parallel, timing, training, final)");
+  EXPECT_EQ(error(std::string(kMinimal) + "targets:\n  - {name: host, constraints: {ms: 1}}\n"),
+            file() + ":6:32: unknown key 'ms' in 'targets.0.constraints' (expected: "
+                     "latency_ms, params, peak_memory)");
+  EXPECT_EQ(error(std::string(kMinimal) + "final: {top_k: 2, epoch: 3}\n"),
+            file() + ":5:19: unknown key 'epoch' in 'final' (expected: top_k, epochs, batch, "
+                     "lr, optimizer, momentum, weight_decay, schedule, warmup_epochs, augment, "
+                     "time_limit_seconds)");
+}
+
+TEST_F(ConfigTest, BadValuesNameTheirLocation) {
+  const std::string m = kMinimal;
+  EXPECT_EQ(error(m + "budget: {candidates: many}\n"),
+            file() + ":5:22: 'budget.candidates' must be an integer, got 'many'");
+  EXPECT_EQ(error(m + "budget: {candidates: 0}\n"),
+            file() + ":5:22: 'budget.candidates' must be at least 1, got 0");
+  EXPECT_EQ(error(m + "training: {lr: fast}\n"),
+            file() + ":5:16: 'training.lr' must be a number, got 'fast'");
+  EXPECT_EQ(error(m + "training: {augment: maybe}\n"),
+            file() + ":5:21: 'training.augment' must be true or false, got 'maybe'");
+  EXPECT_THAT(error(m + "training: {optimizer: rmsprop}\n"),
+              HasSubstr(file() + ":5:23: unknown optimizer 'rmsprop'"));
+  EXPECT_EQ(error(m + "data: {set: cifar}\n"),
+            file() + ":5:13: unknown data set 'cifar' (expected fashion-mnist or synthetic)");
+  EXPECT_EQ(error(m + "data: 5\n"),
+            file() + ":5:7: 'data' must be a map of keys (expected: set, folder, train_size, "
+                     "validation_size, train_subset, validation_subset)");
+  EXPECT_EQ(error(m + "targets:\n  - {name: gpu}\n"),
+            file() + ":6:12: unknown target 'gpu' (only 'host' can be measured so far)");
+  EXPECT_EQ(error(m + "targets:\n  - {name: host}\n  - {name: host}\n"),
+            file() + ":7:5: target 'host' is listed twice (latency is recorded by target name)");
+  EXPECT_EQ(error(m + "strategy: {settings: 3}\n"),
+            file() + ":5:22: 'strategy.settings' must be a map of keys");
+  EXPECT_EQ(error("name: x\nspace: missing.yaml\nobjectives: []\n"),
+            file() + ":2:8: space file '" + (dir_ / "missing.yaml").string() + "' not found");
+  EXPECT_EQ(error("name: x\nobjectives: []\n"), file() + ":1:1: missing key 'space' in the config");
+  EXPECT_EQ(error("name: a/b\nspace: space.yaml\n"),
+            file() + ":1:7: 'name' must be a non-empty word without '/', got 'a/b'");
+  EXPECT_EQ(error("name: [x\n"), file() + ":2:1: end of sequence flow not found");
+}
+
+TEST_F(ConfigTest, ObjectivesAreChecked) {
+  const std::string head = "name: x\nspace: space.yaml\nobjectives:\n";
+  EXPECT_EQ(error(head + "  - {metric: acc, goal: maximize}\n"),
+            file() + ":4:14: unknown metric 'acc' (expected accuracy, test_accuracy, "
+                     "latency:<target>, params, flops, peak_memory, model_bytes, step_ms or "
+                     "training_seconds)");
+  EXPECT_EQ(error(head + "  - {metric: 'latency:phone', goal: minimize}\n"),
+            file() + ":4:14: objective 'latency:phone' names no target in 'targets'");
+  EXPECT_EQ(error(head + "  - {metric: params, goal: up}\n"),
+            file() + ":4:28: 'objectives.0.goal' must be maximize or minimize, got 'up'");
+  EXPECT_EQ(error(head + "  - {metric: params}\n"),
+            file() + ":4:5: missing key 'goal' in 'objectives.0'");
+  EXPECT_EQ(error(head + "  - {metric: params, goal: minimize}\n  - {metric: params, goal: "
+                         "minimize}\n"),
+            file() + ":5:5: objective 'params' is listed twice");
+  EXPECT_EQ(error("name: x\nspace: space.yaml\nobjectives: []\n"),
+            file() + ":3:13: 'objectives' must be a list, e.g. [{metric: accuracy, goal: "
+                     "maximize}]");
+}
+
+TEST_F(ConfigTest, OverridesApplyBeforeParsing) {
+  const ExperimentConfig c =
+      parse(kFull, {"budget.candidates=8", "data.train_subset=2000", "targets.0.threads=4",
+                    "strategy.settings.population=30", "training.schedule=step", "seed=11"});
+  EXPECT_EQ(c.candidates, 8);
+  EXPECT_EQ(c.data.train_subset, 2000);
+  EXPECT_EQ(c.targets[0].threads, 4);
+  EXPECT_EQ(c.strategy_settings["population"], 30);
+  EXPECT_EQ(c.training.schedule, "step");
+  EXPECT_EQ(c.seed, 11u);
+  // A key the file leaves out, in a section it leaves out.
+  const ExperimentConfig m = parse(kMinimal, {"parallel.workers=3", "data.set=synthetic"});
+  EXPECT_EQ(m.workers, 3);
+  EXPECT_EQ(m.data.set, "synthetic");
+  // The resolved config holds the overrides and parses to the same config.
+  EXPECT_THAT(c.resolved_yaml, HasSubstr("candidates: 8"));
+  const ExperimentConfig again = parse(c.resolved_yaml);
+  EXPECT_EQ(again.candidates, 8);
+  EXPECT_EQ(again.resume_key(), c.resume_key());
+}
+
+TEST_F(ConfigTest, BadOverridesAreNamed) {
+  EXPECT_EQ(error(kMinimal, {"budget.candidatez=8"}),
+            "--set budget.candidatez: unknown key 'candidatez' in 'budget' (expected: "
+            "candidates, wall_minutes, batch)");
+  EXPECT_EQ(error(kMinimal, {"budget.candidates=lots"}),
+            "--set budget.candidates: 'budget.candidates' must be an integer, got 'lots'");
+  EXPECT_EQ(error(kMinimal, {"budget"}),
+            "--set 'budget': expected KEY=VALUE, e.g. budget.candidates=8");
+  EXPECT_EQ(error(kMinimal, {"name.first=x"}), "--set 'name.first=x': 'name' is a value, not a "
+                                               "section");
+  EXPECT_EQ(error(kFull, {"targets.x.threads=2"}),
+            "--set 'targets.x.threads=2': 'targets' is a list; address its items by number "
+            "(targets.0)");
+  EXPECT_EQ(error(kFull, {"targets.3.threads=2"}), "--set 'targets.3.threads=2': 'targets' has "
+                                                   "1 items");
+}
+
+TEST_F(ConfigTest, ResumeKeyCoversWhatDefinesTheResults) {
+  const ExperimentConfig base = parse(kFull);
+  // Budget, parallelism, timing, output and final training leave it alone.
+  for (const char* set : {"budget.candidates=80", "budget.wall_minutes=1", "parallel.workers=1",
+                          "parallel.threads_per_worker=1", "timing.min_repeats=2",
+                          "output=elsewhere", "final.top_k=1"})
+    EXPECT_EQ(parse(kFull, {set}).resume_hash(), base.resume_hash()) << set;
+  // What defines the results changes it.
+  for (const char* set : {"seed=8", "data.train_subset=10", "strategy.settings.population=30",
+                          "strategy.name=random", "training.lr=0.2", "budget.batch=2",
+                          "targets.0.constraints.latency_ms=2", "constraints.params=1",
+                          "objectives.1.goal=maximize", "targets.0.threads=1"})
+    EXPECT_NE(parse(kFull, {set}).resume_hash(), base.resume_hash()) << set;
+  // Changes are named key by key.
+  const ExperimentConfig changed =
+      parse(kFull, {"strategy.settings.population=30", "training.lr=0.2"});
+  EXPECT_EQ(resume_key_changes(base.resume_key(), changed.resume_key()),
+            (std::vector<std::string>{"strategy.settings.population 20 -> 30",
+                                      "training.lr 0.1 -> 0.2"}));
+  // So does the space file's content.
+  std::ofstream(dir_ / "space.yaml") << "name: other\n";
+  EXPECT_EQ(resume_key_changes(base.resume_key(), parse(kFull).resume_key()).size(), 1u);
+}
+
+}  // namespace
+}  // namespace nas::search

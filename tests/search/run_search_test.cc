@@ -1,0 +1,235 @@
+// The orchestrator end to end on synthetic data with a tiny space built in code: a search
+// stores every trial; a search stopped mid-batch, or run to half its budget, and resumed
+// ends with the results of one never interrupted; a changed config is refused; failures
+// are recorded and the search goes on.
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include "search/run_search.h"
+#include "search/store.h"
+#include "tests/search/tiny_space.h"
+#include "tests/test_util.h"
+
+namespace nas::search {
+namespace {
+
+using nas::testing::TempDir;
+using nas::testing::user_error_message;
+using ::testing::HasSubstr;
+
+struct Stop {};  // thrown from the commit hook to stop a search as a kill would
+
+class RunSearchTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    std::ofstream(dir_ / "space.yaml") << "name: tiny\n";
+    const std::string message = user_error_message([&] {
+      make_strategy(strategy(), space_, 0, nlohmann::json::object(), 2);
+    });
+    if (message.find("unknown strategy") != std::string::npos)
+      GTEST_SKIP() << "strategy '" << strategy() << "' is not in this build";
+  }
+
+  ExperimentConfig config(const std::string& output, std::vector<std::string> sets = {}) {
+    sets.insert(sets.begin(), "output=" + (dir_ / output).string());
+    sets.insert(sets.begin(), "strategy.name=" + strategy());
+    return parse_config(R"(name: tiny
+seed: 3
+data: {set: synthetic, train_subset: 96, validation_subset: 64}
+space: space.yaml
+targets: [{name: host, threads: 1}]
+constraints: {params: 500}
+objectives:
+  - {metric: accuracy, goal: maximize}
+  - {metric: params, goal: minimize}
+budget: {candidates: 6, batch: 2}
+parallel: {workers: 2, threads_per_worker: 1}
+timing: {warmup: 0, min_repeats: 2, min_seconds: 0, max_seconds: 1}
+training: {epochs: 1, batch: 16, lr: 0.1}
+)",
+                        dir_ / "exp.yaml", sets);
+  }
+
+  virtual std::string strategy() const { return GetParam(); }
+
+  SearchOutcome run(const ExperimentConfig& c, SearchOptions options = {}) {
+    return run_search(c, space_, load_experiment_data(c, space_), options);
+  }
+
+  TempDir dir_;
+  space::SearchSpace space_ = testing::tiny_space();
+};
+
+// What a search must reproduce: everything but timings and latencies.
+std::string deterministic_view(const std::vector<TrialRecord>& records) {
+  std::ostringstream s;
+  for (const TrialRecord& t : records) {
+    nlohmann::json r = t.result.to_json();
+    r.erase("latency");
+    r.erase("training_seconds");
+    r.erase("step_ms");
+    s << t.id << " " << t.batch << " " << t.arch << " " << t.fidelity << " " << t.seed << " "
+      << r.dump() << "\n";
+  }
+  return s.str();
+}
+
+TEST_P(RunSearchTest, SearchesAndStoresEveryTrial) {
+  const ExperimentConfig c = config("run");
+  std::ostringstream log;
+  const SearchOutcome out = run(c, {.log = &log});
+  ASSERT_EQ(out.records.size(), 6u);
+  EXPECT_EQ(out.evaluated, 6);
+  EXPECT_EQ(out.reused, 0);
+  EXPECT_FALSE(out.resumed);
+  std::set<std::string> archs;
+  double best = 0;
+  for (const TrialRecord& t : out.records) {
+    archs.insert(t.arch);
+    EXPECT_EQ(t.result.status, evaluator::EvalStatus::Ok) << t.result.reason;
+    EXPECT_EQ(t.fidelity, 1);
+    EXPECT_EQ(t.seed, 3u);
+    EXPECT_EQ(t.batch, t.id / 2);
+    EXPECT_EQ(t.result.latency.count("host"), 1u);
+    EXPECT_GT(t.seconds, 0);
+    best = std::max(best, t.result.accuracy);
+  }
+  EXPECT_EQ(archs.size(), 6u);  // never the same architecture twice
+  EXPECT_GT(best, 0.5);         // 4 learnable classes
+  // Stored as returned, with the resolved config beside the store.
+  ExperimentStore store(out.store);
+  const std::vector<StoredTrial> stored = store.trials();
+  ASSERT_EQ(stored.size(), 6u);
+  for (size_t i = 0; i < stored.size(); ++i) {
+    EXPECT_TRUE(stored[i].done);
+    EXPECT_EQ(stored[i].record.result.to_json(), out.records[i].result.to_json());
+  }
+  EXPECT_EQ(store.experiment()->resume_hash, c.resume_hash());
+  EXPECT_EQ(nas::testing::user_error_message([&] {
+              parse_config(c.resolved_yaml, dir_ / "exp.yaml");
+            }),
+            "(no error)");
+  EXPECT_TRUE(std::filesystem::exists(out.folder / "config.yaml"));
+  EXPECT_THAT(log.str(), HasSubstr("search: 6/6 | best feasible accuracy"));
+}
+
+TEST_P(RunSearchTest, ResumedSearchEqualsUninterruptedOne) {
+  const std::string straight = deterministic_view(run(config("straight")).records);
+
+  // Half the budget, then the whole budget in the same folder.
+  EXPECT_EQ(run(config("halves", {"budget.candidates=4"})).records.size(), 4u);
+  const SearchOutcome second = run(config("halves"), {.resume = true});
+  EXPECT_TRUE(second.resumed);
+  EXPECT_EQ(second.reused, 4);
+  EXPECT_EQ(second.evaluated, 2);
+  EXPECT_EQ(deterministic_view(second.records), straight);
+
+  // Stopped after the third result, in the middle of the second batch.
+  int committed = 0;
+  EXPECT_THROW(run(config("stopped"), {.on_trial_committed =
+                                           [&](const TrialRecord&) {
+                                             if (++committed == 3) throw Stop{};
+                                           }}),
+               Stop);
+  const SearchOutcome resumed = run(config("stopped"));
+  // The other worker's candidate may have finished (and been committed) after the stop.
+  EXPECT_EQ(resumed.reused, committed);
+  EXPECT_EQ(committed + resumed.evaluated, 6);  // nothing evaluated twice
+  EXPECT_EQ(deterministic_view(resumed.records), straight);
+  // Stored latencies are reused as they were measured.
+  ExperimentStore store(resumed.store);
+  EXPECT_EQ(store.trials()[0].record.result.latency.at("host"),
+            resumed.records[0].result.latency.at("host"));
+
+  // Run again when done: nothing left to evaluate.
+  const SearchOutcome again = run(config("stopped"));
+  EXPECT_EQ(again.evaluated, 0);
+  EXPECT_EQ(deterministic_view(again.records), straight);
+}
+
+INSTANTIATE_TEST_SUITE_P(Strategies, RunSearchTest,
+                         ::testing::Values("random", "evolution", "nsga2", "predictor"));
+
+class RunSearch : public RunSearchTest {
+ protected:
+  std::string strategy() const override { return "random"; }
+};
+
+TEST_F(RunSearch, RefusesToResumeAChangedConfig) {
+  run_search(config("x", {"budget.candidates=2"}), space_,
+             load_experiment_data(config("x"), space_));
+  const ExperimentConfig changed = config("x", {"training.lr=0.2", "seed=4"});
+  EXPECT_EQ(user_error_message([&] { run(changed); }),
+            "config changed since the search in '" + (dir_ / "x").string() +
+                "' began: seed 3 -> 4, training.lr 0.1 -> 0.2; rerun into a new output folder "
+                "(--set output=...)");
+  // The budget is not part of it.
+  EXPECT_EQ(run(config("x", {"budget.candidates=4"})).reused, 2);
+}
+
+TEST_F(RunSearch, StopsStartingBatchesAfterTheWallTime) {
+  std::ostringstream log;
+  const SearchOutcome out = run(config("wall", {"budget.wall_minutes=0.000001"}), {.log = &log});
+  EXPECT_LT(out.records.size(), 6u);
+  EXPECT_THAT(log.str(), HasSubstr("wall-time budget of 1e-06 minutes reached"));
+}
+
+TEST_F(RunSearch, ResumeNeedsASearchToResume) {
+  EXPECT_EQ(user_error_message([&] { run(config("none"), {.resume = true}); }),
+            "--resume: there is no search to resume in '" + (dir_ / "none").string() +
+                "' (no experiment.db)");
+}
+
+TEST_F(RunSearch, RecordsFailuresAndGoesOn) {
+  // Width 8 makes no network in this space.
+  class Failing : public testing::TinyConvTemplate {
+   public:
+    graph::Graph build(const space::SearchSpace& s, const space::Architecture& a,
+                       int64_t batch) const override {
+      if (s.label(a, "width") == "8") user_error("width 8 is too wide for this test");
+      return TinyConvTemplate::build(s, a, batch);
+    }
+  };
+  space_ = space::SearchSpace("tiny", space_.decisions(), std::make_shared<Failing>());
+  const SearchOutcome out = run(config("fail", {"budget.candidates=12"}));
+  ASSERT_EQ(out.records.size(), 12u);  // the whole space
+  int failed = 0;
+  for (const TrialRecord& t : out.records) {
+    if (t.arch.rfind("8,", 0) != 0) {
+      EXPECT_EQ(t.result.status, evaluator::EvalStatus::Ok);
+      continue;
+    }
+    ++failed;
+    EXPECT_EQ(t.result.status, evaluator::EvalStatus::Failed);
+    EXPECT_EQ(t.result.reason, "width 8 is too wide for this test");
+  }
+  EXPECT_EQ(failed, 4);
+  // The space is exhausted: more budget asks for nothing new.
+  EXPECT_EQ(run(config("fail", {"budget.candidates=20"})).records.size(), 12u);
+}
+
+TEST_F(RunSearch, AStoreTheStrategyDoesNotReproduceIsAnInternalError) {
+  const SearchOutcome out = run(config("tampered", {"budget.candidates=2"}));
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(out.store.c_str(), &db), SQLITE_OK);
+  const std::string other = out.records[0].arch == "2,1,relu" ? "4,1,relu" : "2,1,relu";
+  ASSERT_EQ(sqlite3_exec(db, ("UPDATE trials SET arch = '" + other + "' WHERE id = 0").c_str(),
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  try {
+    run(config("tampered"));
+    FAIL() << "no error";
+  } catch (const InternalError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("strategy 'random' proposed [" + out.records[0].arch));
+    EXPECT_THAT(e.what(), HasSubstr("but the store holds [" + other));
+  }
+}
+
+}  // namespace
+}  // namespace nas::search

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "search/pareto.h"
+
 namespace nas::search {
 
 std::string format_duration(double seconds) {
@@ -25,24 +27,7 @@ std::string format_progress(const ProgressSnapshot& s) {
 }
 
 int64_t feasible_front_size(const std::vector<TrialResult>& results) {
-  std::vector<const TrialResult*> feasible;
-  for (const TrialResult& r : results)
-    if (r.ok && r.violation == 0) feasible.push_back(&r);
-  auto dominates = [](const TrialResult& a, const TrialResult& b) {
-    bool better = false;
-    for (size_t i = 0; i < a.objectives.size(); ++i) {
-      if (a.objectives[i] > b.objectives[i]) return false;
-      better = better || a.objectives[i] < b.objectives[i];
-    }
-    return better;
-  };
-  int64_t front = 0;
-  for (const TrialResult* a : feasible) {
-    bool dominated = false;
-    for (const TrialResult* b : feasible) dominated = dominated || dominates(*b, *a);
-    front += !dominated;
-  }
-  return front;
+  return static_cast<int64_t>(pareto_front(results).size());
 }
 
 Progress::Progress(std::ostream& out, bool terminal, int64_t total,

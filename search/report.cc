@@ -9,6 +9,7 @@
 
 #include "compiler/support/error.h"
 #include "search/config.h"
+#include "search/pareto.h"
 #include "search/run_search.h"
 #include "search/store.h"
 #include "space/space_file.h"
@@ -18,16 +19,6 @@ namespace nas::search {
 namespace fs = std::filesystem;
 
 namespace {
-
-// a dominates b: no worse in every objective, better in one (minimisation form).
-bool dominates(const std::vector<double>& a, const std::vector<double>& b) {
-  bool better = false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (a[i] > b[i]) return false;
-    if (a[i] < b[i]) better = true;
-  }
-  return better;
-}
 
 // The latency targets any record measured, sorted by name.
 std::vector<std::string> latency_targets(const std::vector<TrialRecord>& records) {
@@ -139,10 +130,10 @@ std::vector<TrialStanding> rank_trials(const std::vector<TrialRecord>& records,
   std::vector<size_t> candidates;
   for (size_t i = 0; i < records.size(); ++i)
     if (standings[i].feasible && !standings[i].superseded) candidates.push_back(i);
+  std::vector<TrialResult> candidate_results;
   for (size_t i : candidates)
-    standings[i].on_front = std::none_of(candidates.begin(), candidates.end(), [&](size_t j) {
-      return dominates(standings[j].objectives, standings[i].objectives);
-    });
+    candidate_results.push_back({{}, true, standings[i].objectives, standings[i].violation});
+  for (size_t k : pareto_front(candidate_results)) standings[candidates[k]].on_front = true;
   return standings;
 }
 

@@ -1,4 +1,5 @@
-// `nas train MODEL.onnx --data fashion-mnist --epochs E [...] [-o TRAINED.onnx] [--json]`:
+// `nas train MODEL.onnx --data fashion-mnist --epochs E [...] [-o TRAINED.onnx] [--json]`
+// (or `nas train --space FILE --arch STRING ...` for an architecture of a search space):
 // trains a model's weights briefly (from the weights in the file), printing a line per
 // epoch, then reports its metrics: parameters, FLOPs, peak activation memory, model size,
 // latency at batch 1, validation (and optionally test) accuracy, training time and the
@@ -13,6 +14,7 @@
 #include "evaluator/data/synthetic.h"
 #include "evaluator/evaluate.h"
 #include "search/cli/commands.h"
+#include "space/space_file.h"
 
 namespace nas::cli {
 
@@ -20,6 +22,8 @@ namespace {
 
 struct TrainArgs {
   std::string model;
+  std::string arch;
+  std::string space;
   std::string output;
   std::string data = "fashion-mnist";
   std::string data_dir;
@@ -82,7 +86,13 @@ evaluator::DataSplits load_data(const TrainArgs& a, const graph::Graph& model) {
 }
 
 void run_train(const TrainArgs& a) {
-  const graph::Graph model = onnx_io::import_onnx(a.model);
+  if (a.model.empty() == a.space.empty())
+    user_error("give either MODEL.onnx or --space FILE with --arch STRING");
+  if (!a.space.empty() && a.arch.empty()) user_error("--space needs --arch STRING");
+  const graph::Graph model = a.model.empty() ? [&] {
+    const space::SearchSpace space = space::load_space(a.space);
+    return space.decode(space.parse(a.arch));
+  }() : onnx_io::import_onnx(a.model);
   const evaluator::DataSplits data = load_data(a, model);
 
   evaluator::EvaluationConfig config;
@@ -148,7 +158,9 @@ void run_train(const TrainArgs& a) {
 void add_train_command(CLI::App& app) {
   auto a = std::make_shared<TrainArgs>();
   auto* cmd = app.add_subcommand("train", "Train a model's weights briefly and report its metrics");
-  cmd->add_option("model", a->model, "ONNX model (weights are the starting point)")->required();
+  cmd->add_option("model", a->model, "ONNX model (weights are the starting point)");
+  cmd->add_option("--space", a->space, "Search space file (with --arch, instead of MODEL)");
+  cmd->add_option("--arch", a->arch, "Architecture of --space, in its string form");
   cmd->add_option("--data", a->data, "fashion-mnist or synthetic")->capture_default_str();
   cmd->add_option("--data-dir", a->data_dir,
                   "Folder of the Fashion-MNIST IDX files (default: $NAS_FASHION_MNIST_DIR, "

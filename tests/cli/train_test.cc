@@ -76,6 +76,24 @@ TEST(NasTrain, ReportsBadInputs) {
   expect_user_error(run_nas("train /nonexistent.onnx"), "/nonexistent.onnx");
 }
 
+TEST(NasTrain, TrainsAnArchitectureOfASpace) {
+  const std::string space = std::string(NAS_SOURCE_DIR) + "/configs/spaces/nb201_28.yaml";
+  const Result sample = run_nas("space " + space + " --sample 1 --seed 4");
+  ASSERT_EQ(sample.code, 0) << sample.err;
+  // The sample line starts with the architecture's string form.
+  const std::string last = sample.out.substr(sample.out.rfind('\n', sample.out.size() - 2) + 1);
+  const std::string arch = last.substr(0, last.find_first_of(" \t"));
+  const Result r = run_nas(fmt::format(
+      "train --space {} --arch {} --data synthetic --epochs 1 --batch 8 --subset 16 "
+      "--val-subset 8", space, arch));
+  ASSERT_EQ(r.code, 0) << r.err << "\narch: " << arch;
+  EXPECT_THAT(r.out, HasSubstr("val accuracy"));
+  expect_user_error(run_nas("train --space " + space), "--space needs --arch STRING");
+  expect_user_error(run_nas("train"), "give either MODEL.onnx or --space FILE with --arch STRING");
+  expect_user_error(run_nas("train --space " + space + " --arch bogus --data synthetic"),
+                    "architecture 'bogus' has 1 choices");
+}
+
 TEST(NasMakeModel, WritesTheSmallCnn) {
   const std::string path = (test_temp_dir() / "cnn.onnx").string();
   const Result r = run_nas(fmt::format("make-model small-cnn -o {} --seed 2 --batch 4", path));

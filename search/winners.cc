@@ -16,8 +16,9 @@ namespace nas::search {
 
 FinalRecipe final_recipe(const ExperimentConfig& config, const space::SearchSpace& space) {
   FinalRecipe r;
-  r.evaluation.train =
-      config.final_training.recipe.train_config(config.seed, config.threads_per_worker);
+  // Winners are trained one after another, so each gets every worker's threads.
+  r.evaluation.train = config.final_training.recipe.train_config(
+      config.seed, config.workers * config.threads_per_worker);
   r.evaluation.targets.clear();
   for (const TargetConfig& t : config.targets) r.evaluation.targets.push_back({t.name, t.threads});
   r.evaluation.timing = config.timing;

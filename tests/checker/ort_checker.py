@@ -14,6 +14,7 @@ Runtime (a self-test of this script that needs no nas).
 """
 
 import argparse
+import glob
 import json
 import math
 import os
@@ -811,6 +812,43 @@ def check_exported(args, report):
         report.result(name, not whys, worst, "; ".join(whys))
 
 
+def check_search_winners(args, report):
+    """Part (d): a short search exports its winners; ONNX Runtime runs them as nas does."""
+    if args.filter:
+        return
+    config = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "configs",
+                          "synthetic_smoke.yaml")
+    out_dir = os.path.join(args.work, "search")
+    cmd = [args.nas, "search", config, "--set", f"output={out_dir}",
+           "--set", "budget.candidates=2", "--set", "final.top_k=2"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    if proc.returncode != 0:
+        report.result("search/winners", False,
+                      why=f"nas search exited {proc.returncode}: {short(proc.stderr)}")
+        return
+    winners = sorted(glob.glob(os.path.join(out_dir, "winners", "*.onnx")))
+    if not winners:
+        report.result("search/winners", False, why="the search exported no winner")
+    for path in winners:
+        name = f"search/winners/{os.path.basename(path)}"
+        proto = onnx.load(path)
+        onnx.checker.check_model(proto, full_check=True)
+        x = np.random.RandomState(0).randn(
+            *[d.dim_value for d in proto.graph.input[0].type.tensor_type.shape.dim]
+        ).astype(np.float32)
+        x_path = os.path.join(out_dir, "winner_input.npy")
+        y_path = os.path.join(out_dir, "winner_output.npy")
+        np.save(x_path, x)
+        run = subprocess.run([args.nas, "run", path, "--input", x_path, "--output", y_path],
+                             capture_output=True, text=True, timeout=NAS_TIMEOUT_S)
+        if run.returncode != 0:
+            report.result(name, False, why=f"nas run exited {run.returncode}: {short(run.stderr)}")
+            continue
+        want = list(run_ort(proto, {proto.graph.input[0].name: x}).values())[0]
+        err, why = compare(np.load(y_path), want)
+        report.result(name, not why, err, why)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--nas", help="the nas binary (not needed with --ort-only)")
@@ -831,6 +869,7 @@ def main():
         if not args.filter:
             check_coverage(args, report, used)
         check_exported(args, report)
+        check_search_winners(args, report)
     print(f"{report.passed} passed, {report.failed} failed", flush=True)
     return 1 if report.failed else 0
 

@@ -15,7 +15,8 @@ namespace nas::evaluator {
 using namespace graph;
 
 runtime::TimingStats measure_latency(const Graph& model, const LatencyTarget& target,
-                                     const runtime::TimingProtocol& protocol) {
+                                     const runtime::TimingProtocol& protocol,
+                                     MeasurementGate* gate) {
   if (target.name != "host")
     user_error("target '{}' cannot be measured here: only 'host' runs models so far",
                target.name);
@@ -31,6 +32,7 @@ runtime::TimingStats measure_latency(const Graph& model, const LatencyTarget& ta
   }
   ReferenceExecutor executor(single);
   tbb::task_arena arena(std::max(1, target.threads));
+  MeasurementGate::Measurement alone(gate);
   return runtime::measure([&] { arena.execute([&] { executor.run(inputs); }); }, protocol);
 }
 
@@ -42,11 +44,13 @@ EvalResult evaluate_candidate(const Graph& model, const DataSplits& data,
     result.cost = cost_metrics(with_batch_size(model, 1));
     for (const LatencyTarget& target : config.targets)
       result.latency[target.name] = LatencyResult::from_stats(
-          measure_latency(model, target, config.timing), target.threads);
+          measure_latency(model, target, config.timing, config.gate), target.threads);
 
     TrainState start = state ? std::move(*state) : initial_state(model);
+    TrainConfig train_config = config.train;
+    train_config.gate = config.gate;
     TrainReport report =
-        train(model, data.train, config.train, std::move(start), config.on_epoch);
+        train(model, data.train, train_config, std::move(start), config.on_epoch);
     result.loss_curve = report.state.epoch_losses;
     result.training_seconds = report.seconds;
     result.step_ms = report.median_step_ms;

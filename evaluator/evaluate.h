@@ -30,11 +30,16 @@ struct EvaluationConfig {
   runtime::TimingProtocol timing;
   bool test_accuracy = false;  // also measure on the test split (final reports only)
   std::function<void(const EpochProgress&)> on_epoch;  // progress of training, may be empty
+  // Set by a caller that runs several evaluations at once on one machine: latency is then
+  // measured while no training step runs (train.gate is set from it).
+  MeasurementGate* gate = nullptr;
 };
 
-// Latency of one inference at batch 1 on a target.
+// Latency of one inference at batch 1 on a target; with a gate, measured while no training
+// step of another worker runs.
 runtime::TimingStats measure_latency(const graph::Graph& model, const LatencyTarget& target,
-                                     const runtime::TimingProtocol& protocol);
+                                     const runtime::TimingProtocol& protocol,
+                                     MeasurementGate* gate = nullptr);
 
 // Accuracy is measured on the validation split (left 0 when that split is empty).
 // `state` (optional) is where training starts and receives the trained state, so a

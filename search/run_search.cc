@@ -50,6 +50,8 @@ class Orchestrator {
     eval_.targets.clear();
     for (const TargetConfig& t : config.targets) eval_.targets.push_back({t.name, t.threads});
     eval_.timing = config.timing;
+    // Workers share the machine: latency is measured while no other worker trains.
+    if (config.workers > 1) eval_.gate = &gate_;
   }
 
   SearchOutcome run() {
@@ -197,6 +199,7 @@ class Orchestrator {
   const SearchOptions& options_;
   ExperimentStore& store_;
   std::vector<ConstraintSpec> constraints_;
+  evaluator::MeasurementGate gate_;
   evaluator::EvaluationConfig eval_;
   double start_;
   std::ostream null_stream_{nullptr};

@@ -123,7 +123,10 @@ TrainReport train(const Graph& model, const Dataset& data, const TrainConfig& co
       batches.next(batch);
       Tensor labels = Tensor::i64({batch.size}, batch.labels);
       std::vector<Tensor> out;
-      arena.execute([&] { out = executor.run({images_tensor(batch), labels}); });
+      {
+        MeasurementGate::Step step(config.gate);
+        arena.execute([&] { out = executor.run({images_tensor(batch), labels}); });
+      }
       const double loss = out[0].at(0);
       if (first_loss < 0) first_loss = loss;
       if (!std::isfinite(loss) || loss > config.divergence_factor * first_loss)

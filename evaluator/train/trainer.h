@@ -17,6 +17,7 @@
 #include "compiler/graph/graph.h"
 #include "evaluator/data/batches.h"
 #include "evaluator/data/dataset.h"
+#include "evaluator/measurement_gate.h"
 #include "evaluator/train/lr_schedule.h"
 #include "evaluator/train/optimizer.h"
 
@@ -39,6 +40,8 @@ struct TrainConfig {
   // Diverged: a loss that is not finite, or above this many times the first step's loss
   // (cross-entropy's gradient is bounded, so an exploding run can stay finite for long).
   double divergence_factor = 100;
+  // Shared with latency measurements of other workers, if any (see measurement_gate.h).
+  MeasurementGate* gate = nullptr;
   int64_t eval_batch = 500;
 };
 

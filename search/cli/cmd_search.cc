@@ -4,6 +4,7 @@
 // to continue.
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -54,7 +55,13 @@ void run_search_command(const SearchArgs& a) {
                             constraints);
   std::cout << fmt::format("{} trials ({} evaluated now, {} from the store), {} failed\n",
                            outcome.records.size(), outcome.evaluated, outcome.reused, failed);
-  if (config.final_training.top_k > 0) {
+  // A rerun that evaluated nothing new keeps the winners it exported before.
+  const bool winners_current =
+      outcome.evaluated == 0 && std::filesystem::exists(outcome.folder / "winners" / "winners.json");
+  if (winners_current) {
+    std::cout << fmt::format("winners: {} (already exported; `nas export` redoes them)\n",
+                             (outcome.folder / "winners").string());
+  } else if (config.final_training.top_k > 0) {
     std::cout << fmt::format("training the top {} with the final recipe...\n",
                              config.final_training.top_k)
               << std::flush;

@@ -116,6 +116,12 @@ void Graph::set_constant(ValueId id, Tensor value) {
   it->second = std::move(value);
 }
 
+Tensor& Graph::mutable_constant(ValueId id) {
+  auto it = constants_.find(id);
+  NAS_CHECK(it != constants_.end(), "value {} is not a constant", id);
+  return it->second;
+}
+
 void Graph::rename(ValueId id, std::string name) {
   if (values_.at(id).name == name) return;
   if (by_name_.count(name)) user_error("graph '{}': value name '{}' is defined twice", name_, name);

@@ -82,6 +82,8 @@ class Graph {
 
   // Editing for passes and importers.
   void set_constant(ValueId id, Tensor value);  // replaces a constant's data (same type)
+  // In-place access to a constant's data (e.g. an optimizer step); its type must not change.
+  Tensor& mutable_constant(ValueId id);
   // Raw access for passes that rewrite in place; they must leave a graph that verifies.
   Node& mutable_node(size_t index) { return nodes_.at(index); }
   Value& mutable_value(ValueId id) { return values_.at(static_cast<size_t>(id)); }

@@ -134,19 +134,15 @@ TrainReport train(const Graph& model, const Dataset& data, const TrainConfig& co
                       fmt::format("loss became {} at epoch {} step {} (first step: {})", loss,
                                   epoch + 1, b + 1, first_loss));
       loss_sum += loss;
+      // The weights are updated in place in the graph's constants.
       std::vector<Tensor*> params;
       std::vector<const Tensor*> grads;
-      std::vector<Tensor> values;
-      values.reserve(t.parameters.size());
       for (size_t i = 0; i < t.parameters.size(); ++i) {
-        values.push_back(t.graph.constant(t.parameters[i].value));
+        params.push_back(&t.graph.mutable_constant(t.parameters[i].value));
         grads.push_back(&out[2 + i]);
       }
-      for (Tensor& v : values) params.push_back(&v);
       lr = schedule.at(state.steps_done);
       optimizer.step(params, grads, lr);
-      for (size_t i = 0; i < t.parameters.size(); ++i)
-        t.graph.set_constant(t.parameters[i].value, std::move(values[i]));
       for (size_t i = 0; i < t.running_stats.size(); ++i)
         t.graph.set_constant(t.running_stats[i].value, out[2 + t.parameters.size() + i]);
       ++state.steps_done;

@@ -33,8 +33,14 @@ std::vector<Tensor> ReferenceExecutor::run(const std::vector<Tensor>& inputs) {
                  inputs[i].type().str());
     values_[id] = inputs[i].cast(compute_type(expected, options_.float_type).dtype);
   }
+  // Constants are read in place; only a run in another float type needs converted copies.
   for (const auto& [id, tensor] : g.constants())
-    values_[id] = tensor.cast(compute_type(tensor.type(), options_.float_type).dtype);
+    if (compute_type(tensor.type(), options_.float_type) != tensor.type())
+      values_[id] = tensor.cast(options_.float_type);
+  auto value = [&](ValueId v) -> const Tensor& {
+    auto it = values_.find(v);
+    return it != values_.end() ? it->second : g.constant(v);
+  };
 
   // Last use of each value, so intermediates can be freed early.
   std::vector<int64_t> last_use(g.values().size(), -1);
@@ -46,7 +52,7 @@ std::vector<Tensor> ReferenceExecutor::run(const std::vector<Tensor>& inputs) {
   for (size_t n = 0; n < g.nodes().size(); ++n) {
     const Node& node = g.nodes()[n];
     std::vector<const Tensor*> in;
-    for (ValueId v : node.inputs) in.push_back(v == kNoValue ? nullptr : &values_.at(v));
+    for (ValueId v : node.inputs) in.push_back(v == kNoValue ? nullptr : &value(v));
     std::vector<Tensor*> out;
     for (ValueId v : node.outputs)
       out.push_back(&(values_[v] = Tensor(compute_type(g.type(v), options_.float_type))));
@@ -59,7 +65,7 @@ std::vector<Tensor> ReferenceExecutor::run(const std::vector<Tensor>& inputs) {
       if (last_use[v] < 0) values_.erase(v);
   }
   std::vector<Tensor> outputs;
-  for (ValueId v : g.outputs()) outputs.push_back(values_.at(v));
+  for (ValueId v : g.outputs()) outputs.push_back(value(v));
   return outputs;
 }
 

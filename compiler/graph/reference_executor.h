@@ -23,7 +23,8 @@ class ReferenceExecutor {
 
   // Inputs in graph-input order. Wrong count, dtype or shape is a UserError naming the input.
   std::vector<Tensor> run(const std::vector<Tensor>& inputs);
-  // After run() with keep_all: every computed value by id.
+  // After run() with keep_all: every computed value by id (constants appear only when the
+  // run converted them to another float type; otherwise they are read from the graph).
   const std::map<ValueId, Tensor>& values() const { return values_; }
 
  private:

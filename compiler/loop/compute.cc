@@ -43,10 +43,13 @@ Expr flat_index(const std::vector<Expr>& indices, const std::vector<int64_t>& sh
   return index;
 }
 
-std::vector<Axis> make_axes(const std::vector<int64_t>& shape) {
+std::vector<Axis> make_axes(const std::string& tensor, const std::vector<int64_t>& shape,
+                            const std::vector<std::string>& names) {
+  NAS_CHECK(names.empty() || names.size() == shape.size(), "{} axis names for {} of rank {}",
+            names.size(), tensor, shape.size());
   std::vector<Axis> axes;
   for (size_t d = 0; d < shape.size(); ++d)
-    axes.push_back(Axis{Var(fmt::format("i{}", d)), shape[d]});
+    axes.push_back(Axis{Var(names.empty() ? fmt::format("i{}", d) : names[d]), shape[d]});
   return axes;
 }
 
@@ -108,7 +111,11 @@ Stmt lower_stage(const Tensor& tensor) {
   const Reduction& r = *def.reduction;
   const Stmt init = Store::make(out, identity_of(r.kind, tensor.type()), index);
   const Stmt update = Store::make(out, combine(r.kind, Load::make(out, index), r.value), index);
-  return loop_nest(def.axes, Block::make(init, loop_nest(r.axes, update)));
+  Stmt body = Block::make(init, loop_nest(r.axes, update));
+  if (def.epilogue)
+    body = Block::make(body, Store::make(out, def.epilogue(Load::make(out, index), vars_of(def.axes)),
+                                         index));
+  return loop_nest(def.axes, body);
 }
 
 }  // namespace
@@ -143,9 +150,11 @@ Expr Tensor::operator()(const std::vector<Expr>& indices) const {
 }
 
 Tensor compute(std::string name, std::vector<int64_t> shape,
-               const std::function<Expr(const std::vector<Var>&)>& body) {
+               const std::function<Expr(const std::vector<Var>&)>& body,
+               ComputeOptions options) {
+  NAS_CHECK(!options.epilogue, "compute {}: an epilogue needs a reduction", name);
   auto def = std::make_shared<ComputeDefinition>();
-  def->axes = make_axes(shape);
+  def->axes = make_axes(name, shape, options.axis_names);
   def->value = body(vars_of(def->axes));
   NAS_CHECK(def->value.defined() && def->value.type().is_scalar(), "compute {} of an undefined or vector value", name);
   Buffer buffer(name, def->value.type(), std::move(shape));
@@ -153,10 +162,12 @@ Tensor compute(std::string name, std::vector<int64_t> shape,
 }
 
 Tensor compute(std::string name, std::vector<int64_t> shape,
-               const std::function<Reduction(const std::vector<Var>&)>& body) {
+               const std::function<Reduction(const std::vector<Var>&)>& body,
+               ComputeOptions options) {
   auto def = std::make_shared<ComputeDefinition>();
-  def->axes = make_axes(shape);
+  def->axes = make_axes(name, shape, options.axis_names);
   def->reduction = std::make_shared<const Reduction>(body(vars_of(def->axes)));
+  def->epilogue = std::move(options.epilogue);
   Buffer buffer(name, def->reduction->value.type(), std::move(shape));
   return Tensor::make(std::move(name), std::move(buffer), std::move(def));
 }

@@ -43,11 +43,23 @@ Reduction sum(Expr value, std::vector<Axis> axes);
 Reduction maximum(Expr value, std::vector<Axis> axes);
 Reduction minimum(Expr value, std::vector<Axis> axes);
 
+// What a reducing compute stores: epilogue(reduced value, output axis variables) instead of
+// the reduced value itself. This is how a convolution's bias, activation and the other
+// elementwise ops after it fuse into its loop nest: applied once per output element, after
+// the reduction (from the accumulator when the schedule caches the write).
+using Epilogue = std::function<Expr(const Expr& reduced, const std::vector<Var>& axes)>;
+
+struct ComputeOptions {
+  std::vector<std::string> axis_names;  // one per dimension; empty: i0, i1, ...
+  Epilogue epilogue;                    // reducing computes only; empty: none
+};
+
 // The definition of a computed tensor; `reduction` is null for an elementwise one.
 struct ComputeDefinition {
   std::vector<Axis> axes;  // one per output dimension
   Expr value;              // when not reducing
   std::shared_ptr<const Reduction> reduction;
+  Epilogue epilogue;       // with a reduction, may be empty
 };
 
 struct TensorNode {
@@ -78,9 +90,10 @@ class Tensor {
 
  private:
   friend Tensor compute(std::string, std::vector<int64_t>,
-                        const std::function<Expr(const std::vector<Var>&)>&);
+                        const std::function<Expr(const std::vector<Var>&)>&, ComputeOptions);
   friend Tensor compute(std::string, std::vector<int64_t>,
-                        const std::function<Reduction(const std::vector<Var>&)>&);
+                        const std::function<Reduction(const std::vector<Var>&)>&,
+                        ComputeOptions);
   static Tensor make(std::string name, Buffer buffer,
                      std::shared_ptr<const ComputeDefinition> definition);
   static Expr index_expr(const Expr& e) { return e; }
@@ -92,15 +105,18 @@ class Tensor {
 };
 
 // A tensor whose element at (axis variables) is body(axis variables). The variables are
-// named i0, i1, ... in the loop nest.
+// named i0, i1, ... in the loop nest unless options name them.
 Tensor compute(std::string name, std::vector<int64_t> shape,
-               const std::function<Expr(const std::vector<Var>&)>& body);
+               const std::function<Expr(const std::vector<Var>&)>& body,
+               ComputeOptions options = {});
 Tensor compute(std::string name, std::vector<int64_t> shape,
-               const std::function<Reduction(const std::vector<Var>&)>& body);
+               const std::function<Reduction(const std::vector<Var>&)>& body,
+               ComputeOptions options = {});
 
 // One loop nest computing each stage in order, each into its tensor's buffer (which the
 // caller provides, intermediates included). A reduction first stores its identity (0 for
-// sum, -inf / +inf for max / min), then combines into the output element.
+// sum, -inf / +inf for max / min), then combines into the output element, then (with an
+// epilogue) stores the epilogue of what it reduced.
 Stmt lower(const std::vector<Tensor>& stages);
 
 }  // namespace nas::loop

@@ -111,6 +111,33 @@ TEST(LoopCompute, Conv2dWithPaddingBiasAndReluMatchesAReference) {
   }
 }
 
+TEST(LoopCompute, EpilogueIsStoredAfterTheReductionOverNamedAxes) {
+  Tensor A = Tensor::placeholder("A", {2, 3}), bias = Tensor::placeholder("bias", {2});
+  Axis k = reduce_axis("k", 3);
+  Tensor C = compute(
+      "C", {2}, [&](const std::vector<Var>& i) { return sum(A(i[0], k), {k}); },
+      {.axis_names = {"row"},
+       .epilogue = [&](const Expr& acc, const std::vector<Var>& i) {
+         return max(acc + bias(i[0]), 0.0f);
+       }});
+  EXPECT_EQ(print(lower({C})),
+            "for (row, 0, 2) {\n"
+            "  C[row] = 0.0f\n"
+            "  for (k, 0, 3) {\n"
+            "    C[row] = C[row] + A[row*3 + k]\n"
+            "  }\n"
+            "  C[row] = max(C[row] + bias[row], 0.0f)\n"
+            "}\n");
+  std::vector<float> a = {1, 2, 3, -4, -5, 6}, b = {0.5f, 1}, c(2);
+  Interpreter interp;
+  interp.bind(A.buffer(), a);
+  interp.bind(bias.buffer(), b);
+  interp.bind(C.buffer(), c);
+  interp.run(lower({C}));
+  EXPECT_EQ(c[0], 6.5f);  // 1 + 2 + 3 + 0.5
+  EXPECT_EQ(c[1], 0.0f);  // max(-4 - 5 + 6 + 1, 0)
+}
+
 TEST(LoopCompute, MaxReductionStartsFromMinusInfinity) {
   Tensor in = Tensor::placeholder("in", {2, 3});
   Axis j = reduce_axis("j", 3);

@@ -1,0 +1,67 @@
+// Lowering of one fused group (passes/fusion_plan.h) of an inference graph to one loop IR
+// function with its schedule: the step from the graph to the loop IR, like TVM's lowering of
+// a fused Relay function with its op strategies.
+//
+// Each op has a compute definition (lower/op_compute.*): injective ops are inlined into
+// their readers, a group's anchor (convolution, dense, pooling, reduction) is one reducing
+// stage and the elementwise ops after it become its epilogue. The default schedule of each
+// op family (lower/default_schedule.*) is what a person would write for the target's vector
+// width (AVX-512: 16 lanes, AVX2: 8, SSE4 / NEON: 4): register-blocked direct convolution
+// vectorized on output channels or output width, depthwise vectorized on channels, dense
+// blocked for the caches, pooling and elementwise vectorized, parallel over an outer axis
+// when the target has more than one thread.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "compiler/graph/graph.h"
+#include "compiler/loop/function.h"
+#include "compiler/loop/schedule.h"
+#include "compiler/passes/fusion_plan.h"
+#include "compiler/target/target.h"
+
+namespace nas::lower {
+
+// One argument of a kernel: a graph value (graph input, constant, or node output that the
+// group reads or produces). A constant may be handed over in another layout, packed at
+// compile time; then `packed` holds the data the kernel reads instead of the graph's.
+struct KernelParam {
+  graph::ValueId value = graph::kNoValue;
+  std::optional<graph::Tensor> packed;
+};
+
+struct LoweredKernel {
+  loop::LoweredFunc func;           // func.params[i] is params[i]
+  std::vector<KernelParam> params;  // inputs first, then the group's outputs
+  loop::Schedule schedule;          // the schedule that was applied
+  std::string family;               // "conv2d", "depthwise_conv2d", "dense", "pool",
+                                    // "reduce", "injective", ...
+};
+
+enum class ScheduleChoice : uint8_t {
+  Default,  // the op family's default schedule for the target
+  Naive,    // no schedule: the naive loop nest
+  Random,   // random_schedule(seed) (differential tests)
+};
+
+struct LowerOptions {
+  ScheduleChoice schedule = ScheduleChoice::Default;
+  uint64_t seed = 0;  // for ScheduleChoice::Random
+};
+
+// The group's kernel, named `name` (a C identifier). Values the group produces that nobody
+// outside it reads are kept in local buffers or inlined; every value it produces that a
+// later group or the graph's outputs read is a parameter. Throws UserError naming the node
+// for an op the compiler cannot lower.
+LoweredKernel lower_group(const graph::Graph& graph, const passes::FusedGroup& group,
+                          const target::Target& target, const std::string& name,
+                          const LowerOptions& options = {});
+
+// Whether the compiler lowers this op (the ops an inference graph holds after the graph
+// passes), and if not, why.
+std::optional<std::string> unsupported_reason(const graph::Node& node);
+
+}  // namespace nas::lower

@@ -9,6 +9,7 @@
 
 #include "compiler/support/error.h"
 #include "search/config.h"
+#include "search/hypervolume.h"
 #include "search/pareto.h"
 #include "search/run_search.h"
 #include "search/store.h"
@@ -160,6 +161,33 @@ std::string csv_field(const std::string& text) {
   return quoted + "\"";
 }
 
+std::optional<std::vector<double>> hypervolume_reference(
+    const std::vector<ObjectiveSpec>& objectives, const std::vector<ConstraintSpec>& constraints) {
+  std::vector<double> reference;
+  for (const ObjectiveSpec& o : objectives) {
+    if (o.maximize) {
+      reference.push_back(0);
+      continue;
+    }
+    const auto bound = std::find_if(constraints.begin(), constraints.end(),
+                                    [&](const ConstraintSpec& c) { return c.metric == o.metric; });
+    if (bound == constraints.end()) return std::nullopt;
+    reference.push_back(bound->max);
+  }
+  return reference;
+}
+
+std::optional<double> experiment_hypervolume(const std::vector<TrialStanding>& standings,
+                                             const std::vector<ObjectiveSpec>& objectives,
+                                             const std::vector<ConstraintSpec>& constraints) {
+  const auto reference = hypervolume_reference(objectives, constraints);
+  if (!reference) return std::nullopt;
+  std::vector<Point> points;
+  for (const TrialStanding& s : standings)
+    if (s.feasible && !s.superseded) points.push_back(s.objectives);
+  return hypervolume(points, *reference);
+}
+
 nlohmann::json results_json(const std::vector<TrialRecord>& records,
                             const space::SearchSpace& space,
                             const std::vector<ObjectiveSpec>& objectives,
@@ -186,9 +214,20 @@ nlohmann::json results_json(const std::vector<TrialRecord>& records,
                       {"on_front", standings[i].on_front},
                       {"result", r.result.to_json()}});
   }
+  const auto reference = hypervolume_reference(objectives, constraints);
+  const auto volume = experiment_hypervolume(standings, objectives, constraints);
+  const auto count = [&](auto pred) { return std::count_if(standings.begin(), standings.end(), pred); };
+  const nlohmann::json summary = {
+      {"trials", records.size()},
+      {"ok", count([](const TrialStanding& s) { return s.ok; })},
+      {"feasible", count([](const TrialStanding& s) { return s.feasible; })},
+      {"front", count([](const TrialStanding& s) { return s.on_front; })},
+      {"hypervolume", volume ? nlohmann::json(*volume) : nlohmann::json()},
+      {"hypervolume_reference", reference ? nlohmann::json(*reference) : nlohmann::json()}};
   return {{"space", space_json(space)},
           {"objectives", objective_list},
           {"constraints", constraint_list},
+          {"summary", summary},
           {"trials", trials}};
 }
 

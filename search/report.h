@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,20 @@ std::vector<TrialStanding> rank_trials(const std::vector<TrialRecord>& records,
 std::vector<size_t> front_order(const std::vector<TrialRecord>& records,
                                 const std::vector<TrialStanding>& standings);
 
+// The fixed reference point of an experiment's hypervolume, in minimisation form (see
+// to_trial_result): 0 for a maximised objective (accuracy-like metrics are >= 0), and for a
+// minimised one the bound of a constraint on the same metric. nullopt when a minimised
+// objective has no such constraint: without a fixed bound, hypervolumes of two runs would
+// not be comparable.
+std::optional<std::vector<double>> hypervolume_reference(
+    const std::vector<ObjectiveSpec>& objectives, const std::vector<ConstraintSpec>& constraints);
+
+// The hypervolume of the feasible trials (objectives in minimisation form) with respect to
+// hypervolume_reference; nullopt where that has none.
+std::optional<double> experiment_hypervolume(const std::vector<TrialStanding>& standings,
+                                             const std::vector<ObjectiveSpec>& objectives,
+                                             const std::vector<ConstraintSpec>& constraints);
+
 // One CSV field: quoted (with inner quotes doubled) when it holds a comma, quote, CR or LF.
 std::string csv_field(const std::string& text);
 
@@ -62,7 +77,9 @@ struct Experiment {
   std::function<FinalRecipe()> final_recipe;
 };
 
-// results.json's content.
+// results.json's content: the experiment, every trial, and a summary {"trials", "ok",
+// "feasible", "front", "hypervolume", "hypervolume_reference"} (the last two null where
+// hypervolume_reference is).
 nlohmann::json results_json(const std::vector<TrialRecord>& records,
                             const space::SearchSpace& space,
                             const std::vector<ObjectiveSpec>& objectives,

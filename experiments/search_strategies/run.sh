@@ -8,7 +8,8 @@
 #          its own folder under $OUT; a folder that already holds a finished search is
 #          resumed (nothing is evaluated twice), so the study can be stopped and rerun.
 # summary  writes results.md: per strategy and seed the hypervolume of the feasible
-#          accuracy-latency front (`nas report --json`), mean and range over seeds.
+#          accuracy-latency front (results.json's summary: reference point accuracy 0 and
+#          the latency constraint), mean and range over seeds.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -37,8 +38,9 @@ summary() {
     echo "strategy seed hypervolume feasible front"
     for seed in $SEEDS; do
       for strategy in $STRATEGIES; do
-        "$nas" report "$OUT/$strategy-seed$seed" --json |
-          python3 -c 'import json,sys; s=json.load(sys.stdin)["summary"]; print(sys.argv[1], sys.argv[2], s["hypervolume"], s["feasible"], s["front"])' "$strategy" "$seed"
+        "$nas" report "$OUT/$strategy-seed$seed" > /dev/null
+        python3 -c 'import json,sys; s=json.load(open(sys.argv[3]))["summary"]; print(sys.argv[1], sys.argv[2], s["hypervolume"], s["feasible"], s["front"])' \
+          "$strategy" "$seed" "$OUT/$strategy-seed$seed/results.json"
       done
     done
   } > "$OUT/hypervolume.txt"

@@ -132,6 +132,26 @@ TEST(Report, ResultsAndParetoCsv) {
   EXPECT_THAT(ids, ElementsAre("5", "1", "6", "0"));
 }
 
+TEST(Report, HypervolumeOfTheFeasibleTrialsAgainstTheConstraintBound) {
+  const std::vector<TrialRecord> records = hand_built_records();
+  const std::vector<TrialStanding> s = rank_trials(records, toy_space(), kObjectives, kConstraints);
+  EXPECT_THAT(*hypervolume_reference(kObjectives, kConstraints), ElementsAre(0.0, 1.0));
+  // Feasible and current: (latency, accuracy) (0.2, .70), (0.4, .75), (0.5, .80), (0.9, .85);
+  // by latency slices up to the bound 1.0: .70*.2 + .75*.1 + .80*.4 + .85*.1 = 0.62.
+  EXPECT_NEAR(*experiment_hypervolume(s, kObjectives, kConstraints), 0.62, 1e-12);
+  const nlohmann::json summary =
+      results_json(records, toy_space(), kObjectives, kConstraints).at("summary");
+  EXPECT_EQ(summary.at("trials"), 7);
+  EXPECT_EQ(summary.at("ok"), 6);
+  EXPECT_EQ(summary.at("feasible"), 5);
+  EXPECT_EQ(summary.at("front"), 4);
+  EXPECT_NEAR(summary.at("hypervolume").get<double>(), 0.62, 1e-12);
+  // A minimised objective without a bound has no fixed reference: no hypervolume.
+  EXPECT_FALSE(hypervolume_reference({{"accuracy", true}, {"params", false}}, kConstraints));
+  EXPECT_TRUE(results_json(records, toy_space(), {{"accuracy", true}, {"params", false}},
+                           kConstraints).at("summary").at("hypervolume").is_null());
+}
+
 TEST(Report, ResultsJsonRoundTrips) {
   TempDir dir;
   const std::vector<TrialRecord> records = hand_built_records();

@@ -211,7 +211,9 @@ nlohmann::json to_json(const YAML::Node& node) {
 
 const std::vector<std::string> kTopKeys = {
     "name",     "output",     "seed",     "data",     "space",  "targets", "constraints",
-    "objectives", "strategy", "budget",  "parallel", "timing", "training", "final"};
+    "objectives", "strategy", "budget",  "parallel", "timing", "training", "fidelity",
+    "final"};
+const std::vector<std::string> kFidelityKeys = {"epochs", "eta"};
 const std::vector<std::string> kDataKeys = {"set",          "folder",           "train_size",
                                             "validation_size", "train_subset",
                                             "validation_subset"};
@@ -455,6 +457,29 @@ ExperimentConfig parse_tree(const YAML::Node& root, const Reader& r) {
     r.check_map(*t, "training", kRecipeKeys);
     read_recipe(r, *t, "training", c.training);
   }
+  if (auto f = child(root, "fidelity")) {
+    r.check_map(*f, "fidelity", kFidelityKeys);
+    const auto epochs = child(*f, "epochs");
+    if (!epochs || !epochs->IsSequence() || epochs->size() < 2)
+      r.fail(epochs ? *epochs : *f, "fidelity.epochs",
+             fmt::format("'fidelity.epochs' must be a list of 2 or more increasing epoch "
+                         "counts, got {}",
+                         epochs ? Reader::describe(*epochs) : "nothing"));
+    for (size_t i = 0; i < epochs->size(); ++i) {
+      const std::string p = fmt::format("fidelity.epochs[{}]", i);
+      const int64_t e = r.integer((*epochs)[i], p, 1);
+      if (!c.fidelity.epochs.empty() && e <= c.fidelity.epochs.back())
+        r.fail((*epochs)[i], p,
+               fmt::format("'{}' must be more epochs than the fidelity before ({}), got {}", p,
+                           c.fidelity.epochs.back(), e));
+      c.fidelity.epochs.push_back(e);
+    }
+    if (auto n = child(*f, "eta")) c.fidelity.eta = static_cast<int>(r.integer(*n, "fidelity.eta", 2));
+    if (auto t = child(root, "training"); t && child(*t, "epochs"))
+      r.fail((*t)["epochs"], "training.epochs",
+             "'training.epochs' cannot be set with a 'fidelity' section: fidelity.epochs "
+             "gives the epochs of each fidelity");
+  }
   c.final_training.recipe = c.training;
   if (auto f = child(root, "final")) {
     std::vector<std::string> keys = {"top_k"};
@@ -531,9 +556,14 @@ nlohmann::json ExperimentConfig::resume_key() const {
   j["strategy"] = {{"name", strategy}, {"settings", strategy_settings}};
   j["budget"] = {{"batch", batch_size()}};
   j["training"] = recipe_json(training);
+  if (!fidelity.epochs.empty()) j["fidelity"] = {{"epochs", fidelity.epochs}, {"eta", fidelity.eta}};
   nlohmann::json flat = nlohmann::json::object();
   flatten(j, "", flat);
   return flat;
+}
+
+std::vector<int64_t> ExperimentConfig::fidelity_epochs() const {
+  return fidelity.epochs.empty() ? std::vector<int64_t>{training.epochs} : fidelity.epochs;
 }
 
 std::string ExperimentConfig::resume_hash() const {

@@ -54,6 +54,14 @@ struct TrainingRecipe {
   evaluator::TrainConfig train_config(uint64_t seed, int threads) const;
 };
 
+// Successive halving (successive_halving.h) over training epochs: every candidate trains
+// for epochs[0]; the best 1/eta of each batch go on to epochs[1], and so on. Empty: one
+// fidelity, training.epochs.
+struct FidelityConfig {
+  std::vector<int64_t> epochs;  // strictly increasing
+  int eta = 3;
+};
+
 struct FinalConfig {
   int64_t top_k = 0;  // 0: no final training
   TrainingRecipe recipe;
@@ -80,10 +88,14 @@ struct ExperimentConfig {
   int threads_per_worker = 1;
   runtime::TimingProtocol timing;
   TrainingRecipe training;
+  FidelityConfig fidelity;
   FinalConfig final_training;
 
   std::string resolved_yaml;  // the file with every override applied, as YAML text
 
+  // The training epochs of each fidelity, lowest first ({training.epochs} without a
+  // fidelity scheduler).
+  std::vector<int64_t> fidelity_epochs() const;
   // Candidates asked per batch.
   int64_t batch_size() const { return batch > 0 ? batch : workers; }
   // Every constraint: latency per target, parameters, peak memory (the tighter of a target's

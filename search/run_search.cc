@@ -18,6 +18,7 @@
 #include "search/progress.h"
 #include "search/store.h"
 #include "search/strategy.h"
+#include "search/successive_halving.h"
 
 namespace nas::search {
 
@@ -43,7 +44,8 @@ class Orchestrator {
                const evaluator::DataSplits& data, const SearchOptions& options,
                ExperimentStore& store)
       : config_(config), space_(space), data_(data), options_(options), store_(store),
-        constraints_(config.constraints()), start_(now_seconds()),
+        constraints_(config.constraints()), rungs_(config.fidelity_epochs()),
+        start_(now_seconds()),
         progress_(options.log ? *options.log : null_stream_, options.terminal,
                   config.candidates, now_seconds) {
     eval_.train = config.training.train_config(config.seed, config.threads_per_worker);
@@ -52,18 +54,20 @@ class Orchestrator {
     eval_.timing = config.timing;
     // Workers share the machine: latency is measured while no other worker trains.
     if (config.workers > 1) eval_.gate = &gate_;
+    if (rungs_.size() > 1)
+      halving_.emplace(std::vector<double>(rungs_.begin(), rungs_.end()), config.fidelity.eta);
   }
 
   SearchOutcome run() {
     strategy_ = make_strategy(config_.strategy, space_, config_.seed, config_.strategy_settings,
                               static_cast<int>(config_.objectives.size()));
     replay();
-    while (next_id_ < config_.candidates) {
+    while (asked_ < config_.candidates) {
       if (config_.wall_minutes > 0 && now_seconds() - start_ >= config_.wall_minutes * 60) {
         message(fmt::format("wall-time budget of {} minutes reached", config_.wall_minutes));
         break;
       }
-      const int64_t n = std::min(config_.batch_size(), config_.candidates - next_id_);
+      const int64_t n = std::min(config_.batch_size(), config_.candidates - asked_);
       const std::vector<space::Architecture> asked = strategy_->ask(static_cast<int>(n));
       if (asked.empty()) {
         message("the search space is exhausted");
@@ -72,18 +76,11 @@ class Orchestrator {
       NAS_CHECK(static_cast<int64_t>(asked.size()) <= n, "strategy '{}' returned {} of {} asked",
                 strategy_->name(), asked.size(), n);
       std::vector<TrialRecord> batch;
-      for (const space::Architecture& arch : asked) {
-        TrialRecord t;
-        t.id = next_id_++;
-        t.batch = next_batch_;
-        t.arch = space_.to_string(arch);
-        t.fidelity = config_.training.epochs;
-        t.seed = config_.seed;
-        batch.push_back(std::move(t));
-      }
-      store_.add_batch(next_batch_++, n, batch);
+      for (const space::Architecture& arch : asked) batch.push_back(new_trial(space_.to_string(arch), 0));
+      asked_ += std::ssize(asked);
+      store_.add_batch(next_batch_, n, batch);
       std::vector<bool> done(batch.size(), false);
-      complete_batch(batch, done);
+      complete_batch(next_batch_++, batch, done);
     }
     progress_.finish();
     SearchOutcome out;
@@ -100,11 +97,22 @@ class Orchestrator {
     *options_.log << text << "\n" << std::flush;
   }
 
+  TrialRecord new_trial(std::string arch, size_t rung) {
+    TrialRecord t;
+    t.id = next_id_++;
+    t.batch = next_batch_;
+    t.arch = std::move(arch);
+    t.fidelity = rungs_[rung];
+    t.seed = config_.seed;
+    return t;
+  }
+
   // Asks the strategy for every stored batch again, checks it proposes what it proposed
   // then, and completes the batch from the store (evaluating what is missing).
   void replay() {
     std::vector<StoredTrial> trials = store_.trials();
-    progress_.set_total(std::max<int64_t>(config_.candidates, std::ssize(trials)));
+    total_ = std::max<int64_t>(config_.candidates, std::ssize(trials));
+    progress_.set_total(total_);
     std::map<int64_t, std::vector<StoredTrial>> by_batch;
     for (StoredTrial& t : trials) by_batch[t.record.batch].push_back(std::move(t));
     const std::vector<StoredBatch> batches = store_.batches();
@@ -116,8 +124,9 @@ class Orchestrator {
           strategy_->ask(static_cast<int>(b.requested));
       std::vector<std::string> now;
       for (const space::Architecture& a : asked) now.push_back(space_.to_string(a));
-      std::vector<std::string> then;
-      for (const StoredTrial& t : stored) then.push_back(t.record.arch);
+      std::vector<std::string> then;  // the architectures asked (the lowest fidelity)
+      for (const StoredTrial& t : stored)
+        if (t.record.fidelity == rungs_[0]) then.push_back(t.record.arch);
       NAS_CHECK(now == then,
                 "resuming the search in '{}': strategy '{}' proposed [{}] for batch {}, but the "
                 "store holds [{}]; the strategy must be a deterministic function of its seed "
@@ -136,17 +145,79 @@ class Orchestrator {
         }
         batch.push_back(std::move(t.record));
       }
-      ++next_batch_;
+      asked_ += std::ssize(then);
       if (reused_ > 0) progress_.print();
-      complete_batch(batch, done);
+      complete_batch(next_batch_++, batch, done);
     }
   }
 
-  // Evaluates the trials of a batch not yet done, then tells the strategy the whole batch.
-  void complete_batch(std::vector<TrialRecord>& batch, const std::vector<bool>& done) {
+  // Completes a batch: evaluates its trials not yet done, fidelity by fidelity (promoting
+  // the best of each to the next, or checking the stored promotions are those), then tells
+  // the strategy each asked architecture's result at the highest fidelity it reached.
+  void complete_batch(int64_t batch_id, std::vector<TrialRecord>& batch, std::vector<bool>& done) {
+    for (size_t rung = 0; rung < rungs_.size(); ++rung) {
+      std::vector<size_t> members;
+      for (size_t i = 0; i < batch.size(); ++i)
+        if (batch[i].fidelity == rungs_[rung]) members.push_back(i);
+      evaluate_pending(batch, done, members);
+      if (rung + 1 == rungs_.size()) break;
+      std::vector<RungResult> results;
+      for (size_t i : members) results.push_back({batch[i].id, trial_result(batch[i])});
+      std::vector<std::string> promoted;
+      for (int64_t id : halving_->promote(results, static_cast<int>(rung)))
+        for (size_t i : members)
+          if (batch[i].id == id) promoted.push_back(batch[i].arch);
+      std::vector<std::string> stored;
+      for (const TrialRecord& t : batch)
+        if (t.fidelity == rungs_[rung + 1]) stored.push_back(t.arch);
+      if (!stored.empty()) {
+        NAS_CHECK(stored == promoted,
+                  "resuming the search in '{}': batch {} promoted [{}] to {} epochs, but the "
+                  "store holds [{}]",
+                  config_.output.string(), batch_id, fmt::join(promoted, "; "),
+                  rungs_[rung + 1], fmt::join(stored, "; "));
+        continue;
+      }
+      std::vector<TrialRecord> added;
+      for (const std::string& arch : promoted) {
+        added.push_back(new_trial(arch, rung + 1));
+        added.back().batch = batch_id;
+      }
+      if (added.empty()) break;
+      store_.add_trials(batch_id, added);
+      total_ += std::ssize(added);
+      progress_.set_total(total_);
+      for (TrialRecord& t : added) {
+        batch.push_back(std::move(t));
+        done.push_back(false);
+      }
+    }
+    std::map<std::string, size_t> highest;  // architecture -> its record at the highest fidelity
+    for (size_t i = 0; i < batch.size(); ++i) {
+      auto [it, fresh] = highest.emplace(batch[i].arch, i);
+      if (!fresh && batch[i].fidelity > batch[it->second].fidelity) it->second = i;
+      records_.push_back(batch[i]);
+    }
+    std::vector<TrialResult> results;
+    for (const TrialRecord& t : batch)
+      if (t.fidelity == rungs_[0]) results.push_back(trial_result(batch[highest.at(t.arch)]));
+    strategy_->tell(results);
+  }
+
+  TrialResult trial_result(const TrialRecord& t) const {
+    return to_trial_result(space_.parse(t.arch), t.result, config_.objectives, constraints_);
+  }
+
+  // Evaluates the trials of `members` not yet done, in parallel, committing each.
+  void evaluate_pending(std::vector<TrialRecord>& batch, std::vector<bool>& done,
+                        const std::vector<size_t>& members) {
     std::vector<size_t> todo;
-    for (size_t i = 0; i < batch.size(); ++i)
+    for (size_t i : members)
       if (!done[i]) todo.push_back(i);
+    // A promoted trial takes the latency its architecture measured at the lower fidelity.
+    std::map<std::string, const TrialRecord*> measured;
+    for (size_t i = 0; i < batch.size(); ++i)
+      if (done[i] && batch[i].fidelity == rungs_[0]) measured[batch[i].arch] = &batch[i];
     tbb::task_arena arena(std::max(1, config_.workers));
     arena.execute([&] {
       tbb::parallel_for(
@@ -154,8 +225,11 @@ class Orchestrator {
           [&](const tbb::blocked_range<size_t>& range) {
             for (size_t k = range.begin(); k != range.end(); ++k) {
               TrialRecord& t = batch[todo[k]];
-              evaluate(t);
+              const auto lower = measured.find(t.arch);
+              evaluate(t, t.fidelity != rungs_[0] && lower != measured.end() ? lower->second
+                                                                             : nullptr);
               std::lock_guard lock(mutex_);
+              done[todo[k]] = true;
               store_.finish_trial(t);
               ++evaluated_;
               note(t, true);
@@ -165,20 +239,20 @@ class Orchestrator {
           },
           tbb::simple_partitioner());
     });
-    std::vector<TrialResult> results;
-    for (const TrialRecord& t : batch) {
-      results.push_back(
-          to_trial_result(space_.parse(t.arch), t.result, config_.objectives, constraints_));
-      records_.push_back(t);
-    }
-    strategy_->tell(results);
   }
 
-  void evaluate(TrialRecord& t) const {
+  // Evaluates a trial at its fidelity; with `measured` (the same architecture's record at a
+  // lower fidelity) its latencies are taken from there instead of measured again.
+  void evaluate(TrialRecord& t, const TrialRecord* measured) const {
     const double begin = now_seconds();
     try {
       const graph::Graph model = space_.decode(space_.parse(t.arch));
-      t.result = evaluator::evaluate_candidate(model, data_, eval_);
+      evaluator::EvaluationConfig eval = eval_;
+      eval.train.epochs = t.fidelity;
+      const bool reuse = measured && measured->result.status == evaluator::EvalStatus::Ok;
+      if (reuse) eval.targets.clear();
+      t.result = evaluator::evaluate_candidate(model, data_, eval);
+      if (reuse) t.result.latency = measured->result.latency;
     } catch (const std::exception& e) {
       t.result = evaluator::EvalResult{};
       t.result.status = evaluator::EvalStatus::Failed;
@@ -199,6 +273,8 @@ class Orchestrator {
   const SearchOptions& options_;
   ExperimentStore& store_;
   std::vector<ConstraintSpec> constraints_;
+  std::vector<int64_t> rungs_;  // training epochs of each fidelity
+  std::optional<SuccessiveHalving> halving_;  // with more than one fidelity
   evaluator::MeasurementGate gate_;
   evaluator::EvaluationConfig eval_;
   double start_;
@@ -209,6 +285,8 @@ class Orchestrator {
   std::vector<TrialRecord> records_;
   int64_t next_id_ = 0;
   int64_t next_batch_ = 0;
+  int64_t asked_ = 0;  // architectures asked of the strategy
+  int64_t total_ = 0;  // trials the progress line counts towards
   int64_t evaluated_ = 0;
   int64_t reused_ = 0;
 };

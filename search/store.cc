@@ -180,11 +180,20 @@ void ExperimentStore::update_config(const std::string& config_yaml) {
 
 void ExperimentStore::add_batch(int64_t id, int64_t requested,
                                 const std::vector<TrialRecord>& trials) {
+  insert_trials(id, requested, trials);
+}
+
+void ExperimentStore::add_trials(int64_t id, const std::vector<TrialRecord>& trials) {
+  insert_trials(id, std::nullopt, trials);
+}
+
+void ExperimentStore::insert_trials(int64_t id, std::optional<int64_t> new_batch_requested,
+                                    const std::vector<TrialRecord>& trials) {
   exec("BEGIN IMMEDIATE");
   try {
-    {
+    if (new_batch_requested) {
       Statement s(db_, "INSERT INTO batches (id, requested) VALUES (?, ?)", path_);
-      s.bind(1, id).bind(2, requested);
+      s.bind(1, id).bind(2, *new_batch_requested);
       s.step();
     }
     for (const TrialRecord& t : trials) {

@@ -57,6 +57,9 @@ class ExperimentStore {
   // Records batch `id` (ids count from 0) asked with ask(requested) and its trials, pending,
   // in one transaction.
   void add_batch(int64_t id, int64_t requested, const std::vector<TrialRecord>& trials);
+  // Adds pending trials to batch `id`, which exists (promotions of a fidelity scheduler), in
+  // one transaction.
+  void add_trials(int64_t id, const std::vector<TrialRecord>& trials);
   // Commits a finished trial's result (the trial must be pending).
   void finish_trial(const TrialRecord& record);
 
@@ -68,6 +71,9 @@ class ExperimentStore {
 
  private:
   void exec(const std::string& sql) const;
+  // Inserts pending trials into batch `id`, creating the batch first when given its size.
+  void insert_trials(int64_t id, std::optional<int64_t> new_batch_requested,
+                     const std::vector<TrialRecord>& trials);
 
   std::filesystem::path path_;
   sqlite3* db_ = nullptr;

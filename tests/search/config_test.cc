@@ -157,7 +157,7 @@ TEST_F(ConfigTest, UnknownKeysNameTheirLocationAndTheExpectedKeys) {
   EXPECT_EQ(error(std::string(kMinimal) + "budjet: {candidates: 4}\n"),
             file() + ":5:1: unknown key 'budjet' in the config (expected: name, output, seed, "
                      "data, space, targets, constraints, objectives, strategy, budget, "
-                     "parallel, timing, training, final)");
+                     "parallel, timing, training, fidelity, final)");
   EXPECT_EQ(error(std::string(kMinimal) + "targets:\n  - {name: host, constraints: {ms: 1}}\n"),
             file() + ":6:32: unknown key 'ms' in 'targets.0.constraints' (expected: "
                      "latency_ms, params, peak_memory)");
@@ -196,6 +196,29 @@ TEST_F(ConfigTest, BadValuesNameTheirLocation) {
   EXPECT_EQ(error("name: a/b\nspace: space.yaml\n"),
             file() + ":1:7: 'name' must be a non-empty word without '/', got 'a/b'");
   EXPECT_EQ(error("name: [x\n"), file() + ":2:1: end of sequence flow not found");
+}
+
+TEST_F(ConfigTest, FidelityListsIncreasingEpochs) {
+  const std::string m = kMinimal;
+  const ExperimentConfig c = parse(m + "fidelity: {epochs: [1, 3], eta: 2}\n");
+  EXPECT_EQ(c.fidelity_epochs(), (std::vector<int64_t>{1, 3}));
+  EXPECT_EQ(c.fidelity.eta, 2);
+  EXPECT_EQ(c.resume_key().at("fidelity.epochs.1"), 3);
+  EXPECT_EQ(parse(m).fidelity_epochs(), (std::vector<int64_t>{1}));  // training.epochs
+  EXPECT_EQ(error(m + "fidelity: {epochs: [2]}\n"),
+            file() + ":5:20: 'fidelity.epochs' must be a list of 2 or more increasing epoch "
+                     "counts, got a list");
+  EXPECT_EQ(error(m + "fidelity: {eta: 2}\n"),
+            file() + ":5:11: 'fidelity.epochs' must be a list of 2 or more increasing epoch "
+                     "counts, got nothing");
+  EXPECT_EQ(error(m + "fidelity: {epochs: [2, 2]}\n"),
+            file() + ":5:24: 'fidelity.epochs[1]' must be more epochs than the fidelity before "
+                     "(2), got 2");
+  EXPECT_EQ(error(m + "fidelity: {epochs: [1, 2], eta: 1}\n"),
+            file() + ":5:33: 'fidelity.eta' must be at least 2, got 1");
+  EXPECT_EQ(error(m + "training: {epochs: 2}\nfidelity: {epochs: [1, 2]}\n"),
+            file() + ":5:20: 'training.epochs' cannot be set with a 'fidelity' section: "
+                     "fidelity.epochs gives the epochs of each fidelity");
 }
 
 TEST_F(ConfigTest, ObjectivesAreChecked) {

@@ -160,6 +160,60 @@ class RunSearch : public RunSearchTest {
   std::string strategy() const override { return "random"; }
 };
 
+// Successive halving over epochs 1 and 2 with eta 2: each batch of 4 trains 4 candidates
+// for one epoch, then its best 2 (by constraint domination) for two.
+TEST_F(RunSearch, SuccessiveHalvingPromotesTheBestOfEachBatchAndResumes) {
+  const auto halving = [&](const std::string& output) {
+    ExperimentConfig c = config(output, {"budget.candidates=8", "budget.batch=4"});
+    std::string text = c.resolved_yaml;
+    text.replace(text.find("epochs: 1"), 9, "lr: 0.1");  // training.epochs goes
+    return parse_config(text + "fidelity: {epochs: [1, 2], eta: 2}\n", dir_ / "exp.yaml");
+  };
+  const SearchOutcome out = run(halving("sh"));
+  ASSERT_EQ(out.records.size(), 12u);
+  std::vector<int64_t> fidelities;
+  for (const TrialRecord& t : out.records) fidelities.push_back(t.fidelity);
+  EXPECT_EQ(fidelities, (std::vector<int64_t>{1, 1, 1, 1, 2, 2, 1, 1, 1, 1, 2, 2}));
+  for (size_t b = 0; b < 2; ++b) {
+    const auto first = out.records.begin() + 6 * b;
+    for (size_t p = 4; p < 6; ++p) {
+      const TrialRecord& promoted = first[p];
+      EXPECT_EQ(promoted.batch, static_cast<int64_t>(b));
+      EXPECT_EQ(promoted.result.status, evaluator::EvalStatus::Ok) << promoted.result.reason;
+      const auto lower = std::find_if(first, first + 4, [&](const TrialRecord& t) {
+        return t.arch == promoted.arch;
+      });
+      ASSERT_NE(lower, first + 4) << promoted.arch << " was not evaluated at 1 epoch";
+      // The latency measured at 1 epoch is reused; training went on for 2 epochs.
+      EXPECT_EQ(promoted.result.latency.at("host"), lower->result.latency.at("host"));
+      EXPECT_NE(promoted.result.loss_curve.size(), lower->result.loss_curve.size());
+      // No candidate left behind dominates a promoted one at 1 epoch.
+      for (auto t = first; t != first + 4; ++t) {
+        if (std::find_if(first + 4, first + 6, [&](const TrialRecord& q) {
+              return q.arch == t->arch;
+            }) != first + 6)
+          continue;
+        EXPECT_FALSE(t->result.accuracy >= lower->result.accuracy &&
+                     t->result.cost.parameters <= lower->result.cost.parameters &&
+                     (t->result.accuracy > lower->result.accuracy ||
+                      t->result.cost.parameters < lower->result.cost.parameters))
+            << t->arch << " dominates promoted " << promoted.arch;
+      }
+    }
+  }
+  const std::string straight = deterministic_view(out.records);
+  // Stopped during the first batch's promotions, then resumed.
+  int committed = 0;
+  EXPECT_THROW(run(halving("sh-stopped"), {.on_trial_committed =
+                                               [&](const TrialRecord&) {
+                                                 if (++committed == 5) throw Stop{};
+                                               }}),
+               Stop);
+  const SearchOutcome resumed = run(halving("sh-stopped"));
+  EXPECT_EQ(committed + resumed.evaluated, 12);
+  EXPECT_EQ(deterministic_view(resumed.records), straight);
+}
+
 TEST_F(RunSearch, RefusesToResumeAChangedConfig) {
   run_search(config("x", {"budget.candidates=2"}), space_,
              load_experiment_data(config("x"), space_));

@@ -18,6 +18,8 @@
 #include "compiler/codegen/llvm_codegen.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <optional>
 #include <map>
 #include <set>
 #include <string>
@@ -284,6 +286,10 @@ class Emitter {
 
   // The body becomes a closure that nas_parallel_for calls once per index.
   void emit_parallel_for(const For* op) {
+    const std::optional<int64_t> constant_extent = as_const_int(op->extent);
+    NAS_CHECK(!constant_extent || *constant_extent <= INT32_MAX,
+              "parallel loop {} of {} iterations (nas_parallel_for takes an i32 extent)",
+              op->var.name(), *constant_extent);
     llvm::Value* min = emit(op->min);
     llvm::Value* extent = emit(op->extent);
 

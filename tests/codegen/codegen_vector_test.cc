@@ -107,3 +107,47 @@ TEST(CodegenVector, FloatIntrinsicsOnVectors) {
 
 }  // namespace
 }  // namespace nas::codegen
+
+namespace nas::codegen {
+namespace {
+
+using namespace loop;
+
+// Bool buffers hold one byte per element (vector lanes are not packed bits): flags[i] =
+// a[i] > 0 stored as vectors, read back one by one and as a gather.
+TEST(CodegenVector, BoolBuffersHoldOneBytePerElement) {
+  Buffer a("a", Type::f32(), {16}), flags("flags", Type::boolean(), {16}), out("out", Type::f32(), {32});
+  const Var i("i"), j("j");
+  const Expr at = Ramp::make(i * 8, make_one(Type::i32()), 8);
+  const Expr one = make_one(Type::f32()), two = make_const(Type::f32(), 2.0);
+  const Stmt body = Block::make(
+      {For::make(i, make_zero(Type::i32()), make_const(Type::i32(), int64_t{2}), ForKind::Serial,
+                 Store::make(flags, Load::make(a, at) > Broadcast::make(make_zero(Type::f32()), 8), at)),
+       For::make(j, make_zero(Type::i32()), make_const(Type::i32(), int64_t{16}), ForKind::Serial,
+                 Store::make(out, select(Load::make(flags, j), one, two), j)),
+       For::make(j, make_zero(Type::i32()), make_const(Type::i32(), int64_t{2}), ForKind::Serial,
+                 Store::make(out, cast(Type::f32(8), Load::make(flags, Ramp::make(j, make_const(Type::i32(), int64_t{2}), 8))),
+                             Ramp::make(j * 8 + 16, make_one(Type::i32()), 8)))});
+  auto jit = JitModule::compile({{"bools", {a, flags, out}, body}}, target::host_target());
+  std::vector<float> values = testing::random_floats(16, 12);
+  void* args[] = {nullptr, nullptr, nullptr};
+  alignas(64) float a_data[16];
+  alignas(64) uint8_t flag_data[64];
+  alignas(64) float out_data[32];
+  std::copy(values.begin(), values.end(), a_data);
+  args[0] = a_data;
+  args[1] = flag_data;
+  args[2] = out_data;
+  jit->lookup("bools")(args);
+  for (int k = 0; k < 16; ++k) {
+    EXPECT_EQ(flag_data[k], values[k] > 0 ? 1 : 0) << k;
+    EXPECT_EQ(out_data[k], values[k] > 0 ? 1.0f : 2.0f) << k;
+  }
+  for (int lane = 0; lane < 16; ++lane) {
+    const int index = lane / 8 + 2 * (lane % 8);  // j + 2 * lane
+    EXPECT_EQ(out_data[16 + lane], values[index] > 0 ? 1.0f : 0.0f) << lane;
+  }
+}
+
+}  // namespace
+}  // namespace nas::codegen

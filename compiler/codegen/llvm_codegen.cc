@@ -42,6 +42,8 @@ namespace {
 using namespace loop;
 
 constexpr unsigned kBufferAlignment = 64;  // function.h's contract; allocas get the same
+// Allocations above this size use the heap: oneTBB's worker threads have 4 MiB stacks.
+constexpr int64_t kMaxStackBytes = 256 * 1024;
 
 // The variables and buffers a statement refers to, in the order of first use.
 class References : public IRVisitor {
@@ -374,9 +376,28 @@ class Emitter {
   }
 
   // A stack array in the entry block, so that allocations inside loops cost nothing per
-  // iteration; register-scoped ones are small arrays that SROA turns into registers.
+  // iteration; register-scoped ones are small arrays that SROA turns into registers. Arrays
+  // too large for a worker thread's stack come from the heap around their body instead.
   void emit_allocate(const Allocate* op) {
     const Buffer& buffer = op->buffer;
+    const int64_t bytes = buffer_bytes(buffer);
+    if (bytes > kMaxStackBytes) {
+      llvm::Type* i64 = builder_.getInt64Ty();
+      llvm::Type* ptr = builder_.getPtrTy();
+      llvm::FunctionCallee allocate =
+          module_.getOrInsertFunction("aligned_alloc", llvm::FunctionType::get(ptr, {i64, i64}, false));
+      llvm::FunctionCallee release =
+          module_.getOrInsertFunction("free", llvm::FunctionType::get(builder_.getVoidTy(), {ptr}, false));
+      const int64_t rounded = (bytes + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment;
+      llvm::Value* storage = builder_.CreateCall(
+          allocate, {builder_.getInt64(kBufferAlignment), builder_.getInt64(rounded)}, buffer.name());
+      {
+        Binding binding(state_.buffers, buffer.get(), storage);
+        emit(op->body);
+      }
+      builder_.CreateCall(release, {storage});
+      return;
+    }
     llvm::Type* array = llvm::ArrayType::get(memory_type(buffer.element_type()), buffer.numel());
     llvm::AllocaInst* storage = entry_alloca(array, buffer.name());
     Binding binding(state_.buffers, buffer.get(), storage);

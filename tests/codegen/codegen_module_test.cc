@@ -70,6 +70,54 @@ TEST(CodegenModule, OptimizedSimpleLoopIsVectorized) {
   EXPECT_NE(fused_ir.find("@llvm.fma.v8f32"), std::string::npos) << fused_ir;
 }
 
+// out[i*32 + u*8 + lane] = sum over k of a[k*32 + u*8 + lane] * b[i*16 + k], accumulated in
+// a register-scoped buffer of 4 vectors inside unrolled loops, as a schedule's cache_write
+// produces it: LLVM keeps the accumulators in registers (no stack array is left).
+TEST(CodegenModule, RegisterScopedAccumulatorsLeaveNoStackArray) {
+  Buffer a("a", Type::f32(), {16 * 32}), b("b", Type::f32(), {4 * 16}), out("out", Type::f32(), {4 * 32});
+  Buffer acc("acc", Type::f32(), {32});
+  const Var i("i"), k("k"), u0("u0"), u1("u1"), u2("u2");
+  auto lanes = [](const Expr& base) { return Ramp::make(base, make_one(Type::i32()), 8); };
+  auto loop = [](const Var& v, int64_t extent, ForKind kind, Stmt body) {
+    return For::make(v, make_zero(Type::i32()), make_const(Type::i32(), extent), kind, std::move(body));
+  };
+  const Stmt init = loop(u0, 4, ForKind::Unrolled,
+                         Store::make(acc, Broadcast::make(make_zero(Type::f32()), 8), lanes(u0 * 8)));
+  const Stmt update = loop(
+      k, 16, ForKind::Serial,
+      loop(u1, 4, ForKind::Unrolled,
+           Store::make(acc,
+                       Load::make(acc, lanes(u1 * 8)) +
+                           Load::make(a, lanes(k * 32 + u1 * 8)) * Broadcast::make(Load::make(b, i * 16 + k), 8),
+                       lanes(u1 * 8))));
+  const Stmt store = loop(u2, 4, ForKind::Unrolled,
+                          Store::make(out, Load::make(acc, lanes(u2 * 8)), lanes(i * 32 + u2 * 8)));
+  const LoweredFunc func{"accumulate", {a, b, out},
+                         loop(i, 4, ForKind::Serial,
+                              Allocate::make(acc, MemoryScope::Register, Block::make({init, update, store})))};
+  testing::expect_same_as_interpreter(func, 13);
+  if (!is_x86_64_host()) return;
+  const std::string ir = emit_llvm_ir({func}, target::parse_target("host-avx2"), true);
+  EXPECT_EQ(ir.find("alloca"), std::string::npos) << ir;
+  EXPECT_NE(ir.find("<8 x float>"), std::string::npos) << ir;
+}
+
+TEST(CodegenModule, ObjectFileOfAParallelLoopCallsNasParallelFor) {
+  Buffer a("a", Type::f32(), {64});
+  const Var i("i");
+  const LoweredFunc func{"par", {a},
+                         For::make(i, make_zero(Type::i32()), make_const(Type::i32(), int64_t{64}),
+                                   ForKind::Parallel, Store::make(a, Load::make(a, i) * 2.0f, i))};
+  nas::testing::TempDir dir;
+  const std::string path = (dir.path() / "par.o").string();
+  write_object_file({func}, target::parse_target("aarch64"), path);
+  std::ifstream in(path, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(bytes.find("nas_parallel_for"), std::string::npos);
+  const std::string ir = emit_llvm_ir({func}, target::host_target(), false);
+  EXPECT_NE(ir.find("call void @nas_parallel_for(i32 64, ptr @par.parallel0, ptr"), std::string::npos) << ir;
+}
+
 // The ELF header: magic, and e_machine (little-endian u16 at offset 18).
 void expect_elf(const std::string& path, uint16_t machine) {
   std::ifstream in(path, std::ios::binary);

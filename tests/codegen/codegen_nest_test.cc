@@ -127,6 +127,28 @@ TEST(CodegenNest, AllocateInLocalAndRegisterScope) {
       }
 }
 
+// A local buffer too large for a thread's stack (here 280 KiB in each of two parallel
+// iterations) comes from the heap.
+TEST(CodegenNest, LargeAllocationInAParallelLoop) {
+  const int64_t size = 70 * 1024;
+  Buffer A("A", Type::f32(), {2 * size}), B("B", Type::f32(), {2}), big("big", Type::f32(), {size});
+  const Var i("i"), j("j"), k("k");
+  const Expr n = make_const(Type::i32(), size);
+  const Stmt body = For::make(
+      i, make_zero(Type::i32()), make_const(Type::i32(), int64_t{2}), ForKind::Parallel,
+      Allocate::make(big, MemoryScope::Local,
+                     Block::make({For::make(j, make_zero(Type::i32()), n, ForKind::Serial,
+                                            Store::make(big, Load::make(A, i * static_cast<int>(size) + j), j)),
+                                  Store::make(B, Load::make(big, make_const(Type::i32(), size - 1)) +
+                                                     Load::make(big, make_const(Type::i32(), int64_t{5})),
+                                              i)})));
+  tbb::task_arena arena(2);
+  arena.execute([&] { testing::expect_same_as_interpreter({"large", {A, B}, body}, 8); });
+  const std::string ir = emit_llvm_ir({{"large", {A, B}, body}}, target::host_target(), false);
+  EXPECT_NE(ir.find("call ptr @aligned_alloc(i64 64, i64 286720)"), std::string::npos) << ir;
+  EXPECT_NE(ir.find("call void @free(ptr"), std::string::npos) << ir;
+}
+
 // Loops the schedule marked but could not rewrite reach codegen as Vectorized / Unrolled.
 TEST(CodegenNest, VectorizedAndUnrolledLoopsRunAsSerialLoops) {
   const LoweredFunc serial = matmul(5, 8, 16);

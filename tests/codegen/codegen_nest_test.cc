@@ -161,6 +161,35 @@ TEST(CodegenNest, VectorizedAndUnrolledLoopsRunAsSerialLoops) {
   }
 }
 
+// Guards as a split that does not divide leaves them: if / else, nested, inside loops.
+TEST(CodegenNest, IfThenElseGuards) {
+  Buffer A("A", Type::f32(), {30}), B("B", Type::f32(), {30});
+  const Var o("o"), i("i");
+  const Expr index = o * 4 + i;
+  const Stmt guarded = IfThenElse::make(
+      index < 30,
+      IfThenElse::make(index % 3 > 0, Store::make(B, Load::make(A, index) * 3.0f, index),
+                       Store::make(B, Load::make(A, index) - 1.0f, index)));
+  const Stmt body = For::make(o, make_zero(Type::i32()), make_const(Type::i32(), int64_t{8}), ForKind::Serial,
+                              For::make(i, make_zero(Type::i32()), make_const(Type::i32(), int64_t{4}),
+                                        ForKind::Serial, guarded));
+  testing::expect_same_as_interpreter({"guards", {A, B}, body}, 9);
+}
+
+// Loop variables and indices of type i64, in serial, parallel and vector code.
+TEST(CodegenNest, SixtyFourBitLoopVariablesAndIndices) {
+  Buffer A("A", Type::f32(), {48}), B("B", Type::f32(), {48});
+  const Var i("i", Type::i64()), j("j", Type::i64());
+  const Expr zero = make_zero(Type::i64());
+  const Expr at = Ramp::make(i * 8, make_one(Type::i64()), 8);
+  const Stmt vector = For::make(i, zero, make_const(Type::i64(), int64_t{6}), ForKind::Parallel,
+                                Store::make(B, Load::make(A, at) * Broadcast::make(cast(Type::f32(), i), 8), at));
+  const Stmt scalar = For::make(j, make_const(Type::i64(), int64_t{40}), make_const(Type::i64(), int64_t{8}),
+                                ForKind::Serial, Store::make(B, Load::make(B, j) + Load::make(A, 47 - j), j));
+  tbb::task_arena arena(2);
+  arena.execute([&] { testing::expect_same_as_interpreter({"wide", {A, B}, Block::make(vector, scalar)}, 10); });
+}
+
 // Nested parallel loops over a min that is not 0 and a body that reads an outer variable.
 TEST(CodegenNest, ParallelLoopCapturesOuterVariables) {
   Buffer A("A", Type::f32(), {6, 7}), B("B", Type::f32(), {6, 7});

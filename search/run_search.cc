@@ -6,14 +6,10 @@
 #include <mutex>
 
 #include <fmt/format.h>
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
-#include <tbb/partitioner.h>
-#include <tbb/task_arena.h>
 
 #include "compiler/support/error.h"
 #include "evaluator/data/synthetic.h"
-#include "evaluator/evaluate.h"
+#include "search/hardware.h"
 #include "search/objectives.h"
 #include "search/progress.h"
 #include "search/store.h"
@@ -41,18 +37,11 @@ class Orchestrator {
  public:
   Orchestrator(const ExperimentConfig& config, const space::SearchSpace& space,
                const evaluator::DataSplits& data, const SearchOptions& options,
-               ExperimentStore& store)
+               ExperimentStore& store, EvaluationBackend& backend)
       : config_(config), space_(space), data_(data), options_(options), store_(store),
-        constraints_(config.constraints()), start_(now_seconds()),
+        backend_(backend), constraints_(config.constraints()), start_(now_seconds()),
         progress_(options.log ? *options.log : null_stream_, options.terminal,
-                  config.candidates, now_seconds) {
-    eval_.train = config.training.train_config(config.seed, config.threads_per_worker);
-    eval_.targets.clear();
-    for (const TargetConfig& t : config.targets) eval_.targets.push_back({t.name, t.threads});
-    eval_.timing = config.timing;
-    // Workers share the machine: latency is measured while no other worker trains.
-    if (config.workers > 1) eval_.gate = &gate_;
-  }
+                  config.candidates, now_seconds) {}
 
   SearchOutcome run() {
     strategy_ = make_strategy(config_.strategy, space_, config_.seed, config_.strategy_settings,
@@ -144,26 +133,16 @@ class Orchestrator {
 
   // Evaluates the trials of a batch not yet done, then tells the strategy the whole batch.
   void complete_batch(std::vector<TrialRecord>& batch, const std::vector<bool>& done) {
-    std::vector<size_t> todo;
+    std::vector<TrialRecord*> todo;
     for (size_t i = 0; i < batch.size(); ++i)
-      if (!done[i]) todo.push_back(i);
-    tbb::task_arena arena(std::max(1, config_.workers));
-    arena.execute([&] {
-      tbb::parallel_for(
-          tbb::blocked_range<size_t>(0, todo.size(), 1),
-          [&](const tbb::blocked_range<size_t>& range) {
-            for (size_t k = range.begin(); k != range.end(); ++k) {
-              TrialRecord& t = batch[todo[k]];
-              evaluate(t);
-              std::lock_guard lock(mutex_);
-              store_.finish_trial(t);
-              ++evaluated_;
-              note(t, true);
-              progress_.print();
-              if (options_.on_trial_committed) options_.on_trial_committed(t);
-            }
-          },
-          tbb::simple_partitioner());
+      if (!done[i]) todo.push_back(&batch[i]);
+    backend_.evaluate(todo, [&](const TrialRecord& t) {
+      std::lock_guard lock(mutex_);
+      store_.finish_trial(t);
+      ++evaluated_;
+      note(t, true);
+      progress_.print();
+      if (options_.on_trial_committed) options_.on_trial_committed(t);
     });
     std::vector<TrialResult> results;
     for (const TrialRecord& t : batch) {
@@ -172,19 +151,6 @@ class Orchestrator {
       records_.push_back(t);
     }
     strategy_->tell(results);
-  }
-
-  void evaluate(TrialRecord& t) const {
-    const double begin = now_seconds();
-    try {
-      const graph::Graph model = space_.decode(space_.parse(t.arch));
-      t.result = evaluator::evaluate_candidate(model, data_, eval_);
-    } catch (const std::exception& e) {
-      t.result = evaluator::EvalResult{};
-      t.result.status = evaluator::EvalStatus::Failed;
-      t.result.reason = e.what();
-    }
-    t.seconds = now_seconds() - begin;
   }
 
   void note(const TrialRecord& t, bool now) {
@@ -198,9 +164,8 @@ class Orchestrator {
   const evaluator::DataSplits& data_;
   const SearchOptions& options_;
   ExperimentStore& store_;
+  EvaluationBackend& backend_;
   std::vector<ConstraintSpec> constraints_;
-  evaluator::MeasurementGate gate_;
-  evaluator::EvaluationConfig eval_;
   double start_;
   std::ostream null_stream_{nullptr};
   Progress progress_;
@@ -254,6 +219,16 @@ evaluator::DataSplits load_experiment_data(const ExperimentConfig& config,
 
 SearchOutcome run_search(const ExperimentConfig& config, const space::SearchSpace& space,
                          const evaluator::DataSplits& data, const SearchOptions& options) {
+  std::unique_ptr<EvaluationBackend> local;
+  if (!options.backend) {
+    const HardwareRequirement required = config.hardware_requirement();
+    const HardwareInfo here = this_machine();
+    if (!matches(required, here))
+      user_error("the targets of '{}' require {}, but this machine does not match ({}): "
+                 "run the search where they are met, or under MPI with such ranks",
+                 config.name, required.str(), why_not_matching(required, here));
+    local = make_local_backend(config, space, data);
+  }
   const fs::path folder = config.output;
   const fs::path db = store_path(folder);
   const bool existed = fs::exists(db);
@@ -282,7 +257,8 @@ SearchOutcome run_search(const ExperimentConfig& config, const space::SearchSpac
     out << config.resolved_yaml;
     if (!out) user_error("cannot write '{}'", (folder / "config.yaml").string());
   }
-  Orchestrator orchestrator(config, space, data, options, store);
+  Orchestrator orchestrator(config, space, data, options, store,
+                            options.backend ? *options.backend : *local);
   SearchOutcome outcome = orchestrator.run();
   outcome.folder = folder;
   outcome.store = db;

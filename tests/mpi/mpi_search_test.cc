@@ -39,6 +39,10 @@ bool mpi_available(std::string& why) {
     why = "mpirun is not installed";
     return false;
   }
+  if (std::system("mpirun --allow-run-as-root --oversubscribe -np 2 true >/dev/null 2>&1") != 0) {
+    why = "mpirun cannot start 2 processes here";
+    return false;
+  }
   return true;
 #endif
 }
@@ -51,7 +55,12 @@ bool mpi_available(std::string& why) {
 
 std::string joined(const std::vector<std::string>& words) {
   std::string out;
-  for (const std::string& w : words) out += (out.empty() ? "" : " ") + ("'" + w + "'");
+  for (const std::string& w : words) {
+    if (!out.empty()) out += ' ';
+    out += '\'';
+    out += w;
+    out += '\'';
+  }
   return out;
 }
 
@@ -222,6 +231,23 @@ TEST(MpiSearch, StopsAtStartWhenNoRankHasTheRequiredHardware) {
   EXPECT_THAT(r.err, HasSubstr("the targets of 'synthetic_smoke' require cpu cortex-a76, and no "
                                "worker rank matches: rank 1 ("));
   EXPECT_FALSE(std::filesystem::exists(dir / "out" / "experiment.db"));
+}
+
+TEST(MpiSearch, ABuildWithoutMpiRefusesToRunAsSeveralRanks) {
+#ifdef NAS_WITH_MPI
+  GTEST_SKIP() << "this build has MPI; the refusal is for builds without it";
+#else
+  TempDir dir;
+  // What mpirun tells each of the processes it starts.
+  const std::string env = "OMPI_COMM_WORLD_SIZE=3 OMPI_COMM_WORLD_RANK=0 ";
+  const std::string out = (test_temp_dir() / "stdout.txt").string();
+  const std::string err = (test_temp_dir() / "stderr.txt").string();
+  const int status = std::system((env + joined(search_args((dir / "ranks").string())) + " >" +
+                                  out + " 2>" + err).c_str());
+  expect_user_error({WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)},
+                    "started as 3 MPI ranks, but this nas was built without MPI");
+  EXPECT_FALSE(std::filesystem::exists(dir / "ranks" / "experiment.db"));
+#endif
 }
 
 }  // namespace

@@ -220,6 +220,32 @@ TEST(MpiSearch, AJobKilledMidwayResumesToTheSameResults) {
             deterministic_trials(single + "/results.json"));
 }
 
+TEST(MpiSearch, CandidatesThatFailOnARankAreRecordedAndTheSearchGoesOn) {
+  SKIP_WITHOUT_MPI();
+  TempDir dir;
+  // A learning rate that makes every training run diverge (quickly, and deterministically).
+  auto args = [&](const std::string& output) {
+    std::vector<std::string> a = search_args(output);
+    for (const char* s : {"budget.candidates=4", "training.lr=100000"}) {
+      a.push_back("--set");
+      a.push_back(s);
+    }
+    return a;
+  };
+  const std::string single = (dir / "single").string(), ranks = (dir / "ranks").string();
+  ASSERT_EQ(run(args(single)).code, 0);
+  const Result r = run(under_mpirun(args(ranks)));
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("4 trials (4 evaluated now, 0 from the store), 4 failed"));
+  const nlohmann::json trials = deterministic_trials(ranks + "/results.json");
+  ASSERT_EQ(trials.size(), 4u);
+  for (const nlohmann::json& t : trials) {
+    EXPECT_EQ(t["result"]["status"], "diverged");
+    EXPECT_THAT(t["result"]["reason"].get<std::string>(), HasSubstr("loss became"));
+  }
+  EXPECT_EQ(trials, deterministic_trials(single + "/results.json"));
+}
+
 TEST(MpiSearch, StopsAtStartWhenNoRankHasTheRequiredHardware) {
   SKIP_WITHOUT_MPI();
   TempDir dir;

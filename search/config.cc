@@ -10,6 +10,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "compiler/support/error.h"
+#include "compiler/target/target.h"
 
 namespace nas::search {
 
@@ -217,7 +218,8 @@ const std::vector<std::string> kFidelityKeys = {"epochs", "eta"};
 const std::vector<std::string> kDataKeys = {"set",          "folder",           "train_size",
                                             "validation_size", "train_subset",
                                             "validation_subset"};
-const std::vector<std::string> kTargetKeys = {"name", "threads", "constraints"};
+const std::vector<std::string> kTargetKeys = {"name", "threads", "constraints", "requires"};
+const std::vector<std::string> kRequiresKeys = {"cpu", "cpu_features", "min_threads"};
 const std::vector<std::string> kTargetConstraintKeys = {"latency_ms", "params", "peak_memory"};
 const std::vector<std::string> kGlobalConstraintKeys = {"params", "peak_memory"};
 const std::vector<std::string> kObjectiveKeys = {"metric", "goal"};
@@ -257,6 +259,32 @@ void read_recipe(const Reader& r, const YAML::Node& node, const std::string& pat
       r.fail(v, p, e.what());
     }
   }
+}
+
+// A target's `requires:`: {cpu: NAME, cpu_features: [F, ...], min_threads: N}.
+HardwareRequirement read_requirement(const Reader& r, const YAML::Node& node,
+                                     const std::string& target_path) {
+  const std::string path = target_path + ".requires";
+  r.check_map(node, path, kRequiresKeys);
+  HardwareRequirement q;
+  if (auto n = child(node, "cpu")) q.cpu = r.text(*n, path + ".cpu");
+  if (auto n = child(node, "cpu_features")) {
+    if (!n->IsSequence())
+      r.fail(*n, path + ".cpu_features", "'cpu_features' must be a list, e.g. [avx2, fma]");
+    for (size_t i = 0; i < n->size(); ++i) {
+      const std::string feature = r.text((*n)[i], fmt::format("{}.cpu_features.{}", path, i));
+      if (!target::is_known_feature("x86_64-pc-linux-gnu", feature) &&
+          !target::is_known_feature("aarch64-linux-gnu", feature))
+        r.fail((*n)[i], fmt::format("{}.cpu_features.{}", path, i),
+               fmt::format("unknown CPU feature '{}' (LLVM's names: avx2, fma, avx512f, neon, "
+                           "...)",
+                           feature));
+      q.cpu_features.insert(feature);
+    }
+  }
+  if (auto n = child(node, "min_threads"))
+    q.min_threads = static_cast<int>(r.integer(*n, path + ".min_threads", 1));
+  return q;
 }
 
 std::optional<double> min_limit(std::optional<double> a, std::optional<double> b) {
@@ -367,12 +395,17 @@ ExperimentConfig parse_tree(const YAML::Node& root, const Reader& r) {
         if (auto n = child(*k, "peak_memory"))
           target.max_peak_memory = r.number(*n, kp + ".peak_memory", 0);
       }
+      if (auto q = child(item, "requires")) target.requirement = read_requirement(r, *q, path);
       for (const TargetConfig& other : c.targets)
         if (other.name == target.name)
           r.fail(item, path,
                  fmt::format("target '{}' is listed twice (latency is recorded by target name)",
                              target.name));
       c.targets.push_back(target);
+      if (!c.hardware_requirement_or_none())
+        r.fail(item, path + ".requires",
+               "the targets require two different CPUs; a candidate is evaluated on one "
+               "machine, so its targets must agree on the CPU");
     }
   }
   if (auto k = child(root, "constraints")) {
@@ -532,6 +565,22 @@ std::vector<ConstraintSpec> ExperimentConfig::constraints() const {
   return out;
 }
 
+std::optional<HardwareRequirement> ExperimentConfig::hardware_requirement_or_none() const {
+  HardwareRequirement all;
+  for (const TargetConfig& t : targets) {
+    std::optional<HardwareRequirement> both = all.and_also(t.requirement);
+    if (!both) return std::nullopt;
+    all = *both;
+  }
+  return all;
+}
+
+HardwareRequirement ExperimentConfig::hardware_requirement() const {
+  std::optional<HardwareRequirement> all = hardware_requirement_or_none();
+  NAS_CHECK(all.has_value(), "the targets of config '{}' require two different CPUs", name);
+  return *all;
+}
+
 nlohmann::json ExperimentConfig::resume_key() const {
   nlohmann::json j;
   j["seed"] = seed;
@@ -548,6 +597,10 @@ nlohmann::json ExperimentConfig::resume_key() const {
                              {{"latency_ms", optional_json(t.max_latency_ms)},
                               {"params", optional_json(t.max_params)},
                               {"peak_memory", optional_json(t.max_peak_memory)}}}});
+  // Only where set, so configs without requirements keep the hash they had.
+  for (size_t i = 0; i < targets.size(); ++i)
+    if (!targets[i].requirement.empty())
+      j["targets"][i]["requires"] = targets[i].requirement.to_json();
   j["constraints"] = {{"params", optional_json(max_params)},
                       {"peak_memory", optional_json(max_peak_memory)}};
   for (const ObjectiveSpec& o : objectives)

@@ -16,6 +16,7 @@
 
 #include "compiler/runtime/timing.h"
 #include "evaluator/train/trainer.h"
+#include "search/hardware.h"
 #include "search/objectives.h"
 
 namespace nas::search {
@@ -36,6 +37,8 @@ struct TargetConfig {
   std::optional<double> max_latency_ms;
   std::optional<double> max_params;
   std::optional<double> max_peak_memory;
+  // Hardware its latency must be measured on (`requires:`); empty: any machine.
+  HardwareRequirement requirement;
 };
 
 struct TrainingRecipe {
@@ -101,6 +104,11 @@ struct ExperimentConfig {
   // Every constraint: latency per target, parameters, peak memory (the tighter of a target's
   // and the global limit).
   std::vector<ConstraintSpec> constraints() const;
+  // What every target requires at once: the hardware a candidate is evaluated on (a config
+  // whose targets require two different CPUs is refused when read).
+  HardwareRequirement hardware_requirement() const;
+  // The same; nullopt when two targets require different CPUs.
+  std::optional<HardwareRequirement> hardware_requirement_or_none() const;
   // The keys that define the results (data, space, targets, constraints, objectives,
   // strategy and settings, recipe, seed, batch size; not the budget, parallelism, timing,
   // output or final training), flattened to {"data.train_subset": 2000, ...}, with the space

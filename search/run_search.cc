@@ -6,14 +6,10 @@
 #include <mutex>
 
 #include <fmt/format.h>
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
-#include <tbb/partitioner.h>
-#include <tbb/task_arena.h>
 
 #include "compiler/support/error.h"
 #include "evaluator/data/synthetic.h"
-#include "evaluator/evaluate.h"
+#include "search/hardware.h"
 #include "search/objectives.h"
 #include "search/progress.h"
 #include "search/store.h"
@@ -42,18 +38,12 @@ class Orchestrator {
  public:
   Orchestrator(const ExperimentConfig& config, const space::SearchSpace& space,
                const evaluator::DataSplits& data, const SearchOptions& options,
-               ExperimentStore& store)
+               ExperimentStore& store, EvaluationBackend& backend)
       : config_(config), space_(space), data_(data), options_(options), store_(store),
-        constraints_(config.constraints()), rungs_(config.fidelity_epochs()),
+        backend_(backend), constraints_(config.constraints()), rungs_(config.fidelity_epochs()),
         start_(now_seconds()),
         progress_(options.log ? *options.log : null_stream_, options.terminal,
                   config.candidates, now_seconds) {
-    eval_.train = config.training.train_config(config.seed, config.threads_per_worker);
-    eval_.targets.clear();
-    for (const TargetConfig& t : config.targets) eval_.targets.push_back({t.name, t.threads});
-    eval_.timing = config.timing;
-    // Workers share the machine: latency is measured while no other worker trains.
-    if (config.workers > 1) eval_.gate = &gate_;
     if (rungs_.size() > 1)
       halving_.emplace(std::vector<double>(rungs_.begin(), rungs_.end()), config.fidelity.eta);
   }
@@ -208,57 +198,33 @@ class Orchestrator {
     return to_trial_result(space_.parse(t.arch), t.result, config_.objectives, constraints_);
   }
 
-  // Evaluates the trials of `members` not yet done, in parallel, committing each.
+  // Evaluates the trials of `members` not yet done, committing each as it finishes. A
+  // promoted trial keeps the latency its architecture measured at the lowest fidelity, so an
+  // architecture has one latency in the records.
   void evaluate_pending(std::vector<TrialRecord>& batch, std::vector<bool>& done,
                         const std::vector<size_t>& members) {
-    std::vector<size_t> todo;
-    for (size_t i : members)
-      if (!done[i]) todo.push_back(i);
-    // A promoted trial takes the latency its architecture measured at the lower fidelity.
     std::map<std::string, const TrialRecord*> measured;
     for (size_t i = 0; i < batch.size(); ++i)
       if (done[i] && batch[i].fidelity == rungs_[0]) measured[batch[i].arch] = &batch[i];
-    tbb::task_arena arena(std::max(1, config_.workers));
-    arena.execute([&] {
-      tbb::parallel_for(
-          tbb::blocked_range<size_t>(0, todo.size(), 1),
-          [&](const tbb::blocked_range<size_t>& range) {
-            for (size_t k = range.begin(); k != range.end(); ++k) {
-              TrialRecord& t = batch[todo[k]];
-              const auto lower = measured.find(t.arch);
-              evaluate(t, t.fidelity != rungs_[0] && lower != measured.end() ? lower->second
-                                                                             : nullptr);
-              std::lock_guard lock(mutex_);
-              done[todo[k]] = true;
-              store_.finish_trial(t);
-              ++evaluated_;
-              note(t, true);
-              progress_.print();
-              if (options_.on_trial_committed) options_.on_trial_committed(t);
-            }
-          },
-          tbb::simple_partitioner());
+    std::vector<TrialRecord*> todo;
+    for (size_t i : members)
+      if (!done[i]) todo.push_back(&batch[i]);
+    backend_.evaluate(todo, [&](const TrialRecord& evaluated) {
+      std::lock_guard lock(mutex_);
+      const size_t index = static_cast<size_t>(&evaluated - batch.data());
+      TrialRecord& t = batch[index];
+      const auto lower = measured.find(t.arch);
+      if (t.fidelity != rungs_[0] && lower != measured.end() &&
+          lower->second->result.status == evaluator::EvalStatus::Ok &&
+          t.result.status == evaluator::EvalStatus::Ok)
+        t.result.latency = lower->second->result.latency;
+      done[index] = true;
+      store_.finish_trial(t);
+      ++evaluated_;
+      note(t, true);
+      progress_.print();
+      if (options_.on_trial_committed) options_.on_trial_committed(t);
     });
-  }
-
-  // Evaluates a trial at its fidelity; with `measured` (the same architecture's record at a
-  // lower fidelity) its latencies are taken from there instead of measured again.
-  void evaluate(TrialRecord& t, const TrialRecord* measured) const {
-    const double begin = now_seconds();
-    try {
-      const graph::Graph model = space_.decode(space_.parse(t.arch));
-      evaluator::EvaluationConfig eval = eval_;
-      eval.train.epochs = t.fidelity;
-      const bool reuse = measured && measured->result.status == evaluator::EvalStatus::Ok;
-      if (reuse) eval.targets.clear();
-      t.result = evaluator::evaluate_candidate(model, data_, eval);
-      if (reuse) t.result.latency = measured->result.latency;
-    } catch (const std::exception& e) {
-      t.result = evaluator::EvalResult{};
-      t.result.status = evaluator::EvalStatus::Failed;
-      t.result.reason = e.what();
-    }
-    t.seconds = now_seconds() - begin;
   }
 
   void note(const TrialRecord& t, bool now) {
@@ -272,11 +238,10 @@ class Orchestrator {
   const evaluator::DataSplits& data_;
   const SearchOptions& options_;
   ExperimentStore& store_;
+  EvaluationBackend& backend_;
   std::vector<ConstraintSpec> constraints_;
   std::vector<int64_t> rungs_;  // training epochs of each fidelity
   std::optional<SuccessiveHalving> halving_;  // with more than one fidelity
-  evaluator::MeasurementGate gate_;
-  evaluator::EvaluationConfig eval_;
   double start_;
   std::ostream null_stream_{nullptr};
   Progress progress_;
@@ -332,6 +297,16 @@ evaluator::DataSplits load_experiment_data(const ExperimentConfig& config,
 
 SearchOutcome run_search(const ExperimentConfig& config, const space::SearchSpace& space,
                          const evaluator::DataSplits& data, const SearchOptions& options) {
+  std::unique_ptr<EvaluationBackend> local;
+  if (!options.backend) {
+    const HardwareRequirement required = config.hardware_requirement();
+    const HardwareInfo here = this_machine();
+    if (!matches(required, here))
+      user_error("the targets of '{}' require {}, but this machine does not match ({}): "
+                 "run the search where they are met, or under MPI with such ranks",
+                 config.name, required.str(), why_not_matching(required, here));
+    local = make_local_backend(config, space, data);
+  }
   const fs::path folder = config.output;
   const fs::path db = store_path(folder);
   const bool existed = fs::exists(db);
@@ -360,7 +335,8 @@ SearchOutcome run_search(const ExperimentConfig& config, const space::SearchSpac
     out << config.resolved_yaml;
     if (!out) user_error("cannot write '{}'", (folder / "config.yaml").string());
   }
-  Orchestrator orchestrator(config, space, data, options, store);
+  Orchestrator orchestrator(config, space, data, options, store,
+                            options.backend ? *options.backend : *local);
   SearchOutcome outcome = orchestrator.run();
   outcome.folder = folder;
   outcome.store = db;

@@ -3,6 +3,9 @@
 // threads), commits each result to the experiment store as it finishes and, once the batch
 // is complete, tells the strategy the batch's results in the order it asked for them.
 //
+// Where candidates are evaluated is an EvaluationBackend (this process's workers by default,
+// or MPI worker ranks): the orchestrator's rules above do not depend on it.
+//
 // Resume: a search in a folder that already holds a store replays it. The strategy, rebuilt
 // from the same seed, is asked for each stored batch again (it must propose the same
 // architectures), told the stored results, and only the trials missing from the store are
@@ -20,6 +23,7 @@
 
 #include "evaluator/data/dataset.h"
 #include "search/config.h"
+#include "search/evaluation_backend.h"
 #include "search/trial.h"
 #include "space/search_space.h"
 
@@ -31,6 +35,9 @@ struct SearchOptions {
   bool terminal = false;          // the progress line is rewritten in place
   // Called after each result is committed to the store (tests stop a search by throwing).
   std::function<void(const TrialRecord&)> on_trial_committed;
+  // Evaluates the candidates; null: this process (make_local_backend), which must then meet
+  // the targets' hardware requirements.
+  EvaluationBackend* backend = nullptr;
 };
 
 struct SearchOutcome {

@@ -16,6 +16,7 @@ root=$(cd "$here/../.." && pwd)
 OUT=${OUT:-$root/experiments/runs/search_strategies}
 SEEDS=${SEEDS:-"1 2 3"}
 STRATEGIES=${STRATEGIES:-"random evolution nsga2 predictor"}
+WORKERS=${WORKERS:-2}  # parallelism does not change the results (budget.batch is fixed)
 nas=${NAS:-$root/build/nas}  # NAS=path pins a copy while build/ changes
 mkdir -p "$OUT"
 
@@ -26,7 +27,7 @@ search() {
       echo "== $strategy seed $seed -> $dir"
       start=$(date +%s)
       (cd "$root" && "$nas" search configs/quickstart.yaml --set seed="$seed" \
-        --set strategy.name="$strategy" --set final.top_k=0 --set output="$dir") \
+        --set strategy.name="$strategy" --set final.top_k=0 --set parallel.workers="$WORKERS" --set output="$dir") \
         > "$dir.log" 2>&1
       echo "$strategy $seed $(( $(date +%s) - start ))" >> "$OUT/wall_seconds.txt"
     done

@@ -1,7 +1,8 @@
 // The orchestrator end to end on synthetic data with a tiny space built in code: a search
 // stores every trial; a search stopped mid-batch, or run to half its budget, and resumed
 // ends with the results of one never interrupted; a changed config is refused; failures
-// are recorded and the search goes on.
+// are recorded and the search goes on; a backend that delivers results out of order (as MPI
+// ranks do) changes nothing.
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -224,6 +225,42 @@ TEST_F(RunSearch, RefusesToResumeAChangedConfig) {
                 "(--set output=...)");
   // The budget is not part of it.
   EXPECT_EQ(run(config("x", {"budget.candidates=4"})).reused, 2);
+}
+
+// Evaluates a batch's trials last to first, one at a time, as ranks that finish out of order
+// would deliver them.
+class ReverseOrderBackend : public EvaluationBackend {
+ public:
+  ReverseOrderBackend(const ExperimentConfig& c, const space::SearchSpace& space,
+                      const evaluator::DataSplits& data)
+      : space_(space), data_(data), eval_(evaluation_config(c, nullptr)) {}
+  void evaluate(const std::vector<TrialRecord*>& trials,
+                const std::function<void(const TrialRecord&)>& done) override {
+    for (auto it = trials.rbegin(); it != trials.rend(); ++it) {
+      evaluate_trial(**it, space_, data_, eval_);
+      order.push_back((*it)->id);
+      done(**it);
+    }
+  }
+  std::vector<int64_t> order;
+
+ private:
+  const space::SearchSpace& space_;
+  const evaluator::DataSplits& data_;
+  evaluator::EvaluationConfig eval_;
+};
+
+TEST_F(RunSearch, ResultsArriveInAnyOrderAndAreToldInAskOrder) {
+  // NSGA-II's next batch depends on what it was told of the last.
+  const ExperimentConfig local = config("local", {"strategy.name=nsga2"});
+  const ExperimentConfig reversed = config("reversed", {"strategy.name=nsga2"});
+  const evaluator::DataSplits data = load_experiment_data(local, space_);
+  ReverseOrderBackend backend(reversed, space_, data);
+  SearchOptions options;
+  options.backend = &backend;
+  const SearchOutcome out = run_search(reversed, space_, data, options);
+  EXPECT_EQ(backend.order, (std::vector<int64_t>{1, 0, 3, 2, 5, 4}));
+  EXPECT_EQ(deterministic_view(out.records), deterministic_view(run(local).records));
 }
 
 TEST_F(RunSearch, StopsStartingBatchesAfterTheWallTime) {

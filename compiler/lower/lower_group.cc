@@ -18,6 +18,7 @@
 
 #include "compiler/graph/op_registry.h"
 #include "compiler/loop/simplify.h"
+#include "compiler/lower/default_schedule.h"
 #include "compiler/lower/op_compute.h"
 #include "compiler/support/error.h"
 
@@ -81,10 +82,28 @@ Accessor load_of(const loop::Tensor& tensor) {
 
 std::vector<Expr> exprs(const std::vector<Var>& vars) { return {vars.begin(), vars.end()}; }
 
+// A constant handed over with its axis 0 blocked: [n, rest...] becomes [n / block, rest...,
+// block], so `block` consecutive rows of axis 0 (a vector of output channels) are adjacent.
+graph::Tensor pack_rows(const graph::Tensor& t, int64_t block) {
+  graph::Shape shape = t.shape();
+  const int64_t rows = shape[0], inner = t.numel() / rows;
+  shape[0] = rows / block;
+  shape.push_back(block);
+  graph::Tensor packed(graph::DType::F32, shape);
+  const float* from = t.data<float>();
+  float* to = packed.data<float>();
+  for (int64_t row = 0; row < rows; ++row)
+    for (int64_t i = 0; i < inner; ++i)
+      to[((row / block) * inner + i) * block + row % block] = from[row * inner + i];
+  return packed;
+}
+
 class GroupLowering {
  public:
-  GroupLowering(const Graph& graph, const passes::FusedGroup& group)
-      : graph_(graph), group_(group) {}
+  // `row_blocks`: constants to hand over packed (pack_rows) with their block.
+  GroupLowering(const Graph& graph, const passes::FusedGroup& group,
+                std::map<ValueId, int64_t> row_blocks)
+      : graph_(graph), group_(group), row_blocks_(std::move(row_blocks)) {}
 
   void run() {
     check_supported();
@@ -152,8 +171,21 @@ class GroupLowering {
   Accessor accessor(ValueId v) {
     if (auto it = accessors_.find(v); it != accessors_.end()) return it->second;
     // A value from outside the group: a parameter.
-    const loop::Tensor input =
-        loop::Tensor::placeholder(names_.unique(graph_.value(v).name), graph_.type(v).shape);
+    const std::string name = names_.unique(graph_.value(v).name);
+    if (auto it = row_blocks_.find(v); it != row_blocks_.end()) {
+      const int64_t block = it->second;
+      graph::Tensor packed = pack_rows(graph_.constant(v), block);
+      const loop::Tensor input = loop::Tensor::placeholder(name, packed.shape());
+      params_.push_back(KernelParam{v, std::move(packed)});
+      param_buffers_.push_back(input.buffer());
+      return accessors_[v] = [input, block](const std::vector<Expr>& idx) {
+        std::vector<Expr> at = idx;
+        at[0] = idx[0] / block;
+        at.push_back(idx[0] % block);
+        return input(at);
+      };
+    }
+    const loop::Tensor input = loop::Tensor::placeholder(name, graph_.type(v).shape);
     params_.push_back(KernelParam{v, std::nullopt});
     param_buffers_.push_back(input.buffer());
     return accessors_[v] = load_of(input);
@@ -239,6 +271,7 @@ class GroupLowering {
 
   const Graph& graph_;
   const passes::FusedGroup& group_;
+  const std::map<ValueId, int64_t> row_blocks_;
   Names names_;
   std::vector<ValueId> outputs_;
   std::set<ValueId> output_set_;
@@ -262,6 +295,22 @@ loop::Stmt allocate_locals(loop::Stmt body, const std::vector<loop::Tensor>& sta
     if (!is_param) body = loop::Allocate::make(it->buffer(), loop::MemoryScope::Local, body);
   }
   return body;
+}
+
+// The weights the default schedule reads a vector of output channels (or columns) at a
+// time: a convolution's, and a transposed constant B of a Gemm.
+std::map<ValueId, int64_t> packed_weights(const Graph& graph, const passes::FusedGroup& group,
+                                          const target::Target& target) {
+  const Node& anchor = graph.nodes().at(static_cast<size_t>(group.anchor));
+  ValueId weights = graph::kNoValue;
+  if (anchor.op_name() == "Conv") weights = anchor.inputs[1];
+  if (anchor.op_name() == "Gemm" && anchor.attrs.i("transB") != 0) weights = anchor.inputs[1];
+  if (weights == graph::kNoValue || !graph.is_constant(weights) ||
+      graph.type(weights).dtype != graph::DType::F32)
+    return {};
+  const int64_t block = lanes_dividing(graph.type(weights).shape[0], vector_lanes(target));
+  if (block <= 1) return {};
+  return {{weights, block}};
 }
 
 }  // namespace
@@ -302,7 +351,10 @@ std::optional<std::string> unsupported_reason(const graph::Node& node) {
 LoweredKernel lower_group(const Graph& graph, const passes::FusedGroup& group,
                           const target::Target& target, const std::string& name,
                           const LowerOptions& options) {
-  GroupLowering lowering(graph, group);
+  GroupLowering lowering(graph, group,
+                         options.schedule == ScheduleChoice::Default
+                             ? packed_weights(graph, group, target)
+                             : std::map<ValueId, int64_t>{});
   lowering.run();
   LoweredKernel kernel;
   kernel.params = lowering.params();
@@ -312,9 +364,13 @@ LoweredKernel lower_group(const Graph& graph, const passes::FusedGroup& group,
   switch (options.schedule) {
     case ScheduleChoice::Naive: body = loop::lower(stages); break;
     case ScheduleChoice::Default:
+      kernel.schedule = default_schedule(stages, kernel.family, lowering.anchor_stage(), target);
+      body = loop::lower(stages, kernel.schedule);
+      break;
     case ScheduleChoice::Random:
-      (void)target;
-      NAS_CHECK(false, "scheduled lowering is not merged yet");
+      kernel.schedule = loop::random_schedule(stages, options.seed);
+      body = loop::lower(stages, kernel.schedule);
+      break;
   }
   body = allocate_locals(std::move(body), stages, lowering.param_buffers());
   kernel.func = loop::LoweredFunc{name, lowering.param_buffers(), loop::simplify(body)};

@@ -54,10 +54,9 @@ void check_fused(const Graph& g, const std::vector<size_t>& group_sizes,
   std::vector<size_t> sizes;
   for (const passes::FusedGroup& group : plan.groups) sizes.push_back(group.nodes.size());
   ASSERT_EQ(sizes, group_sizes) << passes::print_fusion_plan(g, plan);
-  for (const LowerOptions& options : schedules_to_check()) {
-    SCOPED_TRACE(fmt::format("schedule {} seed {}", static_cast<int>(options.schedule),
-                             options.seed));
-    EXPECT_EQ(check_plan(g, plan, options), families);
+  for (const testing::ScheduleCase& sc : schedules_to_check()) {
+    SCOPED_TRACE(sc.label);
+    EXPECT_EQ(check_plan(g, plan, sc.options, 1, sc.target), families);
   }
 }
 
@@ -169,10 +168,9 @@ TEST(LowerFused, HandMadeGroups) {
   b.g.add_output(r);
   b.g.add_output(s);
   passes::FusionPlan plan{{passes::FusedGroup{0, {0, 1, 2, 3, 4}}}};
-  for (const LowerOptions& options : schedules_to_check()) {
-    SCOPED_TRACE(fmt::format("schedule {} seed {}", static_cast<int>(options.schedule),
-                             options.seed));
-    EXPECT_EQ(check_plan(b.g, plan, options), std::vector<std::string>{"conv2d"});
+  for (const testing::ScheduleCase& sc : schedules_to_check()) {
+    SCOPED_TRACE(sc.label);
+    EXPECT_EQ(check_plan(b.g, plan, sc.options, 1, sc.target), std::vector<std::string>{"conv2d"});
   }
   const LoweredKernel k = lower_group(b.g, plan.groups[0], testing::test_target(), "k",
                                       {.schedule = ScheduleChoice::Naive});

@@ -38,29 +38,18 @@ bool contains(const std::vector<std::string>& families, const std::string& famil
 }
 
 // Checks every group of the pipeline's plan for `model`; returns the families.
-std::vector<std::string> check_model(const Graph& model, const LowerOptions& options) {
+std::vector<std::string> check_model(const Graph& model, const testing::ScheduleCase& sc) {
+  SCOPED_TRACE(sc.label);
   const passes::PipelineResult r = passes::run_graph_pipeline(model);
-  return testing::check_plan(r.graph, r.fusion, options);
+  return testing::check_plan(r.graph, r.fusion, sc.options, 1, sc.target);
 }
 
-std::vector<LowerOptions> model_schedules() {
-  std::vector<LowerOptions> all = testing::schedules_to_check();
-  // Models take long in the interpreter: the first random schedule only.
-  std::vector<LowerOptions> chosen;
-  bool random = false;
-  for (const LowerOptions& o : all) {
-    if (o.schedule == ScheduleChoice::Random) {
-      if (random) continue;
-      random = true;
-    }
-    chosen.push_back(o);
-  }
-  return chosen;
-}
+// Models take long in the interpreter: one random schedule only.
+std::vector<testing::ScheduleCase> model_schedules() { return testing::schedules_to_check(1); }
 
 TEST(LowerModels, SmallCnn) {
   const Graph model = with_image(evaluator::small_cnn(5), {1, 1, 3, 5});
-  for (const LowerOptions& options : model_schedules()) {
+  for (const testing::ScheduleCase& options : model_schedules()) {
     const std::vector<std::string> families = check_model(model, options);
     EXPECT_EQ(std::ranges::count(families, "conv2d"), 3) << fmt::format("{}", fmt::join(families, ","));
     EXPECT_TRUE(contains(families, "dense"));
@@ -74,7 +63,7 @@ TEST(LowerModels, MobileNetArchitectures) {
                            "8,2,7,2,16,hswish,on,1,5,2,24,relu,on,1,3,1,40,hswish,off,64"}) {
     SCOPED_TRACE(arch);
     const Graph model = with_image(s.decode(s.parse(arch)), {1, 1, 7, 6});
-    for (const LowerOptions& options : model_schedules()) {
+    for (const testing::ScheduleCase& options : model_schedules()) {
       const std::vector<std::string> families = check_model(model, options);
       EXPECT_TRUE(contains(families, "depthwise_conv2d"));
       EXPECT_TRUE(contains(families, "conv2d"));
@@ -89,7 +78,7 @@ TEST(LowerModels, Nb201Architectures) {
                            "none,none,none,none,none,none"}) {
     SCOPED_TRACE(arch);
     const Graph model = with_image(s.decode(s.parse(arch)), {1, 1, 4, 3});
-    for (const LowerOptions& options : model_schedules()) {
+    for (const testing::ScheduleCase& options : model_schedules()) {
       const std::vector<std::string> families = check_model(model, options);
       EXPECT_TRUE(contains(families, "conv2d"));
       EXPECT_TRUE(contains(families, "pool"));

@@ -45,10 +45,9 @@ Graph build(const OneOp& c, uint64_t seed = 7) {
 
 void check_op(const OneOp& c, const std::string& family) {
   const Graph g = build(c);
-  for (const LowerOptions& options : schedules_to_check()) {
-    SCOPED_TRACE(fmt::format("schedule {} seed {}", static_cast<int>(options.schedule),
-                             options.seed));
-    const std::vector<std::string> families = check_graph(g, options);
+  for (const testing::ScheduleCase& sc : schedules_to_check()) {
+    SCOPED_TRACE(sc.label);
+    const std::vector<std::string> families = check_graph(g, sc);
     ASSERT_EQ(families.size(), 1u);
     EXPECT_EQ(families[0], family);
   }
@@ -191,7 +190,10 @@ TEST(LowerOps, SigmoidOfLargeValues) {
   const ValueId x = g.add_input("x", {DType::F32, {9}});
   const ValueId scaled = g.add("Mul", {x, g.add_constant("k", graph::Tensor::scalar_f32(200.0f))});
   g.add_output(g.add("Sigmoid", {scaled}));
-  for (const LowerOptions& options : schedules_to_check()) testing::check_graph(g, options);
+  for (const testing::ScheduleCase& sc : schedules_to_check()) {
+    SCOPED_TRACE(sc.label);
+    testing::check_graph(g, sc);
+  }
 }
 
 TEST(LowerOps, BinaryWithBroadcasting) {
@@ -213,7 +215,10 @@ TEST(LowerOps, BatchNormalizationInference) {
     ins.push_back(g.add_constant(name, random_tensor({3}, rng)));
   ins.push_back(g.add_constant("var", random_tensor({3}, rng, 0.1, 2.0)));
   g.add_output(g.add("BatchNormalization", ins, {{"epsilon", 1e-3f}}));
-  for (const LowerOptions& options : schedules_to_check()) check_graph(g, options);
+  for (const testing::ScheduleCase& sc : schedules_to_check()) {
+    SCOPED_TRACE(sc.label);
+    check_graph(g, sc);
+  }
 }
 
 TEST(LowerOps, ReshapeLike) {

@@ -121,20 +121,40 @@ inline std::vector<std::string> check_plan(const graph::Graph& g, const passes::
       EXPECT_TRUE(close_to(data, values.at(v)))
           << "group " << i << " (" << kernel.family << ", anchor '"
           << g.nodes()[static_cast<size_t>(group.anchor)].name << "') output %"
-          << g.value(v).name;
+          << g.value(v).name << "\nschedule:\n"
+          << kernel.schedule.str();
   }
   return families;
 }
 
-// The schedules every case is checked with.
-inline std::vector<LowerOptions> schedules_to_check() {
-  return {LowerOptions{.schedule = ScheduleChoice::Naive}};
+// A way to lower: a schedule choice for a target.
+struct ScheduleCase {
+  std::string label;
+  LowerOptions options;
+  target::Target target;
+};
+
+// The ways every case is checked: the naive nest, the default schedules for three vector
+// widths (one with threads), and random schedules.
+inline std::vector<ScheduleCase> schedules_to_check(int random_seeds = 3) {
+  std::vector<ScheduleCase> cases = {
+      {"naive", {.schedule = ScheduleChoice::Naive}, test_target()},
+      {"default avx2", {.schedule = ScheduleChoice::Default}, test_target("avx2")},
+      {"default avx512f x4 threads", {.schedule = ScheduleChoice::Default},
+       test_target("avx512f", 4)},
+      {"default sse4.2", {.schedule = ScheduleChoice::Default}, test_target("sse4.2")},
+  };
+  for (int seed = 1; seed <= random_seeds; ++seed)
+    cases.push_back({fmt::format("random seed {}", seed),
+                     {.schedule = ScheduleChoice::Random, .seed = static_cast<uint64_t>(seed)},
+                     test_target()});
+  return cases;
 }
 
 // check_plan on the default fusion plan of `g`.
-inline std::vector<std::string> check_graph(const graph::Graph& g, const LowerOptions& options,
+inline std::vector<std::string> check_graph(const graph::Graph& g, const ScheduleCase& c,
                                             uint64_t seed = 1) {
-  return check_plan(g, passes::plan_fusion(g), options, seed);
+  return check_plan(g, passes::plan_fusion(g), c.options, seed, c.target);
 }
 
 }  // namespace nas::lower::testing

@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "compiler/loop/mutator.h"
+#include "compiler/loop/partition.h"
 #include "compiler/loop/schedule.h"
 #include "compiler/loop/schedule_state.h"
 #include "compiler/loop/simplify.h"
@@ -349,6 +350,7 @@ Stmt lower(const std::vector<Tensor>& stages, const Schedule& schedule) {
   }
   state.validate();
   Stmt nest = simplify(schedule_detail::emit(state));
+  nest = simplify(partition_loops(nest));
   nest = simplify(unroll_loops(nest));
   return simplify(vectorize_loops(nest));
 }

@@ -251,6 +251,25 @@ TEST(LoopSchedule, RegisterBlockedConvHasConstantAccumulatorIndices) {
   EXPECT_NE(text.find("allocate conv.acc"), std::string::npos) << text;
 }
 
+// Output width 7 blocked by 3: the partitioned tail keeps one column, and no guard is left.
+TEST(LoopSchedule, RegisterBlockedConvWithATail) {
+  const auto s = conv2d(1, 2, 5, 7, 8, 3, 1, 1);
+  Schedule schedule;
+  schedule.compute_inline("padded")
+      .split("conv", "oc", 4)
+      .split("conv", "ow", 3)
+      .reorder("conv", {"n", "oc.o", "oh", "ow.o", "ic", "kh", "kw", "ow.i", "oc.i"})
+      .cache_write("conv", "ow.o", MemoryScope::Register)
+      .unroll("conv", "ow.i")
+      .vectorize("conv", "oc.i")
+      .parallel("conv", "oc.o");
+  expect_same_result(s, schedule, true);
+  const std::string text = print(lower(s.stages, schedule));
+  EXPECT_EQ(text.find("if ("), std::string::npos) << text;
+  EXPECT_EQ(text.find("vectorized"), std::string::npos) << text;
+  EXPECT_NE(text.find("for (ow.o, 0, 2)"), std::string::npos) << text;
+}
+
 TEST(LoopSchedule, ComputeInlineAndComputeAt) {
   const auto chain = elementwise_chain(5, 7);
   {

@@ -304,6 +304,15 @@ TEST(LoopSchedule, DepthwiseConvAndMaxPool) {
   expect_same_result(pool, b, true);
 }
 
+TEST(LoopSchedule, LoopNamesAfterASchedule) {
+  const auto s = matmul(5, 7, 6);
+  Schedule schedule;
+  schedule.tile("C", "i0", "i1", 2, 3).fuse("C", "i0.o", "i1.o");
+  EXPECT_EQ(loop_names(s.stages, schedule, "C"),
+            (std::vector<std::string>{"i0.o.i1.o", "i0.i", "i1.i", "k"}));
+  EXPECT_THROW(loop_names(s.stages, schedule, "D"), ScheduleError);
+}
+
 // ---- Errors ----------------------------------------------------------------------------
 
 void expect_schedule_error(const testing::Stages& s, const Schedule& schedule,

@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "compiler/loop/mutator.h"
+#include "compiler/loop/partition.h"
 #include "compiler/loop/schedule.h"
 #include "compiler/loop/schedule_state.h"
 #include "compiler/loop/simplify.h"
@@ -334,7 +335,9 @@ Stmt emit(const ScheduleState& state) { return Emitter(state).emit_all(); }
 
 }  // namespace schedule_detail
 
-Stmt lower(const std::vector<Tensor>& stages, const Schedule& schedule) {
+namespace {
+
+schedule_detail::ScheduleState applied(const std::vector<Tensor>& stages, const Schedule& schedule) {
   schedule_detail::ScheduleState state(stages);
   for (size_t i = 0; i < schedule.steps.size(); ++i) {
     try {
@@ -348,7 +351,25 @@ Stmt lower(const std::vector<Tensor>& stages, const Schedule& schedule) {
     }
   }
   state.validate();
+  return state;
+}
+
+}  // namespace
+
+std::vector<std::string> loop_names(const std::vector<Tensor>& stages, const Schedule& schedule,
+                                    const std::string& stage) {
+  const schedule_detail::ScheduleState state = applied(stages, schedule);
+  const int index = state.find_stage(stage);
+  if (index < 0) throw ScheduleError(fmt::format("no stage {}", stage));
+  std::vector<std::string> names;
+  for (const schedule_detail::LeafLoop& l : state.stages()[index].leaves) names.push_back(l.name);
+  return names;
+}
+
+Stmt lower(const std::vector<Tensor>& stages, const Schedule& schedule) {
+  const schedule_detail::ScheduleState state = applied(stages, schedule);
   Stmt nest = simplify(schedule_detail::emit(state));
+  nest = simplify(partition_loops(nest));
   nest = simplify(unroll_loops(nest));
   return simplify(vectorize_loops(nest));
 }

@@ -263,13 +263,6 @@ void ScheduleState::apply(const ScheduleStep& step) {
       if (leaf.extent > kMaxLanes)
         fail(fmt::format("cannot vectorize {}.{}: extent {} is more than {} lanes", stage, leaf.name,
                          leaf.extent, kMaxLanes));
-      for (const Guard& g : s.guards) {
-        VarsUsed used;
-        used.include(g.condition);
-        if (used.vars.contains(leaf.var.node()))
-          fail(fmt::format("cannot vectorize {}.{}: it is guarded by a split that does not divide",
-                           stage, leaf.name));
-      }
       if (leaf.kind != ForKind::Serial && leaf.kind != ForKind::Vectorized)
         fail(fmt::format("loop {}.{} is already {}", stage, leaf.name, for_kind_name(leaf.kind)));
       leaf.kind = ForKind::Vectorized;

@@ -110,7 +110,10 @@ class Widener : public IRMutator {
 
   Stmt visit(const IfThenElse* op) override {
     Expr c = mutate(op->condition);
-    if (c.type().is_vector()) failed = true;
+    if (c.type().is_vector()) {
+      failed = true;  // would need masked stores
+      return op;
+    }
     return IfThenElse::make(c, mutate(op->then_case), mutate(op->else_case));
   }
 

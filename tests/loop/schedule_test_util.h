@@ -127,11 +127,10 @@ inline std::vector<float> run(const Stages& s, const Stmt& nest, uint64_t seed) 
   return data.back();
 }
 
-// The scheduled nest computes what the naive one does: exactly, or within a relative
-// tolerance when the schedule may reorder a reduction.
-inline void expect_same_result(const Stages& s, const Schedule& schedule, bool exact,
-                               const std::string& context = "") {
-  const std::vector<float> want = run(s, lower(s.stages), 7);
+// The scheduled nest computes `want` (the naive nest's result): exactly, or within a
+// relative tolerance when the schedule may reorder a reduction.
+inline void expect_result(const Stages& s, const std::vector<float>& want, const Schedule& schedule,
+                          bool exact, const std::string& context = "") {
   const std::vector<float> got = run(s, lower(s.stages, schedule), 7);
   ASSERT_EQ(want.size(), got.size());
   for (size_t i = 0; i < want.size(); ++i) {
@@ -142,6 +141,13 @@ inline void expect_same_result(const Stages& s, const Schedule& schedule, bool e
           << "element " << i << "\n" << schedule.str() << context;
     }
   }
+}
+
+inline std::vector<float> naive_result(const Stages& s) { return run(s, lower(s.stages), 7); }
+
+inline void expect_same_result(const Stages& s, const Schedule& schedule, bool exact,
+                               const std::string& context = "") {
+  expect_result(s, naive_result(s), schedule, exact, context);
 }
 
 }  // namespace nas::loop::testing

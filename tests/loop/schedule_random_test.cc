@@ -34,6 +34,14 @@ TEST(LoopScheduleRandom, SameSeedSameSchedule) {
   EXPECT_TRUE(differs);
 }
 
+TEST(LoopScheduleRandom, JsonRoundTrip) {
+  const auto s = testing::conv2d(1, 2, 5, 6, 3, 3, 1, 2, /*separate_epilogue=*/true);
+  for (uint64_t seed = 0; seed < 50; ++seed) {
+    const Schedule schedule = random_schedule(s.stages, seed);
+    EXPECT_EQ(Schedule::from_json(nlohmann::json::parse(schedule.to_json().dump())), schedule);
+  }
+}
+
 TEST(LoopScheduleRandom, MatmulAndElementwiseChain) {
   std::set<std::string> kinds;
   check_seeds(testing::matmul(5, 7, 6), 0, 150, &kinds);

@@ -304,6 +304,22 @@ TEST(LoopSchedule, DepthwiseConvAndMaxPool) {
   expect_same_result(pool, b, true);
 }
 
+// A vectorized loop around a loop stays a hinted loop; one over a strided index gathers.
+TEST(LoopSchedule, VectorizeFallsBackToAHintAndGathers) {
+  const auto s = matmul(4, 3, 5);
+  Schedule hinted;
+  hinted.vectorize("C", "i1");
+  expect_same_result(s, hinted, true);
+  const std::string text = print(lower(s.stages, hinted));
+  EXPECT_NE(text.find("for (i1, 0, 5) vectorized"), std::string::npos) << text;
+  Schedule gather;
+  gather.reorder("C", {"i1", "k", "i0"}).vectorize("C", "i0");
+  expect_same_result(s, gather, false);
+  const std::string gathered = print(lower(s.stages, gather));
+  EXPECT_NE(gathered.find("A[ramp(k, 3, 4)]"), std::string::npos) << gathered;
+  EXPECT_EQ(gathered.find("vectorized"), std::string::npos) << gathered;
+}
+
 TEST(LoopSchedule, LoopNamesAfterASchedule) {
   const auto s = matmul(5, 7, 6);
   Schedule schedule;

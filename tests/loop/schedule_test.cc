@@ -270,6 +270,27 @@ TEST(LoopSchedule, RegisterBlockedConvWithATail) {
   EXPECT_NE(text.find("for (ow.o, 0, 2)"), std::string::npos) << text;
 }
 
+// A network-sized layer: lowering is symbolic (its cost does not grow with the shape), and
+// the blocked schedule leaves no guard and no hinted loop.
+TEST(LoopSchedule, NetworkSizedConvLowersToGuardFreeVectorCode) {
+  const auto s = conv2d(1, 32, 30, 30, 64, 3, 1, 1);
+  Schedule schedule;
+  schedule.compute_inline("padded")
+      .split("conv", "oc", 8)
+      .split("conv", "ow", 4)
+      .reorder("conv", {"n", "oc.o", "oh", "ow.o", "ic", "kh", "kw", "ow.i", "oc.i"})
+      .cache_write("conv", "ow.o", MemoryScope::Register)
+      .unroll("conv", "ow.i")
+      .vectorize("conv", "oc.i")
+      .fuse("conv", "n", "oc.o")
+      .parallel("conv", "n.oc.o");
+  const std::string text = print(lower(s.stages, schedule));
+  EXPECT_EQ(text.find("if ("), std::string::npos) << text;
+  EXPECT_EQ(text.find("vectorized"), std::string::npos) << text;
+  EXPECT_NE(text.find("for (n.oc.o, 0, 8) parallel"), std::string::npos) << text;
+  EXPECT_NE(text.find("conv.acc[ramp(8, 1, 8)]"), std::string::npos) << text;
+}
+
 TEST(LoopSchedule, ComputeInlineAndComputeAt) {
   const auto chain = elementwise_chain(5, 7);
   {

@@ -69,7 +69,8 @@ class Widener : public IRMutator {
 
   Expr visit(const Cast* op) override {
     Expr v = mutate(op->value);
-    return Cast::make(op->type.with_lanes(v.type().lanes()), std::move(v));
+    const Type type = op->type.with_lanes(v.type().lanes());  // before v is moved from
+    return Cast::make(type, std::move(v));
   }
 
   Expr visit(const Load* op) override {

@@ -411,3 +411,21 @@ TEST(LoopSchedule, ErrorsNameTheStepAndTheProblem) {
 
 }  // namespace
 }  // namespace nas::loop
+
+namespace nas::loop {
+namespace {
+
+// A cast of the vectorized loop's variable widens to a cast of its ramp.
+TEST(LoopScheduleVectorize, CastOfTheLoopVariable) {
+  Tensor p = compute("p", {8}, [](const std::vector<Var>& v) { return cast(Type::f32(), v[0]); });
+  Schedule s;
+  s.vectorize("p", "i0");
+  std::vector<float> out(8);
+  Interpreter interp;
+  interp.bind(p.buffer(), out);
+  interp.run(lower({p}, s));
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(out[i], static_cast<float>(i));
+}
+
+}  // namespace
+}  // namespace nas::loop

@@ -12,10 +12,12 @@
 // - Parallel loops are outlined into a closure and run through nas_parallel_for
 //   (compiler/runtime/parallel.h), i.e. on the oneTBB arena the caller runs in.
 // - Allocate: a stack array in the entry block of the enclosing function (or outlined
-//   closure); registers-scoped buffers are small and promoted to registers by LLVM.
+//   closure); registers-scoped buffers are small and promoted to registers by LLVM. Arrays
+//   over 256 KiB come from the heap (aligned_alloc / free) instead.
 // - Floating point: IEEE except contraction of a * b + c into FMA and the reassociation of
-//   the sums the IR marks as reductions, which is where fast-math is safe for us; exp and log
-//   are the LLVM intrinsics (libm).
+//   float additions and multiplications (so that reductions vectorize); no nnan / ninf / nsz,
+//   so -inf and NaN behave as in the interpreter; exp and log are the LLVM intrinsics (libm).
+// - Integer arithmetic inside a Load or Store index is assumed not to overflow (nsw).
 #pragma once
 
 #include <cstdint>

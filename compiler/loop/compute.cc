@@ -72,7 +72,9 @@ class LoadedBuffers : public IRVisitor {
   }
 };
 
-Expr identity_of(ReduceKind kind, Type type) {
+}  // namespace
+
+Expr reduce_identity(ReduceKind kind, Type type) {
   if (kind == ReduceKind::Sum) return make_zero(type);
   const bool max = kind == ReduceKind::Max;
   if (type.is_float())
@@ -85,7 +87,7 @@ Expr identity_of(ReduceKind kind, Type type) {
   return make_const(type, max ? lo : hi);
 }
 
-Expr combine(ReduceKind kind, Expr accumulated, Expr value) {
+Expr reduce_combine(ReduceKind kind, Expr accumulated, Expr value) {
   switch (kind) {
     case ReduceKind::Sum: return std::move(accumulated) + std::move(value);
     case ReduceKind::Max: return max(std::move(accumulated), std::move(value));
@@ -93,6 +95,8 @@ Expr combine(ReduceKind kind, Expr accumulated, Expr value) {
   }
   return {};
 }
+
+namespace {
 
 Stmt loop_nest(const std::vector<Axis>& axes, Stmt body) {
   for (auto it = axes.rbegin(); it != axes.rend(); ++it)
@@ -109,8 +113,8 @@ Stmt lower_stage(const Tensor& tensor) {
   const Expr index = flat_index(indices, tensor.shape());
   if (!def.reduction) return loop_nest(def.axes, Store::make(out, def.value, index));
   const Reduction& r = *def.reduction;
-  const Stmt init = Store::make(out, identity_of(r.kind, tensor.type()), index);
-  const Stmt update = Store::make(out, combine(r.kind, Load::make(out, index), r.value), index);
+  const Stmt init = Store::make(out, reduce_identity(r.kind, tensor.type()), index);
+  const Stmt update = Store::make(out, reduce_combine(r.kind, Load::make(out, index), r.value), index);
   Stmt body = Block::make(init, loop_nest(r.axes, update));
   if (def.epilogue)
     body = Block::make(body, Store::make(out, def.epilogue(Load::make(out, index), vars_of(def.axes)),

@@ -113,6 +113,11 @@ Tensor compute(std::string name, std::vector<int64_t> shape,
                const std::function<Reduction(const std::vector<Var>&)>& body,
                ComputeOptions options = {});
 
+// The identity of a reduction (0 for sum, -inf / +inf for max / min, the extreme integers
+// for integer types) and one combining step; shared with the scheduled lowering.
+Expr reduce_identity(ReduceKind kind, Type type);
+Expr reduce_combine(ReduceKind kind, Expr accumulated, Expr value);
+
 // One loop nest computing each stage in order, each into its tensor's buffer (which the
 // caller provides, intermediates included). A reduction first stores its identity (0 for
 // sum, -inf / +inf for max / min), then combines into the output element, then (with an

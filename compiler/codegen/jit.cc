@@ -1,0 +1,93 @@
+// JitModule: one ORC LLJIT per module, with its own LLVMContext, so that several threads can
+// compile at once. The code's only outside symbols are nas_parallel_for (bound to this
+// process's function) and libm / libc functions LLVM calls (expf, memset, ...), found in the
+// process.
+#include <chrono>
+#include <map>
+#include <mutex>
+
+#include <llvm/ExecutionEngine/Orc/Core.h>
+#include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
+#include <llvm/ExecutionEngine/Orc/LLJIT.h>
+#include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
+#include <llvm/Support/Error.h>
+
+#include "compiler/codegen/codegen.h"
+#include "compiler/codegen/llvm_codegen.h"
+#include "compiler/codegen/optimize.h"
+#include "compiler/codegen/target_machine.h"
+#include "compiler/runtime/parallel.h"
+#include "compiler/support/error.h"
+
+namespace nas::codegen {
+
+namespace {
+
+template <class T>
+T take(llvm::Expected<T> value, const char* what) {
+  if (!value) NAS_CHECK(false, "{}: {}", what, llvm::toString(value.takeError()));
+  return std::move(*value);
+}
+
+void check(llvm::Error error, const char* what) {
+  if (error) NAS_CHECK(false, "{}: {}", what, llvm::toString(std::move(error)));
+}
+
+}  // namespace
+
+struct JitModule::Impl {
+  std::unique_ptr<llvm::orc::LLJIT> jit;
+  std::map<std::string, KernelEntry> entries;
+  double seconds = 0;
+};
+
+JitModule::JitModule() : impl_(std::make_unique<Impl>()) {}
+JitModule::~JitModule() = default;
+
+std::unique_ptr<JitModule> JitModule::compile(const std::vector<loop::LoweredFunc>& funcs,
+                                              const target::Target& target) {
+  if (!target::can_run_here(target)) throw UserError(target::why_not_runnable(target));
+  const auto start = std::chrono::steady_clock::now();
+  std::unique_ptr<llvm::TargetMachine> machine = make_target_machine(target);
+
+  auto context = std::make_unique<llvm::LLVMContext>();
+  std::unique_ptr<llvm::Module> module = emit_module(funcs, *context, *machine);
+  optimize_module(*module, *machine);
+
+  llvm::orc::JITTargetMachineBuilder builder(machine->getTargetTriple());
+  builder.setCPU(machine->getTargetCPU().str());
+  for (const std::string& feature : target.features) builder.getFeatures().AddFeature(feature);
+  builder.setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  auto result = std::unique_ptr<JitModule>(new JitModule());
+  Impl& impl = *result->impl_;
+  impl.jit = take(llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(builder)).create(),
+                  "creating the LLJIT");
+  module->setDataLayout(impl.jit->getDataLayout());
+
+  llvm::orc::JITDylib& dylib = impl.jit->getMainJITDylib();
+  llvm::orc::SymbolMap runtime;
+  runtime[impl.jit->mangleAndIntern("nas_parallel_for")] = {
+      llvm::orc::ExecutorAddr::fromPtr(&nas_parallel_for),
+      llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable};
+  check(dylib.define(llvm::orc::absoluteSymbols(std::move(runtime))), "defining nas_parallel_for");
+  check(impl.jit->addIRModule(llvm::orc::ThreadSafeModule(std::move(module), std::move(context))),
+        "adding the module to the JIT");
+
+  // Looking every entry up now compiles the machine code here, not on first call.
+  for (const loop::LoweredFunc& func : funcs) {
+    llvm::orc::ExecutorAddr address = take(impl.jit->lookup(func.name), "JIT lookup");
+    impl.entries[func.name] = address.toPtr<KernelEntry>();
+  }
+  impl.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+KernelEntry JitModule::lookup(const std::string& name) const {
+  auto it = impl_->entries.find(name);
+  NAS_CHECK(it != impl_->entries.end(), "no compiled function named {}", name);
+  return it->second;
+}
+
+double JitModule::compile_seconds() const { return impl_->seconds; }
+
+}  // namespace nas::codegen

@@ -1,0 +1,46 @@
+// write_object_file and emit_llvm_ir: the same module as the JIT's, for any target LLVM
+// knows, written as an ELF object or as text.
+#include <llvm/IR/LegacyPassManager.h>
+#include <llvm/Support/FileSystem.h>
+#include <llvm/Support/raw_ostream.h>
+
+#include "compiler/codegen/codegen.h"
+#include "compiler/codegen/llvm_codegen.h"
+#include "compiler/codegen/optimize.h"
+#include "compiler/codegen/target_machine.h"
+#include "compiler/support/error.h"
+
+namespace nas::codegen {
+
+std::string emit_llvm_ir(const std::vector<loop::LoweredFunc>& funcs, const target::Target& target,
+                         bool optimized) {
+  std::unique_ptr<llvm::TargetMachine> machine = make_target_machine(target);
+  llvm::LLVMContext context;
+  std::unique_ptr<llvm::Module> module = emit_module(funcs, context, *machine);
+  if (optimized) optimize_module(*module, *machine);
+  std::string text;
+  llvm::raw_string_ostream out(text);
+  module->print(out, nullptr);
+  out.flush();
+  return text;
+}
+
+void write_object_file(const std::vector<loop::LoweredFunc>& funcs, const target::Target& target,
+                       const std::string& path) {
+  std::unique_ptr<llvm::TargetMachine> machine = make_target_machine(target);
+  llvm::LLVMContext context;
+  std::unique_ptr<llvm::Module> module = emit_module(funcs, context, *machine);
+  optimize_module(*module, *machine);
+
+  std::error_code error;
+  llvm::raw_fd_ostream out(path, error, llvm::sys::fs::OF_None);
+  if (error) user_error("cannot write the object file '{}': {}", path, error.message());
+  llvm::legacy::PassManager passes;
+  NAS_CHECK(!machine->addPassesToEmitFile(passes, out, nullptr, llvm::CodeGenFileType::ObjectFile),
+            "LLVM cannot emit an object file for {}", target.str());
+  passes.run(*module);
+  out.flush();
+  if (out.has_error()) user_error("cannot write the object file '{}': {}", path, out.error().message());
+}
+
+}  // namespace nas::codegen

@@ -1,0 +1,40 @@
+// The default schedule of each op family for a target: what a person would write for the
+// target's vector width (AVX-512: 16 lanes, AVX2 / AVX: 8, otherwise 4), parallel over an
+// outer loop when the target has more than one thread.
+//
+// - conv2d: output channels in vectors (weights packed so a vector of output channels is
+//   contiguous), a block of output columns accumulated in registers (cache_write), the
+//   block unrolled;
+// - depthwise_conv2d: channels in vectors (weights packed likewise), accumulated in
+//   registers per output element;
+// - dense: output columns in vectors (a transposed constant B packed likewise), accumulated
+//   in registers;
+// - pool, reduce, softmax: parallel over the outer loop of each stage;
+// - injective: every axis of an output fused into one loop, vectorized when the vector
+//   width divides its extent.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "compiler/loop/schedule.h"
+#include "compiler/target/target.h"
+
+namespace nas::lower {
+
+// f32 lanes of the target's widest vector: 16, 8 or 4.
+int vector_lanes(const target::Target& target);
+
+// The lanes a vector over `extent` elements uses: the largest power of two up to `lanes`
+// that divides `extent` (so the vectorized loop needs no guard), or 1 when none >= 2 does.
+int64_t lanes_dividing(int64_t extent, int lanes);
+
+// The schedule of a kernel's stages; `anchor` is the stage of the group's first reducing
+// op (nullopt for injective groups).
+loop::Schedule default_schedule(const std::vector<loop::Tensor>& stages, const std::string& family,
+                                const std::optional<loop::Tensor>& anchor,
+                                const target::Target& target);
+
+}  // namespace nas::lower

@@ -1,0 +1,380 @@
+// Lowers one fused group to one loop IR function.
+//
+// The group's nodes are walked in order, each value seen through an accessor (op_compute.h).
+// A reducing node opens a reduction; the elementwise and broadcast nodes after it that
+// keep its shape and read only its latest value (the chain's tail) join its epilogue. The
+// reduction becomes a compute stage when something else needs the tail: a node that does
+// not join, a reader outside the group, or the end of the group. Every other value stays
+// an inline expression, and each value that leaves the group is stored by a stage writing
+// a parameter buffer. Stages whose buffers are not parameters live in local allocations.
+#include "compiler/lower/lower_group.h"
+
+#include <cctype>
+#include <map>
+#include <memory>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "compiler/graph/op_registry.h"
+#include "compiler/loop/simplify.h"
+#include "compiler/lower/default_schedule.h"
+#include "compiler/lower/op_compute.h"
+#include "compiler/support/error.h"
+
+namespace nas::lower {
+
+using graph::Graph;
+using graph::Node;
+using graph::ValueId;
+using loop::Expr;
+using loop::Var;
+
+namespace {
+
+// The ops lower_group computes as reductions or with stages of their own.
+bool is_reducing(const std::string& op) {
+  static const std::set<std::string> ops = {"Conv",        "Gemm",      "MatMul",
+                                            "MaxPool",     "AveragePool", "GlobalAveragePool",
+                                            "ReduceMean",  "Softmax"};
+  return ops.contains(op);
+}
+
+std::string c_identifier(const std::string& name) {
+  std::string id;
+  for (char ch : name) id += std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
+  if (id.empty() || std::isdigit(static_cast<unsigned char>(id[0]))) id = "v_" + id;
+  return id;
+}
+
+// Stage and buffer names, unique within the kernel.
+class Names {
+ public:
+  std::string unique(const std::string& hint) {
+    const std::string base = c_identifier(hint);
+    std::string name = base;
+    for (int i = 1; used_.contains(name); ++i) name = fmt::format("{}_{}", base, i);
+    used_.insert(name);
+    return name;
+  }
+
+ private:
+  std::set<std::string> used_;
+};
+
+// What the accessors of an open reduction's chain read while its epilogue is built.
+struct EpilogueState {
+  bool active = false;
+  Expr reduced;
+  std::vector<Var> axes;
+};
+
+struct OpenReduction {
+  ValueId anchor = graph::kNoValue;  // the reducing node's output
+  ValueId tail = graph::kNoValue;    // the last value of the chain so far
+  ReducingCompute compute;
+  std::shared_ptr<EpilogueState> state;
+};
+
+Accessor load_of(const loop::Tensor& tensor) {
+  return [tensor](const std::vector<Expr>& idx) { return tensor(idx); };
+}
+
+std::vector<Expr> exprs(const std::vector<Var>& vars) { return {vars.begin(), vars.end()}; }
+
+// A constant handed over with its axis 0 blocked: [n, rest...] becomes [n / block, rest...,
+// block], so `block` consecutive rows of axis 0 (a vector of output channels) are adjacent.
+graph::Tensor pack_rows(const graph::Tensor& t, int64_t block) {
+  graph::Shape shape = t.shape();
+  const int64_t rows = shape[0], inner = t.numel() / rows;
+  shape[0] = rows / block;
+  shape.push_back(block);
+  graph::Tensor packed(graph::DType::F32, shape);
+  const float* from = t.data<float>();
+  float* to = packed.data<float>();
+  for (int64_t row = 0; row < rows; ++row)
+    for (int64_t i = 0; i < inner; ++i)
+      to[((row / block) * inner + i) * block + row % block] = from[row * inner + i];
+  return packed;
+}
+
+class GroupLowering {
+ public:
+  // `row_blocks`: constants to hand over packed (pack_rows) with their block.
+  GroupLowering(const Graph& graph, const passes::FusedGroup& group,
+                std::map<ValueId, int64_t> row_blocks)
+      : graph_(graph), group_(group), row_blocks_(std::move(row_blocks)) {}
+
+  void run() {
+    check_supported();
+    find_outputs();
+    for (int32_t n : group_.nodes) add_node(graph_.nodes()[static_cast<size_t>(n)]);
+    close();
+    for (ValueId v : outputs_)
+      if (!stage_of_.contains(v)) {
+        const loop::Tensor stage =
+            loop::compute(names_.unique(graph_.value(v).name), graph_.type(v).shape,
+                          [&](const std::vector<Var>& idx) { return accessors_.at(v)(exprs(idx)); });
+        stages_.push_back(stage);
+        stage_of_.emplace(v, stage);
+      }
+    for (ValueId v : outputs_) {
+      params_.push_back(KernelParam{v, std::nullopt});
+      param_buffers_.push_back(stage_of_.at(v).buffer());
+    }
+  }
+
+  const std::vector<loop::Tensor>& stages() const { return stages_; }
+  const std::vector<KernelParam>& params() const { return params_; }
+  const std::vector<loop::Buffer>& param_buffers() const { return param_buffers_; }
+  const std::string& family() const { return family_; }
+  const std::optional<loop::Tensor>& anchor_stage() const { return anchor_stage_; }
+
+ private:
+  void check_supported() const {
+    NAS_CHECK(!group_.nodes.empty() && group_.nodes.front() == group_.anchor,
+              "a fused group starts with its anchor");
+    for (int32_t n : group_.nodes) {
+      const Node& node = graph_.nodes().at(static_cast<size_t>(n));
+      if (std::optional<std::string> why = unsupported_reason(node))
+        user_error("node '{}' ({}): cannot be compiled: {}", node.name, node.op_name(), *why);
+      for (const std::vector<ValueId>* values : {&node.inputs, &node.outputs})
+        for (ValueId v : *values)
+          if (v != graph::kNoValue && graph_.type(v).dtype != graph::DType::F32)
+            user_error("node '{}' ({}): value '{}' is {}; the compiler lowers f32 tensors only",
+                       node.name, node.op_name(), graph_.value(v).name, graph_.type(v).str());
+    }
+  }
+
+  // Values produced here that a node outside the group reads or the graph returns, and how
+  // many nodes of the group read each value.
+  void find_outputs() {
+    std::set<int32_t> members(group_.nodes.begin(), group_.nodes.end());
+    const std::vector<std::vector<int32_t>> users = graph_.users();
+    for (int32_t n : group_.nodes)
+      for (ValueId v : graph_.nodes()[static_cast<size_t>(n)].outputs) {
+        bool leaves = std::ranges::count(graph_.outputs(), v) != 0;
+        std::set<int32_t> inside;
+        for (int32_t user : users[static_cast<size_t>(v)]) {
+          if (members.contains(user)) inside.insert(user);
+          else leaves = true;
+        }
+        readers_in_group_[v] = inside.size();
+        if (leaves) outputs_.push_back(v);
+      }
+    // A group whose results nobody reads still computes its last node.
+    if (outputs_.empty())
+      outputs_ = graph_.nodes()[static_cast<size_t>(group_.nodes.back())].outputs;
+    output_set_.insert(outputs_.begin(), outputs_.end());
+  }
+
+  Accessor accessor(ValueId v) {
+    if (auto it = accessors_.find(v); it != accessors_.end()) return it->second;
+    // A value from outside the group: a parameter.
+    const std::string name = names_.unique(graph_.value(v).name);
+    if (auto it = row_blocks_.find(v); it != row_blocks_.end()) {
+      const int64_t block = it->second;
+      graph::Tensor packed = pack_rows(graph_.constant(v), block);
+      const loop::Tensor input = loop::Tensor::placeholder(name, packed.shape());
+      params_.push_back(KernelParam{v, std::move(packed)});
+      param_buffers_.push_back(input.buffer());
+      return accessors_[v] = [input, block](const std::vector<Expr>& idx) {
+        std::vector<Expr> at = idx;
+        at[0] = idx[0] / block;
+        at.push_back(idx[0] % block);
+        return input(at);
+      };
+    }
+    const loop::Tensor input = loop::Tensor::placeholder(name, graph_.type(v).shape);
+    params_.push_back(KernelParam{v, std::nullopt});
+    param_buffers_.push_back(input.buffer());
+    return accessors_[v] = load_of(input);
+  }
+
+  // Whether `node` joins the open reduction's epilogue.
+  bool joins(const Node& node) const {
+    if (!open_) return false;
+    const graph::FusionClass fusion = node.op->fusion;
+    if (fusion != graph::FusionClass::Elementwise && fusion != graph::FusionClass::Broadcast)
+      return false;
+    if (is_reducing(node.op_name()) || node.outputs.size() != 1) return false;
+    if (graph_.type(node.outputs[0]).shape != open_->compute.shape) return false;
+    const ValueId tail = open_->tail;
+    return std::ranges::count(node.inputs, tail) != 0 && !output_set_.contains(tail) &&
+           readers_in_group_.at(tail) == 1;
+  }
+
+  void add_node(const Node& node) {
+    const bool joining = joins(node);
+    if (!joining) close();
+    std::vector<Accessor> inputs;
+    for (ValueId v : node.inputs) inputs.push_back(v == graph::kNoValue ? Accessor() : accessor(v));
+    NodeCompute c = compute_node(graph_, node, inputs,
+                                 [this](const std::string& hint) { return names_.unique(hint); });
+    stages_.insert(stages_.end(), c.stages.begin(), c.stages.end());
+    if (!c.stages.empty() && family_.empty()) family_ = "softmax";
+    if (c.reducing) {
+      open(node.outputs[0], std::move(*c.reducing));
+      return;
+    }
+    NAS_CHECK(c.outputs.size() == node.outputs.size(), "node '{}': {} accessors for {} outputs",
+              node.name, c.outputs.size(), node.outputs.size());
+    for (size_t i = 0; i < node.outputs.size(); ++i) accessors_[node.outputs[i]] = c.outputs[i];
+    if (joining) open_->tail = node.outputs[0];
+  }
+
+  void open(ValueId value, ReducingCompute compute) {
+    auto state = std::make_shared<EpilogueState>();
+    const loop::Epilogue finish = compute.finish;
+    const std::string node_name = graph_.value(value).name;
+    // Read only inside the epilogue, at the output axes themselves: the chain after a
+    // reduction keeps its shape, so broadcasting passes the indices through.
+    accessors_[value] = [state, finish, node_name](const std::vector<Expr>& idx) {
+      NAS_CHECK(state->active, "%{} read outside its epilogue", node_name);
+      for (size_t d = 0; d < idx.size(); ++d)
+        NAS_CHECK(idx[d].same_as(state->axes[d]), "%{} read at other indices in its epilogue",
+                  node_name);
+      return finish ? finish(state->reduced, state->axes) : state->reduced;
+    };
+    open_ = OpenReduction{value, value, std::move(compute), state};
+  }
+
+  // Turns the open reduction into a stage that stores its chain's tail.
+  void close() {
+    if (!open_) return;
+    OpenReduction r = std::move(*open_);
+    open_.reset();
+    loop::Epilogue epilogue;
+    if (r.tail != r.anchor || r.compute.finish) {
+      const Accessor tail = accessors_.at(r.tail);
+      const std::shared_ptr<EpilogueState> state = r.state;
+      epilogue = [state, tail](const Expr& reduced, const std::vector<Var>& axes) {
+        state->active = true;
+        state->reduced = reduced;
+        state->axes = axes;
+        const Expr value = tail(exprs(axes));
+        state->active = false;
+        return value;
+      };
+    }
+    const loop::Tensor stage =
+        loop::compute(names_.unique(graph_.value(r.tail).name), r.compute.shape, r.compute.body,
+                      loop::ComputeOptions{r.compute.axis_names, epilogue});
+    stages_.push_back(stage);
+    stage_of_.emplace(r.tail, stage);
+    accessors_[r.tail] = load_of(stage);
+    if (!anchor_stage_) {
+      anchor_stage_ = stage;
+      if (family_.empty()) family_ = r.compute.family;
+    }
+  }
+
+  const Graph& graph_;
+  const passes::FusedGroup& group_;
+  const std::map<ValueId, int64_t> row_blocks_;
+  Names names_;
+  std::vector<ValueId> outputs_;
+  std::set<ValueId> output_set_;
+  std::map<ValueId, size_t> readers_in_group_;
+  std::map<ValueId, Accessor> accessors_;
+  std::map<ValueId, loop::Tensor> stage_of_;
+  std::optional<OpenReduction> open_;
+  std::vector<loop::Tensor> stages_;
+  std::vector<KernelParam> params_;
+  std::vector<loop::Buffer> param_buffers_;
+  std::string family_;
+  std::optional<loop::Tensor> anchor_stage_;
+};
+
+// Allocations for the stages whose buffers are not parameters.
+loop::Stmt allocate_locals(loop::Stmt body, const std::vector<loop::Tensor>& stages,
+                           const std::vector<loop::Buffer>& params) {
+  for (auto it = stages.rbegin(); it != stages.rend(); ++it) {
+    const bool is_param = std::ranges::any_of(
+        params, [&](const loop::Buffer& b) { return b.same_as(it->buffer()); });
+    if (!is_param) body = loop::Allocate::make(it->buffer(), loop::MemoryScope::Local, body);
+  }
+  return body;
+}
+
+// The weights the default schedule reads a vector of output channels (or columns) at a
+// time: a convolution's, and a transposed constant B of a Gemm.
+std::map<ValueId, int64_t> packed_weights(const Graph& graph, const passes::FusedGroup& group,
+                                          const target::Target& target) {
+  const Node& anchor = graph.nodes().at(static_cast<size_t>(group.anchor));
+  ValueId weights = graph::kNoValue;
+  if (anchor.op_name() == "Conv") weights = anchor.inputs[1];
+  if (anchor.op_name() == "Gemm" && anchor.attrs.i("transB") != 0) weights = anchor.inputs[1];
+  if (weights == graph::kNoValue || !graph.is_constant(weights) ||
+      graph.type(weights).dtype != graph::DType::F32)
+    return {};
+  const int64_t block = lanes_dividing(graph.type(weights).shape[0], vector_lanes(target));
+  if (block <= 1) return {};
+  return {{weights, block}};
+}
+
+}  // namespace
+
+std::optional<std::string> unsupported_reason(const graph::Node& node) {
+  const graph::OpDef& op = *node.op;
+  const std::string& name = op.name;
+  if (!op.gradient_of.empty())
+    return fmt::format("{} is the gradient op of {}; it belongs to training graphs and the "
+                       "compiler lowers inference graphs only",
+                       name, op.gradient_of);
+  if (name == "SoftmaxCrossEntropy" || name == "ReduceSumTo")
+    return fmt::format("{} belongs to training graphs (a loss or a gradient's sum); the compiler "
+                       "lowers inference graphs only",
+                       name);
+  if (name == "Shape" || name == "Gather" || name == "ConstantOfShape")
+    return fmt::format("{} computes on i64 shape data, which constant folding removes from "
+                       "graphs with static shapes; it is not compiled",
+                       name);
+  if (name == "BatchNormalization" &&
+      (node.attrs.i("training_mode") != 0 || node.outputs.size() != 1))
+    return "BatchNormalization in training mode (batch statistics, running averages) is not "
+           "compiled; export the model in inference mode";
+  if (name == "Dropout" && (node.attrs.i("training_mode") != 0 || node.outputs.size() != 1))
+    return "Dropout in training mode is not compiled; inference Dropout is the identity";
+  if (name == "MaxPool" && node.outputs.size() != 1)
+    return "MaxPool's Indices output is not supported";
+  static const std::set<std::string> supported = {
+      "Add",     "Sub",         "Mul",         "Div",     "Relu",      "Clip",
+      "HardSigmoid", "HardSwish", "Sigmoid",   "Identity", "Dropout",  "Cast",
+      "BatchNormalization", "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "Gemm",
+      "MatMul",  "ReduceMean",  "Softmax",     "Flatten", "Reshape",   "Transpose",
+      "Concat",  "Split",       "Slice",       "Squeeze", "Unsqueeze"};
+  if (!supported.contains(name)) return fmt::format("the compiler has no lowering for {}", name);
+  return std::nullopt;
+}
+
+LoweredKernel lower_group(const Graph& graph, const passes::FusedGroup& group,
+                          const target::Target& target, const std::string& name,
+                          const LowerOptions& options) {
+  GroupLowering lowering(graph, group,
+                         options.schedule == ScheduleChoice::Default
+                             ? packed_weights(graph, group, target)
+                             : std::map<ValueId, int64_t>{});
+  lowering.run();
+  LoweredKernel kernel;
+  kernel.params = lowering.params();
+  kernel.family = lowering.family().empty() ? "injective" : lowering.family();
+  const std::vector<loop::Tensor>& stages = lowering.stages();
+  loop::Stmt body;
+  switch (options.schedule) {
+    case ScheduleChoice::Naive: body = loop::lower(stages); break;
+    case ScheduleChoice::Default:
+      kernel.schedule = default_schedule(stages, kernel.family, lowering.anchor_stage(), target);
+      body = loop::lower(stages, kernel.schedule);
+      break;
+    case ScheduleChoice::Random:
+      kernel.schedule = loop::random_schedule(stages, options.seed);
+      body = loop::lower(stages, kernel.schedule);
+      break;
+  }
+  body = allocate_locals(std::move(body), stages, lowering.param_buffers());
+  kernel.func = loop::LoweredFunc{name, lowering.param_buffers(), loop::simplify(body)};
+  return kernel;
+}
+
+}  // namespace nas::lower

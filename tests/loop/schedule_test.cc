@@ -1,0 +1,367 @@
+// Schedules as data (text, JSON) and lowering with each primitive, against the naive nest.
+#include "compiler/loop/schedule.h"
+
+#include <gtest/gtest.h>
+
+#include "compiler/loop/printer.h"
+#include "compiler/support/error.h"
+#include "tests/loop/schedule_test_util.h"
+
+namespace nas::loop {
+namespace {
+
+using testing::conv2d;
+using testing::depthwise_conv;
+using testing::elementwise_chain;
+using testing::expect_same_result;
+using testing::matmul;
+using testing::max_pool;
+
+Schedule every_kind() {
+  Schedule s;
+  s.split("C", "i1", 8)
+      .fuse("C", "i0", "i1.o")
+      .reorder("C", {"i0.i1.o", "k", "i1.i"})
+      .vectorize("C", "i1.i")
+      .unroll("C", "k")
+      .parallel("C", "i0.i1.o")
+      .cache_write("C", "i0.i1.o", MemoryScope::Register)
+      .compute_at("B", "C", "i0")
+      .compute_inline("A");
+  return s;
+}
+
+TEST(LoopScheduleData, StepKindNames) {
+  EXPECT_EQ(step_kind_name(StepKind::Split), "split");
+  EXPECT_EQ(step_kind_name(StepKind::CacheWrite), "cache_write");
+  EXPECT_EQ(step_kind_name(StepKind::ComputeInline), "compute_inline");
+}
+
+TEST(LoopScheduleData, PrintsOneStepALine) {
+  EXPECT_EQ(every_kind().str(),
+            "split C.i1 by 8\n"
+            "fuse C.i0 i1.o\n"
+            "reorder C: i0.i1.o k i1.i\n"
+            "vectorize C.i1.i\n"
+            "unroll C.k\n"
+            "parallel C.i0.i1.o\n"
+            "cache_write C at i0.i1.o (register)\n"
+            "compute_at B at C.i0\n"
+            "compute_inline A\n");
+}
+
+TEST(LoopScheduleData, TileIsTwoSplitsAndAReorder) {
+  Schedule s;
+  s.tile("C", "i0", "i1", 4, 2);
+  EXPECT_EQ(s.str(), "split C.i0 by 4\nsplit C.i1 by 2\nreorder C: i0.o i1.o i0.i i1.i\n");
+}
+
+TEST(LoopScheduleData, JsonRoundTrip) {
+  const Schedule s = every_kind();
+  const nlohmann::json j = s.to_json();
+  EXPECT_EQ(j["steps"][0]["kind"], "split");
+  EXPECT_EQ(j["steps"][0]["factor"], 8);
+  EXPECT_EQ(j["steps"][6]["scope"], "register");
+  EXPECT_EQ(j["steps"][7]["target"], "C");
+  EXPECT_EQ(Schedule::from_json(j), s);
+  EXPECT_EQ(Schedule::from_json(nlohmann::json::parse(j.dump())), s);
+}
+
+void expect_json_error(const std::string& text, const std::string& message) {
+  try {
+    Schedule::from_json(nlohmann::json::parse(text));
+    FAIL() << "accepted " << text;
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << e.what();
+  }
+}
+
+TEST(LoopScheduleData, MalformedJsonNamesTheProblem) {
+  expect_json_error("[]", "expected an object with a \"steps\" list");
+  expect_json_error(R"({"steps": 3})", "\"steps\" must be a list");
+  expect_json_error(R"({"steps": [{"stage": "C"}]})", "schedule step 0: missing \"kind\"");
+  expect_json_error(R"({"steps": [{"kind": "splt", "stage": "C", "axes": ["i"]}]})",
+                    "schedule step 0: unknown kind \"splt\"");
+  expect_json_error(R"({"steps": [{"kind": "split", "axes": ["i"], "factor": 2}]})",
+                    "schedule step 0: missing \"stage\"");
+  expect_json_error(R"({"steps": [{"kind": "split", "stage": "C", "axes": ["i"]}]})",
+                    "\"factor\" must be an integer");
+  expect_json_error(R"({"steps": [{"kind": "split", "stage": "C", "axes": ["i"], "factor": 0}]})",
+                    "factor 0 is not positive");
+  expect_json_error(R"({"steps": [{"kind": "fuse", "stage": "C", "axes": ["i"]}]})",
+                    "schedule step 0 (fuse): expected 2 axes, got 1");
+  expect_json_error(R"({"steps": [{"kind": "unroll", "stage": "C", "axes": [1]}]})",
+                    "axis 1 is not a string");
+  expect_json_error(
+      R"({"steps": [{"kind": "cache_write", "stage": "C", "axes": ["i"], "scope": "gpu"}]})",
+      "unknown scope \"gpu\"");
+  expect_json_error(R"({"steps": [{"kind": "compute_at", "stage": "B", "axes": ["i"]}]})",
+                    "missing \"target\"");
+  expect_json_error(R"({"steps": [{"kind": "reorder", "stage": "C", "axes": []}]})",
+                    "expected at least one axis");
+}
+
+// ---- Golden nests --------------------------------------------------------------------
+
+TEST(LoopSchedule, SplitReorderVectorizeMatmulGolden) {
+  const auto s = matmul(4, 3, 8);
+  Schedule schedule;
+  schedule.split("C", "i1", 4).reorder("C", {"i0", "i1.o", "k", "i1.i"}).vectorize("C", "i1.i");
+  EXPECT_EQ(print(lower(s.stages, schedule)),
+            "for (i0, 0, 4) {\n"
+            "  for (i1.o, 0, 2) {\n"
+            "    C[ramp(i0*8 + i1.o*4, 1, 4)] = broadcast(0.0f, 4)\n"
+            "    for (k, 0, 3) {\n"
+            "      C[ramp(i0*8 + i1.o*4, 1, 4)] = C[ramp(i0*8 + i1.o*4, 1, 4)] + broadcast(A[i0*3 + k], 4)*B[ramp(k*8 + i1.o*4, 1, 4)]\n"
+            "    }\n"
+            "  }\n"
+            "}\n");
+}
+
+TEST(LoopSchedule, CacheWriteConvGolden) {
+  const auto s = conv2d(1, 2, 4, 4, 8, 3, 1, 1);
+  Schedule schedule;
+  schedule.compute_inline("padded")
+      .split("conv", "oc", 4)
+      .split("conv", "ow", 2)
+      .reorder("conv", {"n", "oc.o", "oh", "ow.o", "ic", "kh", "kw", "ow.i", "oc.i"})
+      .cache_write("conv", "ow.o", MemoryScope::Register)
+      .unroll("conv", "ow.i")
+      .vectorize("conv", "oc.i");
+  EXPECT_EQ(print(lower(s.stages, schedule)),
+            "for (oc.o, 0, 2) {\n"
+            "  for (oh, 0, 4) {\n"
+            "    for (ow.o, 0, 2) {\n"
+            "      allocate conv.acc: f32[8] register {\n"
+            "        conv.acc[ramp(0, 1, 4)] = broadcast(0.0f, 4)\n"
+            "        conv.acc[ramp(4, 1, 4)] = broadcast(0.0f, 4)\n"
+            "        for (ic, 0, 2) {\n"
+            "          for (kh, 0, 3) {\n"
+            "            for (kw, 0, 3) {\n"
+            "              conv.acc[ramp(0, 1, 4)] = conv.acc[ramp(0, 1, 4)] + broadcast(select(oh + kh + -1 >= 0 && oh + kh + -1 < 4 && ow.o*2 + kw + -1 >= 0, in[(ic*4 + max(min(oh + kh + -1, 3), 0))*4 + max(ow.o*2 + kw + -1, 0)], 0.0f), 4)*weight[ramp(((oc.o*8 + ic)*3 + kh)*3 + kw, 18, 4)]\n"
+            "              conv.acc[ramp(4, 1, 4)] = conv.acc[ramp(4, 1, 4)] + broadcast(select(oh + kh + -1 >= 0 && oh + kh + -1 < 4 && ow.o*2 + kw < 4, in[(ic*4 + max(min(oh + kh + -1, 3), 0))*4 + min(ow.o*2 + kw, 3)], 0.0f), 4)*weight[ramp(((oc.o*8 + ic)*3 + kh)*3 + kw, 18, 4)]\n"
+            "            }\n"
+            "          }\n"
+            "        }\n"
+            "        conv[ramp((oc.o*16 + oh)*4 + ow.o*2, 16, 4)] = max(conv.acc[ramp(0, 1, 4)] + bias[ramp(oc.o*4, 1, 4)], broadcast(0.0f, 4))\n"
+            "        conv[ramp((oc.o*16 + oh)*4 + ow.o*2 + 1, 16, 4)] = max(conv.acc[ramp(4, 1, 4)] + bias[ramp(oc.o*4, 1, 4)], broadcast(0.0f, 4))\n"
+            "      }\n"
+            "    }\n"
+            "  }\n"
+            "}\n");
+}
+
+// ---- Each primitive against the naive nest -----------------------------------------
+
+TEST(LoopSchedule, SplitThatDividesAndThatDoesNot) {
+  const auto s = matmul(5, 7, 6);
+  for (int64_t f : {1, 2, 3, 4, 5, 6, 7, 9}) {
+    Schedule schedule;
+    schedule.split("C", "i0", f).split("C", "i1", f).split("C", "k", f);
+    expect_same_result(s, schedule, true);
+  }
+}
+
+TEST(LoopSchedule, GuardsThatAlwaysHoldDisappear) {
+  const auto s = matmul(4, 3, 8);
+  Schedule schedule;
+  schedule.split("C", "i1", 4);
+  EXPECT_EQ(print(lower(s.stages, schedule)).find("if"), std::string::npos);
+  // 3 does not divide 4: the guard holds on the main part, the tail is the last row.
+  schedule.split("C", "i0", 3);
+  const std::string text = print(lower(s.stages, schedule));
+  EXPECT_EQ(text.find("if"), std::string::npos) << text;
+  EXPECT_NE(text.find("C[i1.o*4 + i1.i + 24] = 0.0f"), std::string::npos) << text;
+}
+
+// A split that does not divide: the outer loop is partitioned into a main part without the
+// guard (vectorized with all lanes) and a tail whose inner loop has fewer lanes.
+TEST(LoopSchedule, GuardedSplitIsPartitionedAndVectorized) {
+  const auto s = matmul(2, 3, 7);
+  Schedule schedule;
+  schedule.split("C", "i1", 4).reorder("C", {"i0", "k", "i1.o", "i1.i"}).vectorize("C", "i1.i");
+  expect_same_result(s, schedule, true);
+  EXPECT_EQ(print(lower(s.stages, schedule)),
+            "for (i0, 0, 2) {\n"
+            "  C[ramp(i0*7, 1, 4)] = broadcast(0.0f, 4)\n"
+            "  C[ramp(i0*7 + 4, 1, 3)] = broadcast(0.0f, 3)\n"
+            "  for (k, 0, 3) {\n"
+            "    C[ramp(i0*7, 1, 4)] = C[ramp(i0*7, 1, 4)] + broadcast(A[i0*3 + k], 4)*B[ramp(k*7, 1, 4)]\n"
+            "    C[ramp(i0*7 + 4, 1, 3)] = C[ramp(i0*7 + 4, 1, 3)] + broadcast(A[i0*3 + k], 3)*B[ramp(k*7 + 4, 1, 3)]\n"
+            "  }\n"
+            "}\n");
+}
+
+TEST(LoopSchedule, FuseAndReorder) {
+  const auto s = matmul(5, 7, 6);
+  Schedule schedule;
+  schedule.fuse("C", "i0", "i1").split("C", "i0.i1", 4).reorder("C", {"k", "i0.i1.o"});
+  expect_same_result(s, schedule, true);
+}
+
+TEST(LoopSchedule, ReorderedReductionLoopsMatchWithinRounding) {
+  const auto s = conv2d(1, 3, 6, 5, 4, 3, 1, 2);
+  Schedule schedule;
+  schedule.reorder("conv", {"kw", "kh", "ic"}).reorder("conv", {"oh", "kw", "ow"});
+  expect_same_result(s, schedule, false);
+}
+
+TEST(LoopSchedule, TileParallelUnrollVectorize) {
+  const auto s = matmul(6, 5, 8);
+  Schedule schedule;
+  schedule.tile("C", "i0", "i1", 3, 4)
+      .parallel("C", "i0.o")
+      .unroll("C", "i0.i")
+      .reorder("C", {"k", "i0.i"})
+      .vectorize("C", "i1.i");
+  expect_same_result(s, schedule, true);
+  const std::string text = print(lower(s.stages, schedule));
+  EXPECT_NE(text.find("parallel"), std::string::npos) << text;
+  EXPECT_NE(text.find("ramp("), std::string::npos) << text;
+}
+
+TEST(LoopSchedule, CacheWriteOfConvWithEpilogue) {
+  const auto s = conv2d(1, 3, 7, 6, 5, 3, 1, 2);
+  for (bool unroll : {false, true}) {
+    Schedule schedule;
+    schedule.split("conv", "oc", 2)
+        .split("conv", "ow", 2)
+        .reorder("conv", {"n", "oc.o", "oh", "ow.o", "ic", "kh", "kw", "ow.i", "oc.i"})
+        .cache_write("conv", "ow.o", unroll ? MemoryScope::Register : MemoryScope::Local);
+    if (unroll) schedule.unroll("conv", "ow.i").parallel("conv", "oc.o");
+    expect_same_result(s, schedule, true);
+  }
+}
+
+TEST(LoopSchedule, RegisterBlockedConvHasConstantAccumulatorIndices) {
+  const auto s = conv2d(1, 2, 6, 6, 8, 3, 1, 1);
+  Schedule schedule;
+  schedule.compute_inline("padded")
+      .split("conv", "oc", 4)
+      .split("conv", "ow", 3)
+      .reorder("conv", {"n", "oc.o", "oh", "ow.o", "ic", "kh", "kw", "ow.i", "oc.i"})
+      .cache_write("conv", "ow.o", MemoryScope::Register)
+      .unroll("conv", "ow.i")
+      .vectorize("conv", "oc.i");
+  expect_same_result(s, schedule, true);
+  const std::string text = print(lower(s.stages, schedule));
+  for (const char* access : {"conv.acc[ramp(0, 1, 4)]", "conv.acc[ramp(4, 1, 4)]",
+                             "conv.acc[ramp(8, 1, 4)]"})
+    EXPECT_NE(text.find(access), std::string::npos) << access << "\n" << text;
+  EXPECT_NE(text.find("allocate conv.acc"), std::string::npos) << text;
+}
+
+// Output width 7 blocked by 3: the partitioned tail keeps one column, and no guard is left.
+TEST(LoopSchedule, RegisterBlockedConvWithATail) {
+  const auto s = conv2d(1, 2, 5, 7, 8, 3, 1, 1);
+  Schedule schedule;
+  schedule.compute_inline("padded")
+      .split("conv", "oc", 4)
+      .split("conv", "ow", 3)
+      .reorder("conv", {"n", "oc.o", "oh", "ow.o", "ic", "kh", "kw", "ow.i", "oc.i"})
+      .cache_write("conv", "ow.o", MemoryScope::Register)
+      .unroll("conv", "ow.i")
+      .vectorize("conv", "oc.i")
+      .parallel("conv", "oc.o");
+  expect_same_result(s, schedule, true);
+  const std::string text = print(lower(s.stages, schedule));
+  EXPECT_EQ(text.find("if ("), std::string::npos) << text;
+  EXPECT_EQ(text.find("vectorized"), std::string::npos) << text;
+  EXPECT_NE(text.find("for (ow.o, 0, 2)"), std::string::npos) << text;
+}
+
+TEST(LoopSchedule, ComputeInlineAndComputeAt) {
+  const auto chain = elementwise_chain(5, 7);
+  {
+    Schedule schedule;
+    schedule.compute_inline("B");
+    expect_same_result(chain, schedule, true);
+    EXPECT_EQ(print(lower(chain.stages, schedule)).find("B["), std::string::npos);
+  }
+  for (const char* at : {"i0", "i1.o", "i1.i"}) {
+    Schedule schedule;
+    schedule.split("C", "i1", 3).compute_at("B", "C", at);
+    expect_same_result(chain, schedule, true, at);
+  }
+  const auto conv = conv2d(1, 2, 5, 7, 3, 3, 1, 2, /*separate_epilogue=*/true);
+  for (const char* at : {"n", "oc", "ow.o"}) {
+    Schedule schedule;
+    schedule.compute_inline("padded").split("out", "ow", 2).compute_at("conv", "out", at);
+    expect_same_result(conv, schedule, true, at);
+  }
+}
+
+TEST(LoopSchedule, DepthwiseConvAndMaxPool) {
+  const auto dw = depthwise_conv(3, 7, 6, 3);
+  Schedule a;
+  a.split("dw", "ow", 2).reorder("dw", {"c", "oh", "kh", "kw", "ow.o", "ow.i"})
+      .cache_write("dw", "oh", MemoryScope::Local).vectorize("dw", "ow.i");
+  expect_same_result(dw, a, true);
+  const auto pool = max_pool(3, 7, 9, 3, 2);
+  Schedule b;
+  b.split("pool", "ow", 2).reorder("pool", {"kh", "kw", "ow.i"}).cache_write("pool", "oh", MemoryScope::Register)
+      .unroll("pool", "ow.i");
+  expect_same_result(pool, b, true);
+}
+
+// ---- Errors ----------------------------------------------------------------------------
+
+void expect_schedule_error(const testing::Stages& s, const Schedule& schedule,
+                           const std::string& message) {
+  try {
+    lower(s.stages, schedule);
+    FAIL() << "accepted\n" << schedule.str();
+  } catch (const ScheduleError& e) {
+    EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << e.what();
+  }
+}
+
+TEST(LoopSchedule, ErrorsNameTheStepAndTheProblem) {
+  const auto mm = matmul(5, 7, 6);
+  expect_schedule_error(mm, Schedule().split("X", "i0", 2),
+                        "schedule step 0 (split X.i0 by 2): no stage X");
+  expect_schedule_error(mm, Schedule().split("C", "i0", 2).split("C", "i0", 2),
+                        "schedule step 1 (split C.i0 by 2): stage C has no loop i0 (its loops: "
+                        "i0.o, i0.i, i1, k)");
+  expect_schedule_error(mm, Schedule().split("C", "i0", 0), "split factor 0 is not positive");
+  expect_schedule_error(mm, Schedule().fuse("C", "i0", "k"),
+                        "loops C.i0 and C.k are not adjacent");
+  expect_schedule_error(mm, Schedule().fuse("C", "i1", "k"),
+                        "cannot fuse a spatial and a reduction loop (C.i1, C.k)");
+  expect_schedule_error(mm, Schedule().reorder("C", {"k", "k"}), "loop C.k appears twice");
+  expect_schedule_error(mm, Schedule().vectorize("C", "k"), "cannot vectorize reduction loop C.k");
+  expect_schedule_error(matmul(2, 2, 100), Schedule().vectorize("C", "i1"),
+                        "cannot vectorize C.i1: extent 100 is more than 64 lanes");
+  expect_schedule_error(mm, Schedule().vectorize("C", "i1").split("C", "i1", 2),
+                        "loop C.i1 is already vectorized");
+  expect_schedule_error(matmul(2, 2, 100), Schedule().unroll("C", "i1"),
+                        "cannot unroll C.i1: extent 100 is more than 64");
+  expect_schedule_error(mm, Schedule().parallel("C", "k"), "cannot run reduction loop C.k in parallel");
+  expect_schedule_error(mm, Schedule().reorder("C", {"k", "i0"}).parallel("C", "i0"),
+                        "parallel loop C.i0 must sit outside every reduction loop");
+  expect_schedule_error(mm, Schedule().parallel("C", "i0").parallel("C", "i1"),
+                        "stage C has nested parallel loops");
+  expect_schedule_error(mm, Schedule().cache_write("C", "k", MemoryScope::Local),
+                        "cache_write of C at reduction loop k");
+  expect_schedule_error(mm, Schedule().reorder("C", {"k", "i0"}).cache_write("C", "i1", MemoryScope::Local),
+                        "cache_write of C at i1: reduction loop k is outside it");
+  expect_schedule_error(mm, Schedule().cache_write("C", "i0", MemoryScope::Local).split("C", "i0", 2),
+                        "loop C.i0 holds a cache_write");
+  const auto chain = elementwise_chain(5, 7);
+  expect_schedule_error(chain, Schedule().cache_write("C", "i0", MemoryScope::Local),
+                        "cache_write of C, which is not a reduction");
+  expect_schedule_error(chain, Schedule().compute_at("C", "B", "i0"),
+                        "C is not read pointwise by B alone");
+  expect_schedule_error(chain, Schedule().compute_at("B", "D", "i0"), "no stage D");
+  expect_schedule_error(chain, Schedule().split("B", "i0", 2).compute_inline("B"),
+                        "stage B has a schedule of its own");
+  expect_schedule_error(chain, Schedule().compute_inline("B").split("B", "i0", 2),
+                        "stage B is inlined: it has no loops of its own");
+  expect_schedule_error(mm, Schedule().compute_inline("C"), "cannot inline reduction C");
+  const auto conv = conv2d(1, 2, 5, 5, 3, 3, 1, 1);
+  expect_schedule_error(conv, Schedule().compute_at("padded", "conv", "n"),
+                        "padded is not read pointwise by conv alone");
+}
+
+}  // namespace
+}  // namespace nas::loop

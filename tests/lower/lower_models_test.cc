@@ -1,0 +1,90 @@
+// Whole models through the graph pipeline: every group of the fusion plan of the small CNN
+// and of decoded architectures of the shipped spaces, lowered and checked against the
+// reference. Images are shrunk (the interpreter is slow; the ops and fusions stay the same).
+#include <algorithm>
+
+#include <gtest/gtest.h>
+
+#include "compiler/graph/rebuild.h"
+#include "compiler/passes/pipeline.h"
+#include "evaluator/models/small_cnn.h"
+#include "space/space_file.h"
+#include "tests/lower/lower_test_util.h"
+
+namespace nas::lower {
+namespace {
+
+using graph::Graph;
+using graph::Shape;
+
+Graph with_image(const Graph& g, Shape image) {
+  graph::RebuildOptions options;
+  options.input_types[g.inputs().at(0)] = graph::TensorType{graph::DType::F32, std::move(image)};
+  return graph::rebuild_graph(g, options).graph;
+}
+
+const space::SearchSpace& shipped(const std::string& name) {
+  static std::map<std::string, space::SearchSpace> cache;
+  auto it = cache.find(name);
+  if (it == cache.end())
+    it = cache.emplace(name, space::load_space(std::string(NAS_SOURCE_DIR) + "/configs/spaces/" +
+                                               name + ".yaml"))
+             .first;
+  return it->second;
+}
+
+bool contains(const std::vector<std::string>& families, const std::string& family) {
+  return std::ranges::count(families, family) != 0;
+}
+
+// Checks every group of the pipeline's plan for `model`; returns the families.
+std::vector<std::string> check_model(const Graph& model, const testing::ScheduleCase& sc) {
+  SCOPED_TRACE(sc.label);
+  const passes::PipelineResult r = passes::run_graph_pipeline(model);
+  return testing::check_plan(r.graph, r.fusion, sc.options, 1, sc.target);
+}
+
+// Models take long in the interpreter: one random schedule only.
+std::vector<testing::ScheduleCase> model_schedules() { return testing::schedules_to_check(1); }
+
+TEST(LowerModels, SmallCnn) {
+  const Graph model = with_image(evaluator::small_cnn(5), {1, 1, 3, 5});
+  for (const testing::ScheduleCase& options : model_schedules()) {
+    const std::vector<std::string> families = check_model(model, options);
+    EXPECT_EQ(std::ranges::count(families, "conv2d"), 3) << fmt::format("{}", fmt::join(families, ","));
+    EXPECT_TRUE(contains(families, "dense"));
+    EXPECT_TRUE(contains(families, "pool"));
+  }
+}
+
+TEST(LowerModels, MobileNetArchitectures) {
+  const space::SearchSpace& s = shipped("mobilenet_28");
+  for (const char* arch : {"8,1,3,1,16,relu,off,1,3,1,24,relu,off,1,3,1,40,relu,off,64",
+                           "8,2,7,2,16,hswish,on,1,5,2,24,relu,on,1,3,1,40,hswish,off,64"}) {
+    SCOPED_TRACE(arch);
+    const Graph model = with_image(s.decode(s.parse(arch)), {1, 1, 7, 6});
+    for (const testing::ScheduleCase& options : model_schedules()) {
+      const std::vector<std::string> families = check_model(model, options);
+      EXPECT_TRUE(contains(families, "depthwise_conv2d"));
+      EXPECT_TRUE(contains(families, "conv2d"));
+      EXPECT_TRUE(contains(families, "dense"));
+    }
+  }
+}
+
+TEST(LowerModels, Nb201Architectures) {
+  const space::SearchSpace& s = shipped("nb201_28");
+  for (const char* arch : {"conv3x3,skip,avgpool3x3,conv1x1,none,skip",
+                           "none,none,none,none,none,none"}) {
+    SCOPED_TRACE(arch);
+    const Graph model = with_image(s.decode(s.parse(arch)), {1, 1, 4, 3});
+    for (const testing::ScheduleCase& options : model_schedules()) {
+      const std::vector<std::string> families = check_model(model, options);
+      EXPECT_TRUE(contains(families, "conv2d"));
+      EXPECT_TRUE(contains(families, "pool"));
+    }
+  }
+}
+
+}  // namespace
+}  // namespace nas::lower

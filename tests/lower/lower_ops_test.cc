@@ -1,0 +1,262 @@
+// Every supported op, alone in a graph, lowered and run in the interpreter against the
+// reference executor: odd sizes, sizes that no vector width divides, strides, padding,
+// dilation, groups and broadcasting.
+#include <gtest/gtest.h>
+
+#include "compiler/graph/graph.h"
+#include "tests/lower/lower_test_util.h"
+
+namespace nas::lower {
+namespace {
+
+using graph::Attrs;
+using graph::DType;
+using graph::Graph;
+using graph::Shape;
+using graph::ValueId;
+using testing::check_graph;
+using testing::random_tensor;
+using testing::schedules_to_check;
+
+// A graph of one node over fresh inputs (or constants where `constant` says so).
+struct OneOp {
+  std::string op;
+  std::vector<Shape> inputs;
+  Attrs attrs;
+  std::vector<bool> constant = {};  // per input; default: all graph inputs
+  int outputs = 1;
+};
+
+Graph build(const OneOp& c, uint64_t seed = 7) {
+  SplitMix64 rng(seed);
+  Graph g("one_op");
+  std::vector<ValueId> ins;
+  for (size_t i = 0; i < c.inputs.size(); ++i) {
+    const std::string name = fmt::format("in{}", i);
+    if (i < c.constant.size() && c.constant[i])
+      ins.push_back(g.add_constant(name, random_tensor(c.inputs[i], rng)));
+    else
+      ins.push_back(g.add_input(name, {DType::F32, c.inputs[i]}));
+  }
+  const std::vector<ValueId> outs = g.add_node(c.op, ins, c.attrs, "node");
+  for (ValueId v : outs) g.add_output(v);
+  return g;
+}
+
+void check_op(const OneOp& c, const std::string& family) {
+  const Graph g = build(c);
+  for (const testing::ScheduleCase& sc : schedules_to_check()) {
+    SCOPED_TRACE(sc.label);
+    const std::vector<std::string> families = check_graph(g, sc);
+    ASSERT_EQ(families.size(), 1u);
+    EXPECT_EQ(families[0], family);
+  }
+}
+
+TEST(LowerOps, ConvPaddedWithBias) {
+  check_op({"Conv", {{1, 3, 7, 9}, {5, 3, 3, 3}, {5}}, {{"pads", Shape{1, 1, 1, 1}}},
+            {false, true, true}},
+           "conv2d");
+}
+
+TEST(LowerOps, ConvStride2AsymmetricPadsGroups) {
+  check_op({"Conv", {{2, 4, 9, 7}, {6, 2, 3, 2}}, {{"pads", Shape{1, 0, 2, 1}},
+                                                   {"strides", Shape{2, 2}},
+                                                   {"group", int64_t{2}}},
+            {false, true}},
+           "conv2d");
+}
+
+TEST(LowerOps, ConvDilated) {
+  check_op({"Conv", {{1, 3, 9, 8}, {4, 3, 3, 3}, {4}},
+            {{"pads", Shape{2, 2, 2, 2}}, {"dilations", Shape{2, 2}}}, {false, true, true}},
+           "conv2d");
+}
+
+TEST(LowerOps, ConvSameUpperStride2) {
+  check_op({"Conv", {{1, 2, 7, 6}, {3, 2, 3, 3}},
+            {{"auto_pad", std::string("SAME_UPPER")}, {"strides", Shape{2, 2}}}, {false, true}},
+           "conv2d");
+}
+
+TEST(LowerOps, ConvPointwise) {
+  check_op({"Conv", {{1, 5, 5, 6}, {3, 5, 1, 1}, {3}}, {}, {false, true, true}}, "conv2d");
+}
+
+TEST(LowerOps, DepthwiseConv) {
+  check_op({"Conv", {{1, 6, 8, 7}, {6, 1, 3, 3}, {6}},
+            {{"pads", Shape{1, 1, 1, 1}}, {"group", int64_t{6}}}, {false, true, true}},
+           "depthwise_conv2d");
+}
+
+TEST(LowerOps, DepthwiseConvMultiplierStride2) {
+  check_op({"Conv", {{1, 3, 9, 9}, {6, 1, 5, 5}},
+            {{"pads", Shape{2, 2, 2, 2}}, {"strides", Shape{2, 2}}, {"group", int64_t{3}}},
+            {false, true}},
+           "depthwise_conv2d");
+}
+
+TEST(LowerOps, MaxPool) {
+  check_op({"MaxPool", {{1, 3, 7, 9}},
+            {{"kernel_shape", Shape{3, 3}}, {"strides", Shape{2, 2}}, {"pads", Shape{1, 1, 1, 1}}}},
+           "pool");
+  check_op({"MaxPool", {{2, 2, 8, 5}}, {{"kernel_shape", Shape{2, 2}}, {"strides", Shape{2, 2}}}},
+           "pool");
+  check_op({"MaxPool", {{1, 2, 8, 8}},
+            {{"kernel_shape", Shape{3, 3}}, {"strides", Shape{2, 2}}, {"ceil_mode", int64_t{1}}}},
+           "pool");
+}
+
+// A dilated window that lies in padding only gives the lowest finite value.
+TEST(LowerOps, MaxPoolWindowOfPaddingOnly) {
+  check_op({"MaxPool", {{1, 2, 2, 2}},
+            {{"kernel_shape", Shape{2, 2}}, {"dilations", Shape{3, 3}}, {"pads", Shape{1, 1, 1, 1}}}},
+           "pool");
+}
+
+TEST(LowerOps, AveragePool) {
+  for (int64_t include_pad : {0, 1}) {
+    SCOPED_TRACE(include_pad);
+    check_op({"AveragePool", {{1, 3, 7, 9}},
+              {{"kernel_shape", Shape{3, 3}},
+               {"strides", Shape{2, 2}},
+               {"pads", Shape{1, 1, 1, 1}},
+               {"count_include_pad", include_pad}}},
+             "pool");
+    check_op({"AveragePool", {{1, 2, 8, 7}},
+              {{"kernel_shape", Shape{3, 2}},
+               {"strides", Shape{2, 1}},
+               {"pads", Shape{0, 1, 1, 0}},
+               {"ceil_mode", int64_t{1}},
+               {"count_include_pad", include_pad}}},
+             "pool");
+  }
+  check_op({"AveragePool", {{1, 3, 5, 5}}, {{"kernel_shape", Shape{3, 3}}}}, "pool");
+}
+
+TEST(LowerOps, GlobalAveragePool) {
+  check_op({"GlobalAveragePool", {{2, 5, 3, 7}}}, "pool");
+}
+
+TEST(LowerOps, Gemm) {
+  for (int64_t ta : {0, 1})
+    for (int64_t tb : {0, 1}) {
+      SCOPED_TRACE(fmt::format("transA {} transB {}", ta, tb));
+      const Shape a = ta ? Shape{7, 3} : Shape{3, 7};
+      const Shape b = tb ? Shape{5, 7} : Shape{7, 5};
+      check_op({"Gemm", {a, b, {5}}, {{"transA", ta}, {"transB", tb}}, {false, true, true}},
+               "dense");
+    }
+  check_op({"Gemm", {{3, 4}, {4, 6}, {3, 1}}, {{"alpha", 0.5f}, {"beta", -2.0f}}}, "dense");
+  check_op({"Gemm", {{3, 4}, {4, 6}, {3, 6}}, {{"beta", 0.25f}}}, "dense");
+  check_op({"Gemm", {{2, 9}, {9, 3}}, {{"alpha", 3.0f}}}, "dense");
+}
+
+TEST(LowerOps, MatMul) {
+  check_op({"MatMul", {{3, 5}, {5, 4}}}, "dense");
+  check_op({"MatMul", {{2, 3, 5}, {5, 4}}}, "dense");
+  check_op({"MatMul", {{5}, {2, 5, 3}}}, "dense");
+  check_op({"MatMul", {{2, 1, 3, 4}, {3, 4, 2}}}, "dense");
+  check_op({"MatMul", {{3, 4}, {4}}}, "dense");
+  check_op({"MatMul", {{4}, {4}}}, "dense");
+}
+
+TEST(LowerOps, Softmax) {
+  check_op({"Softmax", {{2, 3, 5}}}, "softmax");
+  check_op({"Softmax", {{2, 3, 5}}, {{"axis", int64_t{1}}}}, "softmax");
+  check_op({"Softmax", {{3, 4}}, {{"axis", int64_t{0}}}}, "softmax");
+}
+
+TEST(LowerOps, ReduceMean) {
+  check_op({"ReduceMean", {{2, 3, 4, 5}}, {{"axes", Shape{2, 3}}}}, "reduce");
+  check_op({"ReduceMean", {{2, 3, 5}}, {{"axes", Shape{-2}}, {"keepdims", int64_t{0}}}}, "reduce");
+  check_op({"ReduceMean", {{3, 5}}, {{"keepdims", int64_t{0}}}}, "reduce");
+  check_op({"ReduceMean", {{3, 1, 5}}, {{"axes", Shape{1}}}}, "reduce");
+}
+
+TEST(LowerOps, Unary) {
+  for (const char* op : {"Relu", "HardSwish", "Sigmoid", "Identity", "Dropout"}) {
+    SCOPED_TRACE(op);
+    check_op({op, {{2, 3, 5}}}, "injective");
+  }
+  check_op({"Clip", {{2, 3, 5}}, {{"min", -0.25f}, {"max", 0.5f}}}, "injective");
+  check_op({"Clip", {{7}}, {{"min", 0.0f}}}, "injective");
+  check_op({"HardSigmoid", {{2, 9}}, {{"alpha", 0.3f}, {"beta", 0.4f}}}, "injective");
+}
+
+// Large magnitudes reach the saturated ends of Sigmoid and HardSwish.
+TEST(LowerOps, SigmoidOfLargeValues) {
+  Graph g("sigmoid");
+  const ValueId x = g.add_input("x", {DType::F32, {9}});
+  const ValueId scaled = g.add("Mul", {x, g.add_constant("k", graph::Tensor::scalar_f32(200.0f))});
+  g.add_output(g.add("Sigmoid", {scaled}));
+  for (const testing::ScheduleCase& sc : schedules_to_check()) {
+    SCOPED_TRACE(sc.label);
+    testing::check_graph(g, sc);
+  }
+}
+
+TEST(LowerOps, BinaryWithBroadcasting) {
+  for (const char* op : {"Add", "Sub", "Mul", "Div"}) {
+    SCOPED_TRACE(op);
+    check_op({op, {{2, 3, 5}, {2, 3, 5}}}, "injective");
+    check_op({op, {{2, 3, 5}, {3, 1}}}, "injective");
+    check_op({op, {{1, 5}, {4, 1}}}, "injective");
+    check_op({op, {{3, 1, 1}, {}}, {}, {false, true}}, "injective");
+  }
+}
+
+TEST(LowerOps, BatchNormalizationInference) {
+  Graph g("bn");
+  SplitMix64 rng(3);
+  const ValueId x = g.add_input("x", {DType::F32, {2, 3, 4, 5}});
+  std::vector<ValueId> ins{x};
+  for (const char* name : {"scale", "bias", "mean"})
+    ins.push_back(g.add_constant(name, random_tensor({3}, rng)));
+  ins.push_back(g.add_constant("var", random_tensor({3}, rng, 0.1, 2.0)));
+  g.add_output(g.add("BatchNormalization", ins, {{"epsilon", 1e-3f}}));
+  for (const testing::ScheduleCase& sc : schedules_to_check()) {
+    SCOPED_TRACE(sc.label);
+    check_graph(g, sc);
+  }
+}
+
+TEST(LowerOps, ReshapeLike) {
+  check_op({"Flatten", {{2, 3, 4, 5}}, {{"axis", int64_t{2}}}}, "injective");
+  check_op({"Flatten", {{2, 3, 1, 1}}}, "injective");
+  check_op({"Reshape", {{2, 3, 4}}, {{"shape", Shape{4, -1}}}}, "injective");
+  check_op({"Reshape", {{6, 4}}, {{"shape", Shape{2, 3, 2, 2}}}}, "injective");
+  check_op({"Reshape", {{3, 10}}, {{"shape", Shape{5, 6}}}}, "injective");
+  check_op({"Squeeze", {{3, 1, 5, 1}}, {{"axes", Shape{1}}}}, "injective");
+  check_op({"Squeeze", {{1, 3, 1, 5}}}, "injective");
+  check_op({"Unsqueeze", {{3, 5}}, {{"axes", Shape{0, 2}}}}, "injective");
+}
+
+TEST(LowerOps, Transpose) {
+  check_op({"Transpose", {{2, 3, 4, 5}}, {{"perm", Shape{0, 2, 3, 1}}}}, "injective");
+  check_op({"Transpose", {{3, 7}}}, "injective");
+}
+
+TEST(LowerOps, Concat) {
+  check_op({"Concat", {{2, 3, 5}, {2, 1, 5}, {2, 4, 5}}, {{"axis", int64_t{1}}}}, "injective");
+  check_op({"Concat", {{3, 2}, {3, 5}}, {{"axis", int64_t{-1}}}}, "injective");
+  check_op({"Concat", {{3}}, {{"axis", int64_t{0}}}}, "injective");
+}
+
+TEST(LowerOps, Split) {
+  check_op({"Split", {{2, 5, 3}}, {{"axis", int64_t{1}}, {"split", Shape{2, 3}}}}, "injective");
+  check_op({"Split", {{6, 4}}, {{"num_outputs", int64_t{3}}}}, "injective");
+}
+
+TEST(LowerOps, Slice) {
+  check_op({"Slice", {{5, 7}}, {{"starts", Shape{1, -6}}, {"ends", Shape{4, 100}}}}, "injective");
+  check_op({"Slice", {{4, 9}}, {{"starts", Shape{-1}}, {"ends", Shape{-100}}, {"axes", Shape{1}},
+                                {"steps", Shape{-2}}}},
+           "injective");
+  check_op({"Slice", {{2, 8, 3}}, {{"starts", Shape{1}}, {"ends", Shape{8}}, {"axes", Shape{1}},
+                                   {"steps", Shape{3}}}},
+           "injective");
+}
+
+}  // namespace
+}  // namespace nas::lower

@@ -1,0 +1,113 @@
+// The default schedules per op family and target, and the weights they pack. (That every
+// schedule computes what the naive nest does is checked by the other Lower suites, which
+// run each case under the default schedules of three targets and random schedules.)
+#include <gtest/gtest.h>
+
+#include "compiler/lower/default_schedule.h"
+#include "tests/lower/lower_test_util.h"
+
+namespace nas::lower {
+namespace {
+
+using graph::DType;
+using graph::Graph;
+using graph::Shape;
+using graph::ValueId;
+using testing::random_tensor;
+using testing::test_target;
+
+TEST(LowerSchedule, VectorLanesOfTargets) {
+  EXPECT_EQ(vector_lanes(test_target("avx512f")), 16);
+  EXPECT_EQ(vector_lanes(test_target("avx2")), 8);
+  EXPECT_EQ(vector_lanes(test_target("avx")), 8);
+  EXPECT_EQ(vector_lanes(test_target("sse4.2")), 4);
+  EXPECT_EQ(vector_lanes(test_target("neon")), 4);
+  EXPECT_EQ(lanes_dividing(24, 16), 8);
+  EXPECT_EQ(lanes_dividing(10, 8), 2);
+  EXPECT_EQ(lanes_dividing(7, 8), 1);
+}
+
+Graph conv_relu(int64_t c_out) {
+  Graph g("conv_relu");
+  SplitMix64 rng(1);
+  const ValueId x = g.add_input("x", {DType::F32, {1, 3, 5, 9}});
+  const ValueId w = g.add_constant("w", random_tensor({c_out, 3, 3, 3}, rng));
+  const ValueId b = g.add_constant("b", random_tensor({c_out}, rng));
+  const ValueId y = g.add("Conv", {x, w, b}, {{"pads", Shape{1, 1, 1, 1}}}, "conv");
+  g.add_output(g.add("Relu", {y}, {}, "relu"));
+  return g;
+}
+
+LoweredKernel lower_first(const Graph& g, const target::Target& target,
+                          ScheduleChoice choice = ScheduleChoice::Default) {
+  return lower_group(g, passes::plan_fusion(g).groups.at(0), target, "k", {.schedule = choice});
+}
+
+TEST(LowerSchedule, ConvVectorizesOutputChannelsWithPackedWeights) {
+  const Graph g = conv_relu(8);
+  const LoweredKernel k = lower_first(g, test_target("avx2"));
+  EXPECT_EQ(k.schedule.str(),
+            "split relu.co by 8\n"
+            "split relu.ow by 3\n"
+            "reorder relu: n co.o oh ow.o ci kh kw ow.i co.i\n"
+            "vectorize relu.co.i\n"
+            "unroll relu.ow.i\n"
+            "cache_write relu at ow.o (register)\n");
+  ASSERT_EQ(k.params.size(), 4u);  // x, w, b, relu
+  ASSERT_TRUE(k.params[1].packed.has_value());
+  EXPECT_EQ(k.params[1].packed->shape(), (Shape{1, 3, 3, 3, 8}));
+  // Element (co, ci, kh, kw) sits at [co / 8][ci][kh][kw][co % 8].
+  const graph::Tensor& w = g.constant(k.params[1].value);
+  EXPECT_EQ(k.params[1].packed->data<float>()[((0 * 3 + 2) * 3 + 1) * 3 * 8 + 0 * 8 + 5],
+            w.data<float>()[((5 * 3 + 2) * 3 + 1) * 3 + 0]);
+  EXPECT_FALSE(k.params[0].packed.has_value());
+}
+
+TEST(LowerSchedule, ConvBlocksFollowTheTarget) {
+  const Graph g = conv_relu(12);
+  const LoweredKernel sse = lower_first(g, test_target("sse4.2"));
+  EXPECT_EQ(sse.params[1].packed->shape(), (Shape{3, 3, 3, 3, 4}));
+  const LoweredKernel threads = lower_first(g, test_target("avx512f", 4));
+  EXPECT_EQ(threads.params[1].packed->shape(), (Shape{3, 3, 3, 3, 4}));
+  EXPECT_NE(threads.schedule.str().find("parallel relu.co.o.oh\n"), std::string::npos)
+      << threads.schedule.str();
+  // Neither the naive nor a random schedule repacks.
+  EXPECT_FALSE(lower_first(g, test_target(), ScheduleChoice::Naive).params[1].packed);
+  EXPECT_FALSE(lower_first(g, test_target(), ScheduleChoice::Random).params[1].packed);
+  // An odd channel count gets no vectors on channels and no packing.
+  const LoweredKernel odd = lower_first(conv_relu(5), test_target("avx2"));
+  EXPECT_FALSE(odd.params[1].packed);
+  EXPECT_EQ(odd.schedule.str().find("vectorize"), std::string::npos) << odd.schedule.str();
+}
+
+TEST(LowerSchedule, DenseVectorizesColumnsOfTransposedWeights) {
+  Graph g("fc");
+  SplitMix64 rng(2);
+  const ValueId x = g.add_input("x", {DType::F32, {1, 6}});
+  const ValueId w = g.add_constant("w", random_tensor({16, 6}, rng));
+  g.add_output(g.add("Gemm", {x, w}, {{"transB", int64_t{1}}}, "fc"));
+  const LoweredKernel k = lower_first(g, test_target("avx2"));
+  EXPECT_EQ(k.family, "dense");
+  EXPECT_EQ(k.schedule.str(),
+            "split fc.j by 8\n"
+            "reorder fc: i j.o k j.i\n"
+            "vectorize fc.j.i\n"
+            "cache_write fc at j.o (register)\n");
+  EXPECT_EQ(k.params[1].packed->shape(), (Shape{2, 6, 8}));
+}
+
+TEST(LowerSchedule, InjectiveFusesAndVectorizes) {
+  Graph g("add");
+  const ValueId a = g.add_input("a", {DType::F32, {2, 3, 4}});
+  const ValueId b = g.add_input("b", {DType::F32, {3, 1}});
+  g.add_output(g.add("Add", {a, b}, {}, "add"));
+  EXPECT_EQ(lower_first(g, test_target("avx2", 2)).schedule.str(),
+            "fuse add.i0 i1\n"
+            "fuse add.i0.i1 i2\n"
+            "split add.i0.i1.i2 by 8\n"
+            "vectorize add.i0.i1.i2.i\n"
+            "parallel add.i0.i1.i2.o\n");
+}
+
+}  // namespace
+}  // namespace nas::lower

@@ -1,6 +1,7 @@
 // place_values, the placement step the compiled model's plan over kernels uses: the same
 // offsets as plan_memory for a graph's own live ranges, and no two values that are live at
 // the same step sharing bytes on random ranges.
+#include <algorithm>
 #include <random>
 
 #include <gtest/gtest.h>

@@ -89,6 +89,8 @@ class Partitioner : public IRMutator {
     if (saved) ranges_[var] = *saved;
     else ranges_.erase(var);
     const Type t = op->min.type();
+    if (body.same_as(op->body) && as_const_int(op->min) == lo && as_const_int(op->extent) == hi - lo + 1)
+      return op;
     return For::make(op->var, make_const(t, lo), make_const(t, hi - lo + 1), op->for_kind, body);
   }
 

@@ -120,8 +120,14 @@ class Generator {
       // Some spatial loops below the reduction loops (register blocking).
       const size_t cut = reduce.empty() ? spatial.size() : rng_.below(spatial.size() + 1);
       std::vector<std::string> order(spatial.begin(), spatial.begin() + cut);
-      order.insert(order.end(), reduce.begin(), reduce.end());
-      order.insert(order.end(), spatial.begin() + cut, spatial.end());
+      // The others after or between the reduction loops (each group keeps its order).
+      size_t r = 0, sp = cut;
+      const bool interleave = chance(0.3);
+      while (r < reduce.size() || sp < spatial.size()) {
+        const bool take_reduce =
+            sp == spatial.size() || (r < reduce.size() && (!interleave || chance(0.5)));
+        order.push_back(take_reduce ? reduce[r++] : spatial[sp++]);
+      }
       try_step(step_on(StepKind::Reorder, i, order));
     }
   }

@@ -17,6 +17,23 @@
 // body allows it (contiguous loads and stores become vector loads/stores, others gathers or
 // scatters; loops the vectorizer cannot handle stay ForKind::Vectorized, which codegen treats
 // as a serial loop with a vectorization hint) and loops marked unrolled are unrolled.
+//
+// What lower() checks (ScheduleError otherwise):
+// - vectorize: a spatial loop of at most 64 iterations; unroll: at most 64 iterations;
+//   parallel: one spatial loop per stage, outside every reduction loop and at or outside
+//   the stage's cache_write and compute_at loops; an annotated loop is not split or fused.
+// - cache_write at a spatial loop x with every reduction loop inside x. The spatial loops
+//   inside x may sit below the reduction loops: the local buffer covers them (row-major in
+//   loop order), and it is initialised before and stored after the reduction loops.
+// - compute_at of a producer read by its consumer alone, at its own output point (same
+//   shape), at a spatial loop of the consumer outside its reduction loops and at or
+//   outside its cache_write loop; the producer has no schedule of its own.
+// - compute_inline of a non-reducing stage without a schedule of its own.
+// How the nest comes out: a split that does not divide guards the body; a loop whose
+// guard holds on its first iterations is partitioned into a guard-free main part and a
+// tail (partition.h), so the inner loops of the main part vectorize and unroll cleanly.
+// Copies of a loop (the init, update and store nests of a reduction, the main part and
+// tail of a partitioned loop) are sibling For nodes that bind the same Var.
 #pragma once
 
 #include <cstdint>
@@ -90,6 +107,11 @@ Stmt lower(const std::vector<Tensor>& stages, const Schedule& schedule);
 struct ScheduleError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+// The names of a stage's loops, outermost first, after `schedule` (for schedules built in
+// steps, and for tuners). Throws ScheduleError like lower().
+std::vector<std::string> loop_names(const std::vector<Tensor>& stages, const Schedule& schedule,
+                                    const std::string& stage);
 
 // A random schedule that lower() accepts for these stages: splits by random factors
 // (dividing or not), reorders, fuses, vectorize/unroll of small constant-extent loops,

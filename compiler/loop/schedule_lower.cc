@@ -1,5 +1,6 @@
 // lower(stages, schedule): applies the steps to the stages' leaf loops (schedule_state.cc),
-// emits one nest per stage computed at the root, then unrolls, vectorizes and simplifies.
+// emits one nest per stage computed at the root, then runs, each followed by the
+// simplifier: loop partitioning (guard-free main parts), unrolling, vectorization.
 //
 // A reduction stage with leaves l0..ln-1 (first reduction leaf at p) is emitted as
 //   loops l0..l(b-1) {                    b = p, or the cache_write loop + 1
@@ -10,8 +11,11 @@
 // so spatial loops may sit below reduction loops. With a cache_write, `out` inside is a
 // local buffer over the spatial loops of l(b..) (row-major in their order) and `final`
 // stores it to the stage's buffer through the epilogue. A guard sits right inside the
-// innermost loop it depends on, in every copy of the loops that needs it.
-#include <functional>
+// innermost loop it depends on, in every copy of the loops that needs it. A producer
+// computed at loop x of its consumer is computed, right inside x, into a local buffer over
+// the consumer's spatial loops below x, and the consumer reads that buffer instead.
+#include "compiler/loop/schedule.h"
+
 #include <map>
 #include <set>
 
@@ -19,7 +23,6 @@
 
 #include "compiler/loop/mutator.h"
 #include "compiler/loop/partition.h"
-#include "compiler/loop/schedule.h"
 #include "compiler/loop/schedule_state.h"
 #include "compiler/loop/simplify.h"
 #include "compiler/loop/substitute.h"
@@ -335,7 +338,9 @@ Stmt emit(const ScheduleState& state) { return Emitter(state).emit_all(); }
 
 }  // namespace schedule_detail
 
-Stmt lower(const std::vector<Tensor>& stages, const Schedule& schedule) {
+namespace {
+
+schedule_detail::ScheduleState applied(const std::vector<Tensor>& stages, const Schedule& schedule) {
   schedule_detail::ScheduleState state(stages);
   for (size_t i = 0; i < schedule.steps.size(); ++i) {
     try {
@@ -349,6 +354,23 @@ Stmt lower(const std::vector<Tensor>& stages, const Schedule& schedule) {
     }
   }
   state.validate();
+  return state;
+}
+
+}  // namespace
+
+std::vector<std::string> loop_names(const std::vector<Tensor>& stages, const Schedule& schedule,
+                                    const std::string& stage) {
+  const schedule_detail::ScheduleState state = applied(stages, schedule);
+  const int index = state.find_stage(stage);
+  if (index < 0) throw ScheduleError(fmt::format("no stage {}", stage));
+  std::vector<std::string> names;
+  for (const schedule_detail::LeafLoop& l : state.stages()[index].leaves) names.push_back(l.name);
+  return names;
+}
+
+Stmt lower(const std::vector<Tensor>& stages, const Schedule& schedule) {
+  const schedule_detail::ScheduleState state = applied(stages, schedule);
   Stmt nest = simplify(schedule_detail::emit(state));
   nest = simplify(partition_loops(nest));
   nest = simplify(unroll_loops(nest));

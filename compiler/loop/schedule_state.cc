@@ -37,15 +37,6 @@ class LoadsOf : public IRVisitor {
   const BufferNode* buffer_;
 };
 
-class VarsUsed : public IRVisitor {
- public:
-  std::set<const Variable*> vars;  // membership only
-  using IRVisitor::visit;
-
- protected:
-  void visit(const Variable* op) override { vars.insert(op); }
-};
-
 std::vector<Var> axis_vars(const std::vector<Axis>& axes) {
   std::vector<Var> vars;
   for (const Axis& a : axes) vars.push_back(a.var);
@@ -151,9 +142,7 @@ StageState& ScheduleState::stage_of(const ScheduleStep& step) {
   return stages_[index];
 }
 
-int ScheduleState::leaf_of(const StageState& s, const ScheduleStep& step,
-                           const std::string& name) const {
-  (void)step;
+int ScheduleState::leaf_of(const StageState& s, const std::string& name) const {
   const int index = s.find(name);
   if (index < 0) {
     std::vector<std::string> names;
@@ -197,7 +186,7 @@ void ScheduleState::apply(const ScheduleStep& step) {
   switch (step.kind) {
     case StepKind::Split: {
       if (step.axes.size() != 1) fail("split takes one loop");
-      const int x = leaf_of(s, step, step.axes[0]);
+      const int x = leaf_of(s, step.axes[0]);
       const LeafLoop leaf = s.leaves[x];
       check_plain(leaf);
       if (step.factor < 1) fail(fmt::format("split factor {} is not positive", step.factor));
@@ -217,7 +206,7 @@ void ScheduleState::apply(const ScheduleStep& step) {
     }
     case StepKind::Fuse: {
       if (step.axes.size() != 2) fail("fuse takes two loops");
-      const int x = leaf_of(s, step, step.axes[0]), y = leaf_of(s, step, step.axes[1]);
+      const int x = leaf_of(s, step.axes[0]), y = leaf_of(s, step.axes[1]);
       if (y != x + 1)
         fail(fmt::format("loops {}.{} and {}.{} are not adjacent (outer first)", stage,
                          step.axes[0], stage, step.axes[1]));
@@ -243,7 +232,7 @@ void ScheduleState::apply(const ScheduleStep& step) {
       if (step.axes.empty()) fail("reorder of no loops");
       std::vector<int> positions;
       for (const std::string& name : step.axes) {
-        const int index = leaf_of(s, step, name);
+        const int index = leaf_of(s, name);
         if (std::find(positions.begin(), positions.end(), index) != positions.end())
           fail(fmt::format("loop {}.{} appears twice", stage, name));
         positions.push_back(index);
@@ -257,7 +246,7 @@ void ScheduleState::apply(const ScheduleStep& step) {
     }
     case StepKind::Vectorize: {
       if (step.axes.size() != 1) fail("vectorize takes one loop");
-      LeafLoop& leaf = s.leaves[leaf_of(s, step, step.axes[0])];
+      LeafLoop& leaf = s.leaves[leaf_of(s, step.axes[0])];
       if (leaf.reduce)
         fail(fmt::format("cannot vectorize reduction loop {}.{}", stage, leaf.name));
       if (leaf.extent > kMaxLanes)
@@ -271,7 +260,7 @@ void ScheduleState::apply(const ScheduleStep& step) {
     }
     case StepKind::Unroll: {
       if (step.axes.size() != 1) fail("unroll takes one loop");
-      LeafLoop& leaf = s.leaves[leaf_of(s, step, step.axes[0])];
+      LeafLoop& leaf = s.leaves[leaf_of(s, step.axes[0])];
       if (leaf.extent > kMaxUnroll)
         fail(fmt::format("cannot unroll {}.{}: extent {} is more than {}", stage, leaf.name,
                          leaf.extent, kMaxUnroll));
@@ -283,7 +272,7 @@ void ScheduleState::apply(const ScheduleStep& step) {
     }
     case StepKind::Parallel: {
       if (step.axes.size() != 1) fail("parallel takes one loop");
-      LeafLoop& leaf = s.leaves[leaf_of(s, step, step.axes[0])];
+      LeafLoop& leaf = s.leaves[leaf_of(s, step.axes[0])];
       if (leaf.reduce) fail(fmt::format("cannot run reduction loop {}.{} in parallel", stage, leaf.name));
       if (leaf.kind != ForKind::Serial && leaf.kind != ForKind::Parallel)
         fail(fmt::format("loop {}.{} is already {}", stage, leaf.name, for_kind_name(leaf.kind)));
@@ -296,7 +285,7 @@ void ScheduleState::apply(const ScheduleStep& step) {
       if (!s.is_reduction()) fail(fmt::format("cache_write of {}, which is not a reduction", stage));
       if (s.cache_write_at)
         fail(fmt::format("stage {} already has a cache_write at {}", stage, *s.cache_write_at));
-      const LeafLoop& leaf = s.leaves[leaf_of(s, step, step.axes[0])];
+      const LeafLoop& leaf = s.leaves[leaf_of(s, step.axes[0])];
       if (leaf.reduce)
         fail(fmt::format("cache_write of {} at reduction loop {}", stage, leaf.name));
       s.cache_write_at = leaf.name;
@@ -330,7 +319,7 @@ void ScheduleState::apply(const ScheduleStep& step) {
       if (!reads_pointwise(stage_index, consumer))
         fail(fmt::format("{} is not read pointwise by {} alone (same shape, same indices)", stage,
                          step.target));
-      const LeafLoop& leaf = c.leaves[leaf_of(c, step, step.axes[0])];
+      const LeafLoop& leaf = c.leaves[leaf_of(c, step.axes[0])];
       if (leaf.reduce)
         fail(fmt::format("compute_at {} at reduction loop {}.{}", stage, step.target, leaf.name));
       s.placement = Placement::At;

@@ -69,7 +69,7 @@ class ScheduleState {
 
  private:
   StageState& stage_of(const ScheduleStep& step);
-  int leaf_of(const StageState& s, const ScheduleStep& step, const std::string& name) const;
+  int leaf_of(const StageState& s, const std::string& name) const;
 
   std::vector<StageState> stages_;
 };

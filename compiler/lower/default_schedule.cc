@@ -84,33 +84,36 @@ void schedule_dense(Schedule& s, const Tensor& stage, int lanes, bool parallel) 
   if (parallel) s.parallel(st, loops.size() > 1 && stage.shape()[0] > 1 ? loops[0] : outer);
 }
 
+// The outermost loop with more than one iteration (a loop of one vanishes, and its
+// parallel mark with it), or the innermost.
+std::string outer_loop(const Tensor& stage) {
+  const std::vector<std::string> loops = spatial_loops(stage);
+  for (size_t d = 0; d < loops.size(); ++d)
+    if (stage.shape()[d] > 1) return loops[d];
+  return loops.back();
+}
+
 // Any other reduction: accumulated in a register per output element.
 void schedule_reduction(Schedule& s, const Tensor& stage, bool parallel) {
   const std::vector<std::string> loops = spatial_loops(stage);
   if (loops.empty()) return;
   s.cache_write(stage.name(), loops.back(), MemoryScope::Register);
-  if (parallel) s.parallel(stage.name(), loops.front());
+  if (parallel) s.parallel(stage.name(), outer_loop(stage));
 }
 
-// An elementwise stage: one loop over every element, in vectors where they divide it.
+// An elementwise stage: the innermost axis in vectors where they divide it (contiguous
+// accesses; fusing axes first would turn the indices into divisions).
 void schedule_injective(Schedule& s, const Tensor& stage, int lanes, bool parallel) {
   const std::string& st = stage.name();
   const std::vector<std::string> loops = spatial_loops(stage);
   if (loops.empty()) return;
-  std::string fused = loops[0];
-  for (size_t i = 1; i < loops.size(); ++i) {
-    s.fuse(st, fused, loops[i]);
-    fused += "." + loops[i];
-  }
-  int64_t numel = 1;
-  for (int64_t d : stage.shape()) numel *= d;
-  const int64_t vector = lanes_dividing(numel, lanes);
+  const std::string outer = outer_loop(stage);
+  const int64_t vector = lanes_dividing(stage.shape().back(), lanes);
   if (vector > 1) {
-    s.split(st, fused, vector);
-    s.vectorize(st, fused + ".i");
-    fused += ".o";
+    s.split(st, loops.back(), vector);
+    s.vectorize(st, loops.back() + ".i");
   }
-  if (parallel) s.parallel(st, fused);
+  if (parallel) s.parallel(st, outer == loops.back() && vector > 1 ? outer + ".o" : outer);
 }
 
 }  // namespace

@@ -10,8 +10,7 @@
 // - dense: output columns in vectors (a transposed constant B packed likewise), accumulated
 //   in registers;
 // - pool, reduce, softmax: parallel over the outer loop of each stage;
-// - injective: every axis of an output fused into one loop, vectorized when the vector
-//   width divides its extent.
+// - injective: the innermost axis vectorized when the vector width divides its extent.
 #pragma once
 
 #include <cstdint>

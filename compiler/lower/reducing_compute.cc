@@ -5,7 +5,9 @@
 // so every load stays in bounds.
 #include "compiler/lower/reducing_compute.h"
 
+#include <algorithm>
 #include <limits>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -93,14 +95,24 @@ Tap window_tap(const Window2d& w, int axis, const Expr& o, const Expr& k) {
   return tap;
 }
 
-// How many taps of the window at output position o lie inside the input along one axis:
-// k in [ceil(-first / dilation), floor((in - 1 - first) / dilation)] within [0, kernel).
-Expr valid_taps(const Window2d& w, int axis, const Expr& o) {
-  const int64_t d = w.dilation[axis];
-  const Expr first = plus(times(o, w.stride[axis]), -w.pad_begin[axis]);
-  const Expr lo = max((plus(-first, d - 1)) / d, 0);
-  const Expr hi = min((w.in[axis] - 1 - first) / d, w.kernel[axis] - 1);
-  return max(hi - lo + 1, 0);
+// How many taps of the window at output position o lie inside the input along one axis,
+// as an f32: the count of most positions, and selects for the positions near the borders.
+// (Counted at compile time, so the kernel holds no integer-to-float conversion.)
+Expr valid_tap_count(const Window2d& w, int axis, const Expr& o) {
+  std::map<int64_t, int64_t> frequency;
+  std::vector<int64_t> counts(static_cast<size_t>(w.out[axis]), 0);
+  for (int64_t p = 0; p < w.out[axis]; ++p) {
+    for (int64_t k = 0; k < w.kernel[axis]; ++k)
+      counts[static_cast<size_t>(p)] += w.inside(axis, w.input_at(axis, p, k));
+    ++frequency[counts[static_cast<size_t>(p)]];
+  }
+  const int64_t common =
+      std::ranges::max_element(frequency, {}, [](const auto& f) { return f.second; })->first;
+  Expr count = f32(static_cast<double>(common));
+  for (int64_t p = 0; p < w.out[axis]; ++p)
+    if (counts[static_cast<size_t>(p)] != common)
+      count = select(eq(o, i32(p)), f32(static_cast<double>(counts[static_cast<size_t>(p)])), count);
+  return count;
 }
 
 // Whether some output position along an axis has a window of padding only.
@@ -179,10 +191,9 @@ NodeCompute pool(const Graph& g, const Node& node, const std::vector<Accessor>& 
     };
   } else {
     r.finish = [win](const Expr& reduced, const std::vector<Var>& v) {
-      Expr count[2];
-      for (int a = 0; a < 2; ++a)
-        count[a] = reaches_padding(win, a) ? valid_taps(win, a, v[2 + a]) : i32(win.kernel[a]);
-      return reduced / cast(loop::Type::f32(), count[0] * count[1]);
+      if (!reaches_padding(win, 0) && !reaches_padding(win, 1))
+        return reduced / f32(static_cast<double>(win.kernel[0] * win.kernel[1]));
+      return reduced / (valid_tap_count(win, 0, v[2]) * valid_tap_count(win, 1, v[3]));
     };
   }
   return NodeCompute{.reducing = std::move(r)};

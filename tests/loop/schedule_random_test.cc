@@ -13,16 +13,22 @@ namespace {
 
 using testing::Stages;
 
-void check_seeds(const Stages& s, uint64_t first, int count, std::set<std::string>* kinds) {
+// Checks `count` seeds; returns how many of them lowered to vector code.
+int check_seeds(const Stages& s, uint64_t first, int count, std::set<std::string>* kinds) {
   const std::vector<float> want = testing::naive_result(s);
+  int vector_code = 0;
   for (uint64_t seed = first; seed < first + count; ++seed) {
     const Schedule schedule = random_schedule(s.stages, seed);
     for (const ScheduleStep& step : schedule.steps) kinds->insert(std::string(step_kind_name(step.kind)));
     SCOPED_TRACE("seed " + std::to_string(seed));
-    ASSERT_NO_THROW(lower(s.stages, schedule)) << schedule.str();
+    Stmt nest;
+    EXPECT_NO_THROW(nest = lower(s.stages, schedule)) << schedule.str();
+    if (!nest.defined()) return vector_code;
+    vector_code += print(nest).find("ramp(") != std::string::npos;
     testing::expect_result(s, want, schedule, /*exact=*/false);
-    if (::testing::Test::HasFatalFailure()) return;
+    if (::testing::Test::HasFatalFailure()) return vector_code;
   }
+  return vector_code;
 }
 
 TEST(LoopScheduleRandom, SameSeedSameSchedule) {
@@ -34,9 +40,17 @@ TEST(LoopScheduleRandom, SameSeedSameSchedule) {
   EXPECT_TRUE(differs);
 }
 
+TEST(LoopScheduleRandom, JsonRoundTrip) {
+  const auto s = testing::conv2d(1, 2, 5, 6, 3, 3, 1, 2, /*separate_epilogue=*/true);
+  for (uint64_t seed = 0; seed < 50; ++seed) {
+    const Schedule schedule = random_schedule(s.stages, seed);
+    EXPECT_EQ(Schedule::from_json(nlohmann::json::parse(schedule.to_json().dump())), schedule);
+  }
+}
+
 TEST(LoopScheduleRandom, MatmulAndElementwiseChain) {
   std::set<std::string> kinds;
-  check_seeds(testing::matmul(5, 7, 6), 0, 150, &kinds);
+  EXPECT_GT(check_seeds(testing::matmul(5, 7, 6), 0, 150, &kinds), 15);
   check_seeds(testing::elementwise_chain(5, 7), 1000, 150, &kinds);
   for (const char* kind : {"split", "fuse", "reorder", "vectorize", "unroll", "parallel",
                            "cache_write", "compute_at", "compute_inline"})

@@ -270,6 +270,27 @@ TEST(LoopSchedule, RegisterBlockedConvWithATail) {
   EXPECT_NE(text.find("for (ow.o, 0, 2)"), std::string::npos) << text;
 }
 
+// A network-sized layer: lowering is symbolic (its cost does not grow with the shape), and
+// the blocked schedule leaves no guard and no hinted loop.
+TEST(LoopSchedule, NetworkSizedConvLowersToGuardFreeVectorCode) {
+  const auto s = conv2d(1, 32, 30, 30, 64, 3, 1, 1);
+  Schedule schedule;
+  schedule.compute_inline("padded")
+      .split("conv", "oc", 8)
+      .split("conv", "ow", 4)
+      .reorder("conv", {"n", "oc.o", "oh", "ow.o", "ic", "kh", "kw", "ow.i", "oc.i"})
+      .cache_write("conv", "ow.o", MemoryScope::Register)
+      .unroll("conv", "ow.i")
+      .vectorize("conv", "oc.i")
+      .fuse("conv", "n", "oc.o")
+      .parallel("conv", "n.oc.o");
+  const std::string text = print(lower(s.stages, schedule));
+  EXPECT_EQ(text.find("if ("), std::string::npos) << text;
+  EXPECT_EQ(text.find("vectorized"), std::string::npos) << text;
+  EXPECT_NE(text.find("for (n.oc.o, 0, 8) parallel"), std::string::npos) << text;
+  EXPECT_NE(text.find("conv.acc[ramp(8, 1, 8)]"), std::string::npos) << text;
+}
+
 TEST(LoopSchedule, ComputeInlineAndComputeAt) {
   const auto chain = elementwise_chain(5, 7);
   {
@@ -302,6 +323,31 @@ TEST(LoopSchedule, DepthwiseConvAndMaxPool) {
   b.split("pool", "ow", 2).reorder("pool", {"kh", "kw", "ow.i"}).cache_write("pool", "oh", MemoryScope::Register)
       .unroll("pool", "ow.i");
   expect_same_result(pool, b, true);
+}
+
+// A vectorized loop around a loop stays a hinted loop; one over a strided index gathers.
+TEST(LoopSchedule, VectorizeFallsBackToAHintAndGathers) {
+  const auto s = matmul(4, 3, 5);
+  Schedule hinted;
+  hinted.vectorize("C", "i1");
+  expect_same_result(s, hinted, true);
+  const std::string text = print(lower(s.stages, hinted));
+  EXPECT_NE(text.find("for (i1, 0, 5) vectorized"), std::string::npos) << text;
+  Schedule gather;
+  gather.reorder("C", {"i1", "k", "i0"}).vectorize("C", "i0");
+  expect_same_result(s, gather, false);
+  const std::string gathered = print(lower(s.stages, gather));
+  EXPECT_NE(gathered.find("A[ramp(k, 3, 4)]"), std::string::npos) << gathered;
+  EXPECT_EQ(gathered.find("vectorized"), std::string::npos) << gathered;
+}
+
+TEST(LoopSchedule, LoopNamesAfterASchedule) {
+  const auto s = matmul(5, 7, 6);
+  Schedule schedule;
+  schedule.tile("C", "i0", "i1", 2, 3).fuse("C", "i0.o", "i1.o");
+  EXPECT_EQ(loop_names(s.stages, schedule, "C"),
+            (std::vector<std::string>{"i0.o.i1.o", "i0.i", "i1.i", "k"}));
+  EXPECT_THROW(loop_names(s.stages, schedule, "D"), ScheduleError);
 }
 
 // ---- Errors ----------------------------------------------------------------------------

@@ -79,6 +79,13 @@ TEST(LowerOps, ConvSameUpperStride2) {
            "conv2d");
 }
 
+// A width no register block divides (13): the default schedule's last block is guarded.
+TEST(LowerOps, ConvOfPrimeWidth) {
+  check_op({"Conv", {{1, 2, 3, 13}, {8, 2, 3, 3}, {8}}, {{"pads", Shape{1, 1, 1, 1}}},
+            {false, true, true}},
+           "conv2d");
+}
+
 TEST(LowerOps, ConvPointwise) {
   check_op({"Conv", {{1, 5, 5, 6}, {3, 5, 1, 1}, {3}}, {}, {false, true, true}}, "conv2d");
 }

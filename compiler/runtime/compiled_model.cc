@@ -2,9 +2,11 @@
 // kernels, and a run loop that hands each kernel its argument pointers in an arena of the
 // target's thread count. The argument arrays are built once; a run only re-points the
 // arguments that are graph inputs (at the caller's tensor when it is 64-byte aligned, else
-// at the input's arena slot after a copy) and copies the outputs out.
+// at the input's arena slot after a copy) and copies the outputs out. So one model runs one
+// inference at a time.
 #include "compiler/runtime/compiled_model.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 

@@ -3,25 +3,24 @@
 #include <cmath>
 #include <random>
 
-#include <tbb/task_arena.h>
-
 #include "compiler/graph/rebuild.h"
-#include "compiler/graph/reference_executor.h"
 #include "compiler/graph/verifier.h"
+#include "compiler/runtime/compiled_model.h"
 #include "compiler/support/error.h"
+#include "compiler/target/target.h"
 
 namespace nas::evaluator {
 
 using namespace graph;
 
-runtime::TimingStats measure_latency(const Graph& model, const LatencyTarget& target,
-                                     const runtime::TimingProtocol& protocol,
-                                     MeasurementGate* gate) {
-  if (target.name != "host")
-    user_error("target '{}' cannot be measured here: only 'host' runs models so far",
-               target.name);
+LatencyResult measure_latency(const Graph& model, const LatencyTarget& target,
+                             const runtime::TimingProtocol& protocol, MeasurementGate* gate) {
+  runtime::CompileOptions options;
+  options.target = target::parse_target(target.name);
+  options.target.threads = std::max(1, target.threads);
   const Graph single = with_batch_size(model, 1);
   std::vector<Tensor> inputs;
+  std::vector<Tensor> outputs;
   std::mt19937_64 rng(0);
   std::normal_distribution<float> normal;
   for (ValueId v : single.inputs()) {
@@ -30,10 +29,18 @@ runtime::TimingStats measure_latency(const Graph& model, const LatencyTarget& ta
       for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = normal(rng);
     inputs.push_back(std::move(t));
   }
-  ReferenceExecutor executor(single);
-  tbb::task_arena arena(std::max(1, target.threads));
+  for (ValueId v : single.outputs()) outputs.emplace_back(single.type(v));
+  std::vector<const Tensor*> in;
+  std::vector<Tensor*> out;
+  for (const Tensor& t : inputs) in.push_back(&t);
+  for (Tensor& t : outputs) out.push_back(&t);
+
+  // Compiling uses the CPUs as training does, so it stays outside the exclusive measurement.
+  const std::unique_ptr<runtime::CompiledModel> compiled =
+      runtime::CompiledModel::compile(single, options);
   MeasurementGate::Measurement alone(gate);
-  return runtime::measure([&] { arena.execute([&] { executor.run(inputs); }); }, protocol);
+  return LatencyResult::from_stats(runtime::measure([&] { compiled->run(in, out); }, protocol),
+                                   options.target.threads, compiled->compile_seconds());
 }
 
 EvalResult evaluate_candidate(const Graph& model, const DataSplits& data,
@@ -43,8 +50,7 @@ EvalResult evaluate_candidate(const Graph& model, const DataSplits& data,
     verify_or_throw(model);
     result.cost = cost_metrics(with_batch_size(model, 1));
     for (const LatencyTarget& target : config.targets)
-      result.latency[target.name] = LatencyResult::from_stats(
-          measure_latency(model, target, config.timing, config.gate), target.threads);
+      result.latency[target.name] = measure_latency(model, target, config.timing, config.gate);
 
     TrainState start = state ? std::move(*state) : initial_state(model);
     TrainConfig train_config = config.train;

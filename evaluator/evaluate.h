@@ -17,8 +17,9 @@
 
 namespace nas::evaluator {
 
-// Where latency is measured. Only the host runs models for now (the reference executor;
-// the compiler replaces it behind the same call); `threads` sets the oneTBB arena.
+// Where latency is measured: a target name or file (target::parse_target) that can run
+// here, at `threads` threads. The model is compiled for it (runtime/compiled_model.h) and the
+// compiled code is timed.
 struct LatencyTarget {
   std::string name = "host";
   int threads = 1;
@@ -35,9 +36,10 @@ struct EvaluationConfig {
   MeasurementGate* gate = nullptr;
 };
 
-// Latency of one inference at batch 1 on a target; with a gate, measured while no training
-// step of another worker runs.
-runtime::TimingStats measure_latency(const graph::Graph& model, const LatencyTarget& target,
+// Latency of one inference at batch 1 on a target, and the time it took to compile the
+// model for it; with a gate, measured while no training step of another worker runs. A
+// model that does not compile, or a target that cannot run here, is a UserError.
+LatencyResult measure_latency(const graph::Graph& model, const LatencyTarget& target,
                                      const runtime::TimingProtocol& protocol,
                                      MeasurementGate* gate = nullptr);
 

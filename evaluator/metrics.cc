@@ -53,19 +53,22 @@ EvalStatus parse_status(std::string_view name) {
   user_error("unknown evaluation status '{}' (expected ok, failed, diverged or timed_out)", name);
 }
 
-LatencyResult LatencyResult::from_stats(const runtime::TimingStats& stats, int threads) {
+LatencyResult LatencyResult::from_stats(const runtime::TimingStats& stats, int threads,
+                                        double compile_seconds) {
   return LatencyResult{.median_ms = stats.median_ms,
                        .min_ms = stats.min_ms,
                        .max_ms = stats.max_ms,
                        .p25_ms = stats.p25_ms,
                        .p75_ms = stats.p75_ms,
                        .repeats = stats.repeats,
-                       .threads = threads};
+                       .threads = threads,
+                       .compile_seconds = compile_seconds};
 }
 
 nlohmann::json LatencyResult::to_json() const {
   return {{"median_ms", median_ms}, {"min_ms", min_ms},   {"max_ms", max_ms},  {"p25_ms", p25_ms},
-          {"p75_ms", p75_ms},       {"repeats", repeats}, {"threads", threads}};
+          {"p75_ms", p75_ms},       {"repeats", repeats}, {"threads", threads},
+          {"compile_seconds", compile_seconds}};
 }
 
 LatencyResult LatencyResult::from_json(const nlohmann::json& j) {
@@ -75,7 +78,8 @@ LatencyResult LatencyResult::from_json(const nlohmann::json& j) {
                        .p25_ms = j.at("p25_ms").get<double>(),
                        .p75_ms = j.at("p75_ms").get<double>(),
                        .repeats = j.at("repeats").get<int64_t>(),
-                       .threads = j.at("threads").get<int>()};
+                       .threads = j.at("threads").get<int>(),
+                       .compile_seconds = j.value("compile_seconds", 0.0)};
 }
 
 nlohmann::json EvalResult::to_json() const {

@@ -46,8 +46,10 @@ struct LatencyResult {
   double p75_ms = 0;
   int64_t repeats = 0;
   int threads = 1;
+  double compile_seconds = 0;  // compiling the model for the target (0 in older records)
 
-  static LatencyResult from_stats(const runtime::TimingStats& stats, int threads);
+  static LatencyResult from_stats(const runtime::TimingStats& stats, int threads,
+                                  double compile_seconds = 0);
   nlohmann::json to_json() const;
   static LatencyResult from_json(const nlohmann::json& j);
   bool operator==(const LatencyResult&) const = default;

@@ -379,10 +379,14 @@ ExperimentConfig parse_tree(const YAML::Node& root, const Reader& r) {
       TargetConfig target;
       if (auto n = child(item, "name")) {
         target.name = r.text(*n, path + ".name");
-        if (target.name != "host")
-          r.fail(*n, path + ".name",
-                 fmt::format("unknown target '{}' (only 'host' can be measured so far)",
-                             target.name));
+        // Latency is measured on compiled code here, so the target must run on this machine.
+        std::string problem;
+        try {
+          problem = target::why_not_runnable(target::parse_target(target.name));
+        } catch (const UserError& e) {
+          problem = e.what();
+        }
+        if (!problem.empty()) r.fail(*n, path + ".name", problem);
       }
       if (auto n = child(item, "threads"))
         target.threads = static_cast<int>(r.integer(*n, path + ".threads", 1));

@@ -102,9 +102,14 @@ const PlannedValue* MemoryPlan::find(ValueId value) const {
 }
 
 MemoryPlan plan_memory(const Graph& graph) {
+  return place_values(live_ranges(graph), static_cast<int64_t>(graph.nodes().size()));
+}
+
+MemoryPlan place_values(std::vector<PlannedValue> values, int64_t steps) {
   MemoryPlan plan;
-  plan.steps = static_cast<int64_t>(graph.nodes().size());
-  plan.values = live_ranges(graph);
+  plan.steps = steps;
+  plan.values = std::move(values);
+  std::ranges::sort(plan.values, {}, &PlannedValue::value);
   plan.lower_bound_bytes = peak_live_bytes(plan.values, plan.steps);
   assign_offsets(plan.values);
   for (const PlannedValue& p : plan.values) {

@@ -47,4 +47,9 @@ struct MemoryPlan {
 
 MemoryPlan plan_memory(const Graph& graph);
 
+// The same placement for live ranges that another planner computed (first, last, bytes and
+// aligned_bytes set; e.g. the compiled model's plan over the values handed between kernels,
+// with kernels as steps): `values` sorted by value id, offsets assigned.
+MemoryPlan place_values(std::vector<PlannedValue> values, int64_t steps);
+
 }  // namespace nas::graph

@@ -24,18 +24,22 @@ namespace {
 
 constexpr std::string_view kFusionStep = "fusion";
 
-std::vector<std::string> step_names() {
-  std::vector<std::string> names;
-  for (const Pass& pass : graph_passes()) names.push_back(pass.name);
-  names.emplace_back(kFusionStep);
-  return names;
-}
-
 void check_dump_steps(const PipelineOptions& options) {
-  const std::vector<std::string> steps = step_names();
+  const std::vector<std::string> steps = dump_steps();
   for (const std::string& step : options.dump_after)
     if (step != "all" && std::ranges::find(steps, step) == steps.end())
       user_error("cannot dump the IR after '{}': the steps are {}", step, fmt::join(steps, ", "));
+}
+
+}  // namespace
+
+std::vector<std::string> dump_steps() {
+  std::vector<std::string> names;
+  for (const Pass& pass : graph_passes()) names.push_back(pass.name);
+  names.emplace_back(kFusionStep);
+  names.emplace_back("lower");
+  names.emplace_back("llvm");
+  return names;
 }
 
 bool wants_dump(const PipelineOptions& options, std::string_view step) {
@@ -43,12 +47,10 @@ bool wants_dump(const PipelineOptions& options, std::string_view step) {
                              [&](const std::string& s) { return s == "all" || s == step; });
 }
 
-void dump(const PipelineOptions& options, std::string_view step, const std::string& text) {
+void dump_ir(const PipelineOptions& options, std::string_view step, const std::string& text) {
   std::ostream& out = options.dump_to ? *options.dump_to : std::cerr;
   out << "// IR after " << step << "\n" << text << std::flush;
 }
-
-}  // namespace
 
 const std::vector<Pass>& graph_passes() {
   static const std::vector<Pass> passes = {
@@ -63,7 +65,7 @@ PipelineOptions pipeline_options_from_env() {
   PipelineOptions options;
   const char* env = std::getenv("NAS_DUMP_IR");
   if (!env || !*env) return options;
-  const std::vector<std::string> steps = step_names();
+  const std::vector<std::string> steps = dump_steps();
   std::stringstream list(env);
   for (std::string item; std::getline(list, item, ',');) {
     const std::string step = item.starts_with("after-") ? item.substr(6) : item;
@@ -83,10 +85,10 @@ PipelineResult run_graph_pipeline(Graph graph, const PipelineOptions& options) {
     const std::vector<std::string> problems = verify_graph(graph);
     NAS_CHECK(problems.empty(), "pass {} left an invalid graph: {}", pass.name,
               fmt::join(problems, "; "));
-    if (wants_dump(options, pass.name)) dump(options, pass.name, print_graph(graph));
+    if (wants_dump(options, pass.name)) dump_ir(options, pass.name, print_graph(graph));
   }
   FusionPlan plan = plan_fusion(graph);
-  if (wants_dump(options, kFusionStep)) dump(options, kFusionStep, print_fusion_plan(graph, plan));
+  if (wants_dump(options, kFusionStep)) dump_ir(options, kFusionStep, print_fusion_plan(graph, plan));
   return PipelineResult{std::move(graph), std::move(plan)};
 }
 

@@ -5,6 +5,7 @@
 #include <functional>
 #include <iosfwd>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "compiler/graph/graph.h"
@@ -21,11 +22,21 @@ struct Pass {
 // final step, named "fusion".
 const std::vector<Pass>& graph_passes();
 
+// The steps whose IR can be printed, in order: the graph passes, "fusion", then the
+// compiler's steps after the graph pipeline (runtime/compiled_model.cc): "lower" (each
+// kernel's loop IR) and "llvm" (the optimized LLVM IR of the module).
+std::vector<std::string> dump_steps();
+
 struct PipelineOptions {
-  // Print the IR after these steps (pass names, "fusion", or "all"), to `dump_to`.
+  // Print the IR after these steps (dump_steps(), or "all"), to `dump_to`.
   std::vector<std::string> dump_after;
   std::ostream* dump_to = nullptr;  // nullptr: stderr
 };
+
+// Whether `options` asks for the IR after `step`, and printing it there under a
+// "// IR after <step>" line. For the steps that run outside run_graph_pipeline.
+bool wants_dump(const PipelineOptions& options, std::string_view step);
+void dump_ir(const PipelineOptions& options, std::string_view step, const std::string& text);
 
 // Options from NAS_DUMP_IR: a comma-separated list of "after-<step>" or "all", e.g.
 // NAS_DUMP_IR=after-fold_batch_norm,after-fusion. An unknown step is a UserError that

@@ -1,6 +1,7 @@
 // `nas run MODEL.onnx --input X.npy [--input name=Y.npy ...] [--output Y.npy ...]`: imports
 // an ONNX model with its input shapes taken from the .npy files (so symbolic dims resolve),
-// runs it, and writes or prints the outputs. Runs the reference executor for now.
+// compiles it for the target (host by default) and runs the compiled code, or the reference
+// executor with --reference, and writes or prints the outputs.
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -9,11 +10,15 @@
 #include <fmt/ranges.h>
 
 #include "compiler/graph/printer.h"
+#include <tbb/task_arena.h>
+
 #include "compiler/graph/reference_executor.h"
 #include "compiler/onnx/onnx_import.h"
+#include "compiler/runtime/compiled_model.h"
 #include "compiler/support/error.h"
 #include "compiler/support/npy.h"
 #include "search/cli/commands.h"
+#include "search/cli/compile_options.h"
 
 namespace nas::cli {
 
@@ -25,6 +30,7 @@ struct RunArgs {
   std::vector<std::string> outputs;
   bool reference = false;
   bool print_graph = false;
+  TargetArgs target;
 };
 
 // "name=path" names its tensor; a plain path (or an existing file whose name has '=')
@@ -47,6 +53,8 @@ std::string print_values(const graph::Tensor& t, int64_t count) {
 }
 
 void run(const RunArgs& args) {
+  const runtime::CompileOptions compile = compile_options(args.target);
+  if (!args.reference) require_runnable(compile.target);
   // Match the data to the model's inputs by position or by name.
   const std::vector<onnx_io::OnnxInputInfo> declared = onnx_io::onnx_graph_inputs(args.model);
   std::vector<std::string> names;
@@ -82,7 +90,13 @@ void run(const RunArgs& args) {
   if (args.print_graph) std::cerr << graph::print_graph(g);
   std::vector<graph::Tensor> inputs;
   for (graph::ValueId v : g.inputs()) inputs.push_back(data.at(g.value(v).name));
-  const std::vector<graph::Tensor> outputs = graph::run_reference(g, inputs);
+  std::vector<graph::Tensor> outputs;
+  if (args.reference) {
+    tbb::task_arena arena(compile.target.threads);
+    arena.execute([&] { outputs = graph::run_reference(g, inputs); });
+  } else {
+    outputs = runtime::CompiledModel::compile(g, compile)->run(inputs);
+  }
 
   // Output files: a plain path for the first output, name=path for any.
   std::map<size_t, std::string> out_paths;
@@ -128,8 +142,9 @@ void add_run_command(CLI::App& app) {
                   "outputs are printed")
       ->allow_extra_args(false);
   cmd->add_flag("--reference", args->reference,
-                "Run the reference executor (currently the only executor; accepted for "
-                "forward compatibility)");
+                "Run the reference executor instead of the compiled code (on the target's "
+                "threads)");
+  add_target_options(cmd, args->target);
   cmd->add_flag("--print-graph", args->print_graph, "Print the imported graph to stderr");
   cmd->callback([args] { run(*args); });
 }

@@ -11,6 +11,8 @@ void add_commands(CLI::App& app);
 // One per subcommand file.
 void add_ops_command(CLI::App& app);
 void add_run_command(CLI::App& app);
+void add_compile_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_make_model_command(CLI::App& app);
 void add_space_command(CLI::App& app);

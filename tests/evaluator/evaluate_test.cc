@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "compiler/target/target.h"
 #include "evaluator/evaluate.h"
 #include "tests/evaluator/tiny_model.h"
 
@@ -47,6 +48,7 @@ TEST(Evaluate, MeasuresEveryMetric) {
   EXPECT_GT(r.latency.at("host").median_ms, 0);
   EXPECT_GE(r.latency.at("host").repeats, 3);
   EXPECT_EQ(r.latency.at("host").threads, 2);
+  EXPECT_GT(r.latency.at("host").compile_seconds, 0);
   EXPECT_EQ(r.loss_curve.size(), 2u);
   EXPECT_GT(r.accuracy, 0.5);
   ASSERT_TRUE(r.test_accuracy.has_value());
@@ -57,10 +59,16 @@ TEST(Evaluate, MeasuresEveryMetric) {
 
 TEST(Evaluate, RecordsFailuresWithTheirReason) {
   EvaluationConfig config = quick();
-  config.targets = {{"aarch64-phone", 1}};
+  config.targets = {{"aarch64", 1}};  // compiles, but cannot run on this x86_64 host
   EvalResult r = evaluate_candidate(tiny_model(4, 1), tiny_splits(), config);
   EXPECT_EQ(r.status, EvalStatus::Failed);
-  EXPECT_EQ(r.reason, "target 'aarch64-phone' cannot be measured here: only 'host' runs models so far");
+  EXPECT_EQ(r.reason, target::why_not_runnable(target::parse_target("aarch64")));
+  EXPECT_THAT(r.reason, HasSubstr("cannot run on this x86_64 host"));
+
+  config.targets = {{"pentium-9000", 1}};
+  r = evaluate_candidate(tiny_model(4, 1), tiny_splits(), config);
+  EXPECT_EQ(r.status, EvalStatus::Failed);
+  EXPECT_THAT(r.reason, HasSubstr("pentium-9000"));
 
   config = quick();
   config.train.lr = 1e30;

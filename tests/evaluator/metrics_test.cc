@@ -85,7 +85,8 @@ EvalResult full_result() {
                                     .p25_ms = 4.5,
                                     .p75_ms = 5.5,
                                     .repeats = 12,
-                                    .threads = 1};
+                                    .threads = 1,
+                                    .compile_seconds = 0.75};
   r.cost = cost_metrics(tiny_network(4));
   return r;
 }
@@ -110,6 +111,14 @@ TEST(EvalResult, JsonRoundTrip) {
   EXPECT_EQ(back.latency, r.latency);
   EXPECT_EQ(back.cost, r.cost);
   EXPECT_EQ(back.to_json(), j);
+  EXPECT_EQ(back.latency.at("avx2").compile_seconds, 0.75);
+}
+
+TEST(EvalResult, LatencyWithoutCompileTimeReadsAsZero) {
+  nlohmann::json j = LatencyResult{.median_ms = 5, .repeats = 3, .compile_seconds = 2}.to_json();
+  j.erase("compile_seconds");  // a record written before compile times were kept
+  EXPECT_EQ(LatencyResult::from_json(j).compile_seconds, 0);
+  EXPECT_EQ(LatencyResult::from_json(j).median_ms, 5);
 }
 
 TEST(EvalResult, FailureWithDivergedLossAndNoTestAccuracy) {

@@ -73,7 +73,7 @@ TEST(Pipeline, RejectsUnknownDumpSteps) {
     ScopedEnv env("NAS_DUMP_IR", "after-fuse");
     EXPECT_EQ(user_error_message([] { pipeline_options_from_env(); }),
               "NAS_DUMP_IR: 'after-fuse' is neither 'all' nor after-<step>; the steps are "
-              "fold_batch_norm, constant_folding, dead_code, fusion");
+              "fold_batch_norm, constant_folding, dead_code, fusion, lower, llvm");
   }
   {
     ScopedEnv env("NAS_DUMP_IR", "fusion");
@@ -84,7 +84,7 @@ TEST(Pipeline, RejectsUnknownDumpSteps) {
               run_graph_pipeline(evaluator::small_cnn(1), {.dump_after = {"layout"}});
             }),
             "cannot dump the IR after 'layout': the steps are fold_batch_norm, "
-            "constant_folding, dead_code, fusion");
+            "constant_folding, dead_code, fusion, lower, llvm");
 }
 
 }  // namespace

@@ -184,8 +184,11 @@ TEST_F(ConfigTest, BadValuesNameTheirLocation) {
   EXPECT_EQ(error(m + "data: 5\n"),
             file() + ":5:7: 'data' must be a map of keys (expected: set, folder, train_size, "
                      "validation_size, train_subset, validation_subset)");
-  EXPECT_EQ(error(m + "targets:\n  - {name: gpu}\n"),
-            file() + ":6:12: unknown target 'gpu' (only 'host' can be measured so far)");
+  EXPECT_THAT(error(m + "targets:\n  - {name: gpu}\n"),
+              HasSubstr(file() + ":6:12: unknown target 'gpu': expected host, host-sse4"));
+  EXPECT_THAT(error(m + "targets:\n  - {name: aarch64}\n"),
+              HasSubstr(file() + ":6:12: target 'aarch64' (aarch64-linux-gnu) cannot run on "
+                                 "this x86_64 host"));
   EXPECT_EQ(error(m + "targets:\n  - {name: host}\n  - {name: host}\n"),
             file() + ":7:5: target 'host' is listed twice (latency is recorded by target name)");
   EXPECT_EQ(error(m + "strategy: {settings: 3}\n"),

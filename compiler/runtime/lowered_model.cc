@@ -1,0 +1,229 @@
+#include "compiler/runtime/lowered_model.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <map>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "compiler/graph/verifier.h"
+#include "compiler/loop/printer.h"
+#include "compiler/support/error.h"
+
+namespace nas::runtime {
+
+using namespace graph;
+
+namespace {
+
+int64_t align_up(int64_t bytes) {
+  return (bytes + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment;
+}
+
+int64_t value_bytes(const TensorType& type) { return type.numel() * dtype_size(type.dtype); }
+
+int64_t buffer_bytes(const loop::Buffer& buffer) {
+  return buffer.numel() * std::max(1, buffer.element_type().bits() / 8);
+}
+
+std::string buffer_type(const loop::Buffer& buffer) {
+  return buffer.element_type().str() + shape_str(buffer.shape());
+}
+
+std::string print_kernel(const lower::LoweredKernel& kernel) {
+  std::vector<std::string> params;
+  for (const loop::Buffer& b : kernel.func.params)
+    params.push_back(fmt::format("{}: {}", b.name(), buffer_type(b)));
+  return fmt::format("// kernel {} ({})\nfunc {}({}) {{\n{}}}\n", kernel.func.name, kernel.family,
+                     kernel.func.name, fmt::join(params, ", "), loop::print(kernel.func.body));
+}
+
+std::vector<int32_t> group_of_nodes(const Graph& graph, const passes::FusionPlan& plan) {
+  std::vector<int32_t> group(graph.nodes().size(), -1);
+  for (size_t g = 0; g < plan.groups.size(); ++g)
+    for (int32_t n : plan.groups[g].nodes) group[static_cast<size_t>(n)] = static_cast<int32_t>(g);
+  return group;
+}
+
+// Live ranges over kernels of every non-constant value a kernel reads or writes, plus the
+// graph inputs and outputs.
+MemoryPlan plan_activations(const Graph& graph, const passes::FusionPlan& plan,
+                            const std::vector<lower::LoweredKernel>& kernels) {
+  const auto steps = static_cast<int64_t>(kernels.size());
+  const std::vector<int32_t> group = group_of_nodes(graph, plan);
+  std::map<ValueId, PlannedValue> ranges;
+  auto touch = [&](ValueId v, int64_t first, int64_t step) {
+    auto [it, fresh] = ranges.try_emplace(v);
+    PlannedValue& p = it->second;
+    if (fresh) {
+      p.value = v;
+      p.bytes = value_bytes(graph.type(v));
+      p.aligned_bytes = align_up(p.bytes);
+      p.first = first;
+      p.last = step;
+    }
+    p.first = std::min(p.first, first);
+    p.last = std::max(p.last, step);
+  };
+  for (ValueId v : graph.inputs()) touch(v, 0, 0);
+  for (size_t k = 0; k < kernels.size(); ++k) {
+    for (const lower::KernelParam& param : kernels[k].params) {
+      const Value& value = graph.value(param.value);
+      if (value.kind == ValueKind::Constant) continue;
+      int64_t first = 0;
+      if (value.kind == ValueKind::NodeOutput) {
+        first = group[static_cast<size_t>(value.producer)];
+        NAS_CHECK(first <= static_cast<int64_t>(k), "kernel {} reads '{}' before kernel {} writes it",
+                  k, value.name, first);
+      }
+      touch(param.value, first, static_cast<int64_t>(k));
+    }
+  }
+  for (ValueId v : graph.outputs()) {
+    if (graph.is_constant(v)) continue;
+    NAS_CHECK(ranges.count(v), "graph output '{}' is not a parameter of any kernel",
+              graph.value(v).name);
+    touch(v, ranges.at(v).first, steps);
+  }
+  std::vector<PlannedValue> values;
+  for (auto& [v, p] : ranges) values.push_back(p);
+  return place_values(std::move(values), steps);
+}
+
+}  // namespace
+
+std::string c_identifier(const std::string& text) {
+  std::string id;
+  for (char c : text) id += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  if (id.empty() || std::isdigit(static_cast<unsigned char>(id[0]))) id = "m" + id;
+  return id;
+}
+
+std::vector<loop::LoweredFunc> LoweredModel::functions() const {
+  std::vector<loop::LoweredFunc> funcs;
+  for (const lower::LoweredKernel& k : kernels) funcs.push_back(k.func);
+  return funcs;
+}
+
+LoweredModel lower_model(const Graph& source, const target::Target& target,
+                         const lower::LowerOptions& options,
+                         const passes::PipelineOptions& dump) {
+  verify_or_throw(source);
+  passes::PipelineResult pipeline = passes::run_graph_pipeline(source, dump);
+  LoweredModel m;
+  m.graph = std::move(pipeline.graph);
+  m.target = target;
+  NAS_CHECK(m.graph.inputs().size() == source.inputs().size() &&
+                m.graph.outputs().size() == source.outputs().size(),
+            "the graph passes changed the inputs or outputs of '{}'", source.name());
+
+  const std::string prefix = c_identifier(source.name());
+  for (size_t g = 0; g < pipeline.fusion.groups.size(); ++g) {
+    const passes::FusedGroup& group = pipeline.fusion.groups[g];
+    std::string op = m.graph.nodes()[static_cast<size_t>(group.anchor)].op_name();
+    std::ranges::transform(op, op.begin(), [](unsigned char c) { return std::tolower(c); });
+    const std::string name = fmt::format("{}_k{}_{}", prefix, g, c_identifier(op));
+    m.kernels.push_back(lower::lower_group(m.graph, group, target, name, options));
+    NAS_CHECK(m.kernels.back().func.params.size() == m.kernels.back().params.size(),
+              "kernel {}: {} buffers for {} parameters", name,
+              m.kernels.back().func.params.size(), m.kernels.back().params.size());
+  }
+  if (passes::wants_dump(dump, "lower")) {
+    std::string text;
+    for (const lower::LoweredKernel& k : m.kernels) text += print_kernel(k);
+    passes::dump_ir(dump, "lower", text);
+  }
+
+  m.activations = plan_activations(m.graph, pipeline.fusion, m.kernels);
+  m.fusion = std::move(pipeline.fusion);
+
+  // Weights: each constant once, unless a kernel takes it packed in its own layout.
+  std::map<ValueId, int64_t> constant_offset;
+  std::vector<std::pair<int64_t, const Tensor*>> copies;
+  int64_t weight_end = 0;
+  m.args.resize(m.kernels.size());
+  for (size_t k = 0; k < m.kernels.size(); ++k) {
+    const lower::LoweredKernel& kernel = m.kernels[k];
+    for (size_t i = 0; i < kernel.params.size(); ++i) {
+      const lower::KernelParam& param = kernel.params[i];
+      const loop::Buffer& buffer = kernel.func.params[i];
+      ArgSlot slot{.value = param.value, .bytes = buffer_bytes(buffer)};
+      if (m.graph.is_constant(param.value)) {
+        slot.where = ArgSlot::Where::Weights;
+        const Tensor& data = param.packed ? *param.packed : m.graph.constant(param.value);
+        NAS_CHECK(data.nbytes() == slot.bytes, "kernel {}: parameter '{}' holds {} bytes, its "
+                  "buffer {}", kernel.func.name, m.graph.value(param.value).name, data.nbytes(),
+                  slot.bytes);
+        auto known = constant_offset.find(param.value);
+        if (!param.packed && known != constant_offset.end()) {
+          slot.offset = known->second;
+        } else {
+          slot.offset = weight_end;
+          weight_end += align_up(slot.bytes);
+          copies.emplace_back(slot.offset, &data);
+          if (!param.packed) constant_offset[param.value] = slot.offset;
+        }
+      } else {
+        const PlannedValue* planned = m.activations.find(param.value);
+        NAS_CHECK(planned != nullptr, "kernel {}: '{}' is not planned", kernel.func.name,
+                  m.graph.value(param.value).name);
+        NAS_CHECK(planned->bytes == slot.bytes, "kernel {}: parameter '{}' has {} bytes, the "
+                  "value {}", kernel.func.name, m.graph.value(param.value).name, slot.bytes,
+                  planned->bytes);
+        slot.offset = planned->offset;
+      }
+      m.args[k].push_back(slot);
+    }
+  }
+  m.weights = AlignedBuffer(weight_end);
+  for (const auto& [offset, tensor] : copies)
+    std::memcpy(m.weights.data() + offset, tensor->raw(), static_cast<size_t>(tensor->nbytes()));
+  return m;
+}
+
+nlohmann::json LoweredModel::describe() const {
+  using nlohmann::json;
+  auto io = [&](ValueId v) {
+    json j = {{"name", graph.value(v).name}, {"type", graph.type(v).str()}};
+    if (const PlannedValue* p = activations.find(v)) j["offset"] = p->offset;
+    else j["constant"] = true;
+    return j;
+  };
+  json inputs = json::array(), outputs = json::array(), list = json::array();
+  for (ValueId v : graph.inputs()) inputs.push_back(io(v));
+  for (ValueId v : graph.outputs()) outputs.push_back(io(v));
+  for (size_t k = 0; k < kernels.size(); ++k) {
+    const lower::LoweredKernel& kernel = kernels[k];
+    json nodes = json::array(), params = json::array();
+    for (int32_t n : fusion.groups[k].nodes) nodes.push_back(graph.nodes()[static_cast<size_t>(n)].name);
+    for (size_t i = 0; i < kernel.params.size(); ++i) {
+      const ArgSlot& slot = args[k][i];
+      params.push_back({{"value", graph.value(slot.value).name},
+                        {"type", buffer_type(kernel.func.params[i])},
+                        {"in", slot.where == ArgSlot::Where::Arena ? "arena" : "weights"},
+                        {"offset", slot.offset},
+                        {"bytes", slot.bytes}});
+    }
+    list.push_back({{"name", kernel.func.name},
+                    {"family", kernel.family},
+                    {"nodes", std::move(nodes)},
+                    {"schedule", kernel.schedule.to_json()},
+                    {"params", std::move(params)}});
+  }
+  return {{"model", graph.name()},
+          {"target",
+           {{"name", target.name},
+            {"triple", target.triple},
+            {"cpu", target.cpu},
+            {"features", target.features},
+            {"threads", target.threads}}},
+          {"inputs", std::move(inputs)},
+          {"outputs", std::move(outputs)},
+          {"kernels", std::move(list)},
+          {"peak_activation_bytes", activations.arena_bytes},
+          {"weight_bytes", weight_bytes()}};
+}
+
+}  // namespace nas::runtime

@@ -1,0 +1,65 @@
+// A model lowered for a target, before machine code: the graph after the passes, one loop IR
+// kernel per fused group, a static memory plan of the values handed between kernels, and
+// the weights laid out in one 64-byte-aligned block. The JIT (compiled_model.h) and the
+// object file of `nas compile` are both made from it; its description (describe()) is what
+// a program linking the object file needs to call the kernels.
+//
+// Only values that cross a kernel boundary get memory: the graph inputs and the outputs of
+// each kernel that a later kernel or the graph's outputs read (what lower_group makes a
+// parameter). Values a group computes and uses itself are inlined or local to its kernel.
+// Steps of the plan are kernels: a value lives from the kernel that writes it (step 0 for
+// graph inputs) to the last kernel that reads it, graph outputs to the end.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "compiler/graph/graph.h"
+#include "compiler/graph/memory_plan.h"
+#include "compiler/lower/lower_group.h"
+#include "compiler/passes/pipeline.h"
+#include "compiler/runtime/aligned_buffer.h"
+#include "compiler/target/target.h"
+
+namespace nas::runtime {
+
+// Where one kernel argument lives: in the activation arena or in the weight block.
+struct ArgSlot {
+  enum class Where : uint8_t { Arena, Weights };
+  Where where = Where::Arena;
+  graph::ValueId value = graph::kNoValue;
+  int64_t offset = 0;  // bytes into the arena or the weight block
+  int64_t bytes = 0;
+};
+
+struct LoweredModel {
+  graph::Graph graph{""};                     // after the graph passes
+  passes::FusionPlan fusion;                  // kernel k is fusion.groups[k]
+  std::vector<lower::LoweredKernel> kernels;  // in run order
+  std::vector<std::vector<ArgSlot>> args;     // per kernel, one per parameter
+  graph::MemoryPlan activations;              // steps = kernels; offsets in the arena
+  AlignedBuffer weights;                      // every constant a kernel reads, packed or not
+  target::Target target;
+
+  std::vector<loop::LoweredFunc> functions() const;
+  int64_t weight_bytes() const { return weights.size(); }
+  // {"model", "target": {"name", "triple", "cpu", "features", "threads"},
+  //  "inputs"/"outputs": [{"name", "type", "offset"|"constant"|"input"}],
+  //  "kernels": [{"name", "family", "nodes", "schedule", "params": [{"value", "type",
+  //  "in": "arena"|"weights", "offset", "bytes"}]}], "peak_activation_bytes", "weight_bytes"}
+  nlohmann::json describe() const;
+};
+
+// Runs the graph pipeline (with `dump` for NAS_DUMP_IR, "lower" included), lowers every
+// fused group, plans the activations and lays out the weights. Any target LLVM knows; a
+// graph the compiler cannot lower is a UserError naming the node.
+LoweredModel lower_model(const graph::Graph& graph, const target::Target& target,
+                         const lower::LowerOptions& options,
+                         const passes::PipelineOptions& dump = {});
+
+// A C identifier made of `text` (other characters become '_').
+std::string c_identifier(const std::string& text);
+
+}  // namespace nas::runtime

@@ -1,0 +1,142 @@
+// `nas bench MODEL.onnx --target T --threads N`: the latency of one inference, measured with
+// the timing protocol (runtime/timing.h) on random inputs: the compiled code by default, the
+// reference executor with --reference. Prints the median, min, max and IQR, the protocol
+// and the compile time, or one JSON object with --json.
+#include <iostream>
+#include <memory>
+#include <random>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <tbb/task_arena.h>
+
+#include "compiler/graph/memory_plan.h"
+#include "compiler/graph/reference_executor.h"
+#include "compiler/runtime/compiled_model.h"
+#include "compiler/runtime/timing.h"
+#include "search/cli/commands.h"
+#include "search/cli/compile_options.h"
+
+namespace nas::cli {
+
+namespace {
+
+struct BenchArgs {
+  std::string model;
+  std::vector<std::string> shapes;
+  TargetArgs target;
+  bool json = false;
+  bool reference = false;
+  double min_seconds = runtime::TimingProtocol{}.min_seconds;
+  int warmup = runtime::TimingProtocol{}.warmup;
+  int min_repeats = runtime::TimingProtocol{}.min_repeats;
+};
+
+std::vector<graph::Tensor> random_inputs(const graph::Graph& g) {
+  std::vector<graph::Tensor> inputs;
+  std::mt19937_64 rng(0);
+  std::normal_distribution<float> normal;
+  for (graph::ValueId v : g.inputs()) {
+    graph::Tensor t(g.type(v));
+    if (t.dtype() == graph::DType::F32)
+      for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = normal(rng);
+    inputs.push_back(std::move(t));
+  }
+  return inputs;
+}
+
+void bench(const BenchArgs& args) {
+  const runtime::CompileOptions options = compile_options(args.target);
+  require_runnable(options.target);
+  const graph::Graph model = import_with_shapes(args.model, args.shapes);
+  runtime::TimingProtocol protocol;
+  protocol.min_seconds = args.min_seconds;
+  protocol.warmup = args.warmup;
+  protocol.min_repeats = args.min_repeats;
+
+  const std::vector<graph::Tensor> inputs = random_inputs(model);
+  std::vector<graph::Tensor> outputs;
+  for (graph::ValueId v : model.outputs()) outputs.emplace_back(model.type(v));
+  std::vector<const graph::Tensor*> in;
+  std::vector<graph::Tensor*> out;
+  for (const graph::Tensor& t : inputs) in.push_back(&t);
+  for (graph::Tensor& t : outputs) out.push_back(&t);
+
+  runtime::TimingStats stats;
+  double compile_seconds = 0;
+  int64_t peak_bytes = 0;
+  int kernels = 0;
+  if (args.reference) {
+    graph::ReferenceExecutor executor(model);
+    tbb::task_arena arena(options.target.threads);
+    peak_bytes = graph::plan_memory(model).arena_bytes;
+    stats = runtime::measure([&] { arena.execute([&] { executor.run(inputs); }); }, protocol);
+  } else {
+    const std::unique_ptr<runtime::CompiledModel> compiled =
+        runtime::CompiledModel::compile(model, options);
+    compile_seconds = compiled->compile_seconds();
+    peak_bytes = compiled->peak_activation_bytes();
+    kernels = compiled->kernel_count();
+    stats = runtime::measure([&] { compiled->run(in, out); }, protocol);
+  }
+
+  const std::string executor = args.reference ? "reference" : "compiled";
+  if (args.json) {
+    const nlohmann::json j = {{"model", args.model},
+                              {"target", options.target.name},
+                              {"threads", options.target.threads},
+                              {"executor", executor},
+                              {"median_ms", stats.median_ms},
+                              {"min_ms", stats.min_ms},
+                              {"max_ms", stats.max_ms},
+                              {"p25_ms", stats.p25_ms},
+                              {"p75_ms", stats.p75_ms},
+                              {"repeats", stats.repeats},
+                              {"protocol", protocol.describe()},
+                              {"compile_seconds", compile_seconds},
+                              {"peak_activation_bytes", peak_bytes}};
+    std::cout << j.dump() << "\n";
+    return;
+  }
+  std::cout << fmt::format("model:     {}\n", args.model)
+            << fmt::format("target:    {}\n", options.target.str())
+            << fmt::format("executor:  {}\n", executor);
+  if (!args.reference)
+    std::cout << fmt::format("compile:   {:.3f} s, {} kernel{}\n", compile_seconds, kernels,
+                             kernels == 1 ? "" : "s");
+  std::cout << fmt::format("latency:   median {:.4f} ms, min {:.4f} ms, max {:.4f} ms, "
+                           "IQR {:.4f} ms ({:.4f} .. {:.4f}) over {} runs\n",
+                           stats.median_ms, stats.min_ms, stats.max_ms, stats.iqr_ms(),
+                           stats.p25_ms, stats.p75_ms, stats.repeats)
+            << fmt::format("memory:    {} bytes of activations\n", peak_bytes)
+            << fmt::format("protocol:  {}\n", protocol.describe());
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app) {
+  auto args = std::make_shared<BenchArgs>();
+  auto* cmd = app.add_subcommand(
+      "bench", "Measure the latency of one inference of an ONNX model on a target");
+  cmd->add_option("model", args->model, "ONNX model file")->required();
+  cmd->add_option("--shape", args->shapes,
+                  "Input shape NAME=1x3x28x28 (or just the shape for a one-input model); "
+                  "default: the model's, batch 1 where the batch is symbolic")
+      ->allow_extra_args(false);
+  add_target_options(cmd, args->target);
+  cmd->add_flag("--json", args->json, "Print one JSON object");
+  cmd->add_flag("--reference", args->reference,
+                "Time the reference executor instead of the compiled code");
+  cmd->add_option("--min-seconds", args->min_seconds, "Least total time of the timed runs")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--min-repeats", args->min_repeats, "Least number of timed runs")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--warmup", args->warmup, "Untimed runs first")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->callback([args] { bench(*args); });
+}
+
+}  // namespace nas::cli

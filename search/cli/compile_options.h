@@ -1,0 +1,36 @@
+// What `nas run`, `nas compile` and `nas bench` share: the target options (--target,
+// --threads, --schedule) and importing an ONNX model whose input shapes come from --shape or,
+// for a symbolic batch dimension alone, batch 1.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "compiler/graph/graph.h"
+#include "compiler/runtime/compiled_model.h"
+
+namespace nas::cli {
+
+struct TargetArgs {
+  std::string target = "host";
+  int threads = 0;  // 0: the target's own
+  std::string schedule = "default";
+};
+
+void add_target_options(CLI::App* cmd, TargetArgs& args);
+
+// The target (named or a YAML file) with --threads, and the schedule choice. Throws
+// UserError for an unknown target or schedule; whether it runs here is not checked.
+runtime::CompileOptions compile_options(const TargetArgs& args);
+
+// Exits with the reason (UserError) when the target cannot run on this machine.
+void require_runnable(const target::Target& target);
+
+// Imports `path`; each input's shape comes from `shapes` ("NAME=1x3x28x28" or, for a model
+// with one input, "1x3x28x28"), else from the model, a symbolic first dimension being 1.
+graph::Graph import_with_shapes(const std::string& path, const std::vector<std::string>& shapes);
+
+}  // namespace nas::cli

@@ -1,0 +1,304 @@
+// CompiledModel against the reference executor: the small CNN, the tiny test space and
+// sampled architectures of both shipped spaces, at 1 and 2 threads, with the default
+// schedules and random ones; bitwise the same outputs at any thread count and on every run;
+// a memory plan no larger than the reference's; graph outputs that are inputs or constants;
+// and the user-facing errors.
+#include <cmath>
+#include <cstdlib>
+#include <map>
+#include <optional>
+#include <set>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "compiler/graph/memory_plan.h"
+#include "compiler/graph/reference_executor.h"
+#include "compiler/runtime/aligned_buffer.h"
+#include "compiler/runtime/compiled_model.h"
+#include "compiler/runtime/lowered_model.h"
+#include "compiler/support/random.h"
+#include "compiler/target/target.h"
+#include "evaluator/models/small_cnn.h"
+#include "space/space_file.h"
+#include "tests/search/tiny_space.h"
+#include "tests/test_util.h"
+
+namespace nas::runtime {
+namespace {
+
+using namespace graph;
+using nas::testing::user_error_message;
+using ::testing::HasSubstr;
+
+Tensor random_tensor(const TensorType& type, uint64_t seed) {
+  Tensor t(type);
+  SplitMix64 rng(seed);
+  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = static_cast<float>(rng.normal());
+  return t;
+}
+
+std::vector<Tensor> random_inputs(const Graph& g, uint64_t seed) {
+  std::vector<Tensor> inputs;
+  for (ValueId v : g.inputs()) inputs.push_back(random_tensor(g.type(v), seed++));
+  return inputs;
+}
+
+CompileOptions host(int threads, lower::ScheduleChoice schedule = lower::ScheduleChoice::Default,
+                    uint64_t seed = 0) {
+  CompileOptions options;
+  options.target = target::host_target();
+  options.target.threads = threads;
+  options.lowering.schedule = schedule;
+  options.lowering.seed = seed;
+  return options;
+}
+
+// Close to fp32 rounding of sums whose terms are about as large as the output's largest value.
+void expect_close(const Tensor& got, const Tensor& want, const std::string& what) {
+  ASSERT_EQ(got.type(), want.type()) << what;
+  double scale = 0;
+  for (int64_t i = 0; i < want.numel(); ++i) scale = std::max(scale, std::abs(want.at(i)));
+  int reported = 0;
+  for (int64_t i = 0; i < want.numel(); ++i) {
+    const double tolerance = 1e-4 * (std::abs(want.at(i)) + scale) + 1e-6;
+    if (!(std::abs(got.at(i) - want.at(i)) <= tolerance) && reported++ < 5)
+      ADD_FAILURE() << what << ": element " << i << " is " << got.at(i) << ", the reference "
+                    << want.at(i);
+  }
+}
+
+std::unique_ptr<CompiledModel> expect_matches_reference(const Graph& g,
+                                                        const CompileOptions& options,
+                                                        const std::string& what) {
+  const std::vector<Tensor> inputs = random_inputs(g, 7);
+  const std::vector<Tensor> want = run_reference(g, inputs);
+  std::unique_ptr<CompiledModel> model = CompiledModel::compile(g, options);
+  const std::vector<Tensor> got = model->run(inputs);
+  EXPECT_EQ(got.size(), want.size()) << what;
+  for (size_t o = 0; o < std::min(got.size(), want.size()); ++o) expect_close(got[o], want[o], what);
+  return model;
+}
+
+const space::SearchSpace& shipped(const std::string& name) {
+  static std::map<std::string, space::SearchSpace> cache;
+  auto it = cache.find(name);
+  if (it == cache.end())
+    it = cache.emplace(name, space::load_space(std::string(NAS_SOURCE_DIR) + "/configs/spaces/" +
+                                               name + ".yaml"))
+             .first;
+  return it->second;
+}
+
+TEST(CompiledModel, SmallCnnMatchesTheReference) {
+  const Graph g = evaluator::small_cnn(3);
+  for (int threads : {1, 2}) {
+    expect_matches_reference(g, host(threads), fmt::format("default, {} threads", threads));
+    for (uint64_t seed : {1, 2})
+      expect_matches_reference(g, host(threads, lower::ScheduleChoice::Random, seed),
+                               fmt::format("random schedule {}, {} threads", seed, threads));
+  }
+  expect_matches_reference(g, host(1, lower::ScheduleChoice::Naive), "naive");
+}
+
+TEST(CompiledModel, SmallCnnAtBatchThree) {
+  expect_matches_reference(evaluator::small_cnn(4, 3), host(2), "batch 3");
+}
+
+TEST(CompiledModel, TinySpaceArchitecturesMatchTheReference) {
+  const space::SearchSpace s = search::testing::tiny_space();
+  SplitMix64 rng(1);
+  for (int i = 0; i < 4; ++i) {
+    const space::Architecture arch = s.sample(rng);
+    expect_matches_reference(s.decode(arch), host(1 + i % 2), s.to_string(arch));
+  }
+}
+
+class ShippedSpaceCompiled : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ShippedSpaceCompiled, SampledArchitecturesMatchTheReference) {
+  const space::SearchSpace& s = shipped(GetParam());
+  SplitMix64 rng(21);
+  const space::Architecture arch = s.sample(rng);
+  const Graph g = s.decode(arch);
+  const std::unique_ptr<CompiledModel> model =
+      expect_matches_reference(g, host(2), s.to_string(arch) + " default");
+  EXPECT_LE(model->peak_activation_bytes(), plan_memory(g).arena_bytes);
+  EXPECT_GT(model->weight_bytes(), 0);
+  expect_matches_reference(g, host(1, lower::ScheduleChoice::Random, 5),
+                           s.to_string(arch) + " random");
+}
+
+// The plan over kernel boundaries holds fewer values than the reference's plan over every
+// node output, and is never larger.
+TEST_P(ShippedSpaceCompiled, PeakMemoryIsAtMostTheReferencePlan) {
+  const space::SearchSpace& s = shipped(GetParam());
+  SplitMix64 rng(4);
+  for (int i = 0; i < 5; ++i) {
+    const space::Architecture arch = s.sample(rng);
+    const Graph g = s.decode(arch);
+    const LoweredModel lowered = lower_model(g, target::host_target(), {});
+    EXPECT_GT(lowered.activations.arena_bytes, 0);
+    EXPECT_LE(lowered.activations.arena_bytes, plan_memory(g).arena_bytes) << s.to_string(arch);
+    EXPECT_LT(lowered.activations.values.size(), plan_memory(g).values.size());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(CompiledModel, ShippedSpaceCompiled,
+                         ::testing::Values("mobilenet_28", "nb201_28"));
+
+TEST(CompiledModel, SameOutputsAtEveryThreadCountAndOnEveryRun) {
+  const Graph g = evaluator::small_cnn(5, 2);
+  const std::vector<Tensor> inputs = random_inputs(g, 3);
+  std::optional<std::vector<Tensor>> first;
+  for (int threads : {1, 2}) {
+    const std::unique_ptr<CompiledModel> model = CompiledModel::compile(g, host(threads));
+    EXPECT_EQ(model->target().threads, threads);
+    for (int run = 0; run < 3; ++run) {
+      const std::vector<Tensor> out = model->run(inputs);
+      if (!first) first = out;
+      EXPECT_TRUE(out == *first) << threads << " threads, run " << run;
+    }
+  }
+}
+
+TEST(CompiledModel, PeakMemoryIsAtMostTheReferencePlanForTheSmallCnn) {
+  const Graph g = evaluator::small_cnn(1);
+  const std::unique_ptr<CompiledModel> model = CompiledModel::compile(g, host(1));
+  // The input and the three conv outputs at least: 28*28 + 16*28*28 floats are live together.
+  EXPECT_GE(model->peak_activation_bytes(), 4 * (28 * 28 + 16 * 28 * 28));
+  EXPECT_LE(model->peak_activation_bytes(), plan_memory(g).arena_bytes);
+}
+
+TEST(CompiledModel, DescribesItsKernels) {
+  const std::unique_ptr<CompiledModel> model =
+      CompiledModel::compile(evaluator::small_cnn(1), host(2));
+  const nlohmann::json d = model->describe();
+  ASSERT_EQ(d.at("kernels").size(), static_cast<size_t>(model->kernel_count()));
+  EXPECT_GE(model->kernel_count(), 4);  // three convolutions, pooling, dense
+  std::set<std::string> names;
+  for (const nlohmann::json& k : d.at("kernels")) {
+    names.insert(k.at("name").get<std::string>());
+    EXPECT_FALSE(k.at("nodes").empty());
+    EXPECT_FALSE(k.at("family").get<std::string>().empty());
+    EXPECT_FALSE(k.at("params").empty());
+  }
+  EXPECT_EQ(names.size(), d.at("kernels").size());
+  EXPECT_EQ(d.at("target").at("threads"), 2);
+  EXPECT_EQ(d.at("peak_activation_bytes"), model->peak_activation_bytes());
+  EXPECT_EQ(d.at("weight_bytes"), model->weight_bytes());
+  EXPECT_GT(d.at("compile_seconds").get<double>(), 0);
+  EXPECT_EQ(model->compile_seconds(), d.at("compile_seconds").get<double>());
+}
+
+TEST(CompiledModel, ScheduleChoiceReachesEveryKernel) {
+  const Graph g = evaluator::small_cnn(1);
+  const LoweredModel chosen = lower_model(g, target::host_target(), {});
+  const LoweredModel naive =
+      lower_model(g, target::host_target(), {.schedule = lower::ScheduleChoice::Naive});
+  const LoweredModel random =
+      lower_model(g, target::host_target(), {.schedule = lower::ScheduleChoice::Random, .seed = 1});
+  ASSERT_EQ(chosen.kernels.size(), naive.kernels.size());
+  ASSERT_EQ(chosen.kernels.size(), random.kernels.size());
+  int differ = 0;
+  for (size_t k = 0; k < chosen.kernels.size(); ++k) {
+    EXPECT_TRUE(naive.kernels[k].schedule.steps.empty()) << naive.kernels[k].func.name;
+    differ += !(random.kernels[k].schedule == chosen.kernels[k].schedule);
+  }
+  EXPECT_GT(differ, 0);
+  EXPECT_FALSE(chosen.kernels[0].schedule.steps.empty());
+}
+
+TEST(CompiledModel, OutputsThatAreInputsOrConstants) {
+  Graph g("passthrough");
+  const ValueId x = g.add_input("x", {DType::F32, {2, 5}});
+  const ValueId c = g.add_constant("c", Tensor::f32({3}, {1, -2, 3}));
+  g.add_output(x);
+  g.add_output(g.add("Relu", {x}, {}, "relu"));
+  g.add_output(c);
+  g.add_output(x);
+  const std::vector<Tensor> inputs = random_inputs(g, 1);
+  const std::vector<Tensor> want = run_reference(g, inputs);
+  const std::vector<Tensor> got = CompiledModel::compile(g, host(1))->run(inputs);
+  ASSERT_EQ(got.size(), 4u);
+  for (size_t o = 0; o < 4; ++o) EXPECT_TRUE(got[o] == want[o]) << "output " << o;
+  EXPECT_TRUE(got[0] == inputs[0]);
+  EXPECT_TRUE(got[2] == Tensor::f32({3}, {1, -2, 3}));
+
+  Graph identity("identity");  // no kernel at all
+  identity.add_output(identity.add_input("x", {DType::F32, {4}}));
+  const std::unique_ptr<CompiledModel> model = CompiledModel::compile(identity, host(2));
+  EXPECT_EQ(model->kernel_count(), 0);
+  const Tensor in = Tensor::f32({4}, {1, 2, 3, 4});
+  EXPECT_TRUE(model->run({in})[0] == in);
+}
+
+TEST(CompiledModel, InputsAtAnyAlignment) {
+  // Small tensors land at addresses of every 16-byte alignment: some are read in place,
+  // the others are copied to the arena first.
+  const Graph g = search::testing::tiny_space().decode(space::Architecture{{2, 1, 0}});
+  const std::unique_ptr<CompiledModel> model = CompiledModel::compile(g, host(1));
+  std::vector<Tensor> inputs;
+  for (uint64_t seed = 0; seed < 8; ++seed) inputs.push_back(random_tensor(g.type(g.inputs()[0]), seed));
+  for (const Tensor& in : inputs) {
+    const std::vector<Tensor> want = run_reference(g, {in});
+    expect_close(model->run({in})[0], want[0], is_aligned(in.raw()) ? "aligned" : "unaligned");
+  }
+}
+
+TEST(CompiledModel, RunsIntoCallerOutputs) {
+  const Graph g = evaluator::small_cnn(2);
+  const std::unique_ptr<CompiledModel> model = CompiledModel::compile(g, host(1));
+  const Tensor x = random_tensor(g.type(g.inputs()[0]), 9);
+  Tensor y(g.type(g.outputs()[0]));
+  model->run({&x}, {&y});
+  EXPECT_TRUE(y == model->run({x})[0]);
+}
+
+TEST(CompiledModel, WrongInputsAreUserErrors) {
+  const Graph g = evaluator::small_cnn(1);
+  const std::unique_ptr<CompiledModel> model = CompiledModel::compile(g, host(1));
+  EXPECT_EQ(user_error_message([&] { model->run({Tensor(DType::F32, {1, 1, 28, 27})}); }),
+            "input 'image': expected f32[1,1,28,28], got f32[1,1,28,27]");
+  EXPECT_EQ(user_error_message([&] { model->run({Tensor(DType::I64, {1, 1, 28, 28})}); }),
+            "input 'image': expected f32[1,1,28,28], got i64[1,1,28,28]");
+  EXPECT_EQ(user_error_message([&] { model->run({}); }),
+            "graph 'small_cnn' takes 1 input(s), got 0");
+  const Tensor x(DType::F32, {1, 1, 28, 28});
+  Tensor wrong(DType::F32, {1, 11});
+  EXPECT_THAT(user_error_message([&] { model->run({&x}, {&wrong}); }),
+              HasSubstr("expected f32[1,10], got f32[1,11]"));
+}
+
+TEST(CompiledModel, TargetThatCannotRunHereIsAUserError) {
+  CompileOptions options;
+  options.target = target::parse_target("aarch64");
+  EXPECT_EQ(user_error_message([&] { CompiledModel::compile(evaluator::small_cnn(1), options); }),
+            target::why_not_runnable(options.target));
+}
+
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) { ::setenv(name, value, 1); }
+  ~ScopedEnv() { ::unsetenv(name_); }
+
+ private:
+  const char* name_;
+};
+
+TEST(CompiledModel, DumpsLoopAndLlvmIr) {
+  ScopedEnv env("NAS_DUMP_IR", "after-lower,after-llvm");
+  ::testing::internal::CaptureStderr();
+  const std::unique_ptr<CompiledModel> model =
+      CompiledModel::compile(evaluator::small_cnn(1), host(1));
+  const std::string dumped = ::testing::internal::GetCapturedStderr();
+  EXPECT_THAT(dumped, HasSubstr("// IR after lower\n"));
+  EXPECT_THAT(dumped, HasSubstr("// IR after llvm\n"));
+  EXPECT_THAT(dumped, HasSubstr("define"));  // LLVM functions
+  for (const nlohmann::json& k : model->describe().at("kernels"))
+    EXPECT_THAT(dumped, HasSubstr("func " + k.at("name").get<std::string>() + "("));
+  EXPECT_THAT(dumped, ::testing::Not(HasSubstr("// IR after fusion")));
+}
+
+}  // namespace
+}  // namespace nas::runtime

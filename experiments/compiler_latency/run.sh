@@ -136,8 +136,8 @@ ort() { record "$1" "$ORT_PYTHON" "$here/ort_bench.py" "$2" --threads "$3"; }
 models() {
   make_models
   write_meta models
-  rm -rf "$OUT/latency"
   mkdir -p "$OUT/latency"
+  for model in $(latency_models); do rm -f "$OUT/latency/${model}"_t*_r*_*.json; done
   for round in $(seq 1 "$ROUNDS"); do
     for model in $(latency_models); do
       for threads in $THREADS; do

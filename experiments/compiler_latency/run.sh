@@ -166,6 +166,10 @@ layers() {
   make_models
   write_meta layers
   local onednn
+  if [ ! -f /usr/include/dnnl.hpp ]; then
+    echo "oneDNN is missing: apt-get install -y libdnnl-dev" >&2
+    exit 2
+  fi
   onednn=$(peer_binary onednn_conv -fopenmp -ldnnl)
   rm -rf "$OUT/layers" "$OUT/fma_peak.jsonl"
   mkdir -p "$OUT/layers"

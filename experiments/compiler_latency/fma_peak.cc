@@ -85,7 +85,8 @@ void measure(const char* isa, int lanes, Kernel kernel, int threads) {
   for (int t = 0; t < threads; ++t)
     pool.emplace_back([&, t] { seconds[t] = timed_runs(kernel, &sink[t]); });
   for (std::thread& th : pool) th.join();
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double flops_per_run = 2.0 * lanes * kChains * kIterations;
   double median = 0, best = 0, worst = 0;
   size_t repeats = 0;

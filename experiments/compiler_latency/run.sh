@@ -76,7 +76,8 @@ def out(*cmd):
     r = subprocess.run(cmd, capture_output=True, text=True)
     return r.stdout.strip().splitlines()[0] if r.returncode == 0 and r.stdout.strip() else "?"
 json.dump({"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-           "nas": out(nas, "--version"), "commit": out("git", "-C", root, "describe", "--always", "--dirty"),
+           "nas": out(nas, "--version"),
+           "commit": out("git", "-C", root, "describe", "--always", "--dirty"),
            "gxx": out("g++", "--version")}, open(path, "w"))
 EOF
 }

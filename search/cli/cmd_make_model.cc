@@ -91,7 +91,9 @@ void add_make_model_command(CLI::App& app) {
   cmd->add_option("--space", a->space, "Search-space YAML file (instead of a name)");
   cmd->add_option("--arch", a->arch, "Architecture of --space, as `nas space --sample` prints it");
   cmd->add_option("-o,--output", a->output, "ONNX file to write")->required();
-  cmd->add_option("--seed", a->seed, "Seeds the weights of small-cnn (an architecture's come from its hash)")->capture_default_str();
+  cmd->add_option("--seed", a->seed,
+                  "Seeds the weights of small-cnn (an architecture's come from its hash)")
+      ->capture_default_str();
   cmd->add_option("--batch", a->batch, "Batch of the model's input")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);

@@ -64,7 +64,8 @@ TEST(NasMakeModelErrors, SpaceAndArchGoTogether) {
                     "give either a model name (small-cnn) or --space FILE with --arch STRING");
   expect_user_error(run_nas("make-model --space " + space + " " + out),
                     "--space needs --arch STRING");
-  expect_user_error(run_nas("make-model small-cnn --arch skip " + out), "--arch needs --space FILE");
+  expect_user_error(run_nas("make-model small-cnn --arch skip " + out),
+                    "--arch needs --space FILE");
   expect_user_error(run_nas("make-model --space " + space + " --arch bogus " + out),
                     "architecture 'bogus' has 1 choices");
 }
@@ -80,7 +81,8 @@ TEST(NasMakeModelErrors, SampleInputNeedsFashionMnistShapedInput) {
   const std::string arch = "--arch conv1x1,conv3x3,avgpool3x3,conv1x1,conv1x1,conv3x3";
   ASSERT_EQ(run_nas(fmt::format("make-model --space {} {} -o {}", space, arch, out)).code, 0);
   expect_user_error(
-      run_nas(fmt::format("make-model --space {} {} -o {} --sample-input {}", space, arch, out, npy)),
+      run_nas(
+          fmt::format("make-model --space {} {} -o {} --sample-input {}", space, arch, out, npy)),
       "--sample-input writes Fashion-MNIST images, but the model's input is not [1,1,28,28]");
 }
 

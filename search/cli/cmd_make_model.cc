@@ -1,6 +1,9 @@
 // `nas make-model small-cnn -o MODEL.onnx [--seed S] [--batch B] [--sample-input X.npy]`:
 // writes a reference model the repository defines, with seeded weights, as ONNX; the
 // sample input is real Fashion-MNIST test images where the data set is installed.
+// `nas make-model --space FILE --arch STRING -o MODEL.onnx [--batch B]` writes one
+// architecture of a search space instead, with the weights its template draws from the
+// architecture's hash (untrained: for compiling and timing, not for accuracy).
 #include <cstring>
 #include <iostream>
 #include <random>
@@ -13,6 +16,7 @@
 #include "evaluator/data/dataset.h"
 #include "evaluator/models/small_cnn.h"
 #include "search/cli/commands.h"
+#include "space/space_file.h"
 
 namespace nas::cli {
 
@@ -20,6 +24,8 @@ namespace {
 
 struct MakeModelArgs {
   std::string name;
+  std::string space;
+  std::string arch;
   std::string output;
   std::string sample_input;
   uint64_t seed = 0;
@@ -47,13 +53,29 @@ graph::Tensor sample_images(int64_t batch, uint64_t seed, std::string& source) {
   return t;
 }
 
-void run_make_model(const MakeModelArgs& a) {
+graph::Graph build_model(const MakeModelArgs& a) {
+  if (a.name.empty() == a.space.empty())
+    user_error("give either a model name (small-cnn) or --space FILE with --arch STRING");
+  if (!a.space.empty()) {
+    if (a.arch.empty()) user_error("--space needs --arch STRING");
+    const space::SearchSpace space = space::load_space(a.space);
+    return space.decode(space.parse(a.arch), a.batch);
+  }
+  if (!a.arch.empty()) user_error("--arch needs --space FILE");
   if (a.name != "small-cnn") user_error("unknown model '{}' (expected small-cnn)", a.name);
-  const graph::Graph model = evaluator::small_cnn(a.seed, a.batch);
+  return evaluator::small_cnn(a.seed, a.batch);
+}
+
+void run_make_model(const MakeModelArgs& a) {
+  const graph::Graph model = build_model(a);
   onnx_io::export_onnx(model, a.output);
   std::cout << fmt::format("wrote {}: {} parameters, {} FLOPs\n", a.output,
                            model.parameter_count(), model.flops());
   if (!a.sample_input.empty()) {
+    const graph::Shape& in = model.type(model.inputs()[0]).shape;
+    if (in != graph::Shape{a.batch, 1, 28, 28})
+      user_error("--sample-input writes Fashion-MNIST images, but the model's input is not "
+                 "[{},1,28,28]", a.batch);
     std::string source;
     write_npy(a.sample_input, sample_images(a.batch, a.seed, source));
     std::cout << fmt::format("wrote {}: {}\n", a.sample_input, source);
@@ -65,9 +87,13 @@ void run_make_model(const MakeModelArgs& a) {
 void add_make_model_command(CLI::App& app) {
   auto a = std::make_shared<MakeModelArgs>();
   auto* cmd = app.add_subcommand("make-model", "Write a reference model as ONNX");
-  cmd->add_option("name", a->name, "small-cnn: the small Fashion-MNIST CNN")->required();
+  cmd->add_option("name", a->name, "small-cnn: the small Fashion-MNIST CNN");
+  cmd->add_option("--space", a->space, "Search-space YAML file (instead of a name)");
+  cmd->add_option("--arch", a->arch, "Architecture of --space, as `nas space --sample` prints it");
   cmd->add_option("-o,--output", a->output, "ONNX file to write")->required();
-  cmd->add_option("--seed", a->seed, "Seeds the weights")->capture_default_str();
+  cmd->add_option("--seed", a->seed,
+                  "Seeds the weights of small-cnn (an architecture's come from its hash)")
+      ->capture_default_str();
   cmd->add_option("--batch", a->batch, "Batch of the model's input")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);

@@ -20,6 +20,16 @@ WORKERS=${WORKERS:-2}  # parallelism does not change the results (budget.batch i
 nas=${NAS:-$root/build/nas}  # NAS=path pins a copy while build/ changes
 mkdir -p "$OUT"
 
+# Each strategy learns from the second batch on: population / initial sample of one batch.
+settings() {
+  case "$1" in
+    random) echo "{}" ;;
+    evolution) echo "{population: 4, sample_size: 2}" ;;
+    nsga2) echo "{population: 4}" ;;
+    predictor) echo "{initial: 4}" ;;
+  esac
+}
+
 search() {
   for seed in $SEEDS; do
     for strategy in $STRATEGIES; do
@@ -27,7 +37,7 @@ search() {
       echo "== $strategy seed $seed -> $dir"
       start=$(date +%s)
       (cd "$root" && "$nas" search configs/quickstart.yaml --set seed="$seed" \
-        --set strategy.name="$strategy" --set final.top_k=0 --set parallel.workers="$WORKERS" --set output="$dir") \
+        --set strategy.name="$strategy" --set strategy.settings="$(settings "$strategy")" --set final.top_k=0 --set parallel.workers="$WORKERS" --set output="$dir") \
         > "$dir.log" 2>&1
       echo "$strategy $seed $(( $(date +%s) - start ))" >> "$OUT/wall_seconds.txt"
     done

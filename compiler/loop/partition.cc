@@ -18,11 +18,18 @@ std::optional<Interval> constant_range(const For* op) {
   return Interval{*min, *min + *extent - 1};
 }
 
-// The conjuncts of every IfThenElse condition in a body, each with the ranges of the loops
-// around it inside the body.
+// A condition of the body, with the ranges of the loops around it inside the body.
+struct Guard {
+  Expr condition;
+  VarRanges inner;
+  bool select = false;  // a Select's (padding at a border), not an IfThenElse's
+};
+
+// The conjuncts of every IfThenElse condition in a body, and the ordering comparisons of
+// Select conditions (a window's padding test, true away from the borders).
 class GuardCollector : public IRVisitor {
  public:
-  std::vector<std::pair<Expr, VarRanges>> guards;
+  std::vector<Guard> guards;
   using IRVisitor::visit;
 
  protected:
@@ -33,18 +40,28 @@ class GuardCollector : public IRVisitor {
     ranges_.erase(op->var.node());
   }
   void visit(const IfThenElse* op) override {
-    add(op->condition);
+    add(op->condition, false);
+    IRVisitor::visit(op);
+  }
+  void visit(const Select* op) override {
+    if (op->condition.type().is_scalar()) add(op->condition, true);
     IRVisitor::visit(op);
   }
 
  private:
-  void add(const Expr& condition) {
+  void add(const Expr& condition, bool select) {
     if (const auto* a = condition.as<And>()) {
-      add(a->a);
-      add(a->b);
+      add(a->a, select);
+      add(a->b, select);
       return;
     }
-    guards.emplace_back(condition, ranges_);
+    if (select) {
+      const auto* cmp = condition.as<BinaryNode>();
+      if (!cmp || !is_comparison(cmp->kind) || cmp->kind == ExprKind::EQ ||
+          cmp->kind == ExprKind::NE || !cmp->a.type().is_int())
+        return;
+    }
+    guards.push_back(Guard{condition, ranges_, select});
   }
   VarRanges ranges_;
 };
@@ -71,10 +88,7 @@ class Partitioner : public IRMutator {
   Stmt visit(const For* op) override {
     const std::optional<Interval> range = constant_range(op);
     if (!range) return IRMutator::visit(op);
-    const int64_t lo = *range->min, hi = *range->max;
-    const int64_t end = main_end(op, lo, hi);
-    if (end <= lo || end > hi) return with_range(op, lo, hi);
-    return Block::make(with_range(op, lo, end - 1), with_range(op, end, hi));
+    return pieces(op, *range->min, *range->max);
   }
 
  private:
@@ -94,32 +108,53 @@ class Partitioner : public IRMutator {
     return For::make(op->var, make_const(t, lo), make_const(t, hi - lo + 1), op->for_kind, body);
   }
 
-  // One past the last iteration of the main part: the smallest, over the guards that use
-  // the loop variable, of the longest prefix of [lo, hi] on which the guard holds
-  // (hi + 1 when no guard needs a tail).
-  int64_t main_end(const For* op, int64_t lo, int64_t hi) {
+  // The loop over [lo, hi] cut before each iteration where a guard starts or stops holding.
+  Stmt pieces(const For* op, int64_t lo, int64_t hi) {
+    const int64_t cut = first_cut(op, lo, hi);
+    if (cut <= lo || cut > hi) return with_range(op, lo, hi);
+    return Block::make(with_range(op, lo, cut - 1), pieces(op, cut, hi));
+  }
+
+  // The first cut of [lo, hi] (hi + 1 when none): the smallest, over the guards that use the
+  // loop variable, of the end of the longest prefix on which the guard holds, and for Select
+  // conditions also of the start of the longest suffix on which it holds. Select conditions
+  // do not cut vectorized loops (a blend is cheap there) nor parallel ones.
+  int64_t first_cut(const For* op, int64_t lo, int64_t hi) {
     GuardCollector collector;
     collector.include(op->body);
+    const bool cut_selects = op->for_kind == ForKind::Serial || op->for_kind == ForKind::Unrolled;
     int64_t end = hi + 1;
-    for (const auto& [condition, inner] : collector.guards) {
+    for (const Guard& guard : collector.guards) {
+      if (guard.select && !cut_selects) continue;
       UsesVar uses(op->var.node());
-      uses.include(condition);
+      uses.include(guard.condition);
       if (!uses.found) continue;
-      auto holds_below = [&](int64_t stop) {  // on [lo, stop)
-        if (stop <= lo) return true;
+      auto holds_on = [&](int64_t first, int64_t last) {  // on [first, last]
+        if (last < first) return true;
         VarRanges ranges = ranges_;
-        for (const auto& [v, r] : inner) ranges[v] = r;
-        ranges[op->var.node()] = Interval{lo, stop - 1};
-        return is_const(simplify(condition, ranges), 1);
+        for (const auto& [v, r] : guard.inner) ranges[v] = r;
+        ranges[op->var.node()] = Interval{first, last};
+        return is_const(simplify(guard.condition, ranges), 1);
       };
-      if (holds_below(hi + 1)) continue;
-      int64_t a = lo, b = hi;  // holds_below(a); find the largest such a in [lo, hi]
+      if (holds_on(lo, hi)) continue;
+      int64_t a = lo, b = hi;  // holds on [lo, a); find the largest such a in [lo, hi]
       while (a < b) {
         const int64_t mid = a + (b - a + 1) / 2;
-        if (holds_below(mid)) a = mid;
+        if (holds_on(lo, mid - 1)) a = mid;
         else b = mid - 1;
       }
-      if (a > lo) end = std::min(end, a);
+      if (a > lo) {
+        end = std::min(end, a);
+        continue;
+      }
+      if (!guard.select) continue;
+      a = lo + 1, b = hi + 1;  // holds on [b, hi]; find the smallest such b in (lo, hi + 1]
+      while (a < b) {
+        const int64_t mid = a + (b - a) / 2;
+        if (holds_on(mid, hi)) b = mid;
+        else a = mid + 1;
+      }
+      if (b <= hi) end = std::min(end, b);
     }
     return end;
   }

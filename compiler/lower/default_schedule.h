@@ -5,11 +5,13 @@
 // - conv2d: output channels in vectors (weights packed so a vector of output channels is
 //   contiguous), a block of output columns accumulated in registers (cache_write), the
 //   block unrolled;
-// - depthwise_conv2d: channels in vectors (weights packed likewise), accumulated in
-//   registers per output element;
+// - depthwise_conv2d and pool (sliding windows per channel): along output rows, the taps
+//   unrolled, accumulated in registers; columns in explicit vectors (a block of them) for
+//   large windows at stride 1, else scalar columns that LLVM vectorizes; parallel over
+//   images and channels. (Loop partitioning keeps the padding's selects at the borders.)
 // - dense: output columns in vectors (a transposed constant B packed likewise), accumulated
 //   in registers;
-// - pool, reduce, softmax: parallel over the outer loop of each stage;
+// - global pooling, reduce, softmax: parallel over the outer loop of each stage;
 // - injective: the innermost axis vectorized when the vector width divides its extent.
 #pragma once
 

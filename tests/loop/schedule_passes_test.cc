@@ -40,6 +40,31 @@ TEST(LoopSchedulePasses, PartitionLeavesGuardsItCannotDecide) {
   EXPECT_TRUE(partition_loops(nest).same_as(nest));
 }
 
+// A 3-tap window over 8 inputs with padding 1: the Select of the padding cuts the output
+// loop before its interior and after it; the interior reads without clamp or select. An
+// equality (a count at one position) cuts nothing, and neither does a vectorized loop.
+TEST(LoopSchedulePasses, PartitionCutsAtTheBordersOfAPaddingSelect) {
+  Buffer in("in", Type::f32(), {8}), out("out", Type::f32(), {8});
+  Var o("o"), k("k");
+  const Expr at = o + k - i32(1);
+  const Expr tap = select(at >= i32(0) && at < i32(8), Load::make(in, min(max(at, i32(0)), i32(7))),
+                          make_const(Type::f32(), 0.0));
+  auto nest = [&](ForKind kind, const Expr& value) {
+    return For::make(o, i32(0), i32(8), kind,
+                     For::make(k, i32(0), i32(3), ForKind::Serial, Store::make(out, value, o)));
+  };
+  const std::string text = print(simplify(partition_loops(nest(ForKind::Serial, tap))));
+  EXPECT_NE(text.find("for (o, 1, 6) {\n  for (k, 0, 3) {\n    out[o] = in[o + k + -1]\n"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("for (o,"), text.rfind("for (o,")) << text;  // borders: o = 0, o = 7
+  const std::string vector = print(partition_loops(nest(ForKind::Vectorized, tap)));
+  EXPECT_EQ(vector.find("for (o,"), vector.rfind("for (o,")) << vector;  // only k is cut
+  const Stmt count = nest(ForKind::Serial, select(eq(o, i32(0)), make_const(Type::f32(), 2.0),
+                                                  make_const(Type::f32(), 3.0)));
+  EXPECT_TRUE(partition_loops(count).same_as(count));
+}
+
 TEST(LoopSchedulePasses, UnrollReplicatesTheBody) {
   Buffer out("out", Type::f32(), {3});
   Var i("i");

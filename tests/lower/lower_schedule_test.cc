@@ -80,6 +80,62 @@ TEST(LowerSchedule, ConvBlocksFollowTheTarget) {
   EXPECT_EQ(odd.schedule.str().find("vectorize"), std::string::npos) << odd.schedule.str();
 }
 
+Graph depthwise(int64_t kernel, int64_t stride, int64_t width) {
+  Graph g("dw");
+  SplitMix64 rng(3);
+  const int64_t pad = kernel / 2;
+  const ValueId x = g.add_input("x", {DType::F32, {1, 4, 6, width}});
+  const ValueId w = g.add_constant("w", random_tensor({4, 1, kernel, kernel}, rng));
+  g.add_output(g.add("Conv", {x, w},
+                     {{"group", int64_t{4}},
+                      {"pads", Shape{pad, pad, pad, pad}},
+                      {"strides", Shape{stride, stride}}},
+                     "dw"));
+  return g;
+}
+
+TEST(LowerSchedule, DepthwiseRunsAlongRowsWithTheTapsUnrolled) {
+  // A small window: scalar columns (LLVM vectorizes the row), the taps unrolled.
+  const LoweredKernel small = lower_first(depthwise(3, 1, 16), test_target("avx512f", 2));
+  EXPECT_EQ(small.family, "depthwise_conv2d");
+  EXPECT_EQ(small.schedule.str(),
+            "reorder dw: n co oh ow kh kw\n"
+            "unroll dw.kh\n"
+            "unroll dw.kw\n"
+            "cache_write dw at ow (register)\n"
+            "fuse dw.n co\n"
+            "parallel dw.n.co\n");
+  // A large window at stride 1: vectors of 4 columns, 4 of them (16 columns) in registers.
+  EXPECT_EQ(lower_first(depthwise(7, 1, 16), test_target("avx512f")).schedule.str(),
+            "split dw.ow by 4\n"
+            "split dw.ow.o by 4\n"
+            "reorder dw: n co oh ow.o.o kh kw ow.o.i ow.i\n"
+            "vectorize dw.ow.i\n"
+            "unroll dw.ow.o.i\n"
+            "unroll dw.kh\n"
+            "unroll dw.kw\n"
+            "cache_write dw at ow.o.o (register)\n");
+  // At stride 2 a vector of columns would gather its inputs: scalar columns.
+  EXPECT_EQ(lower_first(depthwise(7, 2, 16), test_target("avx512f")).schedule.str().find("vectorize"),
+            std::string::npos);
+}
+
+TEST(LowerSchedule, PoolingRunsAlongRowsGlobalPoolingPerChannel) {
+  Graph g("pool");
+  const ValueId x = g.add_input("x", {DType::F32, {1, 3, 8, 8}});
+  g.add_output(g.add("MaxPool", {x},
+                     {{"kernel_shape", Shape{3, 3}}, {"pads", Shape{1, 1, 1, 1}}}, "mp"));
+  EXPECT_EQ(lower_first(g, test_target("avx2")).schedule.str(),
+            "reorder mp: n c oh ow kh kw\n"
+            "unroll mp.kh\n"
+            "unroll mp.kw\n"
+            "cache_write mp at ow (register)\n");
+  Graph gap("gap");
+  const ValueId y = gap.add_input("y", {DType::F32, {1, 3, 8, 8}});
+  gap.add_output(gap.add("GlobalAveragePool", {y}, {}, "gap"));
+  EXPECT_EQ(lower_first(gap, test_target("avx2")).schedule.str().find("unroll"), std::string::npos);
+}
+
 TEST(LowerSchedule, DenseVectorizesColumnsOfTransposedWeights) {
   Graph g("fc");
   SplitMix64 rng(2);

@@ -43,9 +43,9 @@ Graph build(const OneOp& c, uint64_t seed = 7) {
   return g;
 }
 
-void check_op(const OneOp& c, const std::string& family) {
+void check_op(const OneOp& c, const std::string& family, int random_seeds = 3) {
   const Graph g = build(c);
-  for (const testing::ScheduleCase& sc : schedules_to_check()) {
+  for (const testing::ScheduleCase& sc : schedules_to_check(random_seeds)) {
     SCOPED_TRACE(sc.label);
     const std::vector<std::string> families = check_graph(g, sc);
     ASSERT_EQ(families.size(), 1u);
@@ -84,6 +84,20 @@ TEST(LowerOps, ConvOfPrimeWidth) {
   check_op({"Conv", {{1, 2, 3, 13}, {8, 2, 3, 3}, {8}}, {{"pads", Shape{1, 1, 1, 1}}},
             {false, true, true}},
            "conv2d");
+}
+
+// Enough output channels for register blocks of several vectors (AVX-512: 4 x 16, AVX2:
+// 2 x 8), widths the column blocks do not divide, stride 2, a 1x1 and a 5x5 kernel.
+TEST(LowerOps, ConvWithSeveralVectorsOfChannels) {
+  check_op({"Conv", {{1, 2, 3, 9}, {64, 2, 3, 3}, {64}}, {{"pads", Shape{1, 1, 1, 1}}},
+            {false, true, true}},
+           "conv2d", 0);
+  check_op({"Conv", {{1, 3, 7, 9}, {32, 3, 3, 3}},
+            {{"pads", Shape{1, 2, 1, 0}}, {"strides", Shape{2, 2}}}, {false, true}},
+           "conv2d", 0);
+  check_op({"Conv", {{1, 3, 2, 18}, {16, 3, 1, 1}, {16}}, {}, {false, true, true}}, "conv2d", 0);
+  check_op({"Conv", {{1, 2, 4, 7}, {16, 2, 5, 5}}, {{"pads", Shape{2, 2, 2, 2}}}, {false, true}},
+           "conv2d", 0);
 }
 
 TEST(LowerOps, ConvPointwise) {

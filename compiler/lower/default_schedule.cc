@@ -128,7 +128,8 @@ void schedule_conv2d(Schedule& s, const Tensor& stage, int lanes, int registers,
   }
 }
 
-// A matrix product: the last output axis (columns) in vectors accumulated in registers.
+// A matrix product: the last output axis (columns) in vectors accumulated in registers,
+// up to 4 vectors at once (unrolled), so independent FMAs hide each other's latency.
 void schedule_dense(Schedule& s, const Tensor& stage, int lanes, bool parallel) {
   const std::string& st = stage.name();
   const std::vector<std::string> loops = spatial_loops(stage);
@@ -137,14 +138,20 @@ void schedule_dense(Schedule& s, const Tensor& stage, int lanes, bool parallel) 
   const int64_t col_lanes = lanes_dividing(stage.shape().back(), lanes);
   std::string outer = column;
   if (col_lanes > 1) {
-    s.split(st, column, col_lanes);
+    // A guarded tail where the vectors do not divide the columns (partitioned off).
+    const int64_t vectors = std::min<int64_t>(4, stage.shape().back() / col_lanes);
+    s.split(st, column, col_lanes * vectors);
     outer = column + ".o";
+    const std::string inner = vectors > 1 ? column + ".i.i" : column + ".i";
+    if (vectors > 1) s.split(st, column + ".i", col_lanes);
     std::vector<std::string> order(loops.begin(), loops.end() - 1);
     order.push_back(outer);
     for (const std::string& r : reduction_loops(stage)) order.push_back(r);
-    order.push_back(column + ".i");
+    if (vectors > 1) order.push_back(column + ".i.o");
+    order.push_back(inner);
     s.reorder(st, order);
-    s.vectorize(st, column + ".i");
+    s.vectorize(st, inner);
+    if (vectors > 1) s.unroll(st, column + ".i.o");
   }
   s.cache_write(st, outer, MemoryScope::Register);
   if (parallel) s.parallel(st, loops.size() > 1 && stage.shape()[0] > 1 ? loops[0] : outer);

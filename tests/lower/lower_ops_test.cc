@@ -173,6 +173,15 @@ TEST(LowerOps, Gemm) {
   check_op({"Gemm", {{2, 9}, {9, 3}}, {{"alpha", 3.0f}}}, "dense");
 }
 
+// Columns in blocks of up to 4 vectors with a guarded tail block: 40 = 4 x 8 + 8, and
+// 12 = 3 x 4 on SSE (default schedules only).
+TEST(LowerOps, GemmWithSeveralVectorsOfColumns) {
+  check_op({"Gemm", {{2, 7}, {40, 7}, {40}}, {{"transB", int64_t{1}}}, {false, true, true}},
+           "dense", 0);
+  check_op({"Gemm", {{1, 5}, {12, 5}}, {{"transB", int64_t{1}}}, {false, true}}, "dense", 0);
+  check_op({"MatMul", {{3, 6}, {6, 48}}}, "dense", 0);
+}
+
 TEST(LowerOps, MatMul) {
   check_op({"MatMul", {{3, 5}, {5, 4}}}, "dense");
   check_op({"MatMul", {{2, 3, 5}, {5, 4}}}, "dense");

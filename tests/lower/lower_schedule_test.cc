@@ -116,9 +116,11 @@ TEST(LowerSchedule, DenseVectorizesColumnsOfTransposedWeights) {
   const LoweredKernel k = lower_first(g, test_target("avx2"));
   EXPECT_EQ(k.family, "dense");
   EXPECT_EQ(k.schedule.str(),
-            "split fc.j by 8\n"
-            "reorder fc: i j.o k j.i\n"
-            "vectorize fc.j.i\n"
+            "split fc.j by 16\n"
+            "split fc.j.i by 8\n"
+            "reorder fc: i j.o k j.i.o j.i.i\n"
+            "vectorize fc.j.i.i\n"
+            "unroll fc.j.i.o\n"
             "cache_write fc at j.o (register)\n");
   EXPECT_EQ(k.params[1].packed->shape(), (Shape{2, 6, 8}));
 }

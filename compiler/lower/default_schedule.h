@@ -3,8 +3,8 @@
 // outer loop when the target has more than one thread.
 //
 // - conv2d: output channels in vectors (weights packed so a vector of output channels is
-//   contiguous), a block of output columns accumulated in registers (cache_write), the
-//   block unrolled;
+//   contiguous), a block of up to 4 vectors of channels x a few output columns accumulated
+//   in registers (cache_write), the block and small kernels' taps unrolled;
 // - depthwise_conv2d and pool (sliding windows per channel): along output rows, the taps
 //   unrolled, accumulated in registers; columns in explicit vectors (a block of them) for
 //   large windows at stride 1, else scalar columns that LLVM vectorizes; parallel over
@@ -24,6 +24,9 @@
 #include "compiler/target/target.h"
 
 namespace nas::lower {
+
+// The target's vector registers: 32 (AVX-512, AArch64) or 16.
+int vector_registers(const target::Target& target);
 
 // f32 lanes of the target's widest vector: 16, 8 or 4.
 int vector_lanes(const target::Target& target);

@@ -43,9 +43,9 @@ Graph build(const OneOp& c, uint64_t seed = 7) {
   return g;
 }
 
-void check_op(const OneOp& c, const std::string& family) {
+void check_op(const OneOp& c, const std::string& family, int random_seeds = 3) {
   const Graph g = build(c);
-  for (const testing::ScheduleCase& sc : schedules_to_check()) {
+  for (const testing::ScheduleCase& sc : schedules_to_check(random_seeds)) {
     SCOPED_TRACE(sc.label);
     const std::vector<std::string> families = check_graph(g, sc);
     ASSERT_EQ(families.size(), 1u);
@@ -84,6 +84,20 @@ TEST(LowerOps, ConvOfPrimeWidth) {
   check_op({"Conv", {{1, 2, 3, 13}, {8, 2, 3, 3}, {8}}, {{"pads", Shape{1, 1, 1, 1}}},
             {false, true, true}},
            "conv2d");
+}
+
+// Enough output channels for register blocks of several vectors (AVX-512: 4 x 16, AVX2:
+// 2 x 8), widths the column blocks do not divide, stride 2, a 1x1 and a 5x5 kernel.
+TEST(LowerOps, ConvWithSeveralVectorsOfChannels) {
+  check_op({"Conv", {{1, 2, 3, 9}, {64, 2, 3, 3}, {64}}, {{"pads", Shape{1, 1, 1, 1}}},
+            {false, true, true}},
+           "conv2d", 0);
+  check_op({"Conv", {{1, 3, 7, 9}, {32, 3, 3, 3}},
+            {{"pads", Shape{1, 2, 1, 0}}, {"strides", Shape{2, 2}}}, {false, true}},
+           "conv2d", 0);
+  check_op({"Conv", {{1, 3, 2, 18}, {16, 3, 1, 1}, {16}}, {}, {false, true, true}}, "conv2d", 0);
+  check_op({"Conv", {{1, 2, 4, 7}, {16, 2, 5, 5}}, {{"pads", Shape{2, 2, 2, 2}}}, {false, true}},
+           "conv2d", 0);
 }
 
 TEST(LowerOps, ConvPointwise) {
@@ -157,6 +171,15 @@ TEST(LowerOps, Gemm) {
   check_op({"Gemm", {{3, 4}, {4, 6}, {3, 1}}, {{"alpha", 0.5f}, {"beta", -2.0f}}}, "dense");
   check_op({"Gemm", {{3, 4}, {4, 6}, {3, 6}}, {{"beta", 0.25f}}}, "dense");
   check_op({"Gemm", {{2, 9}, {9, 3}}, {{"alpha", 3.0f}}}, "dense");
+}
+
+// Columns in blocks of up to 4 vectors with a guarded tail block: 40 = 4 x 8 + 8, and
+// 12 = 3 x 4 on SSE (default schedules only).
+TEST(LowerOps, GemmWithSeveralVectorsOfColumns) {
+  check_op({"Gemm", {{2, 7}, {40, 7}, {40}}, {{"transB", int64_t{1}}}, {false, true, true}},
+           "dense", 0);
+  check_op({"Gemm", {{1, 5}, {12, 5}}, {{"transB", int64_t{1}}}, {false, true}}, "dense", 0);
+  check_op({"MatMul", {{3, 6}, {6, 48}}}, "dense", 0);
 }
 
 TEST(LowerOps, MatMul) {

@@ -48,10 +48,12 @@ TEST(LowerSchedule, ConvVectorizesOutputChannelsWithPackedWeights) {
   const LoweredKernel k = lower_first(g, test_target("avx2"));
   EXPECT_EQ(k.schedule.str(),
             "split relu.co by 8\n"
-            "split relu.ow by 3\n"
+            "split relu.ow by 5\n"
             "reorder relu: n co.o oh ow.o ci kh kw ow.i co.i\n"
             "vectorize relu.co.i\n"
             "unroll relu.ow.i\n"
+            "unroll relu.kw\n"
+            "unroll relu.kh\n"
             "cache_write relu at ow.o (register)\n");
   ASSERT_EQ(k.params.size(), 4u);  // x, w, b, relu
   ASSERT_TRUE(k.params[1].packed.has_value());
@@ -61,6 +63,31 @@ TEST(LowerSchedule, ConvVectorizesOutputChannelsWithPackedWeights) {
   EXPECT_EQ(k.params[1].packed->data<float>()[((0 * 3 + 2) * 3 + 1) * 3 * 8 + 0 * 8 + 5],
             w.data<float>()[((5 * 3 + 2) * 3 + 1) * 3 + 0]);
   EXPECT_FALSE(k.params[0].packed.has_value());
+}
+
+TEST(LowerSchedule, ConvRegisterBlockFollowsTheRegisters) {
+  // 32 registers (AVX-512): 4 vectors of 16 channels x 4 columns (9 wide: 3 blocks of 3).
+  const LoweredKernel wide = lower_first(conv_relu(64), test_target("avx512f"));
+  EXPECT_EQ(wide.schedule.str(),
+            "split relu.co by 64\n"
+            "split relu.co.i by 16\n"
+            "split relu.ow by 3\n"
+            "reorder relu: n co.o oh ow.o ci kh kw co.i.o ow.i co.i.i\n"
+            "vectorize relu.co.i.i\n"
+            "unroll relu.co.i.o\n"
+            "unroll relu.ow.i\n"
+            "unroll relu.kw\n"
+            "unroll relu.kh\n"
+            "cache_write relu at ow.o (register)\n");
+  EXPECT_EQ(wide.params[1].packed->shape(), (Shape{4, 3, 3, 3, 16}));
+  // 16 registers (AVX2): 2 vectors of 8 x 4 columns (9 wide: blocks of 3); 24 channels
+  // are no whole number of 2 vectors: 1 vector x 8 columns (9 wide: blocks of 5).
+  EXPECT_NE(lower_first(conv_relu(16), test_target("avx2")).schedule.str().find(
+                "split relu.co.i by 8\nsplit relu.ow by 3\n"),
+            std::string::npos);
+  EXPECT_NE(lower_first(conv_relu(24), test_target("avx2")).schedule.str().find(
+                "split relu.co by 8\nsplit relu.ow by 5\n"),
+            std::string::npos);
 }
 
 TEST(LowerSchedule, ConvBlocksFollowTheTarget) {
@@ -145,9 +172,11 @@ TEST(LowerSchedule, DenseVectorizesColumnsOfTransposedWeights) {
   const LoweredKernel k = lower_first(g, test_target("avx2"));
   EXPECT_EQ(k.family, "dense");
   EXPECT_EQ(k.schedule.str(),
-            "split fc.j by 8\n"
-            "reorder fc: i j.o k j.i\n"
-            "vectorize fc.j.i\n"
+            "split fc.j by 16\n"
+            "split fc.j.i by 8\n"
+            "reorder fc: i j.o k j.i.o j.i.i\n"
+            "vectorize fc.j.i.i\n"
+            "unroll fc.j.i.o\n"
             "cache_write fc at j.o (register)\n");
   EXPECT_EQ(k.params[1].packed->shape(), (Shape{2, 6, 8}));
 }

@@ -112,6 +112,7 @@ class Partitioner : public IRMutator {
   Stmt pieces(const For* op, int64_t lo, int64_t hi) {
     const int64_t cut = first_cut(op, lo, hi);
     if (cut <= lo || cut > hi) return with_range(op, lo, hi);
+    ++cuts_;
     return Block::make(with_range(op, lo, cut - 1), pieces(op, cut, hi));
   }
 
@@ -122,7 +123,10 @@ class Partitioner : public IRMutator {
   int64_t first_cut(const For* op, int64_t lo, int64_t hi) {
     GuardCollector collector;
     collector.include(op->body);
-    const bool cut_selects = op->for_kind == ForKind::Serial || op->for_kind == ForKind::Unrolled;
+    // Cuts of nested loops multiply the code: past a budget, only guards cut (the tails of
+    // splits, which vectorizing needs), so odd schedules cannot blow the kernel up.
+    const bool cut_selects = (op->for_kind == ForKind::Serial || op->for_kind == ForKind::Unrolled) &&
+                             cuts_ < kSelectCutBudget;
     int64_t end = hi + 1;
     for (const Guard& guard : collector.guards) {
       if (guard.select && !cut_selects) continue;
@@ -159,7 +163,9 @@ class Partitioner : public IRMutator {
     return end;
   }
 
+  static constexpr int kSelectCutBudget = 32;
   VarRanges ranges_;  // loops around the current statement
+  int cuts_ = 0;      // loops cut so far
 };
 
 }  // namespace

@@ -87,8 +87,10 @@ TEST_F(HardwareConfigTest, ReadsRequiresAndKeepsItInTheResumeKey) {
   // Without `requires`, the key (and so the hash of existing searches) is unchanged.
   const ExperimentConfig plain = parse("{}");
   EXPECT_TRUE(plain.hardware_requirement().empty());
-  for (const auto& [key, value] : plain.resume_key().items())
-    EXPECT_EQ(key.find("requires"), std::string::npos) << key;
+  const nlohmann::json key = plain.resume_key();  // items() would outlive a temporary
+  ASSERT_FALSE(key.empty());
+  for (const auto& [name, value] : key.items())
+    EXPECT_EQ(name.find("requires"), std::string::npos) << name;
 }
 
 TEST_F(HardwareConfigTest, ReportsBadRequirementsWithTheirLocation) {

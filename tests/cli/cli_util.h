@@ -10,6 +10,7 @@
 #include <string>
 
 #include <gmock/gmock.h>
+#include <nlohmann/json.hpp>
 #include <gtest/gtest.h>
 
 #include "tests/test_util.h"
@@ -42,6 +43,20 @@ inline void expect_user_error(const Result& r, const std::string& what) {
   EXPECT_EQ(r.code, 2) << r.err;
   EXPECT_THAT(r.err, ::testing::HasSubstr(what));
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+// The trials of a search's results.json as a rerun must reproduce them: no timings, no
+// latencies.
+inline nlohmann::json deterministic_trials(const std::string& results_file) {
+  std::ifstream in(results_file);
+  nlohmann::json trials = nlohmann::json::parse(in).at("trials");
+  for (nlohmann::json& t : trials) {
+    t.erase("seconds");
+    t["result"].erase("latency");
+    t["result"].erase("training_seconds");
+    t["result"].erase("step_ms");
+  }
+  return trials;
 }
 
 }  // namespace nas::testing

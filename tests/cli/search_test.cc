@@ -37,19 +37,6 @@ TEST(SearchCli, ReportsConfigErrorsWithTheirLocation) {
                     "cannot read config file '" + (dir / "missing.yaml").string() + "'");
 }
 
-// Trials as a search must reproduce them: no timings, no latencies.
-nlohmann::json deterministic_trials(const std::string& results_file) {
-  std::ifstream in(results_file);
-  nlohmann::json trials = nlohmann::json::parse(in).at("trials");
-  for (nlohmann::json& t : trials) {
-    t.erase("seconds");
-    t["result"].erase("latency");
-    t["result"].erase("training_seconds");
-    t["result"].erase("step_ms");
-  }
-  return trials;
-}
-
 // Starts `nas ARGS...` with its output thrown away; returns its pid.
 pid_t spawn_nas(const std::vector<std::string>& args) {
   const pid_t pid = fork();

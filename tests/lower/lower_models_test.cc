@@ -10,9 +10,12 @@
 #include "evaluator/models/small_cnn.h"
 #include "space/space_file.h"
 #include "tests/lower/lower_test_util.h"
+#include "tests/shipped_spaces.h"
 
 namespace nas::lower {
 namespace {
+
+using nas::testing::shipped_space;
 
 using graph::Graph;
 using graph::Shape;
@@ -21,16 +24,6 @@ Graph with_image(const Graph& g, Shape image) {
   graph::RebuildOptions options;
   options.input_types[g.inputs().at(0)] = graph::TensorType{graph::DType::F32, std::move(image)};
   return graph::rebuild_graph(g, options).graph;
-}
-
-const space::SearchSpace& shipped(const std::string& name) {
-  static std::map<std::string, space::SearchSpace> cache;
-  auto it = cache.find(name);
-  if (it == cache.end())
-    it = cache.emplace(name, space::load_space(std::string(NAS_SOURCE_DIR) + "/configs/spaces/" +
-                                               name + ".yaml"))
-             .first;
-  return it->second;
 }
 
 bool contains(const std::vector<std::string>& families, const std::string& family) {
@@ -58,7 +51,7 @@ TEST(LowerModels, SmallCnn) {
 }
 
 TEST(LowerModels, MobileNetArchitectures) {
-  const space::SearchSpace& s = shipped("mobilenet_28");
+  const space::SearchSpace& s = shipped_space("mobilenet_28");
   for (const char* arch : {"8,1,3,1,16,relu,off,1,3,1,24,relu,off,1,3,1,40,relu,off,64",
                            "8,2,7,2,16,hswish,on,1,5,2,24,relu,on,1,3,1,40,hswish,off,64"}) {
     SCOPED_TRACE(arch);
@@ -73,7 +66,7 @@ TEST(LowerModels, MobileNetArchitectures) {
 }
 
 TEST(LowerModels, Nb201Architectures) {
-  const space::SearchSpace& s = shipped("nb201_28");
+  const space::SearchSpace& s = shipped_space("nb201_28");
   for (const char* arch : {"conv3x3,skip,avgpool3x3,conv1x1,none,skip",
                            "none,none,none,none,none,none"}) {
     SCOPED_TRACE(arch);

@@ -82,19 +82,6 @@ Result run(const std::vector<std::string>& args) {
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
 }
 
-// Trials as a search must reproduce them: no timings, no latencies.
-nlohmann::json deterministic_trials(const std::string& results_file) {
-  std::ifstream in(results_file);
-  nlohmann::json trials = nlohmann::json::parse(in).at("trials");
-  for (nlohmann::json& t : trials) {
-    t.erase("seconds");
-    t["result"].erase("latency");
-    t["result"].erase("training_seconds");
-    t["result"].erase("step_ms");
-  }
-  return trials;
-}
-
 // Trials whose result the store holds (0 while there is no store yet).
 int64_t finished_trials(const std::string& db) {
   if (!std::filesystem::exists(db)) return 0;

@@ -23,9 +23,12 @@
 #include "space/space_file.h"
 #include "tests/search/tiny_space.h"
 #include "tests/test_util.h"
+#include "tests/shipped_spaces.h"
 
 namespace nas::runtime {
 namespace {
+
+using nas::testing::shipped_space;
 
 using namespace graph;
 using nas::testing::user_error_message;
@@ -80,16 +83,6 @@ std::unique_ptr<CompiledModel> expect_matches_reference(const Graph& g,
   return model;
 }
 
-const space::SearchSpace& shipped(const std::string& name) {
-  static std::map<std::string, space::SearchSpace> cache;
-  auto it = cache.find(name);
-  if (it == cache.end())
-    it = cache.emplace(name, space::load_space(std::string(NAS_SOURCE_DIR) + "/configs/spaces/" +
-                                               name + ".yaml"))
-             .first;
-  return it->second;
-}
-
 TEST(CompiledModel, SmallCnnMatchesTheReference) {
   const Graph g = evaluator::small_cnn(3);
   for (int threads : {1, 2}) {
@@ -117,7 +110,7 @@ TEST(CompiledModel, TinySpaceArchitecturesMatchTheReference) {
 class ShippedSpaceCompiled : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ShippedSpaceCompiled, SampledArchitecturesMatchTheReference) {
-  const space::SearchSpace& s = shipped(GetParam());
+  const space::SearchSpace& s = shipped_space(GetParam());
   SplitMix64 rng(21);
   const space::Architecture arch = s.sample(rng);
   const Graph g = s.decode(arch);
@@ -132,7 +125,7 @@ TEST_P(ShippedSpaceCompiled, SampledArchitecturesMatchTheReference) {
 // The plan over kernel boundaries holds fewer values than the reference's plan over every
 // node output, and is never larger.
 TEST_P(ShippedSpaceCompiled, PeakMemoryIsAtMostTheReferencePlan) {
-  const space::SearchSpace& s = shipped(GetParam());
+  const space::SearchSpace& s = shipped_space(GetParam());
   SplitMix64 rng(4);
   for (int i = 0; i < 5; ++i) {
     const space::Architecture arch = s.sample(rng);

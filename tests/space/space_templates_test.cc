@@ -11,17 +11,12 @@
 #include "evaluator/data/synthetic.h"
 #include "evaluator/train/trainer.h"
 #include "space/space_file.h"
+#include "tests/shipped_spaces.h"
 
 namespace nas::space {
 namespace {
 
-const SearchSpace& shipped(const std::string& name) {
-  static std::map<std::string, SearchSpace> cache;
-  auto it = cache.find(name);
-  if (it == cache.end())
-    it = cache.emplace(name, load_space(std::string(NAS_SOURCE_DIR) + "/configs/spaces/" + name + ".yaml")).first;
-  return it->second;
-}
+using nas::testing::shipped_space;
 
 graph::Tensor random_image(uint64_t seed) {
   graph::Tensor t(graph::DType::F32, {1, 1, 28, 28});
@@ -39,7 +34,7 @@ int64_t count_ops(const graph::Graph& g, const std::string& op) {
 class ShippedSpace : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ShippedSpace, SamplesDecodeToValidNetworks) {
-  const SearchSpace& s = shipped(GetParam());
+  const SearchSpace& s = shipped_space(GetParam());
   SplitMix64 rng(11);
   for (int i = 0; i < 30; ++i) {
     const Architecture arch = s.sample(rng);
@@ -59,7 +54,7 @@ TEST_P(ShippedSpace, SamplesDecodeToValidNetworks) {
 }
 
 TEST_P(ShippedSpace, DecodingIsDeterministic) {
-  const SearchSpace& s = shipped(GetParam());
+  const SearchSpace& s = shipped_space(GetParam());
   SplitMix64 rng(5);
   const Architecture a = s.sample(rng), b = s.mutate(a, rng, 0.0);
   const graph::Graph g1 = s.decode(a), g2 = s.decode(a), other = s.decode(b, 4);
@@ -72,7 +67,7 @@ TEST_P(ShippedSpace, DecodingIsDeterministic) {
 }
 
 TEST_P(ShippedSpace, ASampledNetworkTrains) {
-  const SearchSpace& s = shipped(GetParam());
+  const SearchSpace& s = shipped_space(GetParam());
   SplitMix64 rng(2);
   const graph::Graph model = s.decode(s.sample(rng));
   const evaluator::Dataset data = evaluator::make_synthetic(
@@ -90,7 +85,7 @@ TEST_P(ShippedSpace, ASampledNetworkTrains) {
 INSTANTIATE_TEST_SUITE_P(Spaces, ShippedSpace, ::testing::Values("mobilenet_28", "nb201_28"));
 
 TEST(MacroTemplate, BlocksFollowTheChoices) {
-  const SearchSpace& s = shipped("mobilenet_28");
+  const SearchSpace& s = shipped_space("mobilenet_28");
   // stem 8 (stride 2); stage 1: depth 2, k3, expand 1, width 16, relu, SE; stage 2: depth 1,
   // k5, expand 2, width 24, hswish, no SE; stage 3: depth 3, k7, expand 4, width 40, relu,
   // SE; head 64.
@@ -107,7 +102,7 @@ TEST(MacroTemplate, BlocksFollowTheChoices) {
 }
 
 TEST(CellTemplate, OpsAndDeadEdges) {
-  const SearchSpace& s = shipped("nb201_28");
+  const SearchSpace& s = shipped_space("nb201_28");
   // Edges in order 0->1, 0->2, 1->2, 0->3, 1->3, 2->3.
   const graph::Graph full = s.decode(s.parse("conv3x3,conv1x1,avgpool3x3,skip,conv3x3,conv1x1"));
   EXPECT_EQ(count_ops(full, "AveragePool"), 3 + 2);  // one per cell, plus two shortcuts
@@ -120,7 +115,7 @@ TEST(CellTemplate, OpsAndDeadEdges) {
 }
 
 TEST(CellTemplate, AllNoneCellsOutputZeros) {
-  const SearchSpace& s = shipped("nb201_28");
+  const SearchSpace& s = shipped_space("nb201_28");
   const graph::Graph g = s.decode(s.parse("none,none,none,none,none,none"));
   EXPECT_THAT(graph::verify_graph(g), ::testing::IsEmpty());
   EXPECT_EQ(count_ops(g, "Sub"), 3);

@@ -200,6 +200,104 @@ void schedule_conv2d(Schedule& s, const Tensor& stage, int lanes, int registers,
   }
 }
 
+// ---- Stages stored NCHW[x]c: loops [n, c blocks, rows, columns, c lanes] -------------
+// The lanes of a channel block are the vector (contiguous loads and stores), so no
+// schedule here gathers or scatters.
+
+bool stores_blocked(const Tensor& stage) { return stage.shape().size() == 5; }
+
+// conv2d (NCHW[x]c output): a register block of `vectors` channel blocks x `columns`
+// output columns, the reduction inside it, the vector of lanes innermost; small kernels'
+// taps unrolled as in NCHW.
+void schedule_conv2d_blocked(Schedule& s, const Tensor& stage, int registers, bool parallel) {
+  const std::string& st = stage.name();
+  const std::vector<std::string> loops = spatial_loops(stage);  // n, cob, oh, ow, col
+  const std::vector<int64_t>& shape = stage.shape();
+  const int64_t accumulators = registers >= 32 ? 16 : 8;
+  int64_t vectors = 1;
+  for (int64_t v = registers >= 32 ? 4 : 2; v > 1 && vectors == 1; v /= 2)
+    if (shape[1] % v == 0) vectors = v;
+  const int64_t most = accumulators / vectors;
+  const int64_t blocks = (shape[3] + most - 1) / most;
+  const int64_t columns = (shape[3] + blocks - 1) / blocks;
+  const std::string cb = loops[1], ow = loops[3], lane = loops[4];
+  std::string cb_outer = cb, ow_outer = ow;
+  if (vectors > 1) {
+    s.split(st, cb, vectors);
+    cb_outer = cb + ".o";
+  }
+  if (columns > 1) {
+    s.split(st, ow, columns);
+    ow_outer = ow + ".o";
+  }
+  const std::vector<std::string> reductions = reduction_loops(stage);
+  std::vector<std::string> order{loops[0], cb_outer, loops[2], ow_outer};
+  order.insert(order.end(), reductions.begin(), reductions.end());
+  if (vectors > 1) order.push_back(cb + ".i");
+  if (columns > 1) order.push_back(ow + ".i");
+  order.push_back(lane);
+  s.reorder(st, order);
+  s.vectorize(st, lane);
+  if (vectors > 1) s.unroll(st, cb + ".i");
+  if (columns > 1) s.unroll(st, ow + ".i");
+  const int64_t kh = reduction_extent(stage, "kh"), kw = reduction_extent(stage, "kw");
+  if (kw > 1 && kw <= 7) s.unroll(st, "kw");
+  if (kw > 1 && kh > 1 && kh * kw <= 9) s.unroll(st, "kh");
+  s.cache_write(st, ow_outer, MemoryScope::Register);
+  if (parallel) {
+    s.fuse(st, cb_outer, loops[2]);
+    s.parallel(st, cb_outer + "." + loops[2]);
+  }
+}
+
+// A sliding window per channel (depthwise convolution, pooling) in NCHW[x]c: a block of
+// output columns accumulated in registers, the taps unrolled around it, each tap one
+// vector load of x channels; parallel over channel blocks and rows.
+void schedule_window_blocked(Schedule& s, const Tensor& stage, int registers, bool parallel) {
+  const std::string& st = stage.name();
+  const std::vector<std::string> loops = spatial_loops(stage);  // n, cb, oh, ow, cl
+  const int64_t width = stage.shape()[3];
+  const int64_t most = registers >= 32 ? 14 : 7;
+  const int64_t blocks = (width + most - 1) / most;
+  const int64_t columns = (width + blocks - 1) / blocks;
+  const std::vector<std::string> taps = reduction_loops(stage);
+  std::string ow_outer = loops[3];
+  if (columns > 1) {
+    s.split(st, loops[3], columns);
+    ow_outer = loops[3] + ".o";
+  }
+  std::vector<std::string> order{loops[0], loops[1], loops[2], ow_outer};
+  order.insert(order.end(), taps.begin(), taps.end());
+  if (columns > 1) order.push_back(loops[3] + ".i");
+  order.push_back(loops[4]);
+  s.reorder(st, order);
+  s.vectorize(st, loops[4]);
+  if (columns > 1) s.unroll(st, loops[3] + ".i");
+  int64_t window = 1;
+  const auto& axes = stage.definition()->reduction->axes;
+  for (const loop::Axis& a : axes) window *= a.extent;
+  for (size_t t = 0; t < taps.size(); ++t)
+    if (window <= 64 || (t + 1 == taps.size() && axes[t].extent <= 64)) s.unroll(st, taps[t]);
+  s.cache_write(st, ow_outer, MemoryScope::Register);
+  if (parallel) {
+    s.fuse(st, loops[1], loops[2]);
+    s.parallel(st, loops[1] + "." + loops[2]);
+  }
+}
+
+// Any other reduction in NCHW[x]c (global pooling): the reduction over the lanes' vector.
+void schedule_reduction_blocked(Schedule& s, const Tensor& stage, bool parallel) {
+  const std::string& st = stage.name();
+  const std::vector<std::string> loops = spatial_loops(stage);
+  std::vector<std::string> order(loops.begin(), loops.end() - 1);
+  for (const std::string& r : reduction_loops(stage)) order.push_back(r);
+  order.push_back(loops.back());
+  s.reorder(st, order);
+  s.vectorize(st, loops.back());
+  s.cache_write(st, loops[3], MemoryScope::Register);
+  if (parallel) s.parallel(st, stage.shape()[0] > 1 ? loops[0] : loops[1]);
+}
+
 // A matrix product: the last output axis (columns) in vectors accumulated in registers,
 // up to 4 vectors at once (unrolled), so independent FMAs hide each other's latency.
 void schedule_dense(Schedule& s, const Tensor& stage, int lanes, bool parallel) {
@@ -287,7 +385,15 @@ Schedule default_schedule(const std::vector<Tensor>& stages, const std::string& 
   Schedule s;
   for (const Tensor& stage : stages) {
     const bool is_anchor = anchor && anchor->same_as(stage);
-    if (is_anchor && family == "conv2d") {
+    if (stores_blocked(stage) && stage.definition()->reduction) {
+      if (is_anchor && family == "conv2d")
+        schedule_conv2d_blocked(s, stage, vector_registers(target), parallel);
+      else if (is_anchor && (family == "depthwise_conv2d" || family == "pool") &&
+               stage.shape()[3] > 1)
+        schedule_window_blocked(s, stage, vector_registers(target), parallel);
+      else
+        schedule_reduction_blocked(s, stage, parallel);
+    } else if (is_anchor && family == "conv2d") {
       schedule_conv2d(s, stage, lanes, vector_registers(target), parallel);
     } else if (is_anchor && family == "depthwise_conv2d") {
       schedule_window(s, stage, lanes, parallel);

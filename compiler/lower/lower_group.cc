@@ -20,6 +20,7 @@
 #include "compiler/loop/simplify.h"
 #include "compiler/lower/default_schedule.h"
 #include "compiler/lower/op_compute.h"
+#include "compiler/passes/layout.h"
 #include "compiler/support/error.h"
 
 namespace nas::lower {
@@ -66,7 +67,7 @@ class Names {
 struct EpilogueState {
   bool active = false;
   Expr reduced;
-  std::vector<Var> axes;
+  Indices at;  // the element being stored, as logical indices
 };
 
 struct OpenReduction {
@@ -77,10 +78,35 @@ struct OpenReduction {
 };
 
 Accessor load_of(const loop::Tensor& tensor) {
-  return [tensor](const std::vector<Expr>& idx) { return tensor(idx); };
+  return [tensor](const Indices& idx) { return tensor(idx); };
 }
 
 std::vector<Expr> exprs(const std::vector<Var>& vars) { return {vars.begin(), vars.end()}; }
+
+// Where logical element [n, c, h, w] of a value stored NCHW[x]c lives: [n, c / x, h, w, c % x].
+Indices blocked_indices(const Indices& idx, int64_t block) {
+  return {idx[0], idx[1] / block, idx[2], idx[3], idx[1] % block};
+}
+
+// The logical indices [n, c_block * x + c_lane, h, w] of the loops [n, c_block, h, w, c_lane]
+// of a stage that stores NCHW[x]c.
+Indices logical_indices(const std::vector<Var>& loops, int64_t block) {
+  return {loops[0], loops[1] * block + loops[4], loops[2], loops[3]};
+}
+
+Accessor blocked_load(const loop::Tensor& tensor, int64_t block) {
+  return [tensor, block](const Indices& idx) { return tensor(blocked_indices(idx, block)); };
+}
+
+// The loop names of a stage storing NCHW[x]c: the channel axis `c` becomes `c`+"b" (its
+// blocks) and `c`+"l" (the lanes of a block, innermost).
+std::vector<std::string> blocked_axis_names(std::vector<std::string> names) {
+  if (names.size() != 4) names = {"n", "c", "h", "w"};
+  const std::string c = names[1];
+  names[1] = c + "b";
+  names.push_back(c + "l");
+  return names;
+}
 
 // A constant handed over with its axis 0 blocked: [n, rest...] becomes [n / block, rest...,
 // block], so `block` consecutive rows of axis 0 (a vector of output channels) are adjacent.
@@ -101,9 +127,13 @@ graph::Tensor pack_rows(const graph::Tensor& t, int64_t block) {
 class GroupLowering {
  public:
   // `row_blocks`: constants to hand over packed (pack_rows) with their block.
+  // `channel_blocks`: values read or written stored NCHW[x]c, with their x.
   GroupLowering(const Graph& graph, const passes::FusedGroup& group,
-                std::map<ValueId, int64_t> row_blocks)
-      : graph_(graph), group_(group), row_blocks_(std::move(row_blocks)) {}
+                std::map<ValueId, int64_t> row_blocks, std::map<ValueId, int64_t> channel_blocks)
+      : graph_(graph),
+        group_(group),
+        row_blocks_(std::move(row_blocks)),
+        channel_blocks_(std::move(channel_blocks)) {}
 
   void run() {
     check_supported();
@@ -112,14 +142,22 @@ class GroupLowering {
     close();
     for (ValueId v : outputs_)
       if (!stage_of_.contains(v)) {
+        const std::string name = names_.unique(graph_.value(v).name);
+        const Accessor value = accessors_.at(v);
+        const int64_t block = stored_block(v);
         const loop::Tensor stage =
-            loop::compute(names_.unique(graph_.value(v).name), graph_.type(v).shape,
-                          [&](const std::vector<Var>& idx) { return accessors_.at(v)(exprs(idx)); });
+            block > 1 ? loop::compute(name, passes::blocked_shape(graph_.type(v).shape, block),
+                                      [&](const std::vector<Var>& idx) {
+                                        return value(logical_indices(idx, block));
+                                      },
+                                      loop::ComputeOptions{blocked_axis_names({})})
+                      : loop::compute(name, graph_.type(v).shape,
+                                      [&](const std::vector<Var>& idx) { return value(exprs(idx)); });
         stages_.push_back(stage);
         stage_of_.emplace(v, stage);
       }
     for (ValueId v : outputs_) {
-      params_.push_back(KernelParam{v, std::nullopt});
+      params_.push_back(KernelParam{v, std::nullopt, stored_block(v)});
       param_buffers_.push_back(stage_of_.at(v).buffer());
     }
   }
@@ -153,6 +191,7 @@ class GroupLowering {
     const std::vector<std::vector<int32_t>> users = graph_.users();
     for (int32_t n : group_.nodes)
       for (ValueId v : graph_.nodes()[static_cast<size_t>(n)].outputs) {
+        produced_.insert(v);
         bool leaves = std::ranges::count(graph_.outputs(), v) != 0;
         std::set<int32_t> inside;
         for (int32_t user : users[static_cast<size_t>(v)]) {
@@ -178,17 +217,32 @@ class GroupLowering {
       const loop::Tensor input = loop::Tensor::placeholder(name, packed.shape());
       params_.push_back(KernelParam{v, std::move(packed)});
       param_buffers_.push_back(input.buffer());
-      return accessors_[v] = [input, block](const std::vector<Expr>& idx) {
+      return accessors_[v] = [input, block](const Indices& idx) {
         std::vector<Expr> at = idx;
         at[0] = idx[0] / block;
         at.push_back(idx[0] % block);
         return input(at);
       };
     }
+    const int64_t block = stored_block(v);
+    if (block > 1) {
+      const loop::Tensor input =
+          loop::Tensor::placeholder(name, passes::blocked_shape(graph_.type(v).shape, block));
+      params_.push_back(KernelParam{v, std::nullopt, block});
+      param_buffers_.push_back(input.buffer());
+      return accessors_[v] = blocked_load(input, block);
+    }
     const loop::Tensor input = loop::Tensor::placeholder(name, graph_.type(v).shape);
     params_.push_back(KernelParam{v, std::nullopt});
     param_buffers_.push_back(input.buffer());
     return accessors_[v] = load_of(input);
+  }
+
+  // The channel block of a value this group reads as a parameter or hands over (1: stored
+  // as its shape says). Values inside the group are computed in their logical shape.
+  int64_t stored_block(ValueId v) const {
+    const auto it = channel_blocks_.find(v);
+    return it == channel_blocks_.end() ? 1 : it->second;
   }
 
   // Whether `node` joins the open reduction's epilogue.
@@ -208,9 +262,14 @@ class GroupLowering {
     const bool joining = joins(node);
     if (!joining) close();
     std::vector<Accessor> inputs;
-    for (ValueId v : node.inputs) inputs.push_back(v == graph::kNoValue ? Accessor() : accessor(v));
-    NodeCompute c = compute_node(graph_, node, inputs,
-                                 [this](const std::string& hint) { return names_.unique(hint); });
+    std::vector<int64_t> blocks;
+    for (ValueId v : node.inputs) {
+      inputs.push_back(v == graph::kNoValue ? Accessor() : accessor(v));
+      blocks.push_back(v == graph::kNoValue || produced_.contains(v) ? 1 : stored_block(v));
+    }
+    NodeCompute c = compute_node(
+        graph_, node, inputs, [this](const std::string& hint) { return names_.unique(hint); },
+        blocks);
     stages_.insert(stages_.end(), c.stages.begin(), c.stages.end());
     if (!c.stages.empty() && family_.empty()) family_ = "softmax";
     if (c.reducing) {
@@ -225,16 +284,16 @@ class GroupLowering {
 
   void open(ValueId value, ReducingCompute compute) {
     auto state = std::make_shared<EpilogueState>();
-    const loop::Epilogue finish = compute.finish;
+    const auto finish = compute.finish;
     const std::string node_name = graph_.value(value).name;
     // Read only inside the epilogue, at the output axes themselves: the chain after a
     // reduction keeps its shape, so broadcasting passes the indices through.
-    accessors_[value] = [state, finish, node_name](const std::vector<Expr>& idx) {
+    accessors_[value] = [state, finish, node_name](const Indices& idx) {
       NAS_CHECK(state->active, "%{} read outside its epilogue", node_name);
       for (size_t d = 0; d < idx.size(); ++d)
-        NAS_CHECK(idx[d].same_as(state->axes[d]), "%{} read at other indices in its epilogue",
+        NAS_CHECK(idx[d].same_as(state->at[d]), "%{} read at other indices in its epilogue",
                   node_name);
-      return finish ? finish(state->reduced, state->axes) : state->reduced;
+      return finish ? finish(state->reduced, state->at) : state->reduced;
     };
     open_ = OpenReduction{value, value, std::move(compute), state};
   }
@@ -244,25 +303,36 @@ class GroupLowering {
     if (!open_) return;
     OpenReduction r = std::move(*open_);
     open_.reset();
+    // A group output stored NCHW[x]c is computed over the loops of that layout, each
+    // element at its logical indices.
+    const int64_t block = output_set_.contains(r.tail) ? stored_block(r.tail) : 1;
+    const auto at = [block](const std::vector<Var>& loops) {
+      return block > 1 ? logical_indices(loops, block) : exprs(loops);
+    };
     loop::Epilogue epilogue;
     if (r.tail != r.anchor || r.compute.finish) {
       const Accessor tail = accessors_.at(r.tail);
       const std::shared_ptr<EpilogueState> state = r.state;
-      epilogue = [state, tail](const Expr& reduced, const std::vector<Var>& axes) {
+      epilogue = [state, tail, at](const Expr& reduced, const std::vector<Var>& loops) {
         state->active = true;
         state->reduced = reduced;
-        state->axes = axes;
-        const Expr value = tail(exprs(axes));
+        state->at = at(loops);
+        const Expr value = tail(state->at);
         state->active = false;
         return value;
       };
     }
-    const loop::Tensor stage =
-        loop::compute(names_.unique(graph_.value(r.tail).name), r.compute.shape, r.compute.body,
-                      loop::ComputeOptions{r.compute.axis_names, epilogue});
+    const auto body = r.compute.body;
+    const loop::Tensor stage = loop::compute(
+        names_.unique(graph_.value(r.tail).name),
+        block > 1 ? passes::blocked_shape(r.compute.shape, block) : r.compute.shape,
+        [&](const std::vector<Var>& loops) { return body(at(loops)); },
+        loop::ComputeOptions{block > 1 ? blocked_axis_names(r.compute.axis_names)
+                                       : r.compute.axis_names,
+                             epilogue});
     stages_.push_back(stage);
     stage_of_.emplace(r.tail, stage);
-    accessors_[r.tail] = load_of(stage);
+    accessors_[r.tail] = block > 1 ? blocked_load(stage, block) : load_of(stage);
     if (!anchor_stage_) {
       anchor_stage_ = stage;
       if (family_.empty()) family_ = r.compute.family;
@@ -272,9 +342,11 @@ class GroupLowering {
   const Graph& graph_;
   const passes::FusedGroup& group_;
   const std::map<ValueId, int64_t> row_blocks_;
+  const std::map<ValueId, int64_t> channel_blocks_;
   Names names_;
   std::vector<ValueId> outputs_;
   std::set<ValueId> output_set_;
+  std::set<ValueId> produced_;  // values the group's nodes compute
   std::map<ValueId, size_t> readers_in_group_;
   std::map<ValueId, Accessor> accessors_;
   std::map<ValueId, loop::Tensor> stage_of_;
@@ -354,7 +426,8 @@ LoweredKernel lower_group(const Graph& graph, const passes::FusedGroup& group,
   GroupLowering lowering(graph, group,
                          options.schedule == ScheduleChoice::Default
                              ? packed_weights(graph, group, target)
-                             : std::map<ValueId, int64_t>{});
+                             : std::map<ValueId, int64_t>{},
+                         options.channel_blocks);
   lowering.run();
   LoweredKernel kernel;
   kernel.params = lowering.params();

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,6 +32,7 @@ namespace nas::lower {
 struct KernelParam {
   graph::ValueId value = graph::kNoValue;
   std::optional<graph::Tensor> packed;
+  int64_t channel_block = 1;  // > 1: an activation stored NCHW[x]c with this x (passes/layout.h)
 };
 
 struct LoweredKernel {
@@ -50,6 +52,11 @@ enum class ScheduleChoice : uint8_t {
 struct LowerOptions {
   ScheduleChoice schedule = ScheduleChoice::Default;
   uint64_t seed = 0;  // for ScheduleChoice::Random
+  // For a whole model (runtime/lowered_model.h): store activations between kernels in
+  // NCHW[x]c where the layout pass chooses it (passes/layout.h); false: all NCHW.
+  bool blocked_layout = true;
+  // For one group: the values it reads or writes that are stored NCHW[x]c, with their x.
+  std::map<graph::ValueId, int64_t> channel_blocks;
 };
 
 // The group's kernel, named `name` (a C identifier). Values the group produces that nobody

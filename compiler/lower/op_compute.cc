@@ -256,7 +256,7 @@ std::vector<Expr> broadcast_indices(const std::vector<Expr>& indices, const Shap
 }
 
 NodeCompute compute_node(const Graph& g, const Node& node, const std::vector<Accessor>& in,
-                         const StageNamer& namer) {
+                         const StageNamer& namer, const std::vector<int64_t>& channel_blocks) {
   const std::string& op = node.op_name();
   NodeCompute result;
   if (std::optional<UnaryFn> f = unary_fn(node)) {
@@ -276,7 +276,7 @@ NodeCompute compute_node(const Graph& g, const Node& node, const std::vector<Acc
   } else if (op == "Slice") {
     result.outputs = {slice(g, node, in[0])};
   } else {
-    return reducing_compute(g, node, in, namer);
+    return reducing_compute(g, node, in, namer, channel_blocks);
   }
   return result;
 }

@@ -23,8 +23,11 @@
 
 namespace nas::lower {
 
-// A value's element at the given indices (one i32 expression per dimension).
-using Accessor = std::function<loop::Expr(const std::vector<loop::Expr>& indices)>;
+// Indices of an element, one i32 expression per dimension.
+using Indices = std::vector<loop::Expr>;
+
+// A value's element at the given (logical) indices.
+using Accessor = std::function<loop::Expr(const Indices& indices)>;
 
 // Names for the stages an op creates (unique within one kernel).
 using StageNamer = std::function<std::string(const std::string& hint)>;
@@ -34,8 +37,11 @@ struct ReducingCompute {
   std::string family;                   // "conv2d", "depthwise_conv2d", "dense", "pool", "reduce"
   std::vector<int64_t> shape;           // the op's output shape
   std::vector<std::string> axis_names;  // one per output dimension
-  std::function<loop::Reduction(const std::vector<loop::Var>&)> body;
-  loop::Epilogue finish;                // the op's own epilogue; empty: none
+  // The reduction at an output element (given by expressions of the stage's loops: a
+  // stage stored NCHW[x]c passes channel c_block * x + c_lane).
+  std::function<loop::Reduction(const Indices&)> body;
+  // The op's own epilogue at the same element; empty: none.
+  std::function<loop::Expr(const loop::Expr& reduced, const Indices&)> finish;
 };
 
 // What computing one node takes: either a reduction (reducing), or accessors of its outputs
@@ -48,8 +54,12 @@ struct NodeCompute {
 
 // The compute definition of a supported node (see unsupported_reason in lower_group.h),
 // given accessors of its inputs (nullptr-like empty functions for absent optional inputs).
+// `channel_blocks[i]` is the channel block x of input i when it is stored NCHW[x]c (1 or
+// absent: as its shape says); a convolution then sums its input channels block by block,
+// so each tap reads x adjacent channels.
 NodeCompute compute_node(const graph::Graph& graph, const graph::Node& node,
-                         const std::vector<Accessor>& inputs, const StageNamer& namer);
+                         const std::vector<Accessor>& inputs, const StageNamer& namer,
+                         const std::vector<int64_t>& channel_blocks = {});
 
 // The indices of an input of shape `in` read by numpy broadcasting at output indices of
 // shape `out` (an axis of the same size as the output's keeps its index).

@@ -32,6 +32,7 @@ Expr i32(int64_t value) { return loop::make_const(loop::Type::i32(), value); }
 const Shape& shape_of(const Graph& g, graph::ValueId v) { return g.type(v).shape; }
 
 std::vector<Expr> exprs(const std::vector<Var>& vars) { return {vars.begin(), vars.end()}; }
+const Indices& exprs(const Indices& indices) { return indices; }
 
 std::vector<std::string> numbered(const std::string& prefix, size_t count) {
   std::vector<std::string> names;
@@ -127,7 +128,11 @@ bool has_empty_window(const Window2d& w, int axis) {
 
 // ---- Convolution ---------------------------------------------------------------------
 
-NodeCompute conv(const Graph& g, const Node& node, const std::vector<Accessor>& in) {
+// With its input stored NCHW[x]c (input_block x > 1), a convolution of one group sums the
+// input channels as blocks of x (outermost) and lanes of a block (innermost), so each
+// tap reads x adjacent channels.
+NodeCompute conv(const Graph& g, const Node& node, const std::vector<Accessor>& in,
+                 int64_t input_block) {
   const Shape xs = shape_of(g, node.inputs[0]), ws = shape_of(g, node.inputs[1]);
   const Window2d win = graph::ops::window_of(node.attrs, {xs[2], xs[3]}, {ws[2], ws[3]});
   const int64_t group = node.attrs.i("group"), per_group_in = ws[1];
@@ -138,10 +143,14 @@ NodeCompute conv(const Graph& g, const Node& node, const std::vector<Accessor>& 
   r.family = per_group_in == 1 && group > 1 ? "depthwise_conv2d" : "conv2d";
   r.shape = shape_of(g, node.outputs[0]);
   r.axis_names = {"n", "co", "oh", "ow"};
-  r.body = [=](const std::vector<Var>& v) {
+  r.body = [=](const Indices& v) {
     ReductionAxes axes;
-    const Expr ci = axes.add("ci", per_group_in), kh = axes.add("kh", ws[2]),
-               kw = axes.add("kw", ws[3]);
+    const bool by_blocks = group == 1 && input_block > 1 && per_group_in % input_block == 0;
+    const Expr ci_outer = by_blocks ? axes.add("cib", per_group_in / input_block)
+                                    : axes.add("ci", per_group_in);
+    const Expr kh = axes.add("kh", ws[2]), kw = axes.add("kw", ws[3]);
+    const Expr ci = by_blocks ? times(ci_outer, input_block) + axes.add("cil", input_block)
+                              : ci_outer;
     Expr channel = ci;
     if (group > 1) {
       const Expr first = times(per_group_out == 1 ? Expr(v[1]) : v[1] / per_group_out, per_group_in);
@@ -153,7 +162,7 @@ NodeCompute conv(const Graph& g, const Node& node, const std::vector<Accessor>& 
       xv = select(inside, xv, f32(0));
     return loop::sum(xv * w({v[1], ci, kh, kw}), axes.list());
   };
-  if (b) r.finish = [b](const Expr& reduced, const std::vector<Var>& v) { return reduced + b({v[1]}); };
+  if (b) r.finish = [b](const Expr& reduced, const Indices& v) { return reduced + b({v[1]}); };
   return NodeCompute{.reducing = std::move(r)};
 }
 
@@ -169,7 +178,7 @@ NodeCompute pool(const Graph& g, const Node& node, const std::vector<Accessor>& 
   r.family = "pool";
   r.shape = shape_of(g, node.outputs[0]);
   r.axis_names = {"n", "c", "oh", "ow"};
-  r.body = [=](const std::vector<Var>& v) {
+  r.body = [=](const Indices& v) {
     ReductionAxes axes;
     const Expr kh = axes.add("kh", win.kernel[0]), kw = axes.add("kw", win.kernel[1]);
     const Tap th = window_tap(win, 0, v[2], kh), tw = window_tap(win, 1, v[3], kw);
@@ -181,16 +190,16 @@ NodeCompute pool(const Graph& g, const Node& node, const std::vector<Accessor>& 
   if (is_max) {
     // The reference gives the lowest finite value for a window of padding only.
     if (has_empty_window(win, 0) || has_empty_window(win, 1))
-      r.finish = [](const Expr& reduced, const std::vector<Var>&) {
+      r.finish = [](const Expr& reduced, const Indices&) {
         return max(reduced, f32(std::numeric_limits<float>::lowest()));
       };
   } else if (node.attrs.i("count_include_pad") != 0) {
     const double divisor = static_cast<double>(win.kernel[0] * win.kernel[1]);
-    r.finish = [divisor](const Expr& reduced, const std::vector<Var>&) {
+    r.finish = [divisor](const Expr& reduced, const Indices&) {
       return reduced / f32(divisor);
     };
   } else {
-    r.finish = [win](const Expr& reduced, const std::vector<Var>& v) {
+    r.finish = [win](const Expr& reduced, const Indices& v) {
       if (!reaches_padding(win, 0) && !reaches_padding(win, 1))
         return reduced / f32(static_cast<double>(win.kernel[0] * win.kernel[1]));
       return reduced / (valid_tap_count(win, 0, v[2]) * valid_tap_count(win, 1, v[3]));
@@ -206,13 +215,13 @@ NodeCompute global_average_pool(const Graph& g, const Node& node, const std::vec
   r.family = "pool";
   r.shape = shape_of(g, node.outputs[0]);
   r.axis_names = {"n", "c", "oh", "ow"};
-  r.body = [=](const std::vector<Var>& v) {
+  r.body = [=](const Indices& v) {
     ReductionAxes axes;
     const Expr h = axes.add("h", xs[2]), w = axes.add("w", xs[3]);
     return loop::sum(x({v[0], v[1], h, w}), axes.list());
   };
   const double spatial = static_cast<double>(xs[2] * xs[3]);
-  r.finish = [spatial](const Expr& reduced, const std::vector<Var>&) { return reduced / f32(spatial); };
+  r.finish = [spatial](const Expr& reduced, const Indices&) { return reduced / f32(spatial); };
   return NodeCompute{.reducing = std::move(r)};
 }
 
@@ -228,7 +237,7 @@ NodeCompute gemm(const Graph& g, const Node& node, const std::vector<Accessor>& 
   r.family = "dense";
   r.shape = ys;
   r.axis_names = {"i", "j"};
-  r.body = [=](const std::vector<Var>& v) {
+  r.body = [=](const Indices& v) {
     ReductionAxes axes;
     const Expr k = axes.add("k", k_extent);
     const Expr av = ta ? a({k, v[0]}) : a({v[0], k});
@@ -239,7 +248,7 @@ NodeCompute gemm(const Graph& g, const Node& node, const std::vector<Accessor>& 
   if (alpha != 1.0f || has_c) {
     const Accessor c = has_c ? in[2] : Accessor();
     const Shape cs = has_c ? shape_of(g, node.inputs[2]) : Shape{};
-    r.finish = [=](const Expr& reduced, const std::vector<Var>& v) {
+    r.finish = [=](const Expr& reduced, const Indices& v) {
       Expr y = alpha == 1.0f ? reduced : f32(alpha) * reduced;
       if (has_c) {
         const Expr cv = c(broadcast_indices(exprs(v), ys, cs));
@@ -269,7 +278,7 @@ NodeCompute matmul(const Graph& g, const Node& node, const std::vector<Accessor>
   r.axis_names = numbered("b", batch_rank);
   if (!a_vec) r.axis_names.push_back("i");
   if (!b_vec) r.axis_names.push_back("j");
-  r.body = [=](const std::vector<Var>& v) {
+  r.body = [=](const Indices& v) {
     ReductionAxes axes;
     const Expr k = axes.add("k", k_extent);
     const std::vector<Expr> batch_idx(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(batch_rank));
@@ -304,7 +313,7 @@ NodeCompute reduce_mean(const Graph& g, const Node& node, const std::vector<Acce
   r.family = "reduce";
   r.shape = shape_of(g, node.outputs[0]);
   r.axis_names = numbered("i", r.shape.size());
-  r.body = [=](const std::vector<Var>& v) {
+  r.body = [=](const Indices& v) {
     ReductionAxes axes;
     std::vector<Expr> idx;
     size_t out = 0;
@@ -318,7 +327,7 @@ NodeCompute reduce_mean(const Graph& g, const Node& node, const std::vector<Acce
     }
     return loop::sum(x(idx), axes.list());
   };
-  r.finish = [count](const Expr& sum, const std::vector<Var>&) {
+  r.finish = [count](const Expr& sum, const Indices&) {
     return sum / f32(static_cast<double>(count));
   };
   return NodeCompute{.reducing = std::move(r)};
@@ -368,9 +377,9 @@ NodeCompute softmax(const Graph& g, const Node& node, const std::vector<Accessor
 }  // namespace
 
 NodeCompute reducing_compute(const Graph& g, const Node& node, const std::vector<Accessor>& in,
-                             const StageNamer& namer) {
+                             const StageNamer& namer, const std::vector<int64_t>& channel_blocks) {
   const std::string& op = node.op_name();
-  if (op == "Conv") return conv(g, node, in);
+  if (op == "Conv") return conv(g, node, in, channel_blocks.empty() ? 1 : channel_blocks[0]);
   if (op == "MaxPool") return pool(g, node, in, true);
   if (op == "AveragePool") return pool(g, node, in, false);
   if (op == "GlobalAveragePool") return global_average_pool(g, node, in);

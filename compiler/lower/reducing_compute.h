@@ -11,6 +11,7 @@ namespace nas::lower {
 // Conv, Gemm, MatMul, MaxPool, AveragePool, GlobalAveragePool, ReduceMean, Softmax; an
 // internal error for any other op.
 NodeCompute reducing_compute(const graph::Graph& graph, const graph::Node& node,
-                             const std::vector<Accessor>& inputs, const StageNamer& namer);
+                             const std::vector<Accessor>& inputs, const StageNamer& namer,
+                             const std::vector<int64_t>& channel_blocks);
 
 }  // namespace nas::lower

@@ -37,6 +37,7 @@ std::vector<std::string> dump_steps() {
   std::vector<std::string> names;
   for (const Pass& pass : graph_passes()) names.push_back(pass.name);
   names.emplace_back(kFusionStep);
+  names.emplace_back("layout");
   names.emplace_back("lower");
   names.emplace_back("llvm");
   return names;

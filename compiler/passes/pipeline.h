@@ -23,8 +23,9 @@ struct Pass {
 const std::vector<Pass>& graph_passes();
 
 // The steps whose IR can be printed, in order: the graph passes, "fusion", then the
-// compiler's steps after the graph pipeline (runtime/compiled_model.cc): "lower" (each
-// kernel's loop IR) and "llvm" (the optimized LLVM IR of the module).
+// compiler's steps after the graph pipeline (runtime/lowered_model.cc, compiled_model.cc):
+// "layout" (the activations stored NCHW[x]c, passes/layout.h), "lower" (each kernel's loop
+// IR) and "llvm" (the optimized LLVM IR of the module).
 std::vector<std::string> dump_steps();
 
 struct PipelineOptions {

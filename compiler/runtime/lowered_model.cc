@@ -10,6 +10,7 @@
 
 #include "compiler/graph/verifier.h"
 #include "compiler/loop/printer.h"
+#include "compiler/lower/default_schedule.h"
 #include "compiler/support/error.h"
 
 namespace nas::runtime {
@@ -119,13 +120,20 @@ LoweredModel lower_model(const Graph& source, const target::Target& target,
                 m.graph.outputs().size() == source.outputs().size(),
             "the graph passes changed the inputs or outputs of '{}'", source.name());
 
+  if (options.blocked_layout)
+    m.layout = passes::plan_layouts(m.graph, pipeline.fusion, lower::vector_lanes(target));
+  if (passes::wants_dump(dump, "layout"))
+    passes::dump_ir(dump, "layout", passes::print_layout_plan(m.graph, m.layout));
+
   const std::string prefix = c_identifier(source.name());
   for (size_t g = 0; g < pipeline.fusion.groups.size(); ++g) {
     const passes::FusedGroup& group = pipeline.fusion.groups[g];
     std::string op = m.graph.nodes()[static_cast<size_t>(group.anchor)].op_name();
     std::ranges::transform(op, op.begin(), [](unsigned char c) { return std::tolower(c); });
     const std::string name = fmt::format("{}_k{}_{}", prefix, g, c_identifier(op));
-    m.kernels.push_back(lower::lower_group(m.graph, group, target, name, options));
+    lower::LowerOptions group_options = options;
+    group_options.channel_blocks = m.layout.channel_blocks;
+    m.kernels.push_back(lower::lower_group(m.graph, group, target, name, group_options));
     NAS_CHECK(m.kernels.back().func.params.size() == m.kernels.back().params.size(),
               "kernel {}: {} buffers for {} parameters", name,
               m.kernels.back().func.params.size(), m.kernels.back().params.size());
@@ -202,6 +210,9 @@ nlohmann::json LoweredModel::describe() const {
       const ArgSlot& slot = args[k][i];
       params.push_back({{"value", graph.value(slot.value).name},
                         {"type", buffer_type(kernel.func.params[i])},
+                        {"layout", kernel.params[i].channel_block > 1
+                                       ? fmt::format("NCHW{}c", kernel.params[i].channel_block)
+                                       : "as shape"},
                         {"in", slot.where == ArgSlot::Where::Arena ? "arena" : "weights"},
                         {"offset", slot.offset},
                         {"bytes", slot.bytes}});

@@ -19,6 +19,7 @@
 #include "compiler/graph/graph.h"
 #include "compiler/graph/memory_plan.h"
 #include "compiler/lower/lower_group.h"
+#include "compiler/passes/layout.h"
 #include "compiler/passes/pipeline.h"
 #include "compiler/runtime/aligned_buffer.h"
 #include "compiler/target/target.h"
@@ -37,6 +38,7 @@ struct ArgSlot {
 struct LoweredModel {
   graph::Graph graph{""};                     // after the graph passes
   passes::FusionPlan fusion;                  // kernel k is fusion.groups[k]
+  passes::LayoutPlan layout;                  // activations stored NCHW[x]c
   std::vector<lower::LoweredKernel> kernels;  // in run order
   std::vector<std::vector<ArgSlot>> args;     // per kernel, one per parameter
   graph::MemoryPlan activations;              // steps = kernels; offsets in the arena
@@ -48,7 +50,7 @@ struct LoweredModel {
   // {"model", "target": {"name", "triple", "cpu", "features", "threads"},
   //  "inputs"/"outputs": [{"name", "type", "offset"|"constant"|"input"}],
   //  "kernels": [{"name", "family", "nodes", "schedule", "params": [{"value", "type",
-  //  "in": "arena"|"weights", "offset", "bytes"}]}], "peak_activation_bytes", "weight_bytes"}
+  //  "layout": "NCHW<x>c"|"as shape", "in": "arena"|"weights", "offset", "bytes"}]}], "peak_activation_bytes", "weight_bytes"}
   nlohmann::json describe() const;
 };
 

@@ -61,6 +61,10 @@ void add_target_options(CLI::App* cmd, TargetArgs& args) {
   cmd->add_option("--schedule", args.schedule,
                   "Kernel schedules: default (per op family and target) or naive (plain loops)")
       ->capture_default_str();
+  cmd->add_option("--layout", args.layout,
+                  "Activations between kernels: blocked (NCHW[x]c where the layout pass "
+                  "chooses it) or nchw (all NCHW)")
+      ->capture_default_str();
 }
 
 runtime::CompileOptions compile_options(const TargetArgs& args) {
@@ -73,6 +77,9 @@ runtime::CompileOptions compile_options(const TargetArgs& args) {
     options.lowering.schedule = lower::ScheduleChoice::Naive;
   else
     user_error("--schedule {}: expected default or naive", args.schedule);
+  if (args.layout != "blocked" && args.layout != "nchw")
+    user_error("--layout {}: expected blocked or nchw", args.layout);
+  options.lowering.blocked_layout = args.layout == "blocked";
   return options;
 }
 

@@ -1,5 +1,5 @@
 // What `nas run`, `nas compile` and `nas bench` share: the target options (--target,
-// --threads, --schedule) and importing an ONNX model whose input shapes come from --shape or,
+// --threads, --schedule, --layout) and importing an ONNX model whose input shapes come from --shape or,
 // for a symbolic batch dimension alone, batch 1.
 #pragma once
 
@@ -18,12 +18,13 @@ struct TargetArgs {
   std::string target = "host";
   int threads = 0;  // 0: the target's own
   std::string schedule = "default";
+  std::string layout = "blocked";
 };
 
 void add_target_options(CLI::App* cmd, TargetArgs& args);
 
-// The target (named or a YAML file) with --threads, and the schedule choice. Throws
-// UserError for an unknown target or schedule; whether it runs here is not checked.
+// The target (named or a YAML file) with --threads, the schedule and layout choices. Throws
+// UserError for an unknown target, schedule or layout; whether it runs here is not checked.
 runtime::CompileOptions compile_options(const TargetArgs& args);
 
 // Exits with the reason (UserError) when the target cannot run on this machine.

@@ -73,7 +73,7 @@ TEST(Pipeline, RejectsUnknownDumpSteps) {
     ScopedEnv env("NAS_DUMP_IR", "after-fuse");
     EXPECT_EQ(user_error_message([] { pipeline_options_from_env(); }),
               "NAS_DUMP_IR: 'after-fuse' is neither 'all' nor after-<step>; the steps are "
-              "fold_batch_norm, constant_folding, dead_code, fusion, lower, llvm");
+              "fold_batch_norm, constant_folding, dead_code, fusion, layout, lower, llvm");
   }
   {
     ScopedEnv env("NAS_DUMP_IR", "fusion");
@@ -81,10 +81,10 @@ TEST(Pipeline, RejectsUnknownDumpSteps) {
                 HasSubstr("'fusion' is neither 'all' nor after-<step>"));
   }
   EXPECT_EQ(user_error_message([] {
-              run_graph_pipeline(evaluator::small_cnn(1), {.dump_after = {"layout"}});
+              run_graph_pipeline(evaluator::small_cnn(1), {.dump_after = {"alter_layout"}});
             }),
-            "cannot dump the IR after 'layout': the steps are fold_batch_norm, "
-            "constant_folding, dead_code, fusion, lower, llvm");
+            "cannot dump the IR after 'alter_layout': the steps are fold_batch_norm, "
+            "constant_folding, dead_code, fusion, layout, lower, llvm");
 }
 
 }  // namespace

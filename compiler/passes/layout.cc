@@ -1,0 +1,81 @@
+#include "compiler/passes/layout.h"
+
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "compiler/graph/op_registry.h"
+
+namespace nas::passes {
+
+using namespace graph;
+
+namespace {
+
+// Ops whose kernels compute (or read) a vector of channels in NCHW[x]c as well as in NCHW:
+// channels are independent in them, or (convolution) summed in any order.
+bool channel_friendly(const Node& node) {
+  const std::string& op = node.op_name();
+  if (op == "Conv" || op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool")
+    return true;
+  const FusionClass fusion = node.op->fusion;
+  return (fusion == FusionClass::Elementwise || fusion == FusionClass::Broadcast) &&
+         op != "ReduceSumTo";
+}
+
+int64_t largest_block(int64_t channels, int lanes) {
+  for (int64_t b = lanes; b >= 2; b /= 2)
+    if (channels % b == 0) return b;
+  return 1;
+}
+
+}  // namespace
+
+Shape blocked_shape(const Shape& shape, int64_t block) {
+  return {shape[0], shape[1] / block, shape[2], shape[3], block};
+}
+
+LayoutPlan plan_layouts(const Graph& g, const FusionPlan& fusion, int lanes) {
+  std::vector<int32_t> group_of(g.nodes().size(), -1);
+  std::vector<bool> friendly(fusion.groups.size(), true);
+  for (size_t i = 0; i < fusion.groups.size(); ++i)
+    for (int32_t n : fusion.groups[i].nodes) {
+      group_of[static_cast<size_t>(n)] = static_cast<int32_t>(i);
+      friendly[i] = friendly[i] && channel_friendly(g.nodes()[static_cast<size_t>(n)]);
+    }
+  const std::set<ValueId> returned(g.outputs().begin(), g.outputs().end());
+  const std::vector<std::vector<int32_t>> users = g.users();
+  LayoutPlan plan;
+  for (size_t v = 0; v < g.values().size(); ++v) {
+    const Value& value = g.values()[v];
+    const auto id = static_cast<ValueId>(v);
+    if (value.kind != ValueKind::NodeOutput || returned.contains(id)) continue;
+    if (value.type.dtype != DType::F32 || value.type.shape.size() != 4) continue;
+    const int32_t producer = group_of[static_cast<size_t>(value.producer)];
+    bool handed_over = false, readers_friendly = true;
+    for (int32_t user : users[v]) {
+      const int32_t reader = group_of[static_cast<size_t>(user)];
+      if (reader == producer) continue;
+      handed_over = true;
+      readers_friendly = readers_friendly && friendly[static_cast<size_t>(reader)];
+    }
+    if (!handed_over || !readers_friendly || !friendly[static_cast<size_t>(producer)]) continue;
+    const int64_t block = largest_block(value.type.shape[1], lanes);
+    if (block >= 4) plan.channel_blocks.emplace(id, block);
+  }
+  return plan;
+}
+
+std::string print_layout_plan(const Graph& g, const LayoutPlan& plan) {
+  std::string out = fmt::format("layout plan {} ({} values blocked)\n", g.name(),
+                                plan.channel_blocks.size());
+  for (const auto& [v, block] : plan.channel_blocks)
+    out += fmt::format("  %{} [{}] stored NCHW{}c [{}]\n", g.value(v).name,
+                       fmt::join(g.type(v).shape, ","), block,
+                       fmt::join(blocked_shape(g.type(v).shape, block), ","));
+  return out;
+}
+
+}  // namespace nas::passes

@@ -1,0 +1,47 @@
+// The activation layout pass: which values handed between kernels are stored in a blocked
+// channel layout, NCHW[x]c ([N, C/x, H, W, x]: x channels adjacent), instead of NCHW.
+//
+// Like TVM's layout alteration for x86 convolutions, but decided over the fused groups and
+// not as graph nodes: a kernel that writes a blocked value stores it in that layout, and a
+// kernel that reads one loads through the layout (lower_group), so the graph and the
+// reference executor keep their NCHW meaning and a layout change costs no kernel of its
+// own. Convolutions, pooling and elementwise kernels then compute a vector of channels
+// with contiguous loads and stores.
+//
+// A value is blocked when it is a 4-D f32 tensor handed from one group to others (neither
+// a graph input nor output: those stay NCHW at the model's boundary), its channels divide
+// into blocks of at least 4 (x: the largest power of two up to the target's vector lanes
+// that divides C), and its producer and every reader are groups of convolutions, pooling
+// and elementwise ops. A value read by a flatten, a reshape, a dense op or a reduction over
+// channels stays NCHW there: the layout changes only where the blocked form pays.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "compiler/graph/graph.h"
+#include "compiler/passes/fusion_plan.h"
+
+namespace nas::passes {
+
+struct LayoutPlan {
+  // The values stored NCHW[x]c, with their x; every other value is stored as its shape says.
+  std::map<graph::ValueId, int64_t> channel_blocks;
+
+  int64_t block_of(graph::ValueId v) const {
+    const auto it = channel_blocks.find(v);
+    return it == channel_blocks.end() ? 1 : it->second;
+  }
+};
+
+// `lanes`: the f32 lanes of the target's vectors (16, 8 or 4).
+LayoutPlan plan_layouts(const graph::Graph& graph, const FusionPlan& fusion, int lanes);
+
+// One line per blocked value: its name, logical shape and stored layout.
+std::string print_layout_plan(const graph::Graph& graph, const LayoutPlan& plan);
+
+// The shape a value of logical shape [N, C, H, W] is stored in with channel block x.
+graph::Shape blocked_shape(const graph::Shape& shape, int64_t block);
+
+}  // namespace nas::passes

@@ -241,6 +241,7 @@ class GroupLowering {
   // The channel block of a value this group reads as a parameter or hands over (1: stored
   // as its shape says). Values inside the group are computed in their logical shape.
   int64_t stored_block(ValueId v) const {
+    if (graph_.is_constant(v)) return 1;
     const auto it = channel_blocks_.find(v);
     return it == channel_blocks_.end() ? 1 : it->second;
   }

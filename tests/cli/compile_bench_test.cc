@@ -84,6 +84,9 @@ TEST(NasCompile, Errors) {
   expect_user_error(run_nas(fmt::format("compile {} --schedule fast -o {}", small_cnn_file(),
                                         temp("x"))),
                     "--schedule fast: expected default or naive");
+  expect_user_error(run_nas(fmt::format("compile {} --layout nhwc -o {}", small_cnn_file(),
+                                        temp("x"))),
+                    "--layout nhwc: expected blocked or nchw");
   expect_user_error(run_nas(fmt::format("compile {} --shape 1x1x28 -o {}", small_cnn_file(),
                                         temp("x"))),
                     "expected f32[1,1,28,28]");

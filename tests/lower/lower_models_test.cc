@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include "compiler/graph/rebuild.h"
+#include "compiler/lower/default_schedule.h"
+#include "compiler/passes/layout.h"
 #include "compiler/passes/pipeline.h"
 #include "evaluator/models/small_cnn.h"
 #include "space/space_file.h"
@@ -30,11 +32,20 @@ bool contains(const std::vector<std::string>& families, const std::string& famil
   return std::ranges::count(families, family) != 0;
 }
 
-// Checks every group of the pipeline's plan for `model`; returns the families.
+// Checks every group of the pipeline's plan for `model`, with activations in NCHW and
+// then in the layout pass's NCHW[x]c for the target; returns the families.
 std::vector<std::string> check_model(const Graph& model, const testing::ScheduleCase& sc) {
   SCOPED_TRACE(sc.label);
   const passes::PipelineResult r = passes::run_graph_pipeline(model);
-  return testing::check_plan(r.graph, r.fusion, sc.options, 1, sc.target);
+  const std::vector<std::string> families =
+      testing::check_plan(r.graph, r.fusion, sc.options, 1, sc.target);
+  LowerOptions blocked = sc.options;
+  blocked.channel_blocks =
+      passes::plan_layouts(r.graph, r.fusion, vector_lanes(sc.target)).channel_blocks;
+  EXPECT_FALSE(blocked.channel_blocks.empty()) << "no value of the model is blocked";
+  SCOPED_TRACE("NCHW[x]c");
+  EXPECT_EQ(testing::check_plan(r.graph, r.fusion, blocked, 1, sc.target), families);
+  return families;
 }
 
 // Models take long in the interpreter: one random schedule only.

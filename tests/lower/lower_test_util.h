@@ -40,6 +40,32 @@ inline graph::Tensor random_tensor(const graph::Shape& shape, SplitMix64& rng, d
   return t;
 }
 
+// A tensor [N, C, H, W] in NCHW[x]c: [N, C/x, H, W, x] (the layout pass's layout).
+inline graph::Tensor to_blocked(const graph::Tensor& t, int64_t block) {
+  const graph::Shape& s = t.shape();
+  graph::Tensor b(graph::DType::F32, {s[0], s[1] / block, s[2], s[3], block});
+  const int64_t hw = s[2] * s[3];
+  for (int64_t n = 0; n < s[0]; ++n)
+    for (int64_t c = 0; c < s[1]; ++c)
+      for (int64_t p = 0; p < hw; ++p)
+        b.data<float>()[(((n * (s[1] / block) + c / block) * hw + p) * block) + c % block] =
+            t.data<float>()[(n * s[1] + c) * hw + p];
+  return b;
+}
+
+// The NCHW data of a value of logical shape `shape` stored NCHW[x]c.
+inline std::vector<float> from_blocked(const std::vector<float>& data, const graph::Shape& s,
+                                       int64_t block) {
+  std::vector<float> plain(data.size());
+  const int64_t hw = s[2] * s[3];
+  for (int64_t n = 0; n < s[0]; ++n)
+    for (int64_t c = 0; c < s[1]; ++c)
+      for (int64_t p = 0; p < hw; ++p)
+        plain[static_cast<size_t>((n * s[1] + c) * hw + p)] =
+            data[static_cast<size_t>(((n * (s[1] / block) + c / block) * hw + p) * block + c % block)];
+  return plain;
+}
+
 // Runs a kernel in the interpreter; `inputs` holds the data of every input parameter (by
 // value id). Returns the data the kernel leaves in its output parameters.
 inline std::map<graph::ValueId, std::vector<float>> interpret_kernel(
@@ -110,19 +136,30 @@ inline std::vector<std::string> check_plan(const graph::Graph& g, const passes::
     families.push_back(kernel.family);
     std::map<graph::ValueId, graph::Tensor> kernel_inputs;
     std::set<int32_t> members(group.nodes.begin(), group.nodes.end());
+    std::map<graph::ValueId, int64_t> blocks;  // parameters stored NCHW[x]c
     for (const KernelParam& p : kernel.params) {
+      EXPECT_EQ(p.channel_block, options.channel_blocks.contains(p.value)
+                                     ? options.channel_blocks.at(p.value)
+                                     : 1)
+          << "group " << i << " parameter %" << g.value(p.value).name;
+      if (p.channel_block > 1) blocks[p.value] = p.channel_block;
       const graph::Value& value = g.value(p.value);
       if (value.kind != graph::ValueKind::NodeOutput || !members.contains(value.producer))
-        kernel_inputs.emplace(p.value, values.at(p.value));
+        kernel_inputs.emplace(p.value, p.channel_block > 1
+                                           ? to_blocked(values.at(p.value), p.channel_block)
+                                           : values.at(p.value));
     }
     const auto outputs = interpret_kernel(kernel, g, kernel_inputs);
     EXPECT_FALSE(outputs.empty()) << "group " << i;
-    for (const auto& [v, data] : outputs)
+    for (const auto& [v, stored] : outputs) {
+      const std::vector<float> data =
+          blocks.contains(v) ? from_blocked(stored, g.type(v).shape, blocks.at(v)) : stored;
       EXPECT_TRUE(close_to(data, values.at(v)))
           << "group " << i << " (" << kernel.family << ", anchor '"
           << g.nodes()[static_cast<size_t>(group.anchor)].name << "') output %"
           << g.value(v).name << "\nschedule:\n"
           << kernel.schedule.str();
+    }
   }
   return families;
 }

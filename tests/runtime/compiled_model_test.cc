@@ -94,6 +94,27 @@ TEST(CompiledModel, SmallCnnMatchesTheReference) {
   expect_matches_reference(g, host(1, lower::ScheduleChoice::Naive), "naive");
 }
 
+// Activations stored NCHW[x]c between kernels (the default) or all NCHW: the same results;
+// the description names each parameter's layout.
+TEST(CompiledModel, BothLayoutsMatchTheReference) {
+  const space::SearchSpace& s = shipped_space("mobilenet_28");
+  SplitMix64 rng(8);
+  const Graph g = s.decode(s.sample(rng));
+  CompileOptions plain = host(1);
+  plain.lowering.blocked_layout = false;
+  const auto blocked = expect_matches_reference(g, host(1), "blocked");
+  const auto nchw = expect_matches_reference(g, plain, "nchw");
+  auto layouts = [](const CompiledModel& m) {
+    std::set<std::string> found;
+    const nlohmann::json description = m.describe();
+    for (const nlohmann::json& k : description.at("kernels"))
+      for (const nlohmann::json& p : k.at("params")) found.insert(p.at("layout").get<std::string>());
+    return found;
+  };
+  EXPECT_TRUE(layouts(*blocked).contains("NCHW16c"));
+  EXPECT_EQ(layouts(*nchw), std::set<std::string>{"as shape"});
+}
+
 TEST(CompiledModel, SmallCnnAtBatchThree) {
   expect_matches_reference(evaluator::small_cnn(4, 3), host(2), "batch 3");
 }

@@ -1,0 +1,82 @@
+// plan_layouts: golden plans for the small CNN and a MobileNet block, and the rules: values
+// between conv, pooling and elementwise groups are blocked with the largest block of at most
+// the vector lanes; graph inputs and outputs, values a flatten or a dense op reads, and
+// channel counts without a block of 4 stay NCHW.
+#include "compiler/passes/layout.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "compiler/passes/fold_batch_norm.h"
+#include "compiler/passes/fusion.h"
+#include "compiler/passes/pipeline.h"
+#include "evaluator/models/small_cnn.h"
+#include "tests/passes/pass_test_util.h"
+
+namespace nas::passes {
+namespace {
+
+using namespace graph;
+using ::testing::ElementsAre;
+using ::testing::Pair;
+
+LayoutPlan plan_of(const Graph& g, int lanes) { return plan_layouts(g, plan_fusion(g), lanes); }
+
+std::map<std::string, int64_t> blocked_names(const Graph& g, const LayoutPlan& plan) {
+  std::map<std::string, int64_t> names;
+  for (const auto& [v, block] : plan.channel_blocks) names[g.value(v).name] = block;
+  return names;
+}
+
+TEST(Layout, SmallCnnGolden) {
+  const PipelineResult r = run_graph_pipeline(evaluator::small_cnn(1));
+  const LayoutPlan plan = plan_layouts(r.graph, r.fusion, 16);
+  testing::expect_golden("layout_small_cnn.txt", print_layout_plan(r.graph, plan));
+  // conv1 (16 channels) and conv2 (32) feed convolutions; conv3 feeds the global pool;
+  // the pooled value feeds the flatten and stays NCHW.
+  EXPECT_EQ(plan.channel_blocks.size(), 3u);
+}
+
+TEST(Layout, MobileNetBlockGolden) {
+  const Graph g = fold_batch_norm(testing::mobilenet_block(3));
+  testing::expect_golden("layout_mobilenet_block.txt",
+                         print_layout_plan(g, plan_of(g, 16)) + print_layout_plan(g, plan_of(g, 8)));
+}
+
+// x -> conv a (24 ch) -> relu | conv b (6 ch) -> pool -> flatten -> gemm, and a returned value.
+Graph rules_graph() {
+  Graph g("rules");
+  const ValueId x = g.add_input("x", {DType::F32, {1, 3, 8, 8}});
+  auto conv = [&](ValueId in, int64_t c_in, int64_t c_out, const std::string& name) {
+    const ValueId w = g.add_constant(name + ".w", Tensor(DType::F32, {c_out, c_in, 3, 3}));
+    return g.add("Conv", {in, w}, {{"pads", Shape{1, 1, 1, 1}}}, name);
+  };
+  const ValueId a = conv(x, 3, 24, "a");
+  const ValueId b = conv(a, 24, 6, "b");
+  const ValueId c = conv(a, 24, 12, "c");
+  const ValueId returned = g.add("Relu", {conv(c, 12, 12, "d")}, {}, "returned");
+  const ValueId pooled = g.add("MaxPool", {b}, {{"kernel_shape", Shape{2, 2}}}, "pool");
+  const ValueId flat = g.add("Flatten", {pooled}, {}, "flatten");
+  const ValueId fc_w = g.add_constant("fc.w", Tensor(DType::F32, {4, 6 * 7 * 7}));
+  g.add_output(g.add("Gemm", {flat, fc_w}, {{"transB", int64_t{1}}}, "fc"));
+  g.add_output(returned);
+  // c also feeds a flatten: its readers are not all channel-friendly.
+  g.add_output(g.add("Flatten", {c}, {}, "c_flat"));
+  return g;
+}
+
+TEST(Layout, BlocksOnlyBetweenChannelFriendlyKernels) {
+  const Graph g = rules_graph();
+  // a: 24 channels, block 8 (16 does not divide); b: 6 channels, no block of 4; c: read by a
+  // flatten; d: fused with the returned relu; the pooled value is read by a flatten.
+  EXPECT_THAT(blocked_names(g, plan_of(g, 16)), ElementsAre(Pair("a", 8)));
+  EXPECT_THAT(blocked_names(g, plan_of(g, 4)), ElementsAre(Pair("a", 4)));
+}
+
+TEST(Layout, BlockedShape) {
+  EXPECT_EQ(blocked_shape({2, 32, 5, 7}, 16), (Shape{2, 2, 5, 7, 16}));
+  EXPECT_EQ(LayoutPlan{}.block_of(3), 1);
+}
+
+}  // namespace
+}  // namespace nas::passes

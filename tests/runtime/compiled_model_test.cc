@@ -14,6 +14,7 @@
 
 #include "compiler/graph/memory_plan.h"
 #include "compiler/graph/reference_executor.h"
+#include "compiler/lower/default_schedule.h"
 #include "compiler/runtime/aligned_buffer.h"
 #include "compiler/runtime/compiled_model.h"
 #include "compiler/runtime/lowered_model.h"
@@ -111,7 +112,8 @@ TEST(CompiledModel, BothLayoutsMatchTheReference) {
       for (const nlohmann::json& p : k.at("params")) found.insert(p.at("layout").get<std::string>());
     return found;
   };
-  EXPECT_TRUE(layouts(*blocked).contains("NCHW16c"));
+  const std::string block = fmt::format("NCHW{}c", lower::vector_lanes(target::host_target()));
+  EXPECT_TRUE(layouts(*blocked).contains(block)) << block;
   EXPECT_EQ(layouts(*nchw), std::set<std::string>{"as shape"});
 }
 
@@ -300,16 +302,18 @@ class ScopedEnv {
   const char* name_;
 };
 
-TEST(CompiledModel, DumpsLoopAndLlvmIr) {
-  ScopedEnv env("NAS_DUMP_IR", "after-lower,after-llvm");
+TEST(CompiledModel, DumpsLayoutLoopAndLlvmIr) {
+  ScopedEnv env("NAS_DUMP_IR", "after-layout,after-lower,after-llvm");
   ::testing::internal::CaptureStderr();
   const std::unique_ptr<CompiledModel> model =
       CompiledModel::compile(evaluator::small_cnn(1), host(1));
   const std::string dumped = ::testing::internal::GetCapturedStderr();
+  EXPECT_THAT(dumped, HasSubstr("// IR after layout\nlayout plan small_cnn (3 values blocked)"));
   EXPECT_THAT(dumped, HasSubstr("// IR after lower\n"));
   EXPECT_THAT(dumped, HasSubstr("// IR after llvm\n"));
   EXPECT_THAT(dumped, HasSubstr("define"));  // LLVM functions
-  for (const nlohmann::json& k : model->describe().at("kernels"))
+  const nlohmann::json description = model->describe();
+  for (const nlohmann::json& k : description.at("kernels"))
     EXPECT_THAT(dumped, HasSubstr("func " + k.at("name").get<std::string>() + "("));
   EXPECT_THAT(dumped, ::testing::Not(HasSubstr("// IR after fusion")));
 }

@@ -7,6 +7,10 @@
 // not join, a reader outside the group, or the end of the group. Every other value stays
 // an inline expression, and each value that leaves the group is stored by a stage writing
 // a parameter buffer. Stages whose buffers are not parameters live in local allocations.
+//
+// Values the layout pass stores NCHW[x]c (passes/layout.h) are read through that layout,
+// and a stage that writes one runs over the loops [n, c / x, h, w, c % x], computing each
+// element at its logical indices; the simplifier folds the divisions away.
 #include "compiler/lower/lower_group.h"
 
 #include <cctype>

@@ -41,6 +41,7 @@ std::string emit_llvm_ir(const std::vector<loop::LoweredFunc>& funcs, const targ
 
 // Native code for `funcs`, compiled for a target that can run here (target::can_run_here;
 // otherwise a UserError saying why). Owns the code: entries are valid while it lives.
+// Functions equal up to names share one entry.
 class JitModule {
  public:
   static std::unique_ptr<JitModule> compile(const std::vector<loop::LoweredFunc>& funcs,
@@ -58,6 +59,14 @@ class JitModule {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// The JIT's kernels come from a process-wide cache (kernel_cache.h): a kernel equal to one
+// compiled before, up to names, for the same target is not compiled again.
+struct KernelCacheStats {
+  int64_t hits = 0, misses = 0;  // kernels looked up, since the process started
+  int64_t entries = 0;           // kernels held now
+};
+KernelCacheStats kernel_cache_stats();
 
 // An object file (ELF) with `funcs` for any target LLVM knows. The code calls
 // nas_parallel_for where it has parallel loops; whoever links it provides that symbol.

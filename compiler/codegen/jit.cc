@@ -1,10 +1,12 @@
-// JitModule: the kernels compiled to objects concurrently (kernel_modules.h), linked by one
-// ORC LLJIT per JitModule. The code's only outside symbols are nas_parallel_for (bound to this
+// JitModule: the kernels' objects, compiled concurrently or found in the process's cache
+// (kernel_cache.h), linked by one ORC LLJIT per JitModule; kernels equal up to names share
+// one object and entry. The code's only outside symbols are nas_parallel_for (bound to this
 // process's function) and libm / libc functions LLVM calls (expf, memset, ...), found in the
 // process.
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <set>
 
 #include <llvm/ExecutionEngine/Orc/Core.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
@@ -13,6 +15,7 @@
 #include <llvm/Support/MemoryBuffer.h>
 
 #include "compiler/codegen/codegen.h"
+#include "compiler/codegen/kernel_cache.h"
 #include "compiler/codegen/target_machine.h"
 #include "compiler/runtime/parallel.h"
 #include "compiler/support/error.h"
@@ -34,6 +37,7 @@ void check(llvm::Error error, const char* what) {
 }  // namespace
 
 struct JitModule::Impl {
+  std::vector<CachedKernel> objects;  // declared before the JIT, which reads them, so they outlive it
   std::unique_ptr<llvm::orc::LLJIT> jit;
   std::map<std::string, KernelEntry> entries;
   double seconds = 0;
@@ -46,7 +50,7 @@ std::unique_ptr<JitModule> JitModule::compile(const std::vector<loop::LoweredFun
                                               const target::Target& target, int threads) {
   if (!target::can_run_here(target)) throw UserError(target::why_not_runnable(target));
   const auto start = std::chrono::steady_clock::now();
-  const std::vector<std::string> objects = compile_kernel_objects(funcs, target, threads);
+  const std::vector<CachedKernel> kernels = cached_kernel_objects(funcs, target, threads);
 
   std::unique_ptr<llvm::TargetMachine> machine = make_target_machine(target);
   llvm::orc::JITTargetMachineBuilder builder(machine->getTargetTriple());
@@ -64,14 +68,18 @@ std::unique_ptr<JitModule> JitModule::compile(const std::vector<loop::LoweredFun
       llvm::orc::ExecutorAddr::fromPtr(&nas_parallel_for),
       llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable};
   check(dylib.define(llvm::orc::absoluteSymbols(std::move(runtime))), "defining nas_parallel_for");
-  for (size_t i = 0; i < objects.size(); ++i)
-    check(impl.jit->addObjectFile(llvm::MemoryBuffer::getMemBufferCopy(objects[i], funcs[i].name)),
-          "adding a kernel's object to the JIT");
+  std::set<std::string> added;
+  for (const CachedKernel& kernel : kernels)
+    if (added.insert(kernel.symbol).second)
+      check(impl.jit->addObjectFile(llvm::MemoryBuffer::getMemBuffer(*kernel.object, kernel.symbol,
+                                                                     false)),
+            "adding a kernel's object to the JIT");
+  impl.objects = kernels;  // the JIT reads the objects in place
 
   // Looking every entry up now links the objects here, not on first call.
-  for (const loop::LoweredFunc& func : funcs) {
-    llvm::orc::ExecutorAddr address = take(impl.jit->lookup(func.name), "JIT lookup");
-    impl.entries[func.name] = address.toPtr<KernelEntry>();
+  for (size_t i = 0; i < funcs.size(); ++i) {
+    llvm::orc::ExecutorAddr address = take(impl.jit->lookup(kernels[i].symbol), "JIT lookup");
+    impl.entries[funcs[i].name] = address.toPtr<KernelEntry>();
   }
   impl.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;

@@ -1,5 +1,6 @@
 #include "compiler/codegen/kernel_modules.h"
 
+#include <algorithm>
 #include <memory>
 
 #include <llvm/Bitcode/BitcodeWriter.h>
@@ -8,6 +9,7 @@
 #include <llvm/IR/Module.h>
 #include <llvm/Support/raw_ostream.h>
 #include <tbb/parallel_for.h>
+#include <tbb/info.h>
 #include <tbb/task_arena.h>
 
 #include "compiler/codegen/codegen.h"
@@ -49,7 +51,8 @@ void for_each_kernel(size_t count, int threads, const std::function<void(size_t)
   if (threads <= 0) {
     run();
   } else {
-    tbb::task_arena arena(threads);
+    // More threads than the machine has would only wait for each other.
+    tbb::task_arena arena(std::min(threads, tbb::info::default_concurrency()));
     arena.execute(run);
   }
 }

@@ -15,8 +15,8 @@
 
 namespace nas::codegen {
 
-// Runs body(i) for i in [0, count) on `threads` oneTBB threads (0: the current arena's), and
-// waits; the first exception a call throws is rethrown here.
+// Runs body(i) for i in [0, count) on `threads` oneTBB threads (0: the current arena's; at
+// most the machine's), and waits; the first exception a call throws is rethrown here.
 void for_each_kernel(size_t count, int threads, const std::function<void(size_t)>& body);
 
 // One optimized module per function, as bitcode, in the order of `funcs`. (The objects, one

@@ -21,7 +21,9 @@
 
 namespace nas::codegen {
 
-inline constexpr size_t kCachedKernels = 4096;
+// An entry (loop IR and object) takes about 0.1-0.2 MB: at most about 100 MB in all. Ten
+// candidates of a shipped space bring 50-130 kernels not seen before.
+inline constexpr size_t kCachedKernels = 512;
 
 struct CachedKernel {
   std::string symbol;                         // what the object defines

@@ -37,7 +37,7 @@ void check(llvm::Error error, const char* what) {
 }  // namespace
 
 struct JitModule::Impl {
-  std::vector<CachedKernel> objects;  // declared before the JIT, which reads them, so they outlive it
+  std::vector<CachedKernel> objects;  // read by the JIT in place: declared first, freed last
   std::unique_ptr<llvm::orc::LLJIT> jit;
   std::map<std::string, KernelEntry> entries;
   double seconds = 0;
@@ -74,7 +74,7 @@ std::unique_ptr<JitModule> JitModule::compile(const std::vector<loop::LoweredFun
       check(impl.jit->addObjectFile(llvm::MemoryBuffer::getMemBuffer(*kernel.object, kernel.symbol,
                                                                      false)),
             "adding a kernel's object to the JIT");
-  impl.objects = kernels;  // the JIT reads the objects in place
+  impl.objects = kernels;
 
   // Looking every entry up now links the objects here, not on first call.
   for (size_t i = 0; i < funcs.size(); ++i) {

@@ -21,8 +21,9 @@ namespace {
 // first use under AllVars, so two keys are equal only when their parameters match by index.
 loop::Stmt key_of(const loop::LoweredFunc& func) {
   std::vector<loop::Stmt> stmts;
+  const loop::Expr zero = loop::make_const(loop::Type::i32(), int64_t{0});
   for (const loop::Buffer& param : func.params)
-    stmts.push_back(loop::Evaluate::make(loop::Load::make(param, loop::make_const(loop::Type::i32(), int64_t{0}))));
+    stmts.push_back(loop::Evaluate::make(loop::Load::make(param, zero)));
   stmts.push_back(func.body);
   return loop::Block::make(std::move(stmts));
 }

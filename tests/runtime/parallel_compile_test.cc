@@ -64,8 +64,9 @@ TEST_P(CompiledParallel, ObjectsAreTheSameBytesAtEveryThreadCount) {
   const Graph g = sampled(GetParam(), 3);
   const std::vector<loop::LoweredFunc> funcs =
       lower_model(g, target::host_target(), {}).functions();
-  const std::vector<std::string> one = codegen::compile_kernel_objects(funcs, target::host_target(), 1);
-  const std::vector<std::string> four = codegen::compile_kernel_objects(funcs, target::host_target(), 4);
+  const target::Target host = target::host_target();
+  const std::vector<std::string> one = codegen::compile_kernel_objects(funcs, host, 1);
+  const std::vector<std::string> four = codegen::compile_kernel_objects(funcs, host, 4);
   ASSERT_EQ(one.size(), funcs.size());
   ASSERT_EQ(four.size(), funcs.size());
   for (size_t i = 0; i < funcs.size(); ++i) {

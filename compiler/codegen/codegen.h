@@ -1,6 +1,8 @@
 // Code generation: loop IR functions (function.h) to LLVM IR for a target, optimized by
 // LLVM's O3 pipeline with the target's TargetMachine, then either JIT-compiled here (ORC
 // LLJIT) or written to an object file (for any target LLVM knows, runnable here or not).
+// Each function is compiled on its own, concurrently on `threads` oneTBB threads (0: those
+// of the caller's arena); the code does not depend on the thread count.
 //
 // What the generated code follows:
 // - Every function is `extern "C" void name(void* const* args)`; its body is an internal,
@@ -39,10 +41,11 @@ std::string emit_llvm_ir(const std::vector<loop::LoweredFunc>& funcs, const targ
 
 // Native code for `funcs`, compiled for a target that can run here (target::can_run_here;
 // otherwise a UserError saying why). Owns the code: entries are valid while it lives.
+// Functions equal up to names share one entry.
 class JitModule {
  public:
   static std::unique_ptr<JitModule> compile(const std::vector<loop::LoweredFunc>& funcs,
-                                            const target::Target& target);
+                                            const target::Target& target, int threads = 0);
   ~JitModule();
   JitModule(const JitModule&) = delete;
   JitModule& operator=(const JitModule&) = delete;
@@ -57,9 +60,22 @@ class JitModule {
   std::unique_ptr<Impl> impl_;
 };
 
+// The JIT's kernels come from a process-wide cache (kernel_cache.h): a kernel equal to one
+// compiled before, up to names, for the same target is not compiled again.
+struct KernelCacheStats {
+  int64_t hits = 0, misses = 0;  // kernels looked up, since the process started
+  int64_t entries = 0;           // kernels held now
+};
+KernelCacheStats kernel_cache_stats();
+
 // An object file (ELF) with `funcs` for any target LLVM knows. The code calls
 // nas_parallel_for where it has parallel loops; whoever links it provides that symbol.
 void write_object_file(const std::vector<loop::LoweredFunc>& funcs, const target::Target& target,
-                       const std::string& path);
+                       const std::string& path, int threads = 0);
+
+// The relocatable objects the JIT links, one per function in the order of `funcs` (for
+// tests: the same bytes at any thread count).
+std::vector<std::string> compile_kernel_objects(const std::vector<loop::LoweredFunc>& funcs,
+                                                const target::Target& target, int threads = 0);
 
 }  // namespace nas::codegen

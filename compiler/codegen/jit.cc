@@ -1,20 +1,21 @@
-// JitModule: one ORC LLJIT per module, with its own LLVMContext, so that several threads can
-// compile at once. The code's only outside symbols are nas_parallel_for (bound to this
+// JitModule: the kernels' objects, compiled concurrently or found in the process's cache
+// (kernel_cache.h), linked by one ORC LLJIT per JitModule; kernels equal up to names share
+// one object and entry. The code's only outside symbols are nas_parallel_for (bound to this
 // process's function) and libm / libc functions LLVM calls (expf, memset, ...), found in the
 // process.
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <set>
 
 #include <llvm/ExecutionEngine/Orc/Core.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
-#include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
 #include <llvm/Support/Error.h>
+#include <llvm/Support/MemoryBuffer.h>
 
 #include "compiler/codegen/codegen.h"
-#include "compiler/codegen/llvm_codegen.h"
-#include "compiler/codegen/optimize.h"
+#include "compiler/codegen/kernel_cache.h"
 #include "compiler/codegen/target_machine.h"
 #include "compiler/runtime/parallel.h"
 #include "compiler/support/error.h"
@@ -36,6 +37,7 @@ void check(llvm::Error error, const char* what) {
 }  // namespace
 
 struct JitModule::Impl {
+  std::vector<CachedKernel> objects;  // read by the JIT in place: declared first, freed last
   std::unique_ptr<llvm::orc::LLJIT> jit;
   std::map<std::string, KernelEntry> entries;
   double seconds = 0;
@@ -45,15 +47,12 @@ JitModule::JitModule() : impl_(std::make_unique<Impl>()) {}
 JitModule::~JitModule() = default;
 
 std::unique_ptr<JitModule> JitModule::compile(const std::vector<loop::LoweredFunc>& funcs,
-                                              const target::Target& target) {
+                                              const target::Target& target, int threads) {
   if (!target::can_run_here(target)) throw UserError(target::why_not_runnable(target));
   const auto start = std::chrono::steady_clock::now();
+  const std::vector<CachedKernel> kernels = cached_kernel_objects(funcs, target, threads);
+
   std::unique_ptr<llvm::TargetMachine> machine = make_target_machine(target);
-
-  auto context = std::make_unique<llvm::LLVMContext>();
-  std::unique_ptr<llvm::Module> module = emit_module(funcs, *context, *machine);
-  optimize_module(*module, *machine);
-
   llvm::orc::JITTargetMachineBuilder builder(machine->getTargetTriple());
   builder.setCPU(machine->getTargetCPU().str());
   for (const std::string& feature : target.features) builder.getFeatures().AddFeature(feature);
@@ -62,7 +61,6 @@ std::unique_ptr<JitModule> JitModule::compile(const std::vector<loop::LoweredFun
   Impl& impl = *result->impl_;
   impl.jit = take(llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(builder)).create(),
                   "creating the LLJIT");
-  module->setDataLayout(impl.jit->getDataLayout());
 
   llvm::orc::JITDylib& dylib = impl.jit->getMainJITDylib();
   llvm::orc::SymbolMap runtime;
@@ -70,13 +68,18 @@ std::unique_ptr<JitModule> JitModule::compile(const std::vector<loop::LoweredFun
       llvm::orc::ExecutorAddr::fromPtr(&nas_parallel_for),
       llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable};
   check(dylib.define(llvm::orc::absoluteSymbols(std::move(runtime))), "defining nas_parallel_for");
-  check(impl.jit->addIRModule(llvm::orc::ThreadSafeModule(std::move(module), std::move(context))),
-        "adding the module to the JIT");
+  std::set<std::string> added;
+  for (const CachedKernel& kernel : kernels)
+    if (added.insert(kernel.symbol).second)
+      check(impl.jit->addObjectFile(llvm::MemoryBuffer::getMemBuffer(*kernel.object, kernel.symbol,
+                                                                     false)),
+            "adding a kernel's object to the JIT");
+  impl.objects = kernels;
 
-  // Looking every entry up now compiles the machine code here, not on first call.
-  for (const loop::LoweredFunc& func : funcs) {
-    llvm::orc::ExecutorAddr address = take(impl.jit->lookup(func.name), "JIT lookup");
-    impl.entries[func.name] = address.toPtr<KernelEntry>();
+  // Looking every entry up now links the objects here, not on first call.
+  for (size_t i = 0; i < funcs.size(); ++i) {
+    llvm::orc::ExecutorAddr address = take(impl.jit->lookup(kernels[i].symbol), "JIT lookup");
+    impl.entries[funcs[i].name] = address.toPtr<KernelEntry>();
   }
   impl.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;

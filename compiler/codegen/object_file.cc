@@ -1,10 +1,15 @@
-// write_object_file and emit_llvm_ir: the same module as the JIT's, for any target LLVM
-// knows, written as an ELF object or as text.
+// write_object_file and emit_llvm_ir: the same code as the JIT's, for any target LLVM knows,
+// written as an ELF object or as text. The object file is one module: the kernels' modules
+// are optimized concurrently (kernel_modules.h), then linked, then compiled to machine code.
+#include <llvm/Bitcode/BitcodeReader.h>
 #include <llvm/IR/LegacyPassManager.h>
+#include <llvm/Linker/Linker.h>
+#include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/FileSystem.h>
 #include <llvm/Support/raw_ostream.h>
 
 #include "compiler/codegen/codegen.h"
+#include "compiler/codegen/kernel_modules.h"
 #include "compiler/codegen/llvm_codegen.h"
 #include "compiler/codegen/optimize.h"
 #include "compiler/codegen/target_machine.h"
@@ -26,11 +31,20 @@ std::string emit_llvm_ir(const std::vector<loop::LoweredFunc>& funcs, const targ
 }
 
 void write_object_file(const std::vector<loop::LoweredFunc>& funcs, const target::Target& target,
-                       const std::string& path) {
+                       const std::string& path, int threads) {
+  const std::vector<std::string> bitcode = optimized_bitcode(funcs, target, threads);
   std::unique_ptr<llvm::TargetMachine> machine = make_target_machine(target);
   llvm::LLVMContext context;
-  std::unique_ptr<llvm::Module> module = emit_module(funcs, context, *machine);
-  optimize_module(*module, *machine);
+  auto module = std::make_unique<llvm::Module>("nas", context);
+  module->setTargetTriple(machine->getTargetTriple().str());
+  module->setDataLayout(machine->createDataLayout());
+  llvm::Linker linker(*module);
+  for (size_t i = 0; i < bitcode.size(); ++i) {
+    llvm::Expected<std::unique_ptr<llvm::Module>> kernel = llvm::parseBitcodeFile(
+        llvm::MemoryBufferRef(bitcode[i], funcs[i].name), context);
+    if (!kernel) NAS_CHECK(false, "reading back {}: {}", funcs[i].name, llvm::toString(kernel.takeError()));
+    NAS_CHECK(!linker.linkInModule(std::move(*kernel)), "linking {} into the object", funcs[i].name);
+  }
 
   std::error_code error;
   llvm::raw_fd_ostream out(path, error, llvm::sys::fs::OF_None);

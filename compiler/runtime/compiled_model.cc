@@ -60,7 +60,7 @@ std::unique_ptr<CompiledModel> CompiledModel::compile(const Graph& graph,
   const std::vector<loop::LoweredFunc> funcs = lowered.functions();
   if (passes::wants_dump(dump, "llvm"))
     passes::dump_ir(dump, "llvm", codegen::emit_llvm_ir(funcs, options.target, true));
-  m.jit = codegen::JitModule::compile(funcs, options.target);
+  m.jit = codegen::JitModule::compile(funcs, options.target, options.compile_threads);
   for (const loop::LoweredFunc& f : funcs) m.entries.push_back(m.jit->lookup(f.name));
 
   m.arena = AlignedBuffer(lowered.activations.arena_bytes);

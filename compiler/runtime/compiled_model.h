@@ -20,6 +20,9 @@ namespace nas::runtime {
 struct CompileOptions {
   target::Target target;          // must be able to run here (target::can_run_here)
   lower::LowerOptions lowering;   // schedule choice for every kernel
+  // Threads that compile the kernels (0: those of the caller's oneTBB arena). The code is
+  // the same for any number.
+  int compile_threads = 0;
 };
 
 class CompiledModel {

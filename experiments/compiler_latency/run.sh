@@ -13,8 +13,9 @@
 # layers   single convolution layers (make_models.py LAYERS): ours, ONNX Runtime and oneDNN
 #          (onednn_conv.cc), alternated the same way; the FMA peak (fma_peak.cc) before and
 #          after, at each thread count.
-# compile  `nas compile --target host` of COMPILE_SAMPLES architectures of each shipped space
-#          (and of the other models), recording compile_seconds and the wall time.
+# compile  compile time of COMPILE_SAMPLES architectures of each shipped space (and of the
+#          other models), each in a fresh process: the JIT path of a search candidate
+#          (`nas bench --json` compile_seconds) and `nas compile --target host -o` (object file).
 # summary  writes results.md next to this script from the records in $OUT.
 # Every step overwrites its own records, so a step can be rerun alone; the ONNX files that
 # PyTorch makes are written once (delete $OUT/models to remake them).
@@ -196,25 +197,30 @@ layers() {
   fma_peak
 }
 
-# compile_seconds from the file that `nas compile -o OUT` writes next to OUT; the
-# compiled files go to $OUT/compile/build, the records to $OUT/compile/NAME.json.
+# Two compile times per model, each in a fresh process (no kernel of another model cached):
+# the JIT path every search candidate takes (`nas bench --json` compile_seconds: graph passes,
+# lowering, LLVM, linking into the process), and `nas compile -o` to an object file (its
+# compile_seconds, machine code in one pass). The compiled files go to $OUT/compile/build,
+# the records to $OUT/compile/NAME.json.
 compile_one() {
   local name=$1 onnx=$2 dir=$OUT/compile
   local start end
-  start=$(date +%s.%N)
-  if timeout "$TIMEOUT" "$nas" compile "$onnx" --target host -o "$dir/build/$name.compiled" \
-       < /dev/null > /dev/null 2> "$dir/$name.err"; then
+  if timeout "$TIMEOUT" "$nas" bench "$onnx" --target host --threads 1 --json --min-seconds 0 \
+       --min-repeats 1 --warmup 0 < /dev/null > "$dir/build/$name.bench.json" 2> "$dir/$name.err" &&
+     start=$(date +%s.%N) &&
+     timeout "$TIMEOUT" "$nas" compile "$onnx" --target host -o "$dir/build/$name.compiled" \
+       < /dev/null > /dev/null 2>> "$dir/$name.err"; then
     end=$(date +%s.%N)
-    /usr/bin/python3 - "$dir/build/$name.compiled" "$start" "$end" > "$dir/$name.json" <<'EOF'
+    /usr/bin/python3 - "$dir/build/$name" "$start" "$end" > "$dir/$name.json" <<'EOF'
 import json, os, sys
-out, start, end = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
-for path in (out + ".json", os.path.splitext(out)[0] + ".json"):
+base, start, end = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+record = {"compile_seconds": json.load(open(base + ".bench.json"))["compile_seconds"],
+          "object_wall_seconds": end - start}
+for path in (base + ".compiled.json", base + ".json"):
     if os.path.exists(path):
-        print(json.dumps({"compile_seconds": json.load(open(path))["compile_seconds"],
-                          "wall_seconds": end - start}))
+        record["object_compile_seconds"] = json.load(open(path))["compile_seconds"]
         break
-else:
-    print(json.dumps({"error": f"no {out}.json", "wall_seconds": end - start}))
+print(json.dumps(record))
 EOF
     rm -f "$dir/$name.err"
   else

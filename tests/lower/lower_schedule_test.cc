@@ -107,6 +107,40 @@ TEST(LowerSchedule, ConvBlocksFollowTheTarget) {
   EXPECT_EQ(odd.schedule.str().find("vectorize"), std::string::npos) << odd.schedule.str();
 }
 
+// A convolution reading and writing NCHW16c (as between two convolutions of a network).
+LoweredKernel lower_blocked_conv(int64_t c_out, int64_t width) {
+  Graph g("blocked");
+  SplitMix64 rng(4);
+  const ValueId x = g.add_input("x", {DType::F32, {1, 32, 3, width}});
+  const ValueId w = g.add_constant("w", random_tensor({c_out, 32, 3, 3}, rng));
+  const ValueId y = g.add("Conv", {x, w}, {{"pads", Shape{1, 1, 1, 1}}}, "conv");
+  const ValueId out = g.add("Relu", {y}, {}, "relu");
+  g.add_output(out);
+  return lower_group(g, passes::plan_fusion(g).groups.at(0), test_target("avx512f"), "k",
+                     {.channel_blocks = {{x, 16}, {out, 16}}});
+}
+
+TEST(LowerSchedule, BlockedConvVectorizesLanesWithARegisterBlock) {
+  // 4 channel blocks x 4 columns where 4 divides the row; the input lanes (cil) right after
+  // the input blocks (cib), so the packed weights are read in memory order.
+  EXPECT_EQ(lower_blocked_conv(64, 8).schedule.str(),
+            "split relu.cob by 4\n"
+            "split relu.ow by 4\n"
+            "reorder relu: n cob.o oh ow.o cib cil kh kw cob.i ow.i col\n"
+            "vectorize relu.col\n"
+            "unroll relu.cob.i\n"
+            "unroll relu.ow.i\n"
+            "unroll relu.kw\n"
+            "unroll relu.kh\n"
+            "cache_write relu at ow.o (register)\n");
+  // A row of 7: 2 channel blocks x 7 columns, no guarded tail.
+  const LoweredKernel seven = lower_blocked_conv(64, 7);
+  EXPECT_NE(seven.schedule.str().find("split relu.cob by 2\nsplit relu.ow by 7\n"),
+            std::string::npos)
+      << seven.schedule.str();
+  EXPECT_EQ(seven.params[1].packed->shape(), (Shape{4, 32, 3, 3, 16}));
+}
+
 Graph depthwise(int64_t kernel, int64_t stride, int64_t width) {
   Graph g("dw");
   SplitMix64 rng(3);

@@ -139,6 +139,11 @@ TEST(LowerSchedule, BlockedConvVectorizesLanesWithARegisterBlock) {
             std::string::npos)
       << seven.schedule.str();
   EXPECT_EQ(seven.params[1].packed->shape(), (Shape{4, 32, 3, 3, 16}));
+  // 3 channel blocks (48 channels): 3 x 4, not 1 x 8 (a broadcast load per FMA).
+  const LoweredKernel three = lower_blocked_conv(48, 8);
+  EXPECT_NE(three.schedule.str().find("split relu.cob by 3\nsplit relu.ow by 4\n"),
+            std::string::npos)
+      << three.schedule.str();
 }
 
 Graph depthwise(int64_t kernel, int64_t stride, int64_t width) {

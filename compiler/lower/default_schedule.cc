@@ -206,6 +206,22 @@ void schedule_conv2d(Schedule& s, const Tensor& stage, int lanes, int registers,
 
 bool stores_blocked(const Tensor& stage) { return stage.shape().size() == 5; }
 
+// The parallel loop of a blocked stage: its channel blocks `blocks` (`extent` of them) alone
+// where they share out evenly among the threads, otherwise fused with the rows for more
+// iterations. A parallel loop fused with the rows is no longer partitioned at the padding,
+// so every row keeps the padding's tests: measured on Zen 4 with 2 threads, 3x3 convs
+// reach 86-93% of the peak parallel over blocks and rows against 98-99% over blocks alone,
+// depthwise 3x3 128 channels at 56x56 43-46% against 83-88%.
+void parallel_over_blocks(Schedule& s, const Tensor& stage, const std::string& blocks,
+                          int64_t extent, const std::string& rows, int threads) {
+  if (extent >= threads && (extent % threads == 0 || extent >= 4 * threads)) {
+    s.parallel(stage.name(), blocks);
+    return;
+  }
+  s.fuse(stage.name(), blocks, rows);
+  s.parallel(stage.name(), blocks + "." + rows);
+}
+
 // The register block of a convolution storing NCHW[x]c: `vectors` channel blocks x `columns`
 // output columns, one accumulator each (up to 16 with 32 registers, 8 with 16, as in NCHW).
 // The first shape, most channel blocks first (4, 3, 2; 3 only with 32 registers), whose
@@ -236,7 +252,7 @@ ConvBlock conv_block_blocked(int64_t channel_blocks, int64_t width, int register
 // [CO/x, CI, KH, KW, x] are then read in memory order (cib, kh, kw, cil strides them by
 // KH*KW*x floats: 3x3 512 channels at 7x7, 57-75% of the peak against 80-90% on Zen 4,
 // where the weights stream from L3).
-void schedule_conv2d_blocked(Schedule& s, const Tensor& stage, int registers, bool parallel) {
+void schedule_conv2d_blocked(Schedule& s, const Tensor& stage, int registers, int threads) {
   const std::string& st = stage.name();
   const std::vector<std::string> loops = spatial_loops(stage);  // n, cob, oh, ow, col
   const std::vector<int64_t>& shape = stage.shape();
@@ -272,16 +288,13 @@ void schedule_conv2d_blocked(Schedule& s, const Tensor& stage, int registers, bo
   if (kw > 1 && kw <= 7) s.unroll(st, "kw");
   if (kw > 1 && kh > 1 && kh * kw <= 9) s.unroll(st, "kh");
   s.cache_write(st, ow_outer, MemoryScope::Register);
-  if (parallel) {
-    s.fuse(st, cb_outer, loops[2]);
-    s.parallel(st, cb_outer + "." + loops[2]);
-  }
+  if (threads > 1) parallel_over_blocks(s, stage, cb_outer, shape[1] / vectors, loops[2], threads);
 }
 
 // A sliding window per channel (depthwise convolution, pooling) in NCHW[x]c: a block of
 // output columns accumulated in registers, the taps unrolled around it, each tap one
-// vector load of x channels; parallel over channel blocks and rows.
-void schedule_window_blocked(Schedule& s, const Tensor& stage, int registers, bool parallel) {
+// vector load of x channels; parallel over channel blocks (and rows where they are few).
+void schedule_window_blocked(Schedule& s, const Tensor& stage, int registers, int threads) {
   const std::string& st = stage.name();
   const std::vector<std::string> loops = spatial_loops(stage);  // n, cb, oh, ow, cl
   const int64_t width = stage.shape()[3];
@@ -307,10 +320,7 @@ void schedule_window_blocked(Schedule& s, const Tensor& stage, int registers, bo
   for (size_t t = 0; t < taps.size(); ++t)
     if (window <= 64 || (t + 1 == taps.size() && axes[t].extent <= 64)) s.unroll(st, taps[t]);
   s.cache_write(st, ow_outer, MemoryScope::Register);
-  if (parallel) {
-    s.fuse(st, loops[1], loops[2]);
-    s.parallel(st, loops[1] + "." + loops[2]);
-  }
+  if (threads > 1) parallel_over_blocks(s, stage, loops[1], stage.shape()[1], loops[2], threads);
 }
 
 // Any other reduction in NCHW[x]c (global pooling): the reduction over the lanes' vector.
@@ -415,10 +425,10 @@ Schedule default_schedule(const std::vector<Tensor>& stages, const std::string& 
     const bool is_anchor = anchor && anchor->same_as(stage);
     if (stores_blocked(stage) && stage.definition()->reduction) {
       if (is_anchor && family == "conv2d")
-        schedule_conv2d_blocked(s, stage, vector_registers(target), parallel);
+        schedule_conv2d_blocked(s, stage, vector_registers(target), target.threads);
       else if (is_anchor && (family == "depthwise_conv2d" || family == "pool") &&
                stage.shape()[3] > 1)
-        schedule_window_blocked(s, stage, vector_registers(target), parallel);
+        schedule_window_blocked(s, stage, vector_registers(target), target.threads);
       else
         schedule_reduction_blocked(s, stage, parallel);
     } else if (is_anchor && family == "conv2d") {

@@ -108,7 +108,7 @@ TEST(LowerSchedule, ConvBlocksFollowTheTarget) {
 }
 
 // A convolution reading and writing NCHW16c (as between two convolutions of a network).
-LoweredKernel lower_blocked_conv(int64_t c_out, int64_t width) {
+LoweredKernel lower_blocked_conv(int64_t c_out, int64_t width, int threads = 1) {
   Graph g("blocked");
   SplitMix64 rng(4);
   const ValueId x = g.add_input("x", {DType::F32, {1, 32, 3, width}});
@@ -116,8 +116,8 @@ LoweredKernel lower_blocked_conv(int64_t c_out, int64_t width) {
   const ValueId y = g.add("Conv", {x, w}, {{"pads", Shape{1, 1, 1, 1}}}, "conv");
   const ValueId out = g.add("Relu", {y}, {}, "relu");
   g.add_output(out);
-  return lower_group(g, passes::plan_fusion(g).groups.at(0), test_target("avx512f"), "k",
-                     {.channel_blocks = {{x, 16}, {out, 16}}});
+  return lower_group(g, passes::plan_fusion(g).groups.at(0), test_target("avx512f", threads),
+                     "k", {.channel_blocks = {{x, 16}, {out, 16}}});
 }
 
 TEST(LowerSchedule, BlockedConvVectorizesLanesWithARegisterBlock) {
@@ -139,6 +139,13 @@ TEST(LowerSchedule, BlockedConvVectorizesLanesWithARegisterBlock) {
             std::string::npos)
       << seven.schedule.str();
   EXPECT_EQ(seven.params[1].packed->shape(), (Shape{4, 32, 3, 3, 16}));
+  // Threads share the channel blocks where they divide evenly (the rows stay partitioned
+  // at the padding), else the channel blocks fused with the rows.
+  EXPECT_NE(lower_blocked_conv(64, 7, 2).schedule.str().find("parallel relu.cob.o\n"),
+            std::string::npos);
+  EXPECT_NE(lower_blocked_conv(64, 8, 2).schedule.str().find("fuse relu.cob.o oh\n"
+                                                             "parallel relu.cob.o.oh\n"),
+            std::string::npos);
   // 3 channel blocks (48 channels): 3 x 4, not 1 x 8 (a broadcast load per FMA).
   const LoweredKernel three = lower_blocked_conv(48, 8);
   EXPECT_NE(three.schedule.str().find("split relu.cob by 3\nsplit relu.ow by 4\n"),

@@ -212,9 +212,14 @@ bool stores_blocked(const Tensor& stage) { return stage.shape().size() == 5; }
 // so every row keeps the padding's tests: measured on Zen 4 with 2 threads, 3x3 convs
 // reach 86-93% of the peak parallel over blocks and rows against 98-99% over blocks alone,
 // depthwise 3x3 128 channels at 56x56 43-46% against 83-88%.
+bool shares_evenly(int64_t extent, int threads) {
+  if (threads <= 1) return true;
+  return extent >= threads && (extent % threads == 0 || extent >= 4 * threads);
+}
+
 void parallel_over_blocks(Schedule& s, const Tensor& stage, const std::string& blocks,
                           int64_t extent, const std::string& rows, int threads) {
-  if (extent >= threads && (extent % threads == 0 || extent >= 4 * threads)) {
+  if (shares_evenly(extent, threads)) {
     s.parallel(stage.name(), blocks);
     return;
   }
@@ -225,22 +230,27 @@ void parallel_over_blocks(Schedule& s, const Tensor& stage, const std::string& b
 // The register block of a convolution storing NCHW[x]c: `vectors` channel blocks x `columns`
 // output columns, one accumulator each (up to 16 with 32 registers, 8 with 16, as in NCHW).
 // The first shape, most channel blocks first (4, 3, 2; 3 only with 32 registers), whose
-// columns divide the row (no guarded tail) and that uses at least 3/4 of the accumulators;
-// otherwise the most channel blocks with balanced columns, as in NCHW. Measured on
-// Zen 4: 3x3 512 channels at 7x7, 4 x 4 (blocks of 4 and 3) 66-80% of the FMA peak, 2 x 7
-// 88-96%; 256 at 14x14 94% vs 97%; 1x1 144 -> 24 channels (3 blocks of 8) at 56x56, 1 x 14
-// 64-83%, 3 x 4 96%, 3 x 8 (24 accumulators) 73-80%.
-ConvBlock conv_block_blocked(int64_t channel_blocks, int64_t width, int registers) {
+// columns divide the row (no guarded tail), that uses at least 3/4 of the accumulators and,
+// with threads, leaves blocks of channel blocks that the threads share evenly (failing
+// that, any such shape); otherwise the most channel blocks with balanced columns, as in
+// NCHW. Measured on Zen 4: 3x3 512 channels at 7x7, 4 x 4 (blocks of 4 and 3) 66-80% of the
+// FMA peak, 2 x 7 88-96%; 256 at 14x14 94% vs 97%; 1x1 144 -> 24 channels (3 blocks of 8) at
+// 56x56, 1 x 14 64-83%, 3 x 4 96%, 3 x 8 (24 accumulators) 73-80%; with 2 threads, 3x3 64
+// channels at 56x56, 4 x 4 (one block of channel blocks) 91-92%, 2 x 8 95-98%.
+ConvBlock conv_block_blocked(int64_t channel_blocks, int64_t width, int registers, int threads) {
   const int64_t accumulators = registers >= 32 ? 16 : 8;
   const std::vector<int64_t> vectors =
       registers >= 32 ? std::vector<int64_t>{4, 3, 2} : std::vector<int64_t>{2};
+  for (bool for_threads : {true, false})
+    for (int64_t v : vectors) {
+      if (channel_blocks % v != 0) continue;
+      if (for_threads && !shares_evenly(channel_blocks / v, threads)) continue;
+      for (int64_t c = accumulators / v; 4 * v * c >= 3 * accumulators; --c)
+        if (width % c == 0) return ConvBlock{v, c};
+    }
   int64_t most_vectors = 1;
-  for (int64_t v : vectors) {
-    if (channel_blocks % v != 0) continue;
-    most_vectors = std::max(most_vectors, v);
-    for (int64_t c = accumulators / v; 4 * v * c >= 3 * accumulators; --c)
-      if (width % c == 0) return ConvBlock{v, c};
-  }
+  for (int64_t v : vectors)
+    if (channel_blocks % v == 0) most_vectors = std::max(most_vectors, v);
   const int64_t most = accumulators / most_vectors;
   const int64_t blocks = (width + most - 1) / most;
   return ConvBlock{most_vectors, (width + blocks - 1) / blocks};
@@ -256,7 +266,7 @@ void schedule_conv2d_blocked(Schedule& s, const Tensor& stage, int registers, in
   const std::string& st = stage.name();
   const std::vector<std::string> loops = spatial_loops(stage);  // n, cob, oh, ow, col
   const std::vector<int64_t>& shape = stage.shape();
-  const ConvBlock block = conv_block_blocked(shape[1], shape[3], registers);
+  const ConvBlock block = conv_block_blocked(shape[1], shape[3], registers, threads);
   const int64_t vectors = block.vectors, columns = block.columns;
   const std::string cb = loops[1], ow = loops[3], lane = loops[4];
   std::string cb_outer = cb, ow_outer = ow;

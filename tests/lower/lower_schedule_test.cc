@@ -140,10 +140,13 @@ TEST(LowerSchedule, BlockedConvVectorizesLanesWithARegisterBlock) {
       << seven.schedule.str();
   EXPECT_EQ(seven.params[1].packed->shape(), (Shape{4, 32, 3, 3, 16}));
   // Threads share the channel blocks where they divide evenly (the rows stay partitioned
-  // at the padding), else the channel blocks fused with the rows.
-  EXPECT_NE(lower_blocked_conv(64, 7, 2).schedule.str().find("parallel relu.cob.o\n"),
-            std::string::npos);
-  EXPECT_NE(lower_blocked_conv(64, 8, 2).schedule.str().find("fuse relu.cob.o oh\n"
+  // at the padding): 2 threads take 2 x 8 over 4 x 4 for 4 channel blocks. Otherwise the
+  // channel blocks fused with the rows.
+  const std::string two_threads = lower_blocked_conv(64, 8, 2).schedule.str();
+  EXPECT_NE(two_threads.find("split relu.cob by 2\nsplit relu.ow by 8\n"), std::string::npos)
+      << two_threads;
+  EXPECT_NE(two_threads.find("parallel relu.cob.o\n"), std::string::npos) << two_threads;
+  EXPECT_NE(lower_blocked_conv(48, 8, 2).schedule.str().find("fuse relu.cob.o oh\n"
                                                              "parallel relu.cob.o.oh\n"),
             std::string::npos);
   // 3 channel blocks (48 channels): 3 x 4, not 1 x 8 (a broadcast load per FMA).

@@ -12,7 +12,10 @@
 #          ResNet-18 and MobileNetV2 at 224x224 (make_models.py, random weights).
 # layers   single convolution layers (make_models.py LAYERS): ours, ONNX Runtime and oneDNN
 #          (onednn_conv.cc), alternated the same way; the FMA peak (fma_peak.cc) before and
-#          after, at each thread count.
+#          after, at each thread count. "ours" is `nas bench` of the single-layer ONNX file,
+#          whose NCHW input and output keep the kernel NCHW; "ours16c" is the same layer's
+#          kernel with input and output stored NCHW16c, as inside a network (layer_kernels.cc,
+#          the cmake target layer_kernels, built here when missing).
 # compile  compile time of COMPILE_SAMPLES architectures of each shipped space (and of the
 #          other models), each in a fresh process: the JIT path of a search candidate
 #          (`nas bench --json` compile_seconds) and `nas compile --target host -o` (object file).
@@ -20,7 +23,8 @@
 # Every step overwrites its own records, so a step can be rerun alone; the ONNX files that
 # PyTorch makes are written once (delete $OUT/models to remake them).
 #
-# Environment: NAS (the nas binary, default build/nas), OUT, THREADS ("1 2"), ROUNDS (3),
+# Environment: NAS (the nas binary, default build/nas), LAYER_KERNELS (default
+# build/layer_kernels), OUT, THREADS ("1 2"), ROUNDS (3),
 # MODELS (names of the latency table to measure, e.g. "resnet18"; default all),
 # SAMPLES (5), COMPILE_SAMPLES (20), SEED (1), REFERENCE (1; 0 skips the reference
 # executor), TIMEOUT (seconds per measurement, 1200). Python: VENV (default build/bench-venv,
@@ -31,6 +35,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 OUT=${OUT:-$root/experiments/runs/compiler_latency}
 nas=${NAS:-$root/build/nas}
+layer_kernels=${LAYER_KERNELS:-$root/build/layer_kernels}
 THREADS=${THREADS:-"1 2"}
 ROUNDS=${ROUNDS:-3}
 SAMPLES=${SAMPLES:-5}
@@ -173,6 +178,9 @@ layers() {
     exit 2
   fi
   onednn=$(peer_binary onednn_conv -fopenmp -ldnnl)
+  if [ ! -x "$layer_kernels" ]; then
+    cmake --build "$root/build" --target layer_kernels > /dev/null
+  fi
   rm -rf "$OUT/layers" "$OUT/fma_peak.jsonl"
   mkdir -p "$OUT/layers"
   fma_peak
@@ -184,11 +192,15 @@ layers() {
           local shape=(--c "$c" --k "$k" --h "$h" --w "$w" --kernel "$kernel" --stride "$stride"
                        --pad "$pad" --groups "$groups" --threads "$threads")
           if (( round % 2 )); then
-            ours "${base}_ours.json" "$file" "$threads"; ort "${base}_ort.json" "$file" "$threads"
+            ours "${base}_ours.json" "$file" "$threads"
+            record "${base}_ours16c.json" "$layer_kernels" "${shape[@]}" --layout blocked
+            ort "${base}_ort.json" "$file" "$threads"
             record "${base}_onednn.json" "$onednn" "${shape[@]}"
           else
             record "${base}_onednn.json" "$onednn" "${shape[@]}"
-            ort "${base}_ort.json" "$file" "$threads"; ours "${base}_ours.json" "$file" "$threads"
+            ort "${base}_ort.json" "$file" "$threads"
+            record "${base}_ours16c.json" "$layer_kernels" "${shape[@]}" --layout blocked
+            ours "${base}_ours.json" "$file" "$threads"
           fi
           echo "round $round $name threads $threads done"
         done

@@ -107,6 +107,55 @@ TEST(LowerSchedule, ConvBlocksFollowTheTarget) {
   EXPECT_EQ(odd.schedule.str().find("vectorize"), std::string::npos) << odd.schedule.str();
 }
 
+// A convolution reading and writing NCHW16c (as between two convolutions of a network).
+LoweredKernel lower_blocked_conv(int64_t c_out, int64_t width, int threads = 1) {
+  Graph g("blocked");
+  SplitMix64 rng(4);
+  const ValueId x = g.add_input("x", {DType::F32, {1, 32, 3, width}});
+  const ValueId w = g.add_constant("w", random_tensor({c_out, 32, 3, 3}, rng));
+  const ValueId y = g.add("Conv", {x, w}, {{"pads", Shape{1, 1, 1, 1}}}, "conv");
+  const ValueId out = g.add("Relu", {y}, {}, "relu");
+  g.add_output(out);
+  return lower_group(g, passes::plan_fusion(g).groups.at(0), test_target("avx512f", threads),
+                     "k", {.channel_blocks = {{x, 16}, {out, 16}}});
+}
+
+TEST(LowerSchedule, BlockedConvVectorizesLanesWithARegisterBlock) {
+  // 4 channel blocks x 4 columns where 4 divides the row; the input lanes (cil) right after
+  // the input blocks (cib), so the packed weights are read in memory order.
+  EXPECT_EQ(lower_blocked_conv(64, 8).schedule.str(),
+            "split relu.cob by 4\n"
+            "split relu.ow by 4\n"
+            "reorder relu: n cob.o oh ow.o cib cil kh kw cob.i ow.i col\n"
+            "vectorize relu.col\n"
+            "unroll relu.cob.i\n"
+            "unroll relu.ow.i\n"
+            "unroll relu.kw\n"
+            "unroll relu.kh\n"
+            "cache_write relu at ow.o (register)\n");
+  // A row of 7: 2 channel blocks x 7 columns, no guarded tail.
+  const LoweredKernel seven = lower_blocked_conv(64, 7);
+  EXPECT_NE(seven.schedule.str().find("split relu.cob by 2\nsplit relu.ow by 7\n"),
+            std::string::npos)
+      << seven.schedule.str();
+  EXPECT_EQ(seven.params[1].packed->shape(), (Shape{4, 32, 3, 3, 16}));
+  // Threads share the channel blocks where they divide evenly (the rows stay partitioned
+  // at the padding): 2 threads take 2 x 8 over 4 x 4 for 4 channel blocks. Otherwise the
+  // channel blocks fused with the rows.
+  const std::string two_threads = lower_blocked_conv(64, 8, 2).schedule.str();
+  EXPECT_NE(two_threads.find("split relu.cob by 2\nsplit relu.ow by 8\n"), std::string::npos)
+      << two_threads;
+  EXPECT_NE(two_threads.find("parallel relu.cob.o\n"), std::string::npos) << two_threads;
+  EXPECT_NE(lower_blocked_conv(48, 8, 2).schedule.str().find("fuse relu.cob.o oh\n"
+                                                             "parallel relu.cob.o.oh\n"),
+            std::string::npos);
+  // 3 channel blocks (48 channels): 3 x 4, not 1 x 8 (a broadcast load per FMA).
+  const LoweredKernel three = lower_blocked_conv(48, 8);
+  EXPECT_NE(three.schedule.str().find("split relu.cob by 3\nsplit relu.ow by 4\n"),
+            std::string::npos)
+      << three.schedule.str();
+}
+
 Graph depthwise(int64_t kernel, int64_t stride, int64_t width) {
   Graph g("dw");
   SplitMix64 rng(3);

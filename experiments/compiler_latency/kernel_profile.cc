@@ -1,0 +1,80 @@
+// Per-kernel times of a model as the compiler lowers it (a profile for tuning the default
+// schedules): each kernel of lower_model timed alone with runtime/timing.h's protocol, on
+// buffers of its own (zeros; the weights as lowered), warm in the caches.
+//
+//   ./build/kernel_profile MODEL.onnx [--threads N] [--layout blocked|nchw]
+//
+// Prints one line per kernel: ms, share of the sum, family, schedule's first step.
+#include <tbb/task_arena.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "compiler/codegen/codegen.h"
+#include "compiler/onnx/onnx_import.h"
+#include "compiler/runtime/aligned_buffer.h"
+#include "compiler/runtime/lowered_model.h"
+#include "compiler/runtime/timing.h"
+#include "compiler/target/target.h"
+
+int main(int argc, char** argv) {
+  using namespace nas;
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: %s MODEL.onnx [--threads N] [--layout blocked|nchw]\n", argv[0]);
+    return 2;
+  }
+  int threads = 1;
+  bool blocked = true;
+  for (int i = 2; i + 1 < argc; i += 2) {
+    const std::string key = argv[i], value = argv[i + 1];
+    if (key == "--threads") threads = std::atoi(value.c_str());
+    if (key == "--layout") blocked = value == "blocked";
+  }
+  target::Target target = target::host_target();
+  target.threads = threads;
+  const graph::Graph g = onnx_io::import_onnx(argv[1]);
+  lower::LowerOptions options;
+  options.blocked_layout = blocked;
+  const runtime::LoweredModel m = runtime::lower_model(g, target, options);
+  const auto jit = codegen::JitModule::compile(m.functions(), target);
+  tbb::task_arena arena(threads);
+  std::vector<double> ms;
+  double total = 0;
+  for (const lower::LoweredKernel& k : m.kernels) {
+    std::vector<runtime::AlignedBuffer> buffers;
+    std::vector<void*> args;
+    for (size_t i = 0; i < k.params.size(); ++i) {
+      buffers.emplace_back(k.func.params[i].numel() * 4);
+      if (k.params[i].packed)
+        std::memcpy(buffers.back().data(), k.params[i].packed->data<float>(),
+                    static_cast<size_t>(k.params[i].packed->numel()) * 4);
+      else if (m.graph.is_constant(k.params[i].value))
+        std::memcpy(buffers.back().data(), m.graph.constant(k.params[i].value).data<float>(),
+                    static_cast<size_t>(m.graph.constant(k.params[i].value).numel()) * 4);
+      args.push_back(buffers.back().data());
+    }
+    const codegen::KernelEntry entry = jit->lookup(k.func.name);
+    runtime::TimingProtocol protocol;
+    protocol.min_seconds = 0.05;
+    const runtime::TimingStats s =
+        runtime::measure([&] { arena.execute([&] { entry(args.data()); }); }, protocol);
+    ms.push_back(s.median_ms);
+    total += s.median_ms;
+  }
+  for (size_t i = 0; i < m.kernels.size(); ++i) {
+    const lower::LoweredKernel& k = m.kernels[i];
+    std::string shape;
+    for (const loop::Buffer& b : k.func.params) {
+      shape += " [";
+      for (int64_t d : b.shape()) shape += std::to_string(d) + ",";
+      shape.back() = ']';
+    }
+    std::printf("%3zu %8.4f ms %5.1f%% %-18s %s\n", i, ms[i], 100 * ms[i] / total,
+                k.family.c_str(), shape.c_str());
+  }
+  std::printf("sum %.3f ms\n", total);
+  return 0;
+}

@@ -13,6 +13,11 @@
 //   in registers;
 // - global pooling, reduce, softmax: parallel over the outer loop of each stage;
 // - injective: the innermost axis vectorized when the vector width divides its extent.
+// Stages that store NCHW[x]c (passes/layout.h; loops [n, c blocks, h, w, c lanes]) take the
+// lanes as the vector: conv2d a register block of channel blocks x output columns with the
+// reduction (input channel blocks, their lanes, taps) inside it; depthwise and pooling a
+// block of output columns with the taps unrolled; global pooling the reduction per vector;
+// parallel over channel blocks where the threads share them evenly, else with the rows.
 #pragma once
 
 #include <cstdint>

@@ -407,6 +407,15 @@ void schedule_injective(Schedule& s, const Tensor& stage, int lanes, bool parall
   if (parallel) s.parallel(st, outer == loops.back() && vector > 1 ? outer + ".o" : outer);
 }
 
+// The multiply-adds (or elements, without a reduction) a stage computes.
+int64_t stage_work(const Tensor& stage) {
+  int64_t work = 1;
+  for (int64_t extent : stage.shape()) work *= extent;
+  if (const auto& r = stage.definition()->reduction)
+    for (const loop::Axis& a : r->axes) work *= a.extent;
+  return work;
+}
+
 }  // namespace
 
 int vector_registers(const target::Target& target) {
@@ -427,18 +436,20 @@ int64_t lanes_dividing(int64_t extent, int lanes) {
 }
 
 Schedule default_schedule(const std::vector<Tensor>& stages, const std::string& family,
-                          const std::optional<Tensor>& anchor, const target::Target& target) {
+                          const std::optional<Tensor>& anchor, const target::Target& target,
+                          int64_t min_parallel_work) {
   const int lanes = vector_lanes(target);
-  const bool parallel = target.threads > 1;
   Schedule s;
   for (const Tensor& stage : stages) {
     const bool is_anchor = anchor && anchor->same_as(stage);
+    const int threads = stage_work(stage) >= min_parallel_work ? target.threads : 1;
+    const bool parallel = threads > 1;
     if (stores_blocked(stage) && stage.definition()->reduction) {
       if (is_anchor && family == "conv2d")
-        schedule_conv2d_blocked(s, stage, vector_registers(target), target.threads);
+        schedule_conv2d_blocked(s, stage, vector_registers(target), threads);
       else if (is_anchor && (family == "depthwise_conv2d" || family == "pool") &&
                stage.shape()[3] > 1)
-        schedule_window_blocked(s, stage, vector_registers(target), target.threads);
+        schedule_window_blocked(s, stage, vector_registers(target), threads);
       else
         schedule_reduction_blocked(s, stage, parallel);
     } else if (is_anchor && family == "conv2d") {

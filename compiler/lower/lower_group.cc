@@ -442,7 +442,8 @@ LoweredKernel lower_group(const Graph& graph, const passes::FusedGroup& group,
   switch (options.schedule) {
     case ScheduleChoice::Naive: body = loop::lower(stages); break;
     case ScheduleChoice::Default:
-      kernel.schedule = default_schedule(stages, kernel.family, lowering.anchor_stage(), target);
+      kernel.schedule = default_schedule(stages, kernel.family, lowering.anchor_stage(), target,
+                                         options.min_parallel_work);
       body = loop::lower(stages, kernel.schedule);
       break;
     case ScheduleChoice::Random:

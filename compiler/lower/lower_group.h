@@ -21,6 +21,7 @@
 #include "compiler/graph/graph.h"
 #include "compiler/loop/function.h"
 #include "compiler/loop/schedule.h"
+#include "compiler/lower/default_schedule.h"
 #include "compiler/passes/fusion_plan.h"
 #include "compiler/target/target.h"
 
@@ -52,6 +53,9 @@ enum class ScheduleChoice : uint8_t {
 struct LowerOptions {
   ScheduleChoice schedule = ScheduleChoice::Default;
   uint64_t seed = 0;  // for ScheduleChoice::Random
+  // Default schedules run stages of less work serially (default_schedule.h); tests set 0 to
+  // run every stage's parallel loop on small shapes.
+  int64_t min_parallel_work = kMinParallelWork;
   // For a whole model (runtime/lowered_model.h): store activations between kernels in
   // NCHW[x]c where the layout pass chooses it (passes/layout.h); false: all NCHW.
   bool blocked_layout = true;

@@ -40,7 +40,8 @@ Graph conv_relu(int64_t c_out) {
 
 LoweredKernel lower_first(const Graph& g, const target::Target& target,
                           ScheduleChoice choice = ScheduleChoice::Default) {
-  return lower_group(g, passes::plan_fusion(g).groups.at(0), target, "k", {.schedule = choice});
+  return lower_group(g, passes::plan_fusion(g).groups.at(0), target, "k",
+                     {.schedule = choice, .min_parallel_work = 0});
 }
 
 TEST(LowerSchedule, ConvVectorizesOutputChannelsWithPackedWeights) {
@@ -107,6 +108,20 @@ TEST(LowerSchedule, ConvBlocksFollowTheTarget) {
   EXPECT_EQ(odd.schedule.str().find("vectorize"), std::string::npos) << odd.schedule.str();
 }
 
+// With threads, stages below the work bound run serially; larger ones get a parallel loop.
+TEST(LowerSchedule, SmallStagesRunSerially) {
+  auto schedule = [](const Graph& g, int64_t bound) {
+    return lower_group(g, passes::plan_fusion(g).groups.at(0), test_target("avx512f", 4), "k",
+                       {.min_parallel_work = bound})
+        .schedule.str();
+  };
+  const Graph small = conv_relu(12);  // 12 x 5 x 9 outputs x 27 taps: 14580 multiply-adds
+  const Graph large = conv_relu(64);  // 77760
+  EXPECT_EQ(schedule(small, kMinParallelWork).find("parallel"), std::string::npos);
+  EXPECT_NE(schedule(small, 0).find("parallel"), std::string::npos);
+  EXPECT_NE(schedule(large, kMinParallelWork).find("parallel"), std::string::npos);
+}
+
 // A convolution reading and writing NCHW16c (as between two convolutions of a network).
 LoweredKernel lower_blocked_conv(int64_t c_out, int64_t width, int threads = 1) {
   Graph g("blocked");
@@ -117,7 +132,7 @@ LoweredKernel lower_blocked_conv(int64_t c_out, int64_t width, int threads = 1) 
   const ValueId out = g.add("Relu", {y}, {}, "relu");
   g.add_output(out);
   return lower_group(g, passes::plan_fusion(g).groups.at(0), test_target("avx512f", threads),
-                     "k", {.channel_blocks = {{x, 16}, {out, 16}}});
+                     "k", {.min_parallel_work = 0, .channel_blocks = {{x, 16}, {out, 16}}});
 }
 
 TEST(LowerSchedule, BlockedConvVectorizesLanesWithARegisterBlock) {

@@ -177,7 +177,7 @@ inline std::vector<ScheduleCase> schedules_to_check(int random_seeds = 3) {
   std::vector<ScheduleCase> cases = {
       {"naive", {.schedule = ScheduleChoice::Naive}, test_target()},
       {"default avx2", {.schedule = ScheduleChoice::Default}, test_target("avx2")},
-      {"default avx512f x4 threads", {.schedule = ScheduleChoice::Default},
+      {"default avx512f x4 threads", {.schedule = ScheduleChoice::Default, .min_parallel_work = 0},
        test_target("avx512f", 4)},
       {"default sse4.2", {.schedule = ScheduleChoice::Default}, test_target("sse4.2")},
   };

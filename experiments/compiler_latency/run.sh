@@ -20,6 +20,8 @@
 #          other models), each in a fresh process: the JIT path of a search candidate
 #          (`nas bench --json` compile_seconds) and `nas compile --target host -o` (object file).
 # summary  writes results.md next to this script from the records in $OUT.
+# (Not a step: build/kernel_profile MODEL.onnx [--threads N] [--layout blocked|nchw] times
+# each kernel of a model alone, the profile used to tune the default schedules.)
 # Every step overwrites its own records, so a step can be rerun alone; the ONNX files that
 # PyTorch makes are written once (delete $OUT/models to remake them).
 #

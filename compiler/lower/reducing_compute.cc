@@ -1,5 +1,6 @@
 // Reducing ops as reductions per output element. Each reduces in the order its reference
-// kernel accumulates (convolution: input channel, kernel row, kernel column), and leaves
+// kernel accumulates (convolution: input channel, kernel row, kernel column; over an input
+// stored NCHW[x]c, channel blocks, kernel row and column, then the lanes), and leaves
 // to its own epilogue what the reference applies after the sum (bias, alpha and beta, the
 // divisor of a mean). Sliding windows read padding through a clamped index under a Select,
 // so every load stays in bounds.

@@ -23,6 +23,7 @@
 #include "evaluator/models/small_cnn.h"
 #include "space/space_file.h"
 #include "tests/search/tiny_space.h"
+#include "tests/runtime/runtime_test_util.h"
 #include "tests/test_util.h"
 #include "tests/shipped_spaces.h"
 
@@ -33,20 +34,10 @@ using nas::testing::shipped_space;
 
 using namespace graph;
 using nas::testing::user_error_message;
+using testing::expect_close;
+using testing::random_inputs;
+using testing::random_tensor;
 using ::testing::HasSubstr;
-
-Tensor random_tensor(const TensorType& type, uint64_t seed) {
-  Tensor t(type);
-  SplitMix64 rng(seed);
-  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = static_cast<float>(rng.normal());
-  return t;
-}
-
-std::vector<Tensor> random_inputs(const Graph& g, uint64_t seed) {
-  std::vector<Tensor> inputs;
-  for (ValueId v : g.inputs()) inputs.push_back(random_tensor(g.type(v), seed++));
-  return inputs;
-}
 
 CompileOptions host(int threads, lower::ScheduleChoice schedule = lower::ScheduleChoice::Default,
                     uint64_t seed = 0) {
@@ -56,20 +47,6 @@ CompileOptions host(int threads, lower::ScheduleChoice schedule = lower::Schedul
   options.lowering.schedule = schedule;
   options.lowering.seed = seed;
   return options;
-}
-
-// Close to fp32 rounding of sums whose terms are about as large as the output's largest value.
-void expect_close(const Tensor& got, const Tensor& want, const std::string& what) {
-  ASSERT_EQ(got.type(), want.type()) << what;
-  double scale = 0;
-  for (int64_t i = 0; i < want.numel(); ++i) scale = std::max(scale, std::abs(want.at(i)));
-  int reported = 0;
-  for (int64_t i = 0; i < want.numel(); ++i) {
-    const double tolerance = 1e-4 * (std::abs(want.at(i)) + scale) + 1e-6;
-    if (!(std::abs(got.at(i) - want.at(i)) <= tolerance) && reported++ < 5)
-      ADD_FAILURE() << what << ": element " << i << " is " << got.at(i) << ", the reference "
-                    << want.at(i);
-  }
 }
 
 std::unique_ptr<CompiledModel> expect_matches_reference(const Graph& g,

@@ -13,23 +13,15 @@
 #include "compiler/support/random.h"
 #include "compiler/target/target.h"
 #include "evaluator/models/small_cnn.h"
+#include "tests/runtime/runtime_test_util.h"
 #include "tests/shipped_spaces.h"
 
 namespace nas::runtime {
 namespace {
 
 using namespace graph;
-
-std::vector<Tensor> random_inputs(const Graph& g, uint64_t seed) {
-  std::vector<Tensor> inputs;
-  for (ValueId v : g.inputs()) {
-    Tensor t(g.type(v));
-    SplitMix64 rng(seed++);
-    for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = static_cast<float>(rng.normal());
-    inputs.push_back(std::move(t));
-  }
-  return inputs;
-}
+using testing::expect_close;
+using testing::random_inputs;
 
 CompileOptions host(int compile_threads) {
   CompileOptions options;
@@ -37,19 +29,6 @@ CompileOptions host(int compile_threads) {
   options.target.threads = 1;
   options.compile_threads = compile_threads;
   return options;
-}
-
-void expect_close(const Tensor& got, const Tensor& want, const std::string& what) {
-  ASSERT_EQ(got.type(), want.type()) << what;
-  double scale = 0;
-  for (int64_t i = 0; i < want.numel(); ++i) scale = std::max(scale, std::abs(want.at(i)));
-  int reported = 0;
-  for (int64_t i = 0; i < want.numel(); ++i) {
-    const double tolerance = 1e-4 * (std::abs(want.at(i)) + scale) + 1e-6;
-    if (!(std::abs(got.at(i) - want.at(i)) <= tolerance) && reported++ < 5)
-      ADD_FAILURE() << what << ": element " << i << " is " << got.at(i) << ", the reference "
-                    << want.at(i);
-  }
 }
 
 Graph sampled(const std::string& space_name, uint64_t seed) {

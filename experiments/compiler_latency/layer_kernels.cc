@@ -18,7 +18,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
-#include <map>
 #include <string>
 #include <vector>
 
@@ -36,48 +35,11 @@
 #include "compiler/support/random.h"
 #include "compiler/target/target.h"
 
+#include "layer_args.h"
+
 namespace {
 
 using namespace nas;
-
-struct Layer {
-  int64_t c = 64, k = 64, h = 56, w = 56, kernel = 3, stride = 1, pad = 1, groups = 1;
-  int threads = 1;
-  std::string layout = "blocked";
-};
-
-[[noreturn]] void usage(const char* argv0) {
-  std::fprintf(stderr,
-               "usage: %s [--c C] [--k K] [--h H] [--w W] [--kernel R] [--stride S] [--pad P] "
-               "[--groups G] [--threads N] [--layout blocked|nchw]\n",
-               argv0);
-  std::exit(2);
-}
-
-Layer parse(int argc, char** argv) {
-  Layer l;
-  std::map<std::string, int64_t*> numbers = {{"--c", &l.c},           {"--k", &l.k},
-                                             {"--h", &l.h},           {"--w", &l.w},
-                                             {"--kernel", &l.kernel}, {"--stride", &l.stride},
-                                             {"--pad", &l.pad},       {"--groups", &l.groups}};
-  for (int i = 1; i < argc; i += 2) {
-    if (i + 1 >= argc) usage(argv[0]);
-    const std::string key = argv[i], value = argv[i + 1];
-    if (numbers.contains(key)) {
-      *numbers[key] = std::atoll(value.c_str());
-      if (*numbers[key] < (key == "--pad" ? 0 : 1)) usage(argv[0]);
-    } else if (key == "--threads") {
-      l.threads = std::atoi(value.c_str());
-      if (l.threads < 1) usage(argv[0]);
-    } else if (key == "--layout" && (value == "blocked" || value == "nchw")) {
-      l.layout = value;
-    } else {
-      usage(argv[0]);
-    }
-  }
-  if (l.c % l.groups || l.k % l.groups) usage(argv[0]);
-  return l;
-}
 
 graph::Tensor random_tensor(const graph::Shape& shape, SplitMix64& rng) {
   graph::Tensor t(graph::DType::F32, shape);
@@ -99,7 +61,7 @@ void to_layout(const float* from, float* to, const graph::Shape& s, int64_t bloc
 }  // namespace
 
 int main(int argc, char** argv) {
-  const Layer l = parse(argc, argv);
+  const LayerArgs l = parse_layer_args(argc, argv, {{"--layout", {"blocked", "nchw"}}});
   target::Target target = target::host_target();
   target.threads = l.threads;
   const int lanes = lower::vector_lanes(target);
@@ -121,7 +83,7 @@ int main(int argc, char** argv) {
   const graph::Shape y_shape = g.type(y).shape;
 
   // The layout pass's block: the largest power of two up to the lanes dividing C.
-  const bool blocked = l.layout == "blocked";
+  const bool blocked = l.words.at("--layout") == "blocked";
   const int64_t x_block = blocked ? lower::lanes_dividing(l.c, lanes) : 1;
   const int64_t y_block = blocked ? lower::lanes_dividing(l.k, lanes) : 1;
   lower::LowerOptions options;

@@ -16,56 +16,15 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <map>
 #include <random>
 #include <string>
 #include <vector>
 
 #include <dnnl.hpp>
 
+#include "layer_args.h"
+
 namespace {
-
-struct Layer {
-  long c = 64, k = 64, h = 56, w = 56, kernel = 3, stride = 1, pad = 1, groups = 1;
-  int threads = 1;
-  std::string algo = "auto";
-  std::string layout = "any";
-};
-
-[[noreturn]] void usage(const char* argv0) {
-  std::fprintf(stderr,
-               "usage: %s [--c C] [--k K] [--h H] [--w W] [--kernel R] [--stride S] [--pad P] "
-               "[--groups G] [--threads N] [--algo auto|direct] [--layout any|plain]\n",
-               argv0);
-  std::exit(2);
-}
-
-Layer parse(int argc, char** argv) {
-  Layer l;
-  std::map<std::string, long*> numbers = {{"--c", &l.c},           {"--k", &l.k},
-                                          {"--h", &l.h},           {"--w", &l.w},
-                                          {"--kernel", &l.kernel}, {"--stride", &l.stride},
-                                          {"--pad", &l.pad},       {"--groups", &l.groups}};
-  for (int i = 1; i < argc; i += 2) {
-    if (i + 1 >= argc) usage(argv[0]);
-    const std::string key = argv[i], value = argv[i + 1];
-    if (numbers.count(key)) {
-      *numbers[key] = std::atol(value.c_str());
-      if (*numbers[key] < (key == "--pad" ? 0 : 1)) usage(argv[0]);
-    } else if (key == "--threads") {
-      l.threads = std::atoi(value.c_str());
-      if (l.threads < 1) usage(argv[0]);
-    } else if (key == "--algo" && (value == "auto" || value == "direct")) {
-      l.algo = value;
-    } else if (key == "--layout" && (value == "any" || value == "plain")) {
-      l.layout = value;
-    } else {
-      usage(argv[0]);
-    }
-  }
-  if (l.c % l.groups || l.k % l.groups) usage(argv[0]);
-  return l;
-}
 
 // Uniform noise in [-1, 1] over the whole buffer (blocked layouts' padding included).
 void fill(dnnl::memory& m, std::mt19937& rng) {
@@ -80,7 +39,10 @@ void fill(dnnl::memory& m, std::mt19937& rng) {
 int main(int argc, char** argv) {
   using namespace dnnl;
   using tag = memory::format_tag;
-  const Layer l = parse(argc, argv);
+  const LayerArgs l = parse_layer_args(
+      argc, argv, {{"--algo", {"auto", "direct"}}, {"--layout", {"any", "plain"}}});
+  const std::string& algo_name = l.words.at("--algo");
+  const std::string& layout = l.words.at("--layout");
   omp_set_num_threads(l.threads);
 
   const long oh = (l.h + 2 * l.pad - l.kernel) / l.stride + 1;
@@ -90,7 +52,7 @@ int main(int argc, char** argv) {
   const memory::dims weight_dims =
       grouped ? memory::dims{l.groups, l.k / l.groups, l.c / l.groups, l.kernel, l.kernel}
               : memory::dims{l.k, l.c, l.kernel, l.kernel};
-  const bool any = l.layout == "any";
+  const bool any = layout == "any";
   const auto f32 = memory::data_type::f32;
   const memory::desc src_md(src_dims, f32, any ? tag::any : tag::nchw);
   const memory::desc weight_md(weight_dims, f32, any ? tag::any : grouped ? tag::goihw : tag::oihw);
@@ -100,7 +62,7 @@ int main(int argc, char** argv) {
   engine eng(engine::kind::cpu, 0);
   stream s(eng);
   const algorithm algo =
-      l.algo == "direct" ? algorithm::convolution_direct : algorithm::convolution_auto;
+      algo_name == "direct" ? algorithm::convolution_direct : algorithm::convolution_auto;
   const convolution_forward::desc desc(prop_kind::forward_inference, algo, src_md, weight_md,
                                        bias_md, dst_md, {l.stride, l.stride}, {l.pad, l.pad},
                                        {l.pad, l.pad});
@@ -144,7 +106,7 @@ int main(int argc, char** argv) {
       "\"onednn\": \"%d.%d.%d\", "
       "\"protocol\": \"3 warm-up, then >= 10 runs and >= 0.2 s; median\"}\n",
       at(0.5), ms.front(), ms.back(), at(0.25), at(0.75), ms.size(), l.threads,
-      flops / (at(0.5) * 1e-3) * 1e-9, flops, l.algo.c_str(), l.layout.c_str(),
+      flops / (at(0.5) * 1e-3) * 1e-9, flops, algo_name.c_str(), layout.c_str(),
       pd.impl_info_str(), v->major, v->minor, v->patch);
   return 0;
 }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <fmt/ranges.h>
+
 namespace nas::graph {
 
 #define NAS_OP(Name) OpDef make_op_##Name();
@@ -63,17 +65,35 @@ ValueId GradContext::unbroadcast(ValueId grad, const Shape& target) {
   return add("ReduceSumTo", {grad}, {{"shape", target}});
 }
 
-OpRegistry::OpRegistry() {
-#define NAS_OP(Name)                                                            \
-  defs_.push_back(make_op_##Name());                                            \
-  NAS_CHECK(defs_.back().name == #Name, "op_list names {} but its definition says {}", \
-            #Name, defs_.back().name);
+std::vector<std::string> check_op_def(const OpDef& def) {
+  std::vector<std::string> problems;
+  if (!def.infer) problems.push_back(fmt::format("op {} has no shape function", def.name));
+  if (!def.kernel) problems.push_back(fmt::format("op {} has no reference kernel", def.name));
+  if (!def.gradient && def.not_differentiable.empty() && def.gradient_of.empty())
+    problems.push_back(fmt::format("op {} has neither a gradient nor a reason why not", def.name));
+  return problems;
+}
+
+namespace {
+
+std::vector<OpDef> op_list_defs() {
+  std::vector<OpDef> defs;
+#define NAS_OP(Name)                                                                       \
+  defs.push_back(make_op_##Name());                                                        \
+  defs.back().id = OpId::Name;                                                             \
+  NAS_CHECK(defs.back().name == #Name, "op_list names {} but its definition says {}", #Name, \
+            defs.back().name);
 #include "compiler/graph/op_list.def"
 #undef NAS_OP
+  return defs;
+}
+
+}  // namespace
+
+OpRegistry::OpRegistry(std::vector<OpDef> defs) : defs_(std::move(defs)) {
   for (const OpDef& def : defs_) {
-    NAS_CHECK(def.infer && def.kernel, "op {} lacks a shape function or kernel", def.name);
-    NAS_CHECK(def.gradient || !def.not_differentiable.empty() || !def.gradient_of.empty(),
-              "op {} has neither a gradient nor a reason why not", def.name);
+    const std::vector<std::string> problems = check_op_def(def);
+    NAS_CHECK(problems.empty(), "{}", fmt::join(problems, "; "));
     ops_.push_back(&def);
   }
   std::sort(ops_.begin(), ops_.end(),
@@ -81,7 +101,7 @@ OpRegistry::OpRegistry() {
 }
 
 const OpRegistry& OpRegistry::instance() {
-  static const OpRegistry registry;
+  static const OpRegistry registry(op_list_defs());
   return registry;
 }
 

@@ -7,6 +7,7 @@
 // and the test harness fails for an op without test cases.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <span>
@@ -116,8 +117,22 @@ struct OnnxMapping {
   std::vector<std::string> ignored_attrs;
 };
 
+// Every op of op_list.def, in its order: what code outside graph/ dispatches on (the lowering
+// table of compiler/lower/op_lowering.h is indexed by it), never the op's name.
+enum class OpId : uint16_t {
+#define NAS_OP(Name) Name,
+#include "compiler/graph/op_list.def"
+#undef NAS_OP
+};
+inline constexpr size_t kOpCount = 0
+#define NAS_OP(Name) +1
+#include "compiler/graph/op_list.def"
+#undef NAS_OP
+    ;
+
 struct OpDef {
   std::string name;
+  OpId id{};  // set by the registry from op_list.def
   std::string doc;  // one line
   int min_inputs = 1;
   int max_inputs = 1;
@@ -135,17 +150,26 @@ struct OpDef {
   OnnxMapping onnx;
 };
 
+// What a definition lacks (a shape function, a reference kernel, a gradient or the reason
+// why not), one line each; empty when complete. The registry refuses an incomplete op.
+std::vector<std::string> check_op_def(const OpDef& def);
+
 class OpRegistry {
  public:
+  // The ops of op_list.def.
   static const OpRegistry& instance();
+  // A registry of these ops (tests make their own); an internal error names what an
+  // incomplete op lacks (check_op_def).
+  explicit OpRegistry(std::vector<OpDef> defs);
   // nullptr when unknown.
   const OpDef* find(std::string_view name) const;
   const OpDef& get(std::string_view name) const;  // internal error when unknown
+  // By id (for the registry of op_list.def, whose ids are their positions).
+  const OpDef& get(OpId id) const { return defs_.at(static_cast<size_t>(id)); }
   // All ops, sorted by name.
   const std::vector<const OpDef*>& ops() const { return ops_; }
 
  private:
-  OpRegistry();
   std::vector<OpDef> defs_;
   std::vector<const OpDef*> ops_;
 };

@@ -23,7 +23,7 @@
 #include "compiler/graph/op_registry.h"
 #include "compiler/loop/simplify.h"
 #include "compiler/lower/default_schedule.h"
-#include "compiler/lower/op_compute.h"
+#include "compiler/lower/op_lowering.h"
 #include "compiler/passes/layout.h"
 #include "compiler/support/error.h"
 
@@ -36,14 +36,6 @@ using loop::Expr;
 using loop::Var;
 
 namespace {
-
-// The ops lower_group computes as reductions or with stages of their own.
-bool is_reducing(const std::string& op) {
-  static const std::set<std::string> ops = {"Conv",        "Gemm",      "MatMul",
-                                            "MaxPool",     "AveragePool", "GlobalAveragePool",
-                                            "ReduceMean",  "Softmax"};
-  return ops.contains(op);
-}
 
 std::string c_identifier(const std::string& name) {
   std::string id;
@@ -169,7 +161,7 @@ class GroupLowering {
   const std::vector<loop::Tensor>& stages() const { return stages_; }
   const std::vector<KernelParam>& params() const { return params_; }
   const std::vector<loop::Buffer>& param_buffers() const { return param_buffers_; }
-  const std::string& family() const { return family_; }
+  ScheduleFamily family() const { return family_.value_or(ScheduleFamily::Injective); }
   const std::optional<loop::Tensor>& anchor_stage() const { return anchor_stage_; }
 
  private:
@@ -256,7 +248,8 @@ class GroupLowering {
     const graph::FusionClass fusion = node.op->fusion;
     if (fusion != graph::FusionClass::Elementwise && fusion != graph::FusionClass::Broadcast)
       return false;
-    if (is_reducing(node.op_name()) || node.outputs.size() != 1) return false;
+    if (schedule_family(graph_, node) != ScheduleFamily::Injective || node.outputs.size() != 1)
+      return false;
     if (graph_.type(node.outputs[0]).shape != open_->compute.shape) return false;
     const ValueId tail = open_->tail;
     return std::ranges::count(node.inputs, tail) != 0 && !output_set_.contains(tail) &&
@@ -272,11 +265,12 @@ class GroupLowering {
       inputs.push_back(v == graph::kNoValue ? Accessor() : accessor(v));
       blocks.push_back(v == graph::kNoValue || produced_.contains(v) ? 1 : stored_block(v));
     }
-    NodeCompute c = compute_node(
-        graph_, node, inputs, [this](const std::string& hint) { return names_.unique(hint); },
-        blocks);
+    const StageNamer namer = [this](const std::string& hint) { return names_.unique(hint); };
+    NodeCompute c = op_lowering(*node.op).compute(ComputeContext{graph_, node, inputs, namer, blocks});
     stages_.insert(stages_.end(), c.stages.begin(), c.stages.end());
-    if (!c.stages.empty() && family_.empty()) family_ = "softmax";
+    if (const ScheduleFamily family = schedule_family(graph_, node);
+        !family_ && family != ScheduleFamily::Injective)
+      family_ = family;
     if (c.reducing) {
       open(node.outputs[0], std::move(*c.reducing));
       return;
@@ -338,10 +332,7 @@ class GroupLowering {
     stages_.push_back(stage);
     stage_of_.emplace(r.tail, stage);
     accessors_[r.tail] = block > 1 ? blocked_load(stage, block) : load_of(stage);
-    if (!anchor_stage_) {
-      anchor_stage_ = stage;
-      if (family_.empty()) family_ = r.compute.family;
-    }
+    if (!anchor_stage_) anchor_stage_ = stage;
   }
 
   const Graph& graph_;
@@ -359,7 +350,7 @@ class GroupLowering {
   std::vector<loop::Tensor> stages_;
   std::vector<KernelParam> params_;
   std::vector<loop::Buffer> param_buffers_;
-  std::string family_;
+  std::optional<ScheduleFamily> family_;  // of the group's first op that is not injective
   std::optional<loop::Tensor> anchor_stage_;
 };
 
@@ -374,14 +365,15 @@ loop::Stmt allocate_locals(loop::Stmt body, const std::vector<loop::Tensor>& sta
   return body;
 }
 
-// The weights the default schedule reads a vector of output channels (or columns) at a
-// time: a convolution's, and a transposed constant B of a Gemm.
+// The constants the default schedule reads a vector of rows at a time (op_lowering.h's
+// packed_rows: a convolution's weights, a transposed B of a Gemm), with their block.
 std::map<ValueId, int64_t> packed_weights(const Graph& graph, const passes::FusedGroup& group,
                                           const target::Target& target) {
   const Node& anchor = graph.nodes().at(static_cast<size_t>(group.anchor));
-  ValueId weights = graph::kNoValue;
-  if (anchor.op_name() == "Conv") weights = anchor.inputs[1];
-  if (anchor.op_name() == "Gemm" && anchor.attrs.i("transB") != 0) weights = anchor.inputs[1];
+  const auto& packed_rows = op_lowering(*anchor.op).packed_rows;
+  const std::optional<size_t> input = packed_rows ? packed_rows(anchor) : std::nullopt;
+  if (!input || *input >= anchor.inputs.size()) return {};
+  const ValueId weights = anchor.inputs[*input];
   if (weights == graph::kNoValue || !graph.is_constant(weights) ||
       graph.type(weights).dtype != graph::DType::F32)
     return {};
@@ -391,39 +383,6 @@ std::map<ValueId, int64_t> packed_weights(const Graph& graph, const passes::Fuse
 }
 
 }  // namespace
-
-std::optional<std::string> unsupported_reason(const graph::Node& node) {
-  const graph::OpDef& op = *node.op;
-  const std::string& name = op.name;
-  if (!op.gradient_of.empty())
-    return fmt::format("{} is the gradient op of {}; it belongs to training graphs and the "
-                       "compiler lowers inference graphs only",
-                       name, op.gradient_of);
-  if (name == "SoftmaxCrossEntropy" || name == "ReduceSumTo")
-    return fmt::format("{} belongs to training graphs (a loss or a gradient's sum); the compiler "
-                       "lowers inference graphs only",
-                       name);
-  if (name == "Shape" || name == "Gather" || name == "ConstantOfShape")
-    return fmt::format("{} computes on i64 shape data, which constant folding removes from "
-                       "graphs with static shapes; it is not compiled",
-                       name);
-  if (name == "BatchNormalization" &&
-      (node.attrs.i("training_mode") != 0 || node.outputs.size() != 1))
-    return "BatchNormalization in training mode (batch statistics, running averages) is not "
-           "compiled; export the model in inference mode";
-  if (name == "Dropout" && (node.attrs.i("training_mode") != 0 || node.outputs.size() != 1))
-    return "Dropout in training mode is not compiled; inference Dropout is the identity";
-  if (name == "MaxPool" && node.outputs.size() != 1)
-    return "MaxPool's Indices output is not supported";
-  static const std::set<std::string> supported = {
-      "Add",     "Sub",         "Mul",         "Div",     "Relu",      "Clip",
-      "HardSigmoid", "HardSwish", "Sigmoid",   "Identity", "Dropout",  "Cast",
-      "BatchNormalization", "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "Gemm",
-      "MatMul",  "ReduceMean",  "Softmax",     "Flatten", "Reshape",   "Transpose",
-      "Concat",  "Split",       "Slice",       "Squeeze", "Unsqueeze"};
-  if (!supported.contains(name)) return fmt::format("the compiler has no lowering for {}", name);
-  return std::nullopt;
-}
 
 LoweredKernel lower_group(const Graph& graph, const passes::FusedGroup& group,
                           const target::Target& target, const std::string& name,
@@ -436,13 +395,14 @@ LoweredKernel lower_group(const Graph& graph, const passes::FusedGroup& group,
   lowering.run();
   LoweredKernel kernel;
   kernel.params = lowering.params();
-  kernel.family = lowering.family().empty() ? "injective" : lowering.family();
+  kernel.family = lowering.family();
   const std::vector<loop::Tensor>& stages = lowering.stages();
   loop::Stmt body;
   switch (options.schedule) {
     case ScheduleChoice::Naive: body = loop::lower(stages); break;
     case ScheduleChoice::Default:
-      kernel.schedule = default_schedule(stages, kernel.family, lowering.anchor_stage(), target,
+      kernel.schedule = default_schedule(stages, std::string(schedule_family_name(kernel.family)),
+                                         lowering.anchor_stage(), target,
                                          options.min_parallel_work);
       body = loop::lower(stages, kernel.schedule);
       break;

@@ -2,7 +2,7 @@
 // function with its schedule: the step from the graph to the loop IR, like TVM's lowering of
 // a fused Relay function with its op strategies.
 //
-// Each op has a compute definition (lower/op_compute.*): injective ops are inlined into
+// Each op has a compute definition (lower/op_lowering.h, lower/ops/): injective ops are inlined into
 // their readers, a group's anchor (convolution, dense, pooling, reduction) is one reducing
 // stage and the elementwise ops after it become its epilogue. The default schedule of each
 // op family (lower/default_schedule.*) is what a person would write for the target's vector
@@ -22,6 +22,7 @@
 #include "compiler/loop/function.h"
 #include "compiler/loop/schedule.h"
 #include "compiler/lower/default_schedule.h"
+#include "compiler/lower/op_lowering.h"
 #include "compiler/passes/fusion_plan.h"
 #include "compiler/target/target.h"
 
@@ -40,8 +41,7 @@ struct LoweredKernel {
   loop::LoweredFunc func;           // func.params[i] is params[i]
   std::vector<KernelParam> params;  // inputs first, then the group's outputs
   loop::Schedule schedule;          // the schedule that was applied
-  std::string family;               // "conv2d", "depthwise_conv2d", "dense", "pool",
-                                    // "reduce", "injective", ...
+  ScheduleFamily family = ScheduleFamily::Injective;
 };
 
 enum class ScheduleChoice : uint8_t {
@@ -70,9 +70,5 @@ struct LowerOptions {
 LoweredKernel lower_group(const graph::Graph& graph, const passes::FusedGroup& group,
                           const target::Target& target, const std::string& name,
                           const LowerOptions& options = {});
-
-// Whether the compiler lowers this op (the ops an inference graph holds after the graph
-// passes), and if not, why.
-std::optional<std::string> unsupported_reason(const graph::Node& node);
 
 }  // namespace nas::lower

@@ -37,7 +37,7 @@ std::string print_kernel(const lower::LoweredKernel& kernel) {
   std::vector<std::string> params;
   for (const loop::Buffer& b : kernel.func.params)
     params.push_back(fmt::format("{}: {}", b.name(), buffer_type(b)));
-  return fmt::format("// kernel {} ({})\nfunc {}({}) {{\n{}}}\n", kernel.func.name, kernel.family,
+  return fmt::format("// kernel {} ({})\nfunc {}({}) {{\n{}}}\n", kernel.func.name, lower::schedule_family_name(kernel.family),
                      kernel.func.name, fmt::join(params, ", "), loop::print(kernel.func.body));
 }
 
@@ -218,7 +218,7 @@ nlohmann::json LoweredModel::describe() const {
                         {"bytes", slot.bytes}});
     }
     list.push_back({{"name", kernel.func.name},
-                    {"family", kernel.family},
+                    {"family", lower::schedule_family_name(kernel.family)},
                     {"nodes", std::move(nodes)},
                     {"schedule", kernel.schedule.to_json()},
                     {"params", std::move(params)}});

@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
       shape.back() = ']';
     }
     std::printf("%3zu %8.4f ms %5.1f%% %-18s %s\n", i, ms[i], 100 * ms[i] / total,
-                k.family.c_str(), shape.c_str());
+                std::string(lower::schedule_family_name(k.family)).c_str(), shape.c_str());
   }
   std::printf("sum %.3f ms\n", total);
   return 0;

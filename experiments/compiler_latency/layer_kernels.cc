@@ -142,7 +142,7 @@ int main(int argc, char** argv) {
   j["gflops"] = flops / (stats.median_ms * 1e-3) * 1e-9;
   j["compile_seconds"] = jit->compile_seconds();
   j["max_abs_error"] = max_error;
-  j["family"] = kernel.family;
+  j["family"] = lower::schedule_family_name(kernel.family);
   j["schedule"] = kernel.schedule.str();
   j["protocol"] = runtime::TimingProtocol{}.describe();
   std::cout << j.dump() << "\n";

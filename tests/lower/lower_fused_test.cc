@@ -189,7 +189,7 @@ TEST(LowerFused, ConvResidualReluNaiveIr) {
   const LoweredKernel k = lower_group(b.g, passes::plan_fusion(b.g).groups[0],
                                       testing::test_target(), "k",
                                       {.schedule = ScheduleChoice::Naive});
-  EXPECT_EQ(k.family, "conv2d");
+  EXPECT_EQ(k.family, ScheduleFamily::Conv2d);
   EXPECT_EQ(loop::print(k.func.body),
             "for (co, 0, 2) {\n"
             "  for (oh, 0, 4) {\n"
@@ -256,8 +256,8 @@ TEST(LowerErrors, UnsupportedReasons) {
   ASSERT_EQ(g.nodes().size(), 2u);
   EXPECT_EQ(unsupported_reason(g.nodes()[0]), std::nullopt);
   EXPECT_EQ(unsupported_reason(g.nodes()[1]),
-            "SoftmaxCrossEntropy belongs to training graphs (a loss or a gradient's sum); the "
-            "compiler lowers inference graphs only");
+            "SoftmaxCrossEntropy belongs to training graphs (a loss); the compiler lowers "
+            "inference graphs only");
 }
 
 }  // namespace

@@ -188,7 +188,7 @@ Graph depthwise(int64_t kernel, int64_t stride, int64_t width) {
 TEST(LowerSchedule, DepthwiseRunsAlongRowsWithTheTapsUnrolled) {
   // A small window: scalar columns (LLVM vectorizes the row), the taps unrolled.
   const LoweredKernel small = lower_first(depthwise(3, 1, 16), test_target("avx512f", 2));
-  EXPECT_EQ(small.family, "depthwise_conv2d");
+  EXPECT_EQ(small.family, ScheduleFamily::DepthwiseConv2d);
   EXPECT_EQ(small.schedule.str(),
             "reorder dw: n co oh ow kh kw\n"
             "unroll dw.kh\n"
@@ -234,7 +234,7 @@ TEST(LowerSchedule, DenseVectorizesColumnsOfTransposedWeights) {
   const ValueId w = g.add_constant("w", random_tensor({16, 6}, rng));
   g.add_output(g.add("Gemm", {x, w}, {{"transB", int64_t{1}}}, "fc"));
   const LoweredKernel k = lower_first(g, test_target("avx2"));
-  EXPECT_EQ(k.family, "dense");
+  EXPECT_EQ(k.family, ScheduleFamily::Dense);
   EXPECT_EQ(k.schedule.str(),
             "split fc.j by 16\n"
             "split fc.j.i by 8\n"

@@ -133,7 +133,7 @@ inline std::vector<std::string> check_plan(const graph::Graph& g, const passes::
   for (size_t i = 0; i < plan.groups.size(); ++i) {
     const passes::FusedGroup& group = plan.groups[i];
     const LoweredKernel kernel = lower_group(g, group, target, fmt::format("group{}", i), options);
-    families.push_back(kernel.family);
+    families.emplace_back(schedule_family_name(kernel.family));
     std::map<graph::ValueId, graph::Tensor> kernel_inputs;
     std::set<int32_t> members(group.nodes.begin(), group.nodes.end());
     std::map<graph::ValueId, int64_t> blocks;  // parameters stored NCHW[x]c
@@ -155,7 +155,7 @@ inline std::vector<std::string> check_plan(const graph::Graph& g, const passes::
       const std::vector<float> data =
           blocks.contains(v) ? from_blocked(stored, g.type(v).shape, blocks.at(v)) : stored;
       EXPECT_TRUE(close_to(data, values.at(v)))
-          << "group " << i << " (" << kernel.family << ", anchor '"
+          << "group " << i << " (" << schedule_family_name(kernel.family) << ", anchor '"
           << g.nodes()[static_cast<size_t>(group.anchor)].name << "') output %"
           << g.value(v).name << "\nschedule:\n"
           << kernel.schedule.str();

@@ -1,0 +1,79 @@
+// Lowerings of the activations and arithmetic of compiler/graph/ops/activation.cc, each
+// writing the reference kernel's arithmetic in the same order, so results agree to the
+// last bit where the reference's operations are the same f32 operations.
+#include "compiler/lower/compute_util.h"
+
+namespace nas::lower {
+
+using loop::Expr;
+
+namespace {
+
+UnaryFn identity(const graph::Node&) {
+  return [](const Expr& x) { return x; };
+}
+
+}  // namespace
+
+OpLowering lower_op_Clip(const graph::OpDef&) {
+  return unary_op([](const graph::Node& node) -> UnaryFn {
+    const float lo = node.attrs.f("min"), hi = node.attrs.f("max");
+    return [lo, hi](const Expr& x) { return min(max(x, f32(lo)), f32(hi)); };
+  });
+}
+
+OpLowering lower_op_HardSigmoid(const graph::OpDef&) {
+  return unary_op([](const graph::Node& node) -> UnaryFn {
+    const float alpha = node.attrs.f("alpha"), beta = node.attrs.f("beta");
+    return [alpha, beta](const Expr& x) {
+      return max(f32(0), min(f32(1), f32(alpha) * x + f32(beta)));
+    };
+  });
+}
+
+OpLowering lower_op_HardSwish(const graph::OpDef&) {
+  return unary_op([](const graph::Node&) -> UnaryFn {
+    return [](const Expr& x) { return x * max(f32(0), min(f32(1), x / f32(6) + f32(0.5))); };
+  });
+}
+
+OpLowering lower_op_Sigmoid(const graph::OpDef&) {
+  // Both branches as the reference writes them, so exp never overflows into the result.
+  return unary_op([](const graph::Node&) -> UnaryFn {
+    return [](const Expr& x) {
+      const Expr e = exp(x);
+      return select(x >= 0.0, f32(1) / (f32(1) + exp(-x)), e / (f32(1) + e));
+    };
+  });
+}
+
+OpLowering lower_op_Sub(const graph::OpDef&) {
+  return binary_op([](const Expr& a, const Expr& b) { return a - b; });
+}
+
+OpLowering lower_op_Div(const graph::OpDef&) {
+  return binary_op([](const Expr& a, const Expr& b) { return a / b; });
+}
+
+OpLowering lower_op_Identity(const graph::OpDef&) { return unary_op(identity); }
+
+OpLowering lower_op_Dropout(const graph::OpDef&) {
+  OpLowering lowering = unary_op(identity);
+  lowering.refuses = [](const graph::Node& node) -> std::optional<std::string> {
+    if (node.attrs.i("training_mode") != 0 || node.outputs.size() != 1)
+      return "Dropout in training mode is not compiled; inference Dropout is the identity";
+    return std::nullopt;
+  };
+  return lowering;
+}
+
+// Only f32 tensors are lowered, so a Cast that passes lower_group's type check is f32 to f32.
+OpLowering lower_op_Cast(const graph::OpDef&) { return unary_op(identity); }
+
+OpLowering lower_op_ClipGrad(const graph::OpDef& op) { return gradient_op_not_lowered(op); }
+OpLowering lower_op_HardSigmoidGrad(const graph::OpDef& op) { return gradient_op_not_lowered(op); }
+OpLowering lower_op_HardSwishGrad(const graph::OpDef& op) { return gradient_op_not_lowered(op); }
+OpLowering lower_op_SigmoidGrad(const graph::OpDef& op) { return gradient_op_not_lowered(op); }
+OpLowering lower_op_DropoutGrad(const graph::OpDef& op) { return gradient_op_not_lowered(op); }
+
+}  // namespace nas::lower

@@ -1,0 +1,107 @@
+// Lowerings of ReduceMean and Softmax (compiler/graph/ops/reduce.cc).
+#include <fmt/format.h>
+
+#include "compiler/lower/compute_util.h"
+
+namespace nas::lower {
+
+using graph::Shape;
+using loop::Expr;
+using loop::Var;
+
+namespace {
+
+NodeCompute reduce_mean(const ComputeContext& c) {
+  const Shape xs = c.input_shape(0);
+  const std::vector<int64_t>& axes_attr = c.attrs().ints("axes");
+  std::vector<bool> reduced(xs.size(), axes_attr.empty());
+  for (int64_t axis : axes_attr) reduced[static_cast<size_t>(normalized_axis(axis, xs.size()))] = true;
+  const bool keepdims = c.attrs().i("keepdims") != 0;
+  int64_t count = 1;
+  for (size_t d = 0; d < xs.size(); ++d)
+    if (reduced[d]) count *= xs[d];
+  const Accessor x = c.in(0);
+  ReducingCompute r;
+  r.shape = c.output_shape();
+  r.axis_names = numbered("i", r.shape.size());
+  r.body = [=](const Indices& v) {
+    ReductionAxes axes;
+    std::vector<Expr> idx;
+    size_t out = 0;
+    for (size_t d = 0; d < xs.size(); ++d) {
+      if (reduced[d]) {
+        idx.push_back(axes.add(fmt::format("r{}", d), xs[d]));
+        if (keepdims) ++out;
+      } else {
+        idx.push_back(v[out++]);
+      }
+    }
+    return loop::sum(x(idx), axes.list());
+  };
+  r.finish = [count](const Expr& sum, const Indices&) {
+    return sum / f32(static_cast<double>(count));
+  };
+  return NodeCompute{.reducing = std::move(r)};
+}
+
+// Two reductions along the axis, kept with a size-1 axis (the maximum, then the sum of
+// exp(x - max)), and the quotient per element, as the reference computes it.
+NodeCompute softmax(const ComputeContext& c) {
+  const Shape xs = c.input_shape(0);
+  const auto axis = static_cast<size_t>(normalized_axis(c.attrs().i("axis"), xs.size()));
+  Shape kept = xs;
+  kept[axis] = 1;
+  const Accessor x = c.in(0);
+  const std::string base = c.graph.value(c.node.outputs[0]).name;
+  const loop::ComputeOptions options{.axis_names = numbered("i", xs.size())};
+  auto along_axis = [=](const std::vector<Var>& v, const Expr& k) {
+    std::vector<Expr> idx = exprs(v);
+    idx[axis] = k;
+    return idx;
+  };
+  const loop::Tensor max_stage = loop::compute(
+      c.namer(base + "_max"), kept,
+      [&](const std::vector<Var>& v) {
+        const loop::Axis k = loop::reduce_axis("k", xs[axis]);
+        return loop::maximum(x(along_axis(v, k.var)), {k});
+      },
+      options);
+  const loop::Tensor sum_stage = loop::compute(
+      c.namer(base + "_sum"), kept,
+      [&](const std::vector<Var>& v) {
+        const loop::Axis k = loop::reduce_axis("k", xs[axis]);
+        return loop::sum(exp(x(along_axis(v, k.var)) - max_stage(exprs(v))), {k});
+      },
+      options);
+  NodeCompute result;
+  result.stages = {max_stage, sum_stage};
+  result.outputs = {[=](const std::vector<Expr>& idx) {
+    std::vector<Expr> at_kept = idx;
+    at_kept[axis] = i32(0);
+    return exp(x(idx) - max_stage(at_kept)) / sum_stage(at_kept);
+  }};
+  return result;
+}
+
+}  // namespace
+
+OpLowering lower_op_ReduceMean(const graph::OpDef&) {
+  return OpLowering{.compute = reduce_mean, .family = always(ScheduleFamily::Reduce)};
+}
+
+OpLowering lower_op_Softmax(const graph::OpDef&) {
+  return OpLowering{.compute = softmax, .family = always(ScheduleFamily::Softmax)};
+}
+
+OpLowering lower_op_SoftmaxCrossEntropy(const graph::OpDef&) {
+  return not_lowered("SoftmaxCrossEntropy belongs to training graphs (a loss); the compiler "
+                     "lowers inference graphs only");
+}
+
+OpLowering lower_op_ReduceMeanGrad(const graph::OpDef& op) { return gradient_op_not_lowered(op); }
+OpLowering lower_op_SoftmaxGrad(const graph::OpDef& op) { return gradient_op_not_lowered(op); }
+OpLowering lower_op_SoftmaxCrossEntropyGrad(const graph::OpDef& op) {
+  return gradient_op_not_lowered(op);
+}
+
+}  // namespace nas::lower

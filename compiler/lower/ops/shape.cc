@@ -1,0 +1,187 @@
+// Lowerings of the shape ops of compiler/graph/ops/shape.cc: each output element reads one
+// input element, so every op here is an accessor inlined into its readers.
+#include <algorithm>
+
+#include "compiler/lower/compute_util.h"
+#include "compiler/support/error.h"
+
+namespace nas::lower {
+
+using graph::Shape;
+using loop::Expr;
+
+namespace {
+
+OpLowering injective(ComputeFn compute) {
+  return OpLowering{.compute = std::move(compute), .family = always(ScheduleFamily::Injective)};
+}
+
+// Indices into `in` of the element at `out_idx` of the same data viewed as `out`. Axes are
+// matched in groups of equal element count, so a reshape that only merges or splits axes
+// (Flatten, Squeeze, Unsqueeze) needs no division outside the merged group.
+std::vector<Expr> reshape_indices(const std::vector<Expr>& out_idx, const Shape& out,
+                                  const Shape& in) {
+  std::vector<Expr> in_idx(in.size(), i32(0));
+  if (graph::numel(in) == 0) return in_idx;
+  size_t i = 0, o = 0;
+  while (i < in.size() || o < out.size()) {
+    if (i < in.size() && in[i] == 1) {
+      ++i;
+      continue;
+    }
+    if (o < out.size() && out[o] == 1) {
+      ++o;
+      continue;
+    }
+    NAS_CHECK(i < in.size() && o < out.size(), "reshape of {} to {}", graph::shape_str(in),
+              graph::shape_str(out));
+    const size_t i0 = i, o0 = o;
+    int64_t in_count = in[i++], out_count = out[o++];
+    while (in_count != out_count) {
+      if (in_count < out_count) {
+        NAS_CHECK(i < in.size(), "reshape of {} to {}", graph::shape_str(in), graph::shape_str(out));
+        in_count *= in[i++];
+      } else {
+        NAS_CHECK(o < out.size(), "reshape of {} to {}", graph::shape_str(in), graph::shape_str(out));
+        out_count *= out[o++];
+      }
+    }
+    // The flat position within the group, then its coordinates in the input's axes.
+    Expr flat;
+    for (size_t d = o0; d < o; ++d)
+      flat = flat.defined() ? flat * out[d] + out_idx[d] : out_idx[d];
+    int64_t stride = in_count;
+    for (size_t d = i0; d < i; ++d) {
+      stride /= in[d];
+      Expr coord = stride == 1 ? flat : flat / stride;
+      if (d != i0) coord = coord % in[d];
+      in_idx[d] = in[d] == 1 ? i32(0) : coord;
+    }
+  }
+  return in_idx;
+}
+
+// Flatten, Reshape, Squeeze, Unsqueeze: the same elements in another shape.
+NodeCompute reshape(const ComputeContext& c) {
+  const Shape out = c.output_shape(), in = c.input_shape(0);
+  const Accessor x = c.in(0);
+  if (out == in) return NodeCompute{.outputs = {x}};
+  return NodeCompute{.outputs = {[=](const Indices& idx) { return x(reshape_indices(idx, out, in)); }}};
+}
+
+NodeCompute transpose(const ComputeContext& c) {
+  const size_t rank = c.input_shape(0).size();
+  std::vector<int64_t> perm = c.attrs().ints("perm");
+  if (perm.empty())
+    for (size_t a = rank; a-- > 0;) perm.push_back(static_cast<int64_t>(a));
+  const Accessor x = c.in(0);
+  return NodeCompute{.outputs = {[=](const Indices& idx) {
+    std::vector<Expr> in_idx(rank);
+    for (size_t a = 0; a < rank; ++a) in_idx[static_cast<size_t>(perm[a])] = idx[a];
+    return x(in_idx);
+  }}};
+}
+
+// The part whose range along the axis holds the index; each part reads a clamped index,
+// since a Select evaluates every part.
+NodeCompute concat(const ComputeContext& c) {
+  const size_t axis = static_cast<size_t>(normalized_axis(c.attrs().i("axis"), c.output_shape().size()));
+  std::vector<int64_t> begins, lengths;
+  int64_t offset = 0;
+  std::vector<Accessor> parts;
+  for (size_t p = 0; p < c.node.inputs.size(); ++p) {
+    const int64_t len = c.input_shape(p)[axis];
+    if (len == 0) continue;
+    begins.push_back(offset);
+    lengths.push_back(len);
+    parts.push_back(c.in(p));
+    offset += len;
+  }
+  return NodeCompute{.outputs = {[=](const Indices& idx) {
+    Expr value;
+    for (size_t p = parts.size(); p-- > 0;) {
+      std::vector<Expr> part_idx = idx;
+      Expr local = begins[p] == 0 ? idx[axis] : idx[axis] - begins[p];
+      if (p > 0) local = max(local, 0);
+      if (p + 1 < parts.size()) local = min(local, lengths[p] - 1);
+      part_idx[axis] = local;
+      const Expr here = parts[p](part_idx);
+      value = value.defined() ? select(idx[axis] < begins[p + 1], here, value) : here;
+    }
+    return value;
+  }}};
+}
+
+NodeCompute split(const ComputeContext& c) {
+  const size_t axis = static_cast<size_t>(normalized_axis(c.attrs().i("axis"), c.input_shape(0).size()));
+  const Accessor x = c.in(0);
+  NodeCompute result;
+  int64_t offset = 0;
+  for (size_t i = 0; i < c.node.outputs.size(); ++i) {
+    result.outputs.push_back([=](const Indices& idx) {
+      std::vector<Expr> in_idx = idx;
+      if (offset != 0) in_idx[axis] = idx[axis] + offset;
+      return x(in_idx);
+    });
+    offset += c.output_shape(i)[axis];
+  }
+  return result;
+}
+
+// ONNX Slice (opset 13) per axis: start and step of the elements read, as the reference
+// resolves them (negative indices count from the end, then clamp).
+struct SliceAxis {
+  int64_t start = 0, step = 1;
+};
+
+std::vector<SliceAxis> slice_axes(const Shape& shape, const graph::Attrs& attrs) {
+  const std::vector<int64_t>& starts = attrs.ints("starts");
+  std::vector<int64_t> axes = attrs.ints("axes"), steps = attrs.ints("steps");
+  if (axes.empty())
+    for (size_t i = 0; i < starts.size(); ++i) axes.push_back(static_cast<int64_t>(i));
+  if (steps.empty()) steps.assign(starts.size(), 1);
+  std::vector<SliceAxis> out(shape.size());
+  for (size_t i = 0; i < starts.size(); ++i) {
+    const auto a = static_cast<size_t>(normalized_axis(axes[i], shape.size()));
+    const int64_t dim = shape[a], step = steps[i];
+    int64_t start = starts[i] < 0 ? starts[i] + dim : starts[i];
+    start = step > 0 ? std::clamp<int64_t>(start, 0, dim) : std::clamp<int64_t>(start, 0, dim - 1);
+    out[a] = {start, step};
+  }
+  return out;
+}
+
+NodeCompute slice(const ComputeContext& c) {
+  const std::vector<SliceAxis> axes = slice_axes(c.input_shape(0), c.attrs());
+  const Accessor x = c.in(0);
+  return NodeCompute{.outputs = {[=](const Indices& idx) {
+    std::vector<Expr> in_idx(idx.size());
+    for (size_t a = 0; a < idx.size(); ++a) {
+      Expr e = axes[a].step == 1 ? idx[a] : idx[a] * axes[a].step;
+      in_idx[a] = axes[a].start == 0 ? e : e + axes[a].start;
+    }
+    return x(in_idx);
+  }}};
+}
+
+OpLowering shape_data(const graph::OpDef& op) {
+  return not_lowered(op.name + " computes on i64 shape data, which constant folding removes from "
+                     "graphs with static shapes; it is not compiled");
+}
+
+}  // namespace
+
+OpLowering lower_op_Flatten(const graph::OpDef&) { return injective(reshape); }
+OpLowering lower_op_Reshape(const graph::OpDef&) { return injective(reshape); }
+OpLowering lower_op_Squeeze(const graph::OpDef&) { return injective(reshape); }
+OpLowering lower_op_Unsqueeze(const graph::OpDef&) { return injective(reshape); }
+OpLowering lower_op_Transpose(const graph::OpDef&) { return injective(transpose); }
+OpLowering lower_op_Concat(const graph::OpDef&) { return injective(concat); }
+OpLowering lower_op_Split(const graph::OpDef&) { return injective(split); }
+OpLowering lower_op_Slice(const graph::OpDef&) { return injective(slice); }
+OpLowering lower_op_Shape(const graph::OpDef& op) { return shape_data(op); }
+OpLowering lower_op_Gather(const graph::OpDef& op) { return shape_data(op); }
+OpLowering lower_op_ConstantOfShape(const graph::OpDef& op) { return shape_data(op); }
+OpLowering lower_op_SliceGrad(const graph::OpDef& op) { return gradient_op_not_lowered(op); }
+
+}  // namespace nas::lower

@@ -1,0 +1,28 @@
+// The taps of a sliding window (convolution, pooling) in loop IR. Padding taps read a
+// clamped index under a Select, so every load stays in bounds.
+#pragma once
+
+#include "compiler/graph/ops/window_geometry.h"
+#include "compiler/loop/expr.h"
+
+namespace nas::lower {
+
+// Tap k of the window at output position o along one axis: the input index (clamped into
+// the input where padding is possible) and whether it lies inside (undefined: always).
+struct Tap {
+  loop::Expr index, inside;
+};
+Tap window_tap(const graph::ops::Window2d& w, int axis, const loop::Expr& o, const loop::Expr& k);
+
+// Whether some tap along the axis reads padding.
+bool reaches_padding(const graph::ops::Window2d& w, int axis);
+
+// How many taps of the window at output position o lie inside the input along one axis,
+// as an f32: the count of most positions, and selects for the positions near the borders.
+// (Counted at compile time, so the kernel holds no integer-to-float conversion.)
+loop::Expr valid_tap_count(const graph::ops::Window2d& w, int axis, const loop::Expr& o);
+
+// Whether some output position along an axis has a window of padding only.
+bool has_empty_window(const graph::ops::Window2d& w, int axis);
+
+}  // namespace nas::lower

@@ -5,7 +5,7 @@
 
 #include "compiler/graph/rebuild.h"
 #include "compiler/graph/verifier.h"
-#include "compiler/runtime/compiled_model.h"
+#include "compiler/compile.h"
 #include "compiler/support/error.h"
 #include "compiler/target/target.h"
 
@@ -15,7 +15,7 @@ using namespace graph;
 
 LatencyResult measure_latency(const Graph& model, const LatencyTarget& target,
                              const runtime::TimingProtocol& protocol, MeasurementGate* gate) {
-  runtime::CompileOptions options;
+  compiler::CompileOptions options;
   options.target = target::parse_target(target.name);
   options.target.threads = std::max(1, target.threads);
   const Graph single = with_batch_size(model, 1);
@@ -37,7 +37,7 @@ LatencyResult measure_latency(const Graph& model, const LatencyTarget& target,
 
   // Compiling uses the CPUs as training does, so it stays outside the exclusive measurement.
   const std::unique_ptr<runtime::CompiledModel> compiled =
-      runtime::CompiledModel::compile(single, options);
+      compiler::compile_model(single, options);
   MeasurementGate::Measurement alone(gate);
   return LatencyResult::from_stats(runtime::measure([&] { compiled->run(in, out); }, protocol),
                                    options.target.threads, compiled->compile_seconds());

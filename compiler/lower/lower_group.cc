@@ -19,8 +19,10 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "compiler/graph/op_registry.h"
+#include "compiler/loop/printer.h"
 #include "compiler/loop/simplify.h"
 #include "compiler/lower/default_schedule.h"
 #include "compiler/lower/op_lowering.h"
@@ -36,13 +38,6 @@ using loop::Expr;
 using loop::Var;
 
 namespace {
-
-std::string c_identifier(const std::string& name) {
-  std::string id;
-  for (char ch : name) id += std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
-  if (id.empty() || std::isdigit(static_cast<unsigned char>(id[0]))) id = "v_" + id;
-  return id;
-}
 
 // Stage and buffer names, unique within the kernel.
 class Names {
@@ -383,6 +378,23 @@ std::map<ValueId, int64_t> packed_weights(const Graph& graph, const passes::Fuse
 }
 
 }  // namespace
+
+std::string c_identifier(const std::string& name) {
+  std::string id;
+  for (char ch : name) id += std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
+  if (id.empty() || std::isdigit(static_cast<unsigned char>(id[0]))) id = "v_" + id;
+  return id;
+}
+
+std::string print_kernel(const LoweredKernel& kernel) {
+  std::vector<std::string> params;
+  for (const loop::Buffer& b : kernel.func.params)
+    params.push_back(fmt::format("{}: {}{}", b.name(), b.element_type().str(),
+                                 graph::shape_str(b.shape())));
+  return fmt::format("// kernel {} ({})\nfunc {}({}) {{\n{}}}\n", kernel.func.name,
+                     schedule_family_name(kernel.family), kernel.func.name,
+                     fmt::join(params, ", "), loop::print(kernel.func.body));
+}
 
 LoweredKernel lower_group(const Graph& graph, const passes::FusedGroup& group,
                           const target::Target& target, const std::string& name,

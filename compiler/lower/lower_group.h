@@ -71,4 +71,10 @@ LoweredKernel lower_group(const graph::Graph& graph, const passes::FusedGroup& g
                           const target::Target& target, const std::string& name,
                           const LowerOptions& options = {});
 
+// The kernel's loop IR as text: "// kernel NAME (FAMILY)", then the function.
+std::string print_kernel(const LoweredKernel& kernel);
+
+// A C identifier made of `text` (other characters become '_', a leading digit gets "v_").
+std::string c_identifier(const std::string& text);
+
 }  // namespace nas::lower

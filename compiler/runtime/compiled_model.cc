@@ -1,4 +1,4 @@
-// CompiledModel: lower_model (passes, lowering, memory plan, weights), one JIT module for all
+// CompiledModel: a lowered model (kernels, memory plan, weights), the JIT module of its
 // kernels, and a run loop that hands each kernel its argument pointers in an arena of the
 // target's thread count. The argument arrays are built once; a run only re-points the
 // arguments that are graph inputs (at the caller's tensor when it is 64-byte aligned, else
@@ -7,14 +7,11 @@
 #include "compiler/runtime/compiled_model.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cstring>
 
 #include <tbb/task_arena.h>
 
-#include "compiler/codegen/codegen.h"
 #include "compiler/runtime/aligned_buffer.h"
-#include "compiler/runtime/lowered_model.h"
 #include "compiler/support/error.h"
 
 namespace nas::runtime {
@@ -43,25 +40,16 @@ struct CompiledModel::Impl {
 CompiledModel::CompiledModel() : impl_(std::make_unique<Impl>()) {}
 CompiledModel::~CompiledModel() = default;
 
-std::unique_ptr<CompiledModel> CompiledModel::compile(const Graph& graph,
-                                                      const CompileOptions& options) {
-  const auto start = std::chrono::steady_clock::now();
-  if (!target::can_run_here(options.target))
-    throw UserError(target::why_not_runnable(options.target));
-  if (options.target.threads < 1)
-    user_error("target '{}': threads must be at least 1, got {}", options.target.name,
-               options.target.threads);
-  const passes::PipelineOptions dump = passes::pipeline_options_from_env();
-
+std::unique_ptr<CompiledModel> CompiledModel::load(LoweredModel lowered_model,
+                                                   std::unique_ptr<codegen::JitModule> code,
+                                                   double compile_seconds) {
   std::unique_ptr<CompiledModel> model(new CompiledModel());
   Impl& m = *model->impl_;
-  m.lowered = lower_model(graph, options.target, options.lowering, dump);
+  m.lowered = std::move(lowered_model);
+  m.jit = std::move(code);
+  m.compile_seconds = compile_seconds;
   const LoweredModel& lowered = m.lowered;
-  const std::vector<loop::LoweredFunc> funcs = lowered.functions();
-  if (passes::wants_dump(dump, "llvm"))
-    passes::dump_ir(dump, "llvm", codegen::emit_llvm_ir(funcs, options.target, true));
-  m.jit = codegen::JitModule::compile(funcs, options.target, options.compile_threads);
-  for (const loop::LoweredFunc& f : funcs) m.entries.push_back(m.jit->lookup(f.name));
+  for (const lower::LoweredKernel& k : lowered.kernels) m.entries.push_back(m.jit->lookup(k.func.name));
 
   m.arena = AlignedBuffer(lowered.activations.arena_bytes);
   const Graph& g = lowered.graph;
@@ -92,9 +80,7 @@ std::unique_ptr<CompiledModel> CompiledModel::compile(const Graph& graph,
                             : input == g.inputs().end() ? slot_address(v)
                                                         : nullptr);
   }
-  m.threads = std::make_unique<tbb::task_arena>(options.target.threads);
-  m.compile_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  m.threads = std::make_unique<tbb::task_arena>(lowered.target.threads);
   return model;
 }
 

@@ -1,6 +1,6 @@
-// A model compiled to native code for a target: the graph passes, one kernel per fused group
-// (lower/lower_group.h) JIT-compiled by codegen, a static memory plan of the activations and
-// the (pre-packed) weights. Runs at the target's thread count in its own oneTBB arena;
+// A model compiled to native code for a target (compiler/compile.h makes one): the lowered
+// model (its kernels, static memory plan of the activations and pre-packed weights) and the
+// JIT's code for its kernels. Runs at the target's thread count in its own oneTBB arena;
 // inputs and outputs are plain NCHW tensors, as the graph declares them.
 #pragma once
 
@@ -12,25 +12,19 @@
 
 #include "compiler/graph/graph.h"
 #include "compiler/graph/tensor.h"
-#include "compiler/lower/lower_group.h"
+#include "compiler/codegen/codegen.h"
+#include "compiler/runtime/lowered_model.h"
 #include "compiler/target/target.h"
 
 namespace nas::runtime {
 
-struct CompileOptions {
-  target::Target target;          // must be able to run here (target::can_run_here)
-  lower::LowerOptions lowering;   // schedule choice for every kernel
-  // Threads that compile the kernels (0: those of the caller's oneTBB arena). The code is
-  // the same for any number.
-  int compile_threads = 0;
-};
-
 class CompiledModel {
  public:
-  // Throws UserError for a graph it cannot compile (naming the node) or a target that
-  // cannot run here (saying why).
-  static std::unique_ptr<CompiledModel> compile(const graph::Graph& graph,
-                                                const CompileOptions& options);
+  // Runs `lowered`'s kernels from `code`, which holds every one of them; `compile_seconds`
+  // is what making both took.
+  static std::unique_ptr<CompiledModel> load(LoweredModel lowered,
+                                             std::unique_ptr<codegen::JitModule> code,
+                                             double compile_seconds);
   ~CompiledModel();
 
   // Outputs for these inputs (one per graph input, in order, of the declared types; a

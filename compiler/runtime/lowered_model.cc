@@ -1,16 +1,12 @@
 #include "compiler/runtime/lowered_model.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cstring>
 #include <map>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "compiler/graph/verifier.h"
-#include "compiler/loop/printer.h"
-#include "compiler/lower/default_schedule.h"
 #include "compiler/support/error.h"
 
 namespace nas::runtime {
@@ -31,14 +27,6 @@ int64_t buffer_bytes(const loop::Buffer& buffer) {
 
 std::string buffer_type(const loop::Buffer& buffer) {
   return buffer.element_type().str() + shape_str(buffer.shape());
-}
-
-std::string print_kernel(const lower::LoweredKernel& kernel) {
-  std::vector<std::string> params;
-  for (const loop::Buffer& b : kernel.func.params)
-    params.push_back(fmt::format("{}: {}", b.name(), buffer_type(b)));
-  return fmt::format("// kernel {} ({})\nfunc {}({}) {{\n{}}}\n", kernel.func.name, lower::schedule_family_name(kernel.family),
-                     kernel.func.name, fmt::join(params, ", "), loop::print(kernel.func.body));
 }
 
 std::vector<int32_t> group_of_nodes(const Graph& graph, const passes::FusionPlan& plan) {
@@ -95,57 +83,26 @@ MemoryPlan plan_activations(const Graph& graph, const passes::FusionPlan& plan,
 
 }  // namespace
 
-std::string c_identifier(const std::string& text) {
-  std::string id;
-  for (char c : text) id += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-  if (id.empty() || std::isdigit(static_cast<unsigned char>(id[0]))) id = "m" + id;
-  return id;
-}
-
 std::vector<loop::LoweredFunc> LoweredModel::functions() const {
   std::vector<loop::LoweredFunc> funcs;
   for (const lower::LoweredKernel& k : kernels) funcs.push_back(k.func);
   return funcs;
 }
 
-LoweredModel lower_model(const Graph& source, const target::Target& target,
-                         const lower::LowerOptions& options,
-                         const passes::PipelineOptions& dump) {
-  verify_or_throw(source);
-  passes::PipelineResult pipeline = passes::run_graph_pipeline(source, dump);
+LoweredModel assemble_model(Graph graph, passes::FusionPlan fusion, passes::LayoutPlan layout,
+                            std::vector<lower::LoweredKernel> kernels,
+                            const target::Target& target) {
   LoweredModel m;
-  m.graph = std::move(pipeline.graph);
+  m.graph = std::move(graph);
   m.target = target;
-  NAS_CHECK(m.graph.inputs().size() == source.inputs().size() &&
-                m.graph.outputs().size() == source.outputs().size(),
-            "the graph passes changed the inputs or outputs of '{}'", source.name());
-
-  if (options.blocked_layout)
-    m.layout = passes::plan_layouts(m.graph, pipeline.fusion, lower::vector_lanes(target));
-  if (passes::wants_dump(dump, "layout"))
-    passes::dump_ir(dump, "layout", passes::print_layout_plan(m.graph, m.layout));
-
-  const std::string prefix = c_identifier(source.name());
-  for (size_t g = 0; g < pipeline.fusion.groups.size(); ++g) {
-    const passes::FusedGroup& group = pipeline.fusion.groups[g];
-    std::string op = m.graph.nodes()[static_cast<size_t>(group.anchor)].op_name();
-    std::ranges::transform(op, op.begin(), [](unsigned char c) { return std::tolower(c); });
-    const std::string name = fmt::format("{}_k{}_{}", prefix, g, c_identifier(op));
-    lower::LowerOptions group_options = options;
-    group_options.channel_blocks = m.layout.channel_blocks;
-    m.kernels.push_back(lower::lower_group(m.graph, group, target, name, group_options));
-    NAS_CHECK(m.kernels.back().func.params.size() == m.kernels.back().params.size(),
-              "kernel {}: {} buffers for {} parameters", name,
-              m.kernels.back().func.params.size(), m.kernels.back().params.size());
-  }
-  if (passes::wants_dump(dump, "lower")) {
-    std::string text;
-    for (const lower::LoweredKernel& k : m.kernels) text += print_kernel(k);
-    passes::dump_ir(dump, "lower", text);
-  }
-
-  m.activations = plan_activations(m.graph, pipeline.fusion, m.kernels);
-  m.fusion = std::move(pipeline.fusion);
+  m.layout = std::move(layout);
+  m.kernels = std::move(kernels);
+  for (const lower::LoweredKernel& kernel : m.kernels)
+    NAS_CHECK(kernel.func.params.size() == kernel.params.size(),
+              "kernel {}: {} buffers for {} parameters", kernel.func.name,
+              kernel.func.params.size(), kernel.params.size());
+  m.activations = plan_activations(m.graph, fusion, m.kernels);
+  m.fusion = std::move(fusion);
 
   // Weights: each constant once, unless a kernel takes it packed in its own layout.
   std::map<ValueId, int64_t> constant_offset;

@@ -1,7 +1,7 @@
 // A model lowered for a target, before machine code: the graph after the passes, one loop IR
 // kernel per fused group, a static memory plan of the values handed between kernels, and
 // the weights laid out in one 64-byte-aligned block. The JIT (compiled_model.h) and the
-// object file of `nas compile` are both made from it; its description (describe()) is what
+// object file of `nas compile` are both made from it (compiler/compile.h); its description (describe()) is what
 // a program linking the object file needs to call the kernels.
 //
 // Only values that cross a kernel boundary get memory: the graph inputs and the outputs of
@@ -20,7 +20,6 @@
 #include "compiler/graph/memory_plan.h"
 #include "compiler/lower/lower_group.h"
 #include "compiler/passes/layout.h"
-#include "compiler/passes/pipeline.h"
 #include "compiler/runtime/aligned_buffer.h"
 #include "compiler/target/target.h"
 
@@ -54,14 +53,11 @@ struct LoweredModel {
   nlohmann::json describe() const;
 };
 
-// Runs the graph pipeline (with `dump` for NAS_DUMP_IR, "lower" included), lowers every
-// fused group, plans the activations and lays out the weights. Any target LLVM knows; a
-// graph the compiler cannot lower is a UserError naming the node.
-LoweredModel lower_model(const graph::Graph& graph, const target::Target& target,
-                         const lower::LowerOptions& options,
-                         const passes::PipelineOptions& dump = {});
-
-// A C identifier made of `text` (other characters become '_').
-std::string c_identifier(const std::string& text);
+// The model made of lowered kernels (compiler/compile.h's lower step): plans the
+// activations between kernels and lays out the weights, each constant once unless a kernel
+// takes it packed in its own layout.
+LoweredModel assemble_model(graph::Graph graph, passes::FusionPlan fusion,
+                            passes::LayoutPlan layout, std::vector<lower::LoweredKernel> kernels,
+                            const target::Target& target);
 
 }  // namespace nas::runtime

@@ -1,5 +1,5 @@
 // Per-kernel times of a model as the compiler lowers it (a profile for tuning the default
-// schedules): each kernel of lower_model timed alone with runtime/timing.h's protocol, on
+// schedules): each kernel of compiler::lower_model timed alone with runtime/timing.h's protocol, on
 // buffers of its own (zeros; the weights as lowered), warm in the caches.
 //
 //   ./build/kernel_profile MODEL.onnx [--threads N] [--layout blocked|nchw]
@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "compiler/codegen/codegen.h"
+#include "compiler/compile.h"
 #include "compiler/onnx/onnx_import.h"
 #include "compiler/runtime/aligned_buffer.h"
 #include "compiler/runtime/lowered_model.h"
@@ -38,7 +39,7 @@ int main(int argc, char** argv) {
   const graph::Graph g = onnx_io::import_onnx(argv[1]);
   lower::LowerOptions options;
   options.blocked_layout = blocked;
-  const runtime::LoweredModel m = runtime::lower_model(g, target, options);
+  const runtime::LoweredModel m = compiler::lower_model(g, {.target = target, .lowering = options});
   const auto jit = codegen::JitModule::compile(m.functions(), target);
   tbb::task_arena arena(threads);
   std::vector<double> ms;

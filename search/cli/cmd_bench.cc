@@ -12,7 +12,7 @@
 
 #include "compiler/graph/memory_plan.h"
 #include "compiler/graph/reference_executor.h"
-#include "compiler/runtime/compiled_model.h"
+#include "compiler/compile.h"
 #include "compiler/runtime/timing.h"
 #include "search/cli/commands.h"
 #include "search/cli/compile_options.h"
@@ -46,7 +46,7 @@ std::vector<graph::Tensor> random_inputs(const graph::Graph& g) {
 }
 
 void bench(const BenchArgs& args) {
-  const runtime::CompileOptions options = compile_options(args.target);
+  const compiler::CompileOptions options = compile_options(args.target);
   require_runnable(options.target);
   const graph::Graph model = import_with_shapes(args.model, args.shapes);
   runtime::TimingProtocol protocol;
@@ -73,7 +73,7 @@ void bench(const BenchArgs& args) {
     stats = runtime::measure([&] { arena.execute([&] { executor.run(inputs); }); }, protocol);
   } else {
     const std::unique_ptr<runtime::CompiledModel> compiled =
-        runtime::CompiledModel::compile(model, options);
+        compiler::compile_model(model, options);
     compile_seconds = compiled->compile_seconds();
     peak_bytes = compiled->peak_activation_bytes();
     kernels = compiled->kernel_count();

@@ -9,8 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "compiler/codegen/codegen.h"
-#include "compiler/passes/pipeline.h"
+#include "compiler/compile.h"
 #include "compiler/runtime/lowered_model.h"
 #include "compiler/support/error.h"
 #include "search/cli/commands.h"
@@ -34,19 +33,13 @@ void write_bytes(const std::string& path, const void* data, int64_t size) {
 }
 
 void compile(const CompileArgs& args) {
-  const runtime::CompileOptions options = compile_options(args.target);
+  const compiler::CompileOptions options = compile_options(args.target);
   const graph::Graph model = import_with_shapes(args.model, args.shapes);
   const std::string stem =
       args.out.ends_with(".o") ? args.out.substr(0, args.out.size() - 2) : args.out;
 
   const auto start = std::chrono::steady_clock::now();
-  const passes::PipelineOptions dump = passes::pipeline_options_from_env();
-  const runtime::LoweredModel lowered =
-      runtime::lower_model(model, options.target, options.lowering, dump);
-  const std::vector<loop::LoweredFunc> funcs = lowered.functions();
-  if (passes::wants_dump(dump, "llvm"))
-    passes::dump_ir(dump, "llvm", codegen::emit_llvm_ir(funcs, options.target, true));
-  codegen::write_object_file(funcs, options.target, stem + ".o");
+  const runtime::LoweredModel lowered = compiler::compile_object_file(model, options, stem + ".o");
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 

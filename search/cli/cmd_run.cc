@@ -14,7 +14,7 @@
 
 #include "compiler/graph/reference_executor.h"
 #include "compiler/onnx/onnx_import.h"
-#include "compiler/runtime/compiled_model.h"
+#include "compiler/compile.h"
 #include "compiler/support/error.h"
 #include "compiler/support/npy.h"
 #include "search/cli/commands.h"
@@ -53,7 +53,7 @@ std::string print_values(const graph::Tensor& t, int64_t count) {
 }
 
 void run(const RunArgs& args) {
-  const runtime::CompileOptions compile = compile_options(args.target);
+  const compiler::CompileOptions compile = compile_options(args.target);
   if (!args.reference) require_runnable(compile.target);
   // Match the data to the model's inputs by position or by name.
   const std::vector<onnx_io::OnnxInputInfo> declared = onnx_io::onnx_graph_inputs(args.model);
@@ -95,7 +95,7 @@ void run(const RunArgs& args) {
     tbb::task_arena arena(compile.target.threads);
     arena.execute([&] { outputs = graph::run_reference(g, inputs); });
   } else {
-    outputs = runtime::CompiledModel::compile(g, compile)->run(inputs);
+    outputs = compiler::compile_model(g, compile)->run(inputs);
   }
 
   // Output files: a plain path for the first output, name=path for any.

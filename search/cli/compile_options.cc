@@ -1,6 +1,7 @@
 #include "search/cli/compile_options.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -67,8 +68,8 @@ void add_target_options(CLI::App* cmd, TargetArgs& args) {
       ->capture_default_str();
 }
 
-runtime::CompileOptions compile_options(const TargetArgs& args) {
-  runtime::CompileOptions options;
+compiler::CompileOptions compile_options(const TargetArgs& args) {
+  compiler::CompileOptions options;
   options.target = target::parse_target(args.target);
   if (args.threads > 0) options.target.threads = args.threads;
   if (args.schedule == "default")
@@ -80,6 +81,7 @@ runtime::CompileOptions compile_options(const TargetArgs& args) {
   if (args.layout != "blocked" && args.layout != "nchw")
     user_error("--layout {}: expected blocked or nchw", args.layout);
   options.lowering.blocked_layout = args.layout == "blocked";
+  if (const char* dump = std::getenv("NAS_DUMP_IR")) options.dump = compiler::parse_ir_dump(dump);
   return options;
 }
 

@@ -10,7 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "compiler/graph/graph.h"
-#include "compiler/runtime/compiled_model.h"
+#include "compiler/compile.h"
 
 namespace nas::cli {
 
@@ -23,9 +23,10 @@ struct TargetArgs {
 
 void add_target_options(CLI::App* cmd, TargetArgs& args);
 
-// The target (named or a YAML file) with --threads, the schedule and layout choices. Throws
-// UserError for an unknown target, schedule or layout; whether it runs here is not checked.
-runtime::CompileOptions compile_options(const TargetArgs& args);
+// The target (named or a YAML file) with --threads, the schedule and layout choices, and
+// the IR to print from NAS_DUMP_IR. Throws UserError for an unknown target, schedule,
+// layout or dump step; whether the target runs here is not checked.
+compiler::CompileOptions compile_options(const TargetArgs& args);
 
 // Exits with the reason (UserError) when the target cannot run on this machine.
 void require_runnable(const target::Target& target);

@@ -1,12 +1,14 @@
 // `nas compile`, `nas bench` and `nas run` on compiled code, through the binary: object files
 // for the host and for aarch64 (ELF of the right machine) with their description, bench's
 // JSON, compiled and reference outputs that agree, and a target that cannot run here.
+#include <cstdlib>
 #include <filesystem>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "compiler/compile.h"
 #include "compiler/graph/graph.h"
 #include "compiler/onnx/onnx_export.h"
 #include "compiler/support/npy.h"
@@ -90,6 +92,44 @@ TEST(NasCompile, Errors) {
   expect_user_error(run_nas(fmt::format("compile {} --shape 1x1x28 -o {}", small_cnn_file(),
                                         temp("x"))),
                     "expected f32[1,1,28,28]");
+}
+
+// NAS_DUMP_IR for the `nas` processes a test starts.
+class DumpIr {
+ public:
+  explicit DumpIr(const char* steps) { ::setenv("NAS_DUMP_IR", steps, 1); }
+  ~DumpIr() { ::unsetenv("NAS_DUMP_IR"); }
+};
+
+// NAS_DUMP_IR reaches the pipeline through the command line: every step's IR, in order, for
+// the JIT (nas bench) and the object file (nas compile); a bad step is a usage error.
+TEST(NasDumpIr, EveryStepThroughTheCommandLine) {
+  {
+    const DumpIr all("all");
+    for (const std::string& command :
+         {fmt::format("bench {} --min-seconds 0.01", small_cnn_file()),
+          fmt::format("compile {} -o {}", small_cnn_file(), temp("dumped"))}) {
+      const Result r = run_nas(command);
+      ASSERT_EQ(r.code, 0) << r.err;
+      size_t last = 0;
+      for (const std::string& step : compiler::dump_steps()) {
+        const size_t at = r.err.find(fmt::format("// IR after {}\n", step));
+        ASSERT_NE(at, std::string::npos) << command << ": " << step;
+        EXPECT_GE(at, last) << step;
+        last = at;
+      }
+    }
+  }
+  {
+    const DumpIr layout("after-layout");
+    const Result r = run_nas(fmt::format("bench {} --min-seconds 0.01", small_cnn_file()));
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_THAT(r.err, HasSubstr("// IR after layout\nlayout plan small_cnn"));
+    EXPECT_THAT(r.err, ::testing::Not(HasSubstr("// IR after lower")));
+  }
+  const DumpIr unknown("after-fuse");
+  expect_user_error(run_nas(fmt::format("bench {}", small_cnn_file())),
+                    "NAS_DUMP_IR: 'after-fuse' is neither 'all' nor after-<step>");
 }
 
 TEST(NasBench, JsonFields) {

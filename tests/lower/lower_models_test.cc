@@ -8,7 +8,7 @@
 #include "compiler/graph/rebuild.h"
 #include "compiler/lower/default_schedule.h"
 #include "compiler/passes/layout.h"
-#include "compiler/passes/pipeline.h"
+#include "compiler/compile.h"
 #include "evaluator/models/small_cnn.h"
 #include "space/space_file.h"
 #include "tests/lower/lower_test_util.h"
@@ -36,7 +36,7 @@ bool contains(const std::vector<std::string>& families, const std::string& famil
 // then in the layout pass's NCHW[x]c for the target; returns the families.
 std::vector<std::string> check_model(const Graph& model, const testing::ScheduleCase& sc) {
   SCOPED_TRACE(sc.label);
-  const passes::PipelineResult r = passes::run_graph_pipeline(model);
+  const compiler::OptimizedGraph r = compiler::optimize_graph(model);
   const std::vector<std::string> families =
       testing::check_plan(r.graph, r.fusion, sc.options, 1, sc.target);
   LowerOptions blocked = sc.options;

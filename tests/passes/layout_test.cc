@@ -9,7 +9,7 @@
 
 #include "compiler/passes/fold_batch_norm.h"
 #include "compiler/passes/fusion.h"
-#include "compiler/passes/pipeline.h"
+#include "compiler/compile.h"
 #include "evaluator/models/small_cnn.h"
 #include "tests/passes/pass_test_util.h"
 
@@ -29,7 +29,7 @@ std::map<std::string, int64_t> blocked_names(const Graph& g, const LayoutPlan& p
 }
 
 TEST(Layout, SmallCnnGolden) {
-  const PipelineResult r = run_graph_pipeline(evaluator::small_cnn(1));
+  const compiler::OptimizedGraph r = compiler::optimize_graph(evaluator::small_cnn(1));
   const LayoutPlan plan = plan_layouts(r.graph, r.fusion, 16);
   testing::expect_golden("layout_small_cnn.txt", print_layout_plan(r.graph, plan));
   // conv1 (16 channels) and conv2 (32) feed convolutions; conv3 feeds the global pool;

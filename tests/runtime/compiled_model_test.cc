@@ -9,6 +9,8 @@
 #include <optional>
 #include <set>
 
+#include <sstream>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -16,6 +18,7 @@
 #include "compiler/graph/reference_executor.h"
 #include "compiler/lower/default_schedule.h"
 #include "compiler/runtime/aligned_buffer.h"
+#include "compiler/compile.h"
 #include "compiler/runtime/compiled_model.h"
 #include "compiler/runtime/lowered_model.h"
 #include "compiler/support/random.h"
@@ -39,9 +42,9 @@ using testing::random_inputs;
 using testing::random_tensor;
 using ::testing::HasSubstr;
 
-CompileOptions host(int threads, lower::ScheduleChoice schedule = lower::ScheduleChoice::Default,
+compiler::CompileOptions host(int threads, lower::ScheduleChoice schedule = lower::ScheduleChoice::Default,
                     uint64_t seed = 0) {
-  CompileOptions options;
+  compiler::CompileOptions options;
   options.target = target::host_target();
   options.target.threads = threads;
   options.lowering.schedule = schedule;
@@ -50,11 +53,11 @@ CompileOptions host(int threads, lower::ScheduleChoice schedule = lower::Schedul
 }
 
 std::unique_ptr<CompiledModel> expect_matches_reference(const Graph& g,
-                                                        const CompileOptions& options,
+                                                        const compiler::CompileOptions& options,
                                                         const std::string& what) {
   const std::vector<Tensor> inputs = random_inputs(g, 7);
   const std::vector<Tensor> want = run_reference(g, inputs);
-  std::unique_ptr<CompiledModel> model = CompiledModel::compile(g, options);
+  std::unique_ptr<CompiledModel> model = compiler::compile_model(g, options);
   const std::vector<Tensor> got = model->run(inputs);
   EXPECT_EQ(got.size(), want.size()) << what;
   for (size_t o = 0; o < std::min(got.size(), want.size()); ++o) expect_close(got[o], want[o], what);
@@ -78,7 +81,7 @@ TEST(CompiledModel, BothLayoutsMatchTheReference) {
   const space::SearchSpace& s = shipped_space("mobilenet_28");
   SplitMix64 rng(8);
   const Graph g = s.decode(s.sample(rng));
-  CompileOptions plain = host(1);
+  compiler::CompileOptions plain = host(1);
   plain.lowering.blocked_layout = false;
   const auto blocked = expect_matches_reference(g, host(1), "blocked");
   const auto nchw = expect_matches_reference(g, plain, "nchw");
@@ -130,7 +133,7 @@ TEST_P(ShippedSpaceCompiled, PeakMemoryIsAtMostTheReferencePlan) {
   for (int i = 0; i < 5; ++i) {
     const space::Architecture arch = s.sample(rng);
     const Graph g = s.decode(arch);
-    const LoweredModel lowered = lower_model(g, target::host_target(), {});
+    const LoweredModel lowered = compiler::lower_model(g, {.target = target::host_target()});
     EXPECT_GT(lowered.activations.arena_bytes, 0);
     EXPECT_LE(lowered.activations.arena_bytes, plan_memory(g).arena_bytes) << s.to_string(arch);
     EXPECT_LT(lowered.activations.values.size(), plan_memory(g).values.size());
@@ -145,7 +148,7 @@ TEST(CompiledModel, SameOutputsAtEveryThreadCountAndOnEveryRun) {
   const std::vector<Tensor> inputs = random_inputs(g, 3);
   std::optional<std::vector<Tensor>> first;
   for (int threads : {1, 2}) {
-    const std::unique_ptr<CompiledModel> model = CompiledModel::compile(g, host(threads));
+    const std::unique_ptr<CompiledModel> model = compiler::compile_model(g, host(threads));
     EXPECT_EQ(model->target().threads, threads);
     for (int run = 0; run < 3; ++run) {
       const std::vector<Tensor> out = model->run(inputs);
@@ -157,7 +160,7 @@ TEST(CompiledModel, SameOutputsAtEveryThreadCountAndOnEveryRun) {
 
 TEST(CompiledModel, PeakMemoryIsAtMostTheReferencePlanForTheSmallCnn) {
   const Graph g = evaluator::small_cnn(1);
-  const std::unique_ptr<CompiledModel> model = CompiledModel::compile(g, host(1));
+  const std::unique_ptr<CompiledModel> model = compiler::compile_model(g, host(1));
   // The input and the three conv outputs at least: 28*28 + 16*28*28 floats are live together.
   EXPECT_GE(model->peak_activation_bytes(), 4 * (28 * 28 + 16 * 28 * 28));
   EXPECT_LE(model->peak_activation_bytes(), plan_memory(g).arena_bytes);
@@ -165,7 +168,7 @@ TEST(CompiledModel, PeakMemoryIsAtMostTheReferencePlanForTheSmallCnn) {
 
 TEST(CompiledModel, DescribesItsKernels) {
   const std::unique_ptr<CompiledModel> model =
-      CompiledModel::compile(evaluator::small_cnn(1), host(2));
+      compiler::compile_model(evaluator::small_cnn(1), host(2));
   const nlohmann::json d = model->describe();
   ASSERT_EQ(d.at("kernels").size(), static_cast<size_t>(model->kernel_count()));
   EXPECT_GE(model->kernel_count(), 4);  // three convolutions, pooling, dense
@@ -186,11 +189,13 @@ TEST(CompiledModel, DescribesItsKernels) {
 
 TEST(CompiledModel, ScheduleChoiceReachesEveryKernel) {
   const Graph g = evaluator::small_cnn(1);
-  const LoweredModel chosen = lower_model(g, target::host_target(), {});
+  const LoweredModel chosen = compiler::lower_model(g, {.target = target::host_target()});
   const LoweredModel naive =
-      lower_model(g, target::host_target(), {.schedule = lower::ScheduleChoice::Naive});
+      compiler::lower_model(g, {.target = target::host_target(),
+                                .lowering = {.schedule = lower::ScheduleChoice::Naive}});
   const LoweredModel random =
-      lower_model(g, target::host_target(), {.schedule = lower::ScheduleChoice::Random, .seed = 1});
+      compiler::lower_model(g, {.target = target::host_target(),
+                                .lowering = {.schedule = lower::ScheduleChoice::Random, .seed = 1}});
   ASSERT_EQ(chosen.kernels.size(), naive.kernels.size());
   ASSERT_EQ(chosen.kernels.size(), random.kernels.size());
   int differ = 0;
@@ -212,7 +217,7 @@ TEST(CompiledModel, OutputsThatAreInputsOrConstants) {
   g.add_output(x);
   const std::vector<Tensor> inputs = random_inputs(g, 1);
   const std::vector<Tensor> want = run_reference(g, inputs);
-  const std::vector<Tensor> got = CompiledModel::compile(g, host(1))->run(inputs);
+  const std::vector<Tensor> got = compiler::compile_model(g, host(1))->run(inputs);
   ASSERT_EQ(got.size(), 4u);
   for (size_t o = 0; o < 4; ++o) EXPECT_TRUE(got[o] == want[o]) << "output " << o;
   EXPECT_TRUE(got[0] == inputs[0]);
@@ -220,7 +225,7 @@ TEST(CompiledModel, OutputsThatAreInputsOrConstants) {
 
   Graph identity("identity");  // no kernel at all
   identity.add_output(identity.add_input("x", {DType::F32, {4}}));
-  const std::unique_ptr<CompiledModel> model = CompiledModel::compile(identity, host(2));
+  const std::unique_ptr<CompiledModel> model = compiler::compile_model(identity, host(2));
   EXPECT_EQ(model->kernel_count(), 0);
   const Tensor in = Tensor::f32({4}, {1, 2, 3, 4});
   EXPECT_TRUE(model->run({in})[0] == in);
@@ -230,7 +235,7 @@ TEST(CompiledModel, InputsAtAnyAlignment) {
   // Small tensors land at addresses of every 16-byte alignment: some are read in place,
   // the others are copied to the arena first.
   const Graph g = search::testing::tiny_space().decode(space::Architecture{{2, 1, 0}});
-  const std::unique_ptr<CompiledModel> model = CompiledModel::compile(g, host(1));
+  const std::unique_ptr<CompiledModel> model = compiler::compile_model(g, host(1));
   std::vector<Tensor> inputs;
   for (uint64_t seed = 0; seed < 8; ++seed) inputs.push_back(random_tensor(g.type(g.inputs()[0]), seed));
   for (const Tensor& in : inputs) {
@@ -241,7 +246,7 @@ TEST(CompiledModel, InputsAtAnyAlignment) {
 
 TEST(CompiledModel, RunsIntoCallerOutputs) {
   const Graph g = evaluator::small_cnn(2);
-  const std::unique_ptr<CompiledModel> model = CompiledModel::compile(g, host(1));
+  const std::unique_ptr<CompiledModel> model = compiler::compile_model(g, host(1));
   const Tensor x = random_tensor(g.type(g.inputs()[0]), 9);
   Tensor y(g.type(g.outputs()[0]));
   model->run({&x}, {&y});
@@ -250,7 +255,7 @@ TEST(CompiledModel, RunsIntoCallerOutputs) {
 
 TEST(CompiledModel, WrongInputsAreUserErrors) {
   const Graph g = evaluator::small_cnn(1);
-  const std::unique_ptr<CompiledModel> model = CompiledModel::compile(g, host(1));
+  const std::unique_ptr<CompiledModel> model = compiler::compile_model(g, host(1));
   EXPECT_EQ(user_error_message([&] { model->run({Tensor(DType::F32, {1, 1, 28, 27})}); }),
             "input 'image': expected f32[1,1,28,28], got f32[1,1,28,27]");
   EXPECT_EQ(user_error_message([&] { model->run({Tensor(DType::I64, {1, 1, 28, 28})}); }),
@@ -264,27 +269,19 @@ TEST(CompiledModel, WrongInputsAreUserErrors) {
 }
 
 TEST(CompiledModel, TargetThatCannotRunHereIsAUserError) {
-  CompileOptions options;
+  compiler::CompileOptions options;
   options.target = target::parse_target("aarch64");
-  EXPECT_EQ(user_error_message([&] { CompiledModel::compile(evaluator::small_cnn(1), options); }),
+  EXPECT_EQ(user_error_message([&] { compiler::compile_model(evaluator::small_cnn(1), options); }),
             target::why_not_runnable(options.target));
 }
 
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) { ::setenv(name, value, 1); }
-  ~ScopedEnv() { ::unsetenv(name_); }
-
- private:
-  const char* name_;
-};
-
 TEST(CompiledModel, DumpsLayoutLoopAndLlvmIr) {
-  ScopedEnv env("NAS_DUMP_IR", "after-layout,after-lower,after-llvm");
-  ::testing::internal::CaptureStderr();
+  std::ostringstream out;
+  compiler::CompileOptions options = host(1);
+  options.dump = {.after = {"layout", "lower", "llvm"}, .to = &out};
   const std::unique_ptr<CompiledModel> model =
-      CompiledModel::compile(evaluator::small_cnn(1), host(1));
-  const std::string dumped = ::testing::internal::GetCapturedStderr();
+      compiler::compile_model(evaluator::small_cnn(1), options);
+  const std::string dumped = out.str();
   EXPECT_THAT(dumped, HasSubstr("// IR after layout\nlayout plan small_cnn (3 values blocked)"));
   EXPECT_THAT(dumped, HasSubstr("// IR after lower\n"));
   EXPECT_THAT(dumped, HasSubstr("// IR after llvm\n"));

@@ -8,6 +8,7 @@
 
 #include "compiler/codegen/codegen.h"
 #include "compiler/graph/reference_executor.h"
+#include "compiler/compile.h"
 #include "compiler/runtime/compiled_model.h"
 #include "compiler/runtime/lowered_model.h"
 #include "compiler/support/random.h"
@@ -23,8 +24,8 @@ using namespace graph;
 using testing::expect_close;
 using testing::random_inputs;
 
-CompileOptions host(int compile_threads) {
-  CompileOptions options;
+compiler::CompileOptions host(int compile_threads) {
+  compiler::CompileOptions options;
   options.target = target::host_target();
   options.target.threads = 1;
   options.compile_threads = compile_threads;
@@ -42,7 +43,7 @@ class CompiledParallel : public ::testing::TestWithParam<std::string> {};
 TEST_P(CompiledParallel, ObjectsAreTheSameBytesAtEveryThreadCount) {
   const Graph g = sampled(GetParam(), 3);
   const std::vector<loop::LoweredFunc> funcs =
-      lower_model(g, target::host_target(), {}).functions();
+      compiler::lower_model(g, {.target = target::host_target()}).functions();
   const target::Target host = target::host_target();
   const std::vector<std::string> one = codegen::compile_kernel_objects(funcs, host, 1);
   const std::vector<std::string> four = codegen::compile_kernel_objects(funcs, host, 4);
@@ -63,7 +64,7 @@ TEST_P(CompiledParallel, MatchesTheReferenceOnAnyThreadCount) {
   const std::vector<Tensor> want = run_reference(g, inputs);
   std::optional<std::vector<Tensor>> first;
   for (int threads : {1, 3}) {
-    const std::vector<Tensor> got = CompiledModel::compile(g, host(threads))->run(inputs);
+    const std::vector<Tensor> got = compiler::compile_model(g, host(threads))->run(inputs);
     ASSERT_EQ(got.size(), want.size());
     for (size_t o = 0; o < got.size(); ++o)
       expect_close(got[o], want[o], GetParam() + " at " + std::to_string(threads) + " threads");
@@ -73,7 +74,7 @@ TEST_P(CompiledParallel, MatchesTheReferenceOnAnyThreadCount) {
   const Graph other = sampled(GetParam(), 12);
   const std::vector<Tensor> other_inputs = random_inputs(other, 6);
   const std::vector<Tensor> other_want = run_reference(other, other_inputs);
-  const std::vector<Tensor> other_got = CompiledModel::compile(other, host(3))->run(other_inputs);
+  const std::vector<Tensor> other_got = compiler::compile_model(other, host(3))->run(other_inputs);
   for (size_t o = 0; o < other_got.size(); ++o)
     expect_close(other_got[o], other_want[o], GetParam() + " (second architecture)");
 }
@@ -87,9 +88,9 @@ TEST(CompiledCache, SameArchitectureWithOtherWeightsHitsTheCache) {
   const Graph a = evaluator::small_cnn(21);
   const Graph b = evaluator::small_cnn(22);
   const std::vector<Tensor> inputs = random_inputs(a, 1);
-  const std::unique_ptr<CompiledModel> first = CompiledModel::compile(a, host(2));
+  const std::unique_ptr<CompiledModel> first = compiler::compile_model(a, host(2));
   const codegen::KernelCacheStats before = codegen::kernel_cache_stats();
-  const std::unique_ptr<CompiledModel> second = CompiledModel::compile(b, host(2));
+  const std::unique_ptr<CompiledModel> second = compiler::compile_model(b, host(2));
   const codegen::KernelCacheStats after = codegen::kernel_cache_stats();
   EXPECT_EQ(after.misses, before.misses);
   EXPECT_GT(after.hits, before.hits);

@@ -116,13 +116,11 @@ inline ::testing::AssertionResult close_to(const std::vector<float>& actual,
 }
 
 // Lowers every group of `plan` with `options` and checks each against the reference run of
-// the graph on random inputs. Returns the kernels' families, one per group.
-inline std::vector<std::string> check_plan(const graph::Graph& g, const passes::FusionPlan& plan,
-                                           const LowerOptions& options, uint64_t seed = 1,
-                                           const target::Target& target = test_target()) {
-  SplitMix64 rng(seed);
-  std::vector<graph::Tensor> inputs;
-  for (graph::ValueId v : g.inputs()) inputs.push_back(random_tensor(g.type(v).shape, rng));
+// the graph on `inputs`. Returns the kernels' families, one per group.
+inline std::vector<std::string> check_plan_on(const graph::Graph& g, const passes::FusionPlan& plan,
+                                              const LowerOptions& options,
+                                              const std::vector<graph::Tensor>& inputs,
+                                              const target::Target& target = test_target()) {
   graph::ReferenceExecutor reference(g, {.keep_all = true});
   reference.run(inputs);
   std::map<graph::ValueId, graph::Tensor> values = reference.values();
@@ -162,6 +160,16 @@ inline std::vector<std::string> check_plan(const graph::Graph& g, const passes::
     }
   }
   return families;
+}
+
+// check_plan_on random inputs.
+inline std::vector<std::string> check_plan(const graph::Graph& g, const passes::FusionPlan& plan,
+                                           const LowerOptions& options, uint64_t seed = 1,
+                                           const target::Target& target = test_target()) {
+  SplitMix64 rng(seed);
+  std::vector<graph::Tensor> inputs;
+  for (graph::ValueId v : g.inputs()) inputs.push_back(random_tensor(g.type(v).shape, rng));
+  return check_plan_on(g, plan, options, inputs, target);
 }
 
 // A way to lower: a schedule choice for a target.

@@ -12,7 +12,7 @@
 //   loops that reach codegen (the schedule could not rewrite them) become serial loops with
 //   llvm.loop vectorize / unroll hints.
 // - Parallel loops are outlined into a closure and run through nas_parallel_for
-//   (compiler/runtime/parallel.h), i.e. on the oneTBB arena the caller runs in.
+//   (compiler/codegen/parallel.h), i.e. on the oneTBB arena the caller runs in.
 // - Allocate: a stack array in the entry block of the enclosing function (or outlined
 //   closure); registers-scoped buffers are small and promoted to registers by LLVM. Arrays
 //   over 256 KiB come from the heap (aligned_alloc / free) instead.

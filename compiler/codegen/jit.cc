@@ -16,8 +16,8 @@
 
 #include "compiler/codegen/codegen.h"
 #include "compiler/codegen/kernel_cache.h"
+#include "compiler/codegen/parallel.h"
 #include "compiler/codegen/target_machine.h"
-#include "compiler/runtime/parallel.h"
 #include "compiler/support/error.h"
 
 namespace nas::codegen {

@@ -10,9 +10,9 @@
 
 #include <fmt/format.h>
 
+#include "compiler/graph/npy.h"
 #include "compiler/onnx/onnx_export.h"
 #include "compiler/support/error.h"
-#include "compiler/support/npy.h"
 #include "evaluator/data/dataset.h"
 #include "evaluator/models/small_cnn.h"
 #include "search/cli/commands.h"

@@ -12,11 +12,11 @@
 #include "compiler/graph/printer.h"
 #include <tbb/task_arena.h>
 
+#include "compiler/graph/npy.h"
 #include "compiler/graph/reference_executor.h"
 #include "compiler/onnx/onnx_import.h"
 #include "compiler/compile.h"
 #include "compiler/support/error.h"
-#include "compiler/support/npy.h"
 #include "search/cli/commands.h"
 #include "search/cli/compile_options.h"
 

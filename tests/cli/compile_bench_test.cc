@@ -10,8 +10,8 @@
 
 #include "compiler/compile.h"
 #include "compiler/graph/graph.h"
+#include "compiler/graph/npy.h"
 #include "compiler/onnx/onnx_export.h"
-#include "compiler/support/npy.h"
 #include "compiler/support/random.h"
 #include "compiler/target/target.h"
 #include "evaluator/models/small_cnn.h"

@@ -8,9 +8,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "compiler/graph/npy.h"
 #include "compiler/graph/reference_executor.h"
 #include "compiler/onnx/onnx_import.h"
-#include "compiler/support/npy.h"
 #include "tests/onnx/onnx_test_models.h"
 #include "tests/cli/cli_util.h"
 #include "tests/test_util.h"

@@ -1,5 +1,5 @@
 // .npy reading and writing: round trips of each dtype and one test per malformed-file message.
-#include "compiler/support/npy.h"
+#include "compiler/graph/npy.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

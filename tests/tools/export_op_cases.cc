@@ -8,10 +8,10 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "compiler/graph/npy.h"
 #include "compiler/graph/reference_executor.h"
 #include "compiler/onnx/onnx_export.h"
 #include "compiler/support/error.h"
-#include "compiler/support/npy.h"
 #include "tests/graph/op_cases.h"
 
 int main(int argc, char** argv) {

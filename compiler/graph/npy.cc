@@ -1,4 +1,4 @@
-#include "compiler/support/npy.h"
+#include "compiler/graph/npy.h"
 
 #include <bit>
 #include <cctype>

@@ -1,4 +1,4 @@
-#include "compiler/runtime/parallel.h"
+#include "compiler/codegen/parallel.h"
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>

@@ -1,0 +1,135 @@
+# The include check of one layer (see cmake/NasLayers.cmake), run as
+#   cmake -DLAYER=<name> -DTABLE=<build>/nas_layers.cmake -DSOURCE_DIR=<source> -DSTAMP=<file>
+#         -P check_layer_includes.cmake
+# Every `#include "..."` of every file of the layer that names a file of a layered folder
+# (compiler/, evaluator/, space/, search/) must name a file of a layer it may include.
+# Reports each offending line as `file:line: includes header: layer 'x' may include only ...`,
+# then fails. Touches STAMP when all is well.
+cmake_minimum_required(VERSION 3.25)
+
+foreach(var LAYER TABLE SOURCE_DIR STAMP)
+  if(NOT DEFINED ${var})
+    message(FATAL_ERROR "check_layer_includes.cmake: -D${var}=... is missing")
+  endif()
+endforeach()
+include(${TABLE})
+if(NOT LAYER IN_LIST NAS_LAYERS)
+  message(FATAL_ERROR "check_layer_includes.cmake: no layer '${LAYER}' in ${TABLE}")
+endif()
+
+# The first folder of every layer folder ("compiler", "search", ...): an include under one of
+# them must belong to some layer.
+set(roots "")
+foreach(layer IN LISTS NAS_LAYERS)
+  foreach(folder IN LISTS NAS_LAYER_${layer}_FOLDERS NAS_LAYER_${layer}_TOP_FILES_OF)
+    string(REGEX REPLACE "/.*" "" root "${folder}")
+    list(APPEND roots ${root})
+  endforeach()
+endforeach()
+list(REMOVE_DUPLICATES roots)
+
+# The layer that holds `path` (relative to the source folder): the one with the longest folder
+# that contains it; "" when none does.
+function(owner_of path out)
+  get_filename_component(dir "${path}" DIRECTORY)
+  set(best "")
+  set(best_length -1)
+  foreach(layer IN LISTS NAS_LAYERS)
+    foreach(folder IN LISTS NAS_LAYER_${layer}_FOLDERS)
+      string(LENGTH "${folder}" length)
+      if((dir STREQUAL folder OR dir MATCHES "^${folder}/") AND length GREATER best_length)
+        set(best ${layer})
+        set(best_length ${length})
+      endif()
+    endforeach()
+    foreach(folder IN LISTS NAS_LAYER_${layer}_TOP_FILES_OF)
+      string(LENGTH "${folder}" length)
+      if(dir STREQUAL folder AND length GREATER best_length)
+        set(best ${layer})
+        set(best_length ${length})
+      endif()
+    endforeach()
+  endforeach()
+  set(${out} "${best}" PARENT_SCOPE)
+endfunction()
+
+# This layer's files: those under its folders that no more specific layer holds.
+set(globs "")
+foreach(folder IN LISTS NAS_LAYER_${LAYER}_FOLDERS)
+  foreach(pattern *.h *.cc *.def *.inc)
+    list(APPEND globs ${SOURCE_DIR}/${folder}/${pattern})
+  endforeach()
+endforeach()
+set(files "")
+if(globs)
+  file(GLOB_RECURSE files RELATIVE ${SOURCE_DIR} ${globs})
+endif()
+foreach(folder IN LISTS NAS_LAYER_${LAYER}_TOP_FILES_OF)
+  file(GLOB top RELATIVE ${SOURCE_DIR} ${SOURCE_DIR}/${folder}/*.h ${SOURCE_DIR}/${folder}/*.cc
+                                      ${SOURCE_DIR}/${folder}/*.def ${SOURCE_DIR}/${folder}/*.inc)
+  list(APPEND files ${top})
+endforeach()
+list(SORT files)
+if(NOT files)
+  # The build runs this only for a layer that has files: finding none means a wrong path.
+  message(FATAL_ERROR "layer '${LAYER}': no files under ${SOURCE_DIR}/"
+                      "${NAS_LAYER_${LAYER}_FOLDERS}${NAS_LAYER_${LAYER}_TOP_FILES_OF}")
+endif()
+
+set(allowed ${NAS_LAYER_${LAYER}_ALLOWED})
+set(below ${allowed})
+list(REMOVE_ITEM below ${LAYER})
+if(below)
+  list(JOIN below ", " may)
+  set(may "may include only ${may}")
+else()
+  set(may "may include no other layer")
+endif()
+
+set(errors "")
+set(count 0)
+foreach(file IN LISTS files)
+  owner_of("${file}" file_layer)
+  if(NOT file_layer STREQUAL LAYER)
+    continue()
+  endif()
+  file(READ ${SOURCE_DIR}/${file} content)
+  string(REGEX MATCHALL "(^|\n)[ \t]*#[ \t]*include[ \t]*\"[^\"\n]*\"" includes "${content}")
+  foreach(line IN LISTS includes)
+    string(REGEX REPLACE ".*\"([^\"]*)\"" "\\1" header "${line}")
+    string(REGEX REPLACE "/.*" "" root "${header}")
+    if(NOT header MATCHES "/" OR NOT root IN_LIST roots)
+      continue()  # a file next to this one, or outside the layered folders
+    endif()
+    owner_of("${header}" header_layer)
+    if(header_layer STREQUAL "")
+      set(why "it is in no layer (add its folder to a layer in CMakeLists.txt)")
+    elseif(NOT header_layer IN_LIST allowed)
+      set(why "layer '${LAYER}' ${may}")
+    else()
+      continue()
+    endif()
+    # The line number (the newlines before the `#`, plus one), counted only for an offending
+    # line.
+    string(FIND "${content}" "${line}" position)
+    string(SUBSTRING "${content}" 0 ${position} before)
+    string(REGEX MATCHALL "\n" newlines "${before}${line}")
+    list(LENGTH newlines number)
+    math(EXPR number "${number} + 1")
+    if(header_layer STREQUAL "")
+      string(APPEND errors "${file}:${number}: includes ${header}: ${why}\n")
+    else()
+      string(APPEND errors "${file}:${number}: includes ${header} (layer '${header_layer}'): ${why}\n")
+    endif()
+    math(EXPR count "${count} + 1")
+  endforeach()
+endforeach()
+
+if(count GREATER 0)
+  message(NOTICE "${errors}")
+  message(FATAL_ERROR "layer '${LAYER}': ${count} include(s) that the layer table does not "
+                      "allow (nas_add_layer in CMakeLists.txt; README.md \"Layout\")")
+endif()
+get_filename_component(stamp_dir ${STAMP} DIRECTORY)
+file(MAKE_DIRECTORY ${stamp_dir})
+file(TOUCH ${STAMP})

@@ -28,7 +28,7 @@ bool is_f32_constant(const Graph& g, ValueId v) {
 
 // The conv node that `bn` can fold into, or -1.
 int32_t foldable_conv(const Graph& g, const Node& bn) {
-  if (bn.op_name() != "BatchNormalization" || bn.attrs.i("training_mode") != 0 ||
+  if (bn.op->id != OpId::BatchNormalization || bn.attrs.i("training_mode") != 0 ||
       bn.outputs.size() != 1)
     return -1;
   for (int i : {kScale, kShift, kMean, kVar})
@@ -37,7 +37,7 @@ int32_t foldable_conv(const Graph& g, const Node& bn) {
   const Value& value = g.value(conv_out);
   if (value.kind != ValueKind::NodeOutput) return -1;
   const Node& conv = g.nodes()[value.producer];
-  if (conv.op_name() != "Conv" || !is_f32_constant(g, conv.inputs[kWeight])) return -1;
+  if (conv.op->id != OpId::Conv || !is_f32_constant(g, conv.inputs[kWeight])) return -1;
   if (conv.inputs.size() > kBias && !is_f32_constant(g, conv.inputs[kBias])) return -1;
   if (distinct_users(g, conv_out).size() != 1 || is_graph_output(g, conv_out)) return -1;
   return value.producer;

@@ -17,12 +17,16 @@ namespace {
 // Ops whose kernels compute (or read) a vector of channels in NCHW[x]c as well as in NCHW:
 // channels are independent in them, or (convolution) summed in any order.
 bool channel_friendly(const Node& node) {
-  const std::string& op = node.op_name();
-  if (op == "Conv" || op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool")
-    return true;
+  switch (node.op->id) {
+    case OpId::Conv:
+    case OpId::MaxPool:
+    case OpId::AveragePool:
+    case OpId::GlobalAveragePool: return true;
+    case OpId::ReduceSumTo: return false;
+    default: break;
+  }
   const FusionClass fusion = node.op->fusion;
-  return (fusion == FusionClass::Elementwise || fusion == FusionClass::Broadcast) &&
-         op != "ReduceSumTo";
+  return fusion == FusionClass::Elementwise || fusion == FusionClass::Broadcast;
 }
 
 int64_t largest_block(int64_t channels, int lanes) {

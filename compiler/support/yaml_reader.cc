@@ -214,7 +214,7 @@ bool YamlReader::boolean(const YAML::Node& node, const std::string& path) const 
 std::string YamlReader::one_of(const YAML::Node& node, const std::string& path,
                                const std::vector<std::string>& options) const {
   if (!node.IsScalar() || std::ranges::find(options, node.Scalar()) == options.end())
-    fail_expected(node, path, "one of " + alternatives(options));
+    fail_expected(node, path, alternatives(options));
   return node.Scalar();
 }
 

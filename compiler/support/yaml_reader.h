@@ -89,7 +89,7 @@ class YamlReader {
                   int64_t min = INT64_MIN) const;
   double number(const YAML::Node& node, const std::string& path, double min) const;
   bool boolean(const YAML::Node& node, const std::string& path) const;
-  // One of `options` ("expected one of a, b or c").
+  // One of `options` ("expected a, b or c").
   std::string one_of(const YAML::Node& node, const std::string& path,
                      const std::vector<std::string>& options) const;
   // A list of at least `min_items` items; `expected` describes it for the message.

@@ -34,7 +34,8 @@ enum class ItemStyle { Dotted, Bracketed };
 // typo (at most a third of the word's letters, and at least one, differ).
 std::optional<std::string> closest_word(const std::string& word,
                                         const std::vector<std::string>& known);
-// Levenshtein distance: insertions, deletions and substitutions of one character.
+// Edit distance: insertions, deletions, substitutions of one letter and swaps of two
+// neighbouring letters ("widht" is one from "width"), each counting one.
 size_t edit_distance(const std::string& a, const std::string& b);
 
 class YamlReader {

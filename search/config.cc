@@ -12,6 +12,7 @@
 #include "compiler/support/error.h"
 #include "compiler/support/yaml_reader.h"
 #include "compiler/target/target.h"
+#include "evaluator/evaluate.h"
 
 namespace nas::search {
 
@@ -485,7 +486,10 @@ nlohmann::json ExperimentConfig::resume_key() const {
   j["space (file contents)"] = space_digest;
   for (const TargetConfig& t : targets)
     j["targets"].push_back({{"name", t.name},
-                            {"threads", t.threads},
+                            // The threads in effect, so a target file's `threads:` counts,
+                            // and a config that spells out the default keeps its key.
+                            {"threads", evaluator::latency_compile_target({t.name, t.threads})
+                                            .threads},
                             {"constraints",
                              {{"latency_ms", optional_json(t.max_latency_ms)},
                               {"params", optional_json(t.max_params)},

@@ -33,7 +33,9 @@ struct DataConfig {
 // A place latency is measured, with its own limits. Only "host" runs models so far.
 struct TargetConfig {
   std::string name = "host";
-  int threads = 1;
+  // Threads of an inference when latency is measured; nullopt: the target's own (a target
+  // file's `threads:`, else 1). See evaluator::latency_compile_target.
+  std::optional<int> threads;
   std::optional<double> max_latency_ms;
   std::optional<double> max_params;
   std::optional<double> max_peak_memory;

@@ -2,10 +2,13 @@
 // overrides and the resume key.
 #include <fstream>
 
+#include <fmt/ranges.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "compiler/target/target.h"
 #include "search/config.h"
+#include "search/evaluation_backend.h"
 #include "tests/test_util.h"
 
 namespace nas::search {
@@ -82,7 +85,7 @@ TEST_F(ConfigTest, MinimalConfigTakesTheDefaults) {
   EXPECT_EQ(c.data.set, "fashion-mnist");
   ASSERT_EQ(c.targets.size(), 1u);
   EXPECT_EQ(c.targets[0].name, "host");
-  EXPECT_EQ(c.targets[0].threads, 1);
+  EXPECT_EQ(c.targets[0].threads, std::nullopt);  // the target's own
   EXPECT_EQ(c.strategy, "random");
   EXPECT_EQ(c.candidates, 16);
   EXPECT_EQ(c.batch_size(), 1);  // one per worker
@@ -285,6 +288,36 @@ TEST_F(ConfigTest, BadOverridesAreNamed) {
             "(targets.0)");
   EXPECT_EQ(error(kFull, {"targets.3.threads=2"}), "--set 'targets.3.threads=2': 'targets' has "
                                                    "1 items");
+}
+
+// One rule for a target's threads in a search, as in `nas bench`: the config's when set,
+// else the target file's `threads:`, else 1.
+TEST_F(ConfigTest, TargetThreadsAreTheConfigsElseTheTargetFilesElseOne) {
+  const target::Target& host = target::host_target();
+  std::ofstream(dir_ / "host3.yaml") << "name: host3\ntriple: " << host.triple
+                                     << "\ncpu: " << host.cpu << "\nfeatures: ["
+                                     << fmt::format("{}", fmt::join(host.features, ", "))
+                                     << "]\nthreads: 3\n";
+  const std::string file = (dir_ / "host3.yaml").string();
+  const std::string with_file = std::string(kMinimal) + "targets: [{name: " + file + "}]\n";
+  const ExperimentConfig from_file = parse(with_file);
+  EXPECT_EQ(from_file.targets[0].threads, std::nullopt);
+  const evaluator::EvaluationConfig eval = evaluation_config(from_file, nullptr);
+  EXPECT_EQ(evaluator::latency_compile_target(eval.targets.at(0)).threads, 3);
+  EXPECT_EQ(from_file.resume_key().at("targets.0.threads"), 3);
+
+  const ExperimentConfig from_config = parse(with_file, {"targets.0.threads=2"});
+  EXPECT_EQ(evaluator::latency_compile_target(evaluation_config(from_config, nullptr).targets.at(0))
+                .threads,
+            2);
+  EXPECT_EQ(from_config.resume_key().at("targets.0.threads"), 2);
+
+  const ExperimentConfig named = parse(kMinimal);
+  EXPECT_EQ(evaluator::latency_compile_target(evaluation_config(named, nullptr).targets.at(0)).threads,
+            1);
+  // A config that spells out the default keeps the key of one that leaves it out.
+  EXPECT_EQ(parse(kMinimal, {"targets=[{name: host, threads: 1}]"}).resume_hash(),
+            named.resume_hash());
 }
 
 TEST_F(ConfigTest, ResumeKeyCoversWhatDefinesTheResults) {

@@ -429,23 +429,6 @@ ExperimentConfig parse_tree(const YAML::Node& root, const Reader& r) {
 
 }  // namespace
 
-evaluator::TrainConfig TrainingRecipe::train_config(uint64_t seed, int threads) const {
-  evaluator::TrainConfig t;
-  t.epochs = epochs;
-  t.batch = batch;
-  t.lr = lr;
-  t.optimizer.kind = evaluator::parse_optimizer_kind(optimizer);
-  t.optimizer.momentum = momentum;
-  t.optimizer.weight_decay = weight_decay;
-  t.schedule = evaluator::parse_lr_schedule_kind(schedule);
-  t.warmup_epochs = warmup_epochs;
-  if (augment) t.augmentation = {.crop_padding = 2, .horizontal_flip = true};
-  t.time_limit_seconds = time_limit_seconds;
-  t.seed = seed;
-  t.threads = threads;
-  return t;
-}
-
 std::vector<ConstraintSpec> ExperimentConfig::constraints() const {
   std::vector<ConstraintSpec> out;
   std::optional<double> params = max_params, peak = max_peak_memory;

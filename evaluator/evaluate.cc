@@ -13,11 +13,16 @@ namespace nas::evaluator {
 
 using namespace graph;
 
+target::Target latency_compile_target(const LatencyTarget& target) {
+  target::Target compile = target::parse_target(target.name);
+  if (target.threads) compile.threads = std::max(1, *target.threads);
+  return compile;
+}
+
 LatencyResult measure_latency(const Graph& model, const LatencyTarget& target,
                              const runtime::TimingProtocol& protocol, MeasurementGate* gate) {
   compiler::CompileOptions options;
-  options.target = target::parse_target(target.name);
-  options.target.threads = std::max(1, target.threads);
+  options.target = latency_compile_target(target);
   const Graph single = with_batch_size(model, 1);
   std::vector<Tensor> inputs;
   std::vector<Tensor> outputs;

@@ -6,11 +6,13 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "compiler/graph/graph.h"
 #include "compiler/runtime/timing.h"
+#include "compiler/target/target.h"
 #include "evaluator/data/dataset.h"
 #include "evaluator/metrics.h"
 #include "evaluator/train/trainer.h"
@@ -18,12 +20,17 @@
 namespace nas::evaluator {
 
 // Where latency is measured: a target name or file (target::parse_target) that can run
-// here, at `threads` threads. The model is compiled for it (runtime/compiled_model.h) and the
-// compiled code is timed.
+// here. The model is compiled for it (runtime/compiled_model.h) and the compiled code is
+// timed at `threads` threads when given, else at the target's own (a target file's
+// `threads:`, else 1), as `nas bench` and `nas run` time it.
 struct LatencyTarget {
   std::string name = "host";
-  int threads = 1;
+  std::optional<int> threads;
 };
+
+// The compile target of `target`, with the threads its latency is measured at: the one rule
+// for a search, `nas train` and the winners' final training.
+target::Target latency_compile_target(const LatencyTarget& target);
 
 struct EvaluationConfig {
   TrainConfig train;

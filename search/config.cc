@@ -10,7 +10,9 @@
 #include <yaml-cpp/yaml.h>
 
 #include "compiler/support/error.h"
+#include "compiler/support/yaml_reader.h"
 #include "compiler/target/target.h"
+#include "evaluator/evaluate.h"
 
 namespace nas::search {
 
@@ -33,99 +35,12 @@ uint64_t fnv1a(std::string_view text) {
   return h;
 }
 
-// Reads a YAML tree into typed values, with locations for every message: FILE:LINE:COL for
-// what the file says, "--set KEY" for what an override says.
-class Reader {
- public:
-  Reader(fs::path file, std::set<std::string> overridden)
-      : file_(std::move(file)), overridden_(std::move(overridden)) {}
+// Messages are located FILE:LINE:COL for what the file says, "--set KEY" for what an
+// override says (yaml_reader.h); list items are "targets.0", as --set addresses them.
+using Reader = yaml::YamlReader;
 
-  // Where the value at `path` (e.g. "budget.candidates") comes from, for a message.
-  std::string where(const YAML::Node& node, const std::string& path) const {
-    const std::string* set = nullptr;  // the most specific override that covers `path`
-    for (const std::string& o : overridden_)
-      if ((path == o || path.rfind(o + ".", 0) == 0) && (!set || o.size() > set->size()))
-        set = &o;
-    if (set) return "--set " + *set;
-    const YAML::Mark mark = node.Mark();
-    if (mark.is_null()) return "--set";
-    return fmt::format("{}:{}:{}", file_.string(), mark.line + 1, mark.column + 1);
-  }
-
-  [[noreturn]] void fail(const YAML::Node& node, const std::string& path,
-                         const std::string& message) const {
-    throw UserError(where(node, path) + ": " + message);
-  }
-
-  // Checks that `node` (the section at `path`, "" for the whole file) is a map whose keys
-  // are all in `keys`.
-  void check_map(const YAML::Node& node, const std::string& path,
-                 const std::vector<std::string>& keys) const {
-    const std::string what = path.empty() ? "the config" : "'" + path + "'";
-    if (!node.IsMap())
-      fail(node, path, fmt::format("{} must be a map of keys (expected: {})", what,
-                                   fmt::join(keys, ", ")));
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      const std::string key = it->first.Scalar();
-      if (std::find(keys.begin(), keys.end(), key) == keys.end())
-        fail(it->first, join(path, key),
-             fmt::format("unknown key '{}' in {} (expected: {})", key, what,
-                         fmt::join(keys, ", ")));
-    }
-  }
-
-  static std::string join(const std::string& path, const std::string& key) {
-    return path.empty() ? key : path + "." + key;
-  }
-
-  template <class T>
-  T scalar(const YAML::Node& node, const std::string& path, const char* kind) const {
-    T value{};
-    if (!node.IsScalar() || !YAML::convert<T>::decode(node, value))
-      fail(node, path, fmt::format("'{}' must be {}, got {}", path, kind, describe(node)));
-    return value;
-  }
-
-  std::string text(const YAML::Node& node, const std::string& path) const {
-    if (!node.IsScalar()) fail(node, path, fmt::format("'{}' must be text, got {}", path,
-                                                       describe(node)));
-    return node.Scalar();
-  }
-  int64_t integer(const YAML::Node& node, const std::string& path, int64_t min) const {
-    const int64_t v = scalar<int64_t>(node, path, "an integer");
-    if (v < min) fail(node, path, fmt::format("'{}' must be at least {}, got {}", path, min, v));
-    return v;
-  }
-  double number(const YAML::Node& node, const std::string& path, double min) const {
-    const double v = scalar<double>(node, path, "a number");
-    if (!(v >= min))
-      fail(node, path, fmt::format("'{}' must be at least {}, got {}", path, min, v));
-    return v;
-  }
-  bool boolean(const YAML::Node& node, const std::string& path) const {
-    return scalar<bool>(node, path, "true or false");
-  }
-
-  static std::string describe(const YAML::Node& node) {
-    if (node.IsMap()) return "a map";
-    if (node.IsSequence()) return "a list";
-    if (node.IsNull()) return "nothing";
-    return "'" + node.Scalar() + "'";
-  }
-
-  const fs::path& file() const { return file_; }
-
- private:
-  fs::path file_;
-  std::set<std::string> overridden_;
-};
-
-// Section `key` of `parent` if present.
 std::optional<YAML::Node> child(const YAML::Node& parent, const std::string& key) {
-  if (!parent.IsMap()) return std::nullopt;
-  YAML::Node node = parent[key];
-  if (!node.IsDefined()) return std::nullopt;
-  return node;
+  return Reader::child(parent, key);
 }
 
 // Applies "a.b=value" to the tree: maps on the way are created as needed, list items are
@@ -256,7 +171,7 @@ void read_recipe(const Reader& r, const YAML::Node& node, const std::string& pat
         evaluator::parse_lr_schedule_kind(t.schedule);
       }
     } catch (const UserError& e) {
-      r.fail(v, p, e.what());
+      r.fail(v, p, "key '{}': {}", p, e.what());
     }
   }
 }
@@ -269,16 +184,15 @@ HardwareRequirement read_requirement(const Reader& r, const YAML::Node& node,
   HardwareRequirement q;
   if (auto n = child(node, "cpu")) q.cpu = r.text(*n, path + ".cpu");
   if (auto n = child(node, "cpu_features")) {
-    if (!n->IsSequence())
-      r.fail(*n, path + ".cpu_features", "'cpu_features' must be a list, e.g. [avx2, fma]");
+    r.check_list(*n, path + ".cpu_features", 0, "a list of CPU features such as [avx2, fma]");
     for (size_t i = 0; i < n->size(); ++i) {
       const std::string feature = r.text((*n)[i], fmt::format("{}.cpu_features.{}", path, i));
       if (!target::is_known_feature("x86_64-pc-linux-gnu", feature) &&
           !target::is_known_feature("aarch64-linux-gnu", feature))
         r.fail((*n)[i], fmt::format("{}.cpu_features.{}", path, i),
-               fmt::format("unknown CPU feature '{}' (LLVM's names: avx2, fma, avx512f, neon, "
-                           "...)",
-                           feature));
+               "key '{}.cpu_features.{}': unknown CPU feature '{}' (LLVM's names: avx2, fma, "
+               "avx512f, neon, ...)",
+               path, i, feature);
       q.cpu_features.insert(feature);
     }
   }
@@ -320,23 +234,18 @@ nlohmann::json recipe_json(const TrainingRecipe& t) {
 ExperimentConfig parse_tree(const YAML::Node& root, const Reader& r) {
   ExperimentConfig c;
   c.file = r.file();
-  const fs::path base = r.file().parent_path();
+  const fs::path base = fs::path(r.file()).parent_path();
   auto relative_to_config = [&](const std::string& p) {
     const fs::path path(p);
     return path.is_absolute() || base.empty() ? path : base / path;
   };
   r.check_map(root, "", kTopKeys);
-  auto required = [&](const std::string& key) {
-    auto node = child(root, key);
-    if (!node) r.fail(root, key, fmt::format("missing key '{}' in the config", key));
-    return *node;
-  };
+  auto required = [&](const std::string& key) { return r.required(root, "", key); };
 
   const YAML::Node name = required("name");
   c.name = r.text(name, "name");
   if (c.name.empty() || c.name.find('/') != std::string::npos)
-    r.fail(name, "name", fmt::format("'name' must be a non-empty word without '/', got '{}'",
-                                     c.name));
+    r.fail_expected(name, "name", "a non-empty word without '/'");
   c.output = fs::path("experiments") / "runs" / c.name;
   if (auto n = child(root, "output")) c.output = r.text(*n, "output");
   if (auto n = child(root, "seed"))
@@ -345,13 +254,7 @@ ExperimentConfig parse_tree(const YAML::Node& root, const Reader& r) {
   if (auto d = child(root, "data")) {
     r.check_map(*d, "data", kDataKeys);
     DataConfig& data = c.data;
-    if (auto n = child(*d, "set")) {
-      data.set = r.text(*n, "data.set");
-      if (data.set != "fashion-mnist" && data.set != "synthetic")
-        r.fail(*n, "data.set",
-               fmt::format("unknown data set '{}' (expected fashion-mnist or synthetic)",
-                           data.set));
-    }
+    if (auto n = child(*d, "set")) data.set = r.one_of(*n, "data.set", {"fashion-mnist", "synthetic"});
     if (auto n = child(*d, "folder")) data.folder = relative_to_config(r.text(*n, "data.folder"));
     if (auto n = child(*d, "train_size")) data.train_size = r.integer(*n, "data.train_size", 1);
     if (auto n = child(*d, "validation_size"))
@@ -365,12 +268,11 @@ ExperimentConfig parse_tree(const YAML::Node& root, const Reader& r) {
   const YAML::Node space = required("space");
   c.space = relative_to_config(r.text(space, "space"));
   if (!fs::is_regular_file(c.space))
-    r.fail(space, "space", fmt::format("space file '{}' not found", c.space.string()));
+    r.fail(space, "space", "key 'space': space file '{}' not found", c.space.string());
   c.space_digest = fmt::format("{:016x}", fnv1a(read_text(c.space, "space file")));
 
   if (auto t = child(root, "targets")) {
-    if (!t->IsSequence() || t->size() == 0)
-      r.fail(*t, "targets", "'targets' must be a list of targets, e.g. [{name: host, threads: 1}]");
+    r.check_list(*t, "targets", 1, "a list of targets such as [{name: host, threads: 1}]");
     c.targets.clear();
     for (size_t i = 0; i < t->size(); ++i) {
       const YAML::Node item = (*t)[i];
@@ -386,7 +288,7 @@ ExperimentConfig parse_tree(const YAML::Node& root, const Reader& r) {
         } catch (const UserError& e) {
           problem = e.what();
         }
-        if (!problem.empty()) r.fail(*n, path + ".name", problem);
+        if (!problem.empty()) r.fail(*n, path + ".name", "key '{}.name': {}", path, problem);
       }
       if (auto n = child(item, "threads"))
         target.threads = static_cast<int>(r.integer(*n, path + ".threads", 1));
@@ -402,14 +304,13 @@ ExperimentConfig parse_tree(const YAML::Node& root, const Reader& r) {
       if (auto q = child(item, "requires")) target.requirement = read_requirement(r, *q, path);
       for (const TargetConfig& other : c.targets)
         if (other.name == target.name)
-          r.fail(item, path,
-                 fmt::format("target '{}' is listed twice (latency is recorded by target name)",
-                             target.name));
+          r.fail(item, path, "key '{}': target '{}' is listed twice (latency is recorded by "
+                 "target name)", path, target.name);
       c.targets.push_back(target);
       if (!c.hardware_requirement_or_none())
         r.fail(item, path + ".requires",
-               "the targets require two different CPUs; a candidate is evaluated on one "
-               "machine, so its targets must agree on the CPU");
+               "key '{}.requires': the targets require two different CPUs; a candidate is "
+               "evaluated on one machine, so its targets must agree on the CPU", path);
     }
   }
   if (auto k = child(root, "constraints")) {
@@ -420,40 +321,33 @@ ExperimentConfig parse_tree(const YAML::Node& root, const Reader& r) {
   }
 
   const YAML::Node objectives = required("objectives");
-  if (!objectives.IsSequence() || objectives.size() == 0)
-    r.fail(objectives, "objectives",
-           "'objectives' must be a list, e.g. [{metric: accuracy, goal: maximize}]");
+  r.check_list(objectives, "objectives", 1,
+               "a list of objectives such as [{metric: accuracy, goal: maximize}]");
   for (size_t i = 0; i < objectives.size(); ++i) {
     const YAML::Node item = objectives[i];
     const std::string path = fmt::format("objectives.{}", i);
-    r.check_map(item, path, kObjectiveKeys);
+    r.check_map(item, path, kObjectiveKeys, 2);
     ObjectiveSpec o;
     auto metric = child(item, "metric");
-    if (!metric) r.fail(item, path, fmt::format("missing key 'metric' in '{}'", path));
     o.metric = r.text(*metric, path + ".metric");
     try {
       check_metric_name(o.metric);
     } catch (const UserError& e) {
-      r.fail(*metric, path + ".metric", e.what());
+      r.fail(*metric, path + ".metric", "key '{}.metric': {}", path, e.what());
     }
     if (o.metric.rfind("latency:", 0) == 0) {
       const std::string target = o.metric.substr(8);
       bool known = false;
       for (const TargetConfig& t : c.targets) known = known || t.name == target;
       if (!known)
-        r.fail(*metric, path + ".metric",
-               fmt::format("objective '{}' names no target in 'targets'", o.metric));
+        r.fail(*metric, path + ".metric", "key '{}.metric': objective '{}' names no target in "
+               "'targets'", path, o.metric);
     }
-    auto goal = child(item, "goal");
-    if (!goal) r.fail(item, path, fmt::format("missing key 'goal' in '{}'", path));
-    const std::string g = r.text(*goal, path + ".goal");
-    if (g != "maximize" && g != "minimize")
-      r.fail(*goal, path + ".goal",
-             fmt::format("'{}.goal' must be maximize or minimize, got '{}'", path, g));
+    const std::string g = r.one_of(*child(item, "goal"), path + ".goal", {"maximize", "minimize"});
     o.maximize = g == "maximize";
     for (const ObjectiveSpec& other : c.objectives)
       if (other.metric == o.metric)
-        r.fail(item, path, fmt::format("objective '{}' is listed twice", o.metric));
+        r.fail(item, path, "key '{}': objective '{}' is listed twice", path, o.metric);
     c.objectives.push_back(o);
   }
 
@@ -462,7 +356,7 @@ ExperimentConfig parse_tree(const YAML::Node& root, const Reader& r) {
     if (auto n = child(*s, "name")) c.strategy = r.text(*n, "strategy.name");
     if (auto n = child(*s, "settings")) {
       if (!n->IsMap() && !n->IsNull())
-        r.fail(*n, "strategy.settings", "'strategy.settings' must be a map of keys");
+        r.fail_expected(*n, "strategy.settings", "a map of keys");
       if (n->IsMap()) c.strategy_settings = to_json(*n);
     }
   }
@@ -496,25 +390,21 @@ ExperimentConfig parse_tree(const YAML::Node& root, const Reader& r) {
   }
   if (auto f = child(root, "fidelity")) {
     r.check_map(*f, "fidelity", kFidelityKeys);
-    const auto epochs = child(*f, "epochs");
-    if (!epochs || !epochs->IsSequence() || epochs->size() < 2)
-      r.fail(epochs ? *epochs : *f, "fidelity.epochs",
-             fmt::format("'fidelity.epochs' must be a list of 2 or more increasing epoch "
-                         "counts, got {}",
-                         epochs ? Reader::describe(*epochs) : "nothing"));
-    for (size_t i = 0; i < epochs->size(); ++i) {
-      const std::string p = fmt::format("fidelity.epochs[{}]", i);
-      const int64_t e = r.integer((*epochs)[i], p, 1);
+    const YAML::Node epochs = r.required(*f, "fidelity", "epochs");
+    r.check_list(epochs, "fidelity.epochs", 2, "a list of 2 or more increasing epoch counts");
+    for (size_t i = 0; i < epochs.size(); ++i) {
+      const std::string p = r.item_path("fidelity.epochs", i);
+      const int64_t e = r.integer(epochs[i], p, 1);
       if (!c.fidelity.epochs.empty() && e <= c.fidelity.epochs.back())
-        r.fail((*epochs)[i], p,
-               fmt::format("'{}' must be more epochs than the fidelity before ({}), got {}", p,
-                           c.fidelity.epochs.back(), e));
+        r.fail_expected(epochs[i], p,
+                        fmt::format("more epochs than the fidelity before ({})",
+                                    c.fidelity.epochs.back()));
       c.fidelity.epochs.push_back(e);
     }
     if (auto n = child(*f, "eta")) c.fidelity.eta = static_cast<int>(r.integer(*n, "fidelity.eta", 2));
     if (auto t = child(root, "training"); t && child(*t, "epochs"))
       r.fail((*t)["epochs"], "training.epochs",
-             "'training.epochs' cannot be set with a 'fidelity' section: fidelity.epochs "
+             "key 'training.epochs' cannot be set with a 'fidelity' section: fidelity.epochs "
              "gives the epochs of each fidelity");
   }
   c.final_training.recipe = c.training;
@@ -538,23 +428,6 @@ ExperimentConfig parse_tree(const YAML::Node& root, const Reader& r) {
 }
 
 }  // namespace
-
-evaluator::TrainConfig TrainingRecipe::train_config(uint64_t seed, int threads) const {
-  evaluator::TrainConfig t;
-  t.epochs = epochs;
-  t.batch = batch;
-  t.lr = lr;
-  t.optimizer.kind = evaluator::parse_optimizer_kind(optimizer);
-  t.optimizer.momentum = momentum;
-  t.optimizer.weight_decay = weight_decay;
-  t.schedule = evaluator::parse_lr_schedule_kind(schedule);
-  t.warmup_epochs = warmup_epochs;
-  if (augment) t.augmentation = {.crop_padding = 2, .horizontal_flip = true};
-  t.time_limit_seconds = time_limit_seconds;
-  t.seed = seed;
-  t.threads = threads;
-  return t;
-}
 
 std::vector<ConstraintSpec> ExperimentConfig::constraints() const {
   std::vector<ConstraintSpec> out;
@@ -596,7 +469,10 @@ nlohmann::json ExperimentConfig::resume_key() const {
   j["space (file contents)"] = space_digest;
   for (const TargetConfig& t : targets)
     j["targets"].push_back({{"name", t.name},
-                            {"threads", t.threads},
+                            // The threads in effect, so a target file's `threads:` counts,
+                            // and a config that spells out the default keeps its key.
+                            {"threads", evaluator::latency_compile_target({t.name, t.threads})
+                                            .threads},
                             {"constraints",
                              {{"latency_ms", optional_json(t.max_latency_ms)},
                               {"params", optional_json(t.max_params)},
@@ -646,22 +522,27 @@ std::vector<std::string> resume_key_changes(const nlohmann::json& before,
   return changes;
 }
 
-ExperimentConfig parse_config(const std::string& text, const fs::path& file,
-                              const std::vector<std::string>& overrides) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    user_error("{}:{}:{}: {}", file.string(), e.mark.line + 1, e.mark.column + 1, e.msg);
-  }
-  if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+namespace {
+
+ExperimentConfig parse_document(YAML::Node root, Reader& reader,
+                                const std::vector<std::string>& overrides) {
   std::set<std::string> overridden;
   for (const std::string& o : overrides) overridden.insert(apply_override(root, o));
-  return parse_tree(root, Reader(file, std::move(overridden)));
+  reader.set_command_line_keys(std::move(overridden));
+  return parse_tree(root, reader);
+}
+
+}  // namespace
+
+ExperimentConfig parse_config(const std::string& text, const fs::path& file,
+                              const std::vector<std::string>& overrides) {
+  Reader reader(file.string(), "config file");
+  return parse_document(reader.parse(text), reader, overrides);
 }
 
 ExperimentConfig load_config(const fs::path& file, const std::vector<std::string>& overrides) {
-  return parse_config(read_text(file, "config file"), file, overrides);
+  Reader reader(file.string(), "config file");
+  return parse_document(reader.load(), reader, overrides);
 }
 
 }  // namespace nas::search

@@ -15,46 +15,28 @@
 #include <nlohmann/json.hpp>
 
 #include "compiler/runtime/timing.h"
-#include "evaluator/train/trainer.h"
+#include "evaluator/data/data_splits.h"
+#include "evaluator/train/recipe.h"
 #include "search/hardware.h"
 #include "search/objectives.h"
 
 namespace nas::search {
 
-struct DataConfig {
-  std::string set = "fashion-mnist";  // or "synthetic"
-  std::filesystem::path folder;       // Fashion-MNIST IDX files; empty: the default folder
-  int64_t train_size = 50000;
-  int64_t validation_size = 10000;
-  int64_t train_subset = 0;  // 0: all of the split
-  int64_t validation_subset = 0;
-};
+// The `data:` section and the `training:` recipe are the evaluator's, shared with `nas train`.
+using DataConfig = evaluator::DataSpec;
+using TrainingRecipe = evaluator::TrainingRecipe;
 
 // A place latency is measured, with its own limits. Only "host" runs models so far.
 struct TargetConfig {
   std::string name = "host";
-  int threads = 1;
+  // Threads of an inference when latency is measured; nullopt: the target's own (a target
+  // file's `threads:`, else 1). See evaluator::latency_compile_target.
+  std::optional<int> threads;
   std::optional<double> max_latency_ms;
   std::optional<double> max_params;
   std::optional<double> max_peak_memory;
   // Hardware its latency must be measured on (`requires:`); empty: any machine.
   HardwareRequirement requirement;
-};
-
-struct TrainingRecipe {
-  int64_t epochs = 1;
-  int64_t batch = 64;
-  double lr = 0.05;
-  std::string optimizer = "sgd";
-  double momentum = 0.9;
-  double weight_decay = 0;
-  std::string schedule = "constant";
-  double warmup_epochs = 0;
-  bool augment = false;
-  double time_limit_seconds = 0;
-
-  // The trainer's config for this recipe (seed and threads as given).
-  evaluator::TrainConfig train_config(uint64_t seed, int threads) const;
 };
 
 // Successive halving (successive_halving.h) over training epochs: every candidate trains

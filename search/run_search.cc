@@ -8,7 +8,6 @@
 #include <fmt/format.h>
 
 #include "compiler/support/error.h"
-#include "evaluator/data/synthetic.h"
 #include "search/hardware.h"
 #include "search/objectives.h"
 #include "search/progress.h"
@@ -25,12 +24,6 @@ namespace {
 double now_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
       .count();
-}
-
-std::vector<int64_t> iota(int64_t begin, int64_t n) {
-  std::vector<int64_t> v(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) v[static_cast<size_t>(i)] = begin + i;
-  return v;
 }
 
 // One search run: the store, the strategy and the evaluation of batches.
@@ -262,37 +255,12 @@ fs::path store_path(const fs::path& folder) { return folder / "experiment.db"; }
 
 evaluator::DataSplits load_experiment_data(const ExperimentConfig& config,
                                            const space::SearchSpace& space) {
-  const DataConfig& d = config.data;
-  if (d.set == "fashion-mnist") {
-    evaluator::DataOptions options;
-    options.folder = d.folder;
-    options.train_size = d.train_size;
-    options.validation_size = d.validation_size;
-    options.train_subset = d.train_subset;
-    options.validation_subset = d.validation_subset;
-    options.split_seed = config.seed;
-    options.load_test = config.final_training.top_k > 0;
-    return evaluator::load_fashion_mnist(options);
-  }
-  NAS_CHECK(d.set == "synthetic", "unknown data set '{}'", d.set);
-  // Images of the shape the space's networks take: those of its first architecture.
+  // Synthetic images take the shape of the space's networks: that of its first architecture.
   space::Architecture first;
   first.choices.assign(space.decisions().size(), 0);
-  const graph::Graph model = space.decode(first);
-  const graph::Shape& in = model.type(model.inputs()[0]).shape;
-  const graph::Shape& out = model.type(model.outputs()[0]).shape;
-  if (in.size() != 4 || out.size() != 2)
-    user_error("data set 'synthetic' needs a space of networks from [N,C,H,W] images to "
-               "[N,classes] logits; space '{}' has other inputs or outputs",
-               space.name());
-  const int64_t train_n = d.train_subset > 0 ? d.train_subset : 2000;
-  const int64_t val_n = d.validation_subset > 0 ? d.validation_subset : 500;
-  const evaluator::Dataset all = evaluator::make_synthetic(
-      {.n = train_n + 2 * val_n, .classes = out[1], .channels = in[1], .height = in[2],
-       .width = in[3], .seed = config.seed});
-  return {evaluator::select(all, iota(0, train_n)),
-          evaluator::select(all, iota(train_n, val_n)),
-          evaluator::select(all, iota(train_n + val_n, val_n))};
+  return evaluator::load_data_splits(config.data, config.seed,
+                                     /*load_test=*/config.final_training.top_k > 0,
+                                     space.decode(first));
 }
 
 SearchOutcome run_search(const ExperimentConfig& config, const space::SearchSpace& space,

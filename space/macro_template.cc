@@ -120,8 +120,7 @@ std::shared_ptr<const NetworkTemplate> read_macro_template(const YAML::Node& net
   s.stem_stride = reader.setting(stem["stride"], "network.stem.stride", positive);
 
   const YAML::Node stages = network["stages"];
-  if (!stages.IsSequence() || stages.size() == 0)
-    reader.fail(stages, "'network.stages' expected a non-empty list of stages");
+  reader.yaml().check_list(stages, "network.stages", 1, "a non-empty list of stages");
   for (size_t i = 0; i < stages.size(); ++i) {
     const std::string path = fmt::format("network.stages[{}]", i);
     const YAML::Node st = stages[i];

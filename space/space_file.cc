@@ -1,8 +1,6 @@
 #include "space/space_file.h"
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 
@@ -17,11 +15,11 @@ namespace {
 NetworkIo read_io(const YAML::Node& root, const SpaceFileReader& reader) {
   const YAML::Node input = root["input"];
   if (!input.IsSequence() || input.size() != 3)
-    reader.fail(input, "'input' expected an image shape [channels, height, width]");
+    reader.yaml().fail_expected(input, "input", "an image shape [channels, height, width]");
   NetworkIo io;
-  io.channels = reader.positive_integer(input[0], "input[0] (channels)");
-  io.height = reader.positive_integer(input[1], "input[1] (height)");
-  io.width = reader.positive_integer(input[2], "input[2] (width)");
+  io.channels = reader.positive_integer(input[0], "input[0]");
+  io.height = reader.positive_integer(input[1], "input[1]");
+  io.width = reader.positive_integer(input[2], "input[2]");
   io.classes = reader.positive_integer(root["classes"], "classes");
   return io;
 }
@@ -49,19 +47,8 @@ void check_decodes(const SearchSpace& space, const YAML::Node& network,
 }  // namespace
 
 SearchSpace load_space(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) user_error("cannot read space file '{}'", path);
-  std::stringstream text;
-  text << in.rdbuf();
   SpaceFileReader reader(path);
-  YAML::Node root;
-  try {
-    root = YAML::Load(text.str());
-  } catch (const YAML::ParserException& e) {
-    user_error("{}: invalid YAML: {}", reader.where(e.mark), e.msg);
-  }
-  if (!root.IsMap())
-    user_error("{}: expected a map with keys name, input, classes, choices, network", path);
+  const YAML::Node root = reader.load();
   reader.expect_map(root, "", {"input", "classes", "choices", "network", "name"}, 4);
   const std::string name = root["name"]
                                ? reader.scalar(root["name"], "name")
@@ -70,21 +57,21 @@ SearchSpace load_space(const std::string& path) {
 
   const YAML::Node choices = root["choices"];
   if (!choices.IsMap() || choices.size() == 0)
-    reader.fail(choices, "'choices' expected a map from choice names to options");
+    reader.yaml().fail_expected(choices, "choices", "a map from choice names to options");
   for (const auto& entry : choices) reader.add_choice(entry.first, entry.second);
 
   const YAML::Node network = root["network"];
   if (!network.IsMap() || !network["template"])
-    reader.fail(network, "'network' expected a map with a 'template' key (macro or cell)");
-  const std::string kind = reader.scalar(network["template"], "network.template");
+    reader.yaml().fail_expected(network, "network", "a map with a 'template' key (macro or cell)");
+  const std::string kind = reader.yaml().one_of(network["template"], "network.template",
+                                                {"macro", "cell"});
   std::shared_ptr<const NetworkTemplate> tmpl;
   if (kind == "macro")
     tmpl = read_macro_template(network, io, reader);
   else if (kind == "cell")
     tmpl = read_cell_template(network, io, reader);
   else
-    reader.fail(network["template"], "unknown template '{}' in 'network.template' (expected: "
-                                     "macro, cell)", kind);
+    NAS_CHECK(false, "template '{}' passed one_of", kind);
   reader.check_choices_used();
 
   SearchSpace space(name, reader.decisions(), std::move(tmpl));

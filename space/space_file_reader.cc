@@ -29,63 +29,16 @@ std::optional<double> parse_number(const std::string& s) {
 
 }  // namespace
 
-std::string SpaceFileReader::where(const YAML::Mark& mark) const {
-  if (mark.line < 0) return file_;
-  return fmt::format("{}:{}:{}", file_, mark.line + 1, mark.column + 1);
-}
-
-std::string SpaceFileReader::where(const YAML::Node& node) const {
-  if (node.IsNull())
-    for (const auto& [value, key_mark] : empty_values_)
-      if (value.is(node)) return where(key_mark);
-  return where(node.Mark());
-}
-
-void SpaceFileReader::expect_map(const YAML::Node& node, const std::string& path,
-                                 const std::vector<std::string>& keys, size_t required) const {
-  const std::string what = path.empty() ? "the top level" : fmt::format("'{}'", path);
-  if (!node.IsMap())
-    fail(node, "{} expected a map with keys {}", what, fmt::join(keys, ", "));
-  std::vector<std::string> seen;
-  for (const auto& entry : node) {
-    const YAML::Node& key = entry.first;
-    const std::string name = key.IsScalar() ? key.Scalar() : std::string("?");
-    if (std::find(keys.begin(), keys.end(), name) == keys.end())
-      fail(key, "unknown key '{}' in {} (expected: {})", name, what, fmt::join(keys, ", "));
-    if (std::find(seen.begin(), seen.end(), name) != seen.end())
-      fail(key, "key '{}' appears twice in {}", name, what);
-    seen.push_back(name);
-    if (entry.second.IsNull()) empty_values_.emplace_back(entry.second, key.Mark());
-  }
-  for (size_t i = 0; i < required; ++i)
-    if (std::find(seen.begin(), seen.end(), keys[i]) == seen.end())
-      fail(node, "missing key '{}' in {}", keys[i], what);
-}
-
-std::string SpaceFileReader::scalar(const YAML::Node& node, const std::string& path) const {
-  if (!node.IsScalar() || node.Scalar().empty()) fail(node, "'{}' expected a scalar value", path);
-  return node.Scalar();
-}
-
-int64_t SpaceFileReader::positive_integer(const YAML::Node& node, const std::string& path) const {
-  const auto v = node.IsScalar() ? parse_integer(node.Scalar()) : std::nullopt;
-  if (!v || *v <= 0)
-    fail(node, "'{}' expected a positive integer, got '{}'", path,
-         node.IsScalar() ? node.Scalar() : std::string("a ") + (node.IsMap() ? "map" : node.IsSequence() ? "list" : "null"));
-  return *v;
-}
-
 void SpaceFileReader::add_choice(const YAML::Node& key, const YAML::Node& value) {
   const std::string name = key.IsScalar() ? key.Scalar() : std::string();
   if (!is_choice_name(name))
     fail(key, "choice name '{}' must start with a letter or '_' and contain only letters, "
               "digits, '_' and '.'", name);
-  for (const Decision& d : decisions_)
-    if (d.name == name) fail(key, "choice '{}' is defined twice", name);
+  // A name given twice is refused when the file is read (a key repeated in 'choices').
   if (value.IsMap()) return add_range_choice(name, key, value);
+  const std::string path = "choices." + name;
   if (!value.IsSequence())
-    fail(value.IsNull() ? key : value, "choice '{}': expected a list or a {{range, step}} map",
-         name);
+    yaml_.fail_expected(value, path, "a list of options or a {range, step} map");
   if (value.size() == 0) fail(value, "choice '{}' has an empty list of options", name);
 
   Decision d{.name = name};
@@ -94,8 +47,7 @@ void SpaceFileReader::add_choice(const YAML::Node& key, const YAML::Node& value)
   for (size_t i = 0; i < value.size(); ++i) {
     const YAML::Node option = value[i];
     if (!option.IsScalar() || option.Scalar().empty())
-      fail(option, "choice '{}': option {} is not a scalar (expected a value such as 3 or relu)",
-           name, i + 1);
+      yaml_.fail_expected(option, yaml_.item_path(path, i), "a value such as 3 or relu");
     const std::string& label = option.Scalar();
     if (label.find(',') != std::string::npos)
       fail(option, "choice '{}': option '{}' contains a comma", name, label);
@@ -123,17 +75,10 @@ void SpaceFileReader::add_range_choice(const std::string& name, const YAML::Node
     lo = parse_integer(range[0].Scalar());
     hi = parse_integer(range[1].Scalar());
   }
-  if (!lo || !hi) fail(range, "choice '{}': 'range' expected [lo, hi] with integers lo <= hi", name);
+  if (!lo || !hi) yaml_.fail_expected(range, path + ".range", "[lo, hi] with integers lo <= hi");
   if (*lo > *hi) fail(range, "choice '{}': range [{}, {}] is empty (lo > hi)", name, *lo, *hi);
   int64_t step = 1;
-  if (map["step"]) {
-    const YAML::Node s = map["step"];
-    const auto v = s.IsScalar() ? parse_integer(s.Scalar()) : std::nullopt;
-    if (!v || *v <= 0)
-      fail(s, "choice '{}': 'step' expected a positive integer, got '{}'", name,
-           s.IsScalar() ? s.Scalar() : std::string("a non-scalar"));
-    step = *v;
-  }
+  if (map["step"]) step = yaml_.integer(map["step"], path + ".step", 1);
   if ((*hi - *lo) / step + 1 > kMaxOptions)
     fail(range, "choice '{}': range [{}, {}] with step {} has more than {} options", name, *lo,
          *hi, step, kMaxOptions);
@@ -148,12 +93,12 @@ void SpaceFileReader::add_range_choice(const std::string& name, const YAML::Node
 
 Setting SpaceFileReader::setting(const YAML::Node& value, const std::string& path,
                                  const ValueKind& kind) {
-  if (!value.IsScalar() || value.Scalar().empty())
-    fail(value, "'{}' expected {} or a $choice", path, kind.expected);
+  if (!value.IsScalar() || value.Scalar().empty() ||
+      (value.Scalar()[0] != '$' && !kind.accepts(value.Scalar())))
+    yaml_.fail_expected(value, path, kind.expected + " or a $choice");
   Setting s{.path = path, .location = where(value)};
   const std::string& text = value.Scalar();
   if (text[0] != '$') {
-    if (!kind.accepts(text)) fail(value, "'{}' is '{}' (expected {} or a $choice)", path, text, kind.expected);
     s.literal = text;
     return s;
   }
@@ -163,8 +108,9 @@ Setting SpaceFileReader::setting(const YAML::Node& value, const std::string& pat
   if (it == decisions_.end()) {
     std::vector<std::string> names;
     for (const Decision& d : decisions_) names.push_back(d.name);
-    fail(value, "'{}' refers to '{}', which is not a choice (choices: {})", path, text,
-         fmt::join(names, ", "));
+    const std::optional<std::string> near = yaml::closest_word(name, names);
+    fail(value, "key '{}': '{}' is not a choice{}; choices: {}", path, text,
+         near ? fmt::format(" (did you mean '${}'?)", *near) : "", fmt::join(names, ", "));
   }
   s.decision = it - decisions_.begin();
   ChoiceSource& source = sources_[s.decision];

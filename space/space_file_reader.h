@@ -12,6 +12,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "compiler/support/error.h"
+#include "compiler/support/yaml_reader.h"
 #include "space/search_space.h"
 #include "space/template_setting.h"
 
@@ -25,26 +26,35 @@ struct NetworkIo {
 
 class SpaceFileReader {
  public:
-  explicit SpaceFileReader(std::string file) : file_(std::move(file)) {}
+  explicit SpaceFileReader(std::string file)
+      : yaml_(std::move(file), "space file", yaml::ItemStyle::Bracketed) {}
 
-  const std::string& file() const { return file_; }
-  std::string where(const YAML::Mark& mark) const;
-  // An empty value (`key:`) is placed at its key: yaml-cpp marks it at the next token.
-  std::string where(const YAML::Node& node) const;
+  const std::string& file() const { return yaml_.file(); }
+  // Reads and parses the file (see yaml::YamlReader::load: repeated keys are refused).
+  YAML::Node load() { return yaml_.load(); }
+  // The YAML reading layer, for typed values and located messages.
+  const yaml::YamlReader& yaml() const { return yaml_; }
+  std::string where(const YAML::Node& node) const { return yaml_.where(node); }
 
   template <class... Args>
   [[noreturn]] void fail(const YAML::Node& at, fmt::format_string<Args...> format,
                          Args&&... args) const {
-    throw UserError(where(at) + ": " + fmt::format(format, std::forward<Args>(args)...));
+    yaml_.fail(at, "", format, std::forward<Args>(args)...);
   }
 
   // `node` (at `path`, e.g. "network.stages[1]") must be a map whose keys are all in
   // `keys`, the first `required` of them present.
   void expect_map(const YAML::Node& node, const std::string& path,
-                  const std::vector<std::string>& keys, size_t required) const;
+                  const std::vector<std::string>& keys, size_t required) const {
+    yaml_.check_map(node, path, keys, required);
+  }
   // Scalars with their expected type; errors name `path`.
-  std::string scalar(const YAML::Node& node, const std::string& path) const;
-  int64_t positive_integer(const YAML::Node& node, const std::string& path) const;
+  std::string scalar(const YAML::Node& node, const std::string& path) const {
+    return yaml_.non_empty_text(node, path);
+  }
+  int64_t positive_integer(const YAML::Node& node, const std::string& path) const {
+    return yaml_.integer(node, path, 1);
+  }
 
   // Choices. Decisions are kept in the order they are added (the file's order).
   void add_choice(const YAML::Node& key, const YAML::Node& value);
@@ -63,9 +73,7 @@ class SpaceFileReader {
   };
   void add_range_choice(const std::string& name, const YAML::Node& key, const YAML::Node& map);
 
-  std::string file_;
-  // Empty values seen in maps, with their keys' marks (see where()).
-  mutable std::vector<std::pair<YAML::Node, YAML::Mark>> empty_values_;
+  yaml::YamlReader yaml_;
   std::vector<Decision> decisions_;
   std::vector<ChoiceSource> sources_;
 };

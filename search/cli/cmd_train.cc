@@ -11,8 +11,9 @@
 #include "compiler/onnx/onnx_export.h"
 #include "compiler/onnx/onnx_import.h"
 #include "compiler/support/error.h"
-#include "evaluator/data/synthetic.h"
+#include "evaluator/data/data_splits.h"
 #include "evaluator/evaluate.h"
+#include "evaluator/train/recipe.h"
 #include "search/cli/commands.h"
 #include "space/space_file.h"
 
@@ -25,65 +26,16 @@ struct TrainArgs {
   std::string arch;
   std::string space;
   std::string output;
-  std::string data = "fashion-mnist";
-  std::string data_dir;
-  int64_t epochs = 1;
-  int64_t batch = 64;
-  double lr = 0.05;
-  std::string optimizer = "sgd";
-  double momentum = 0.9;
-  double weight_decay = 0;
-  std::string schedule = "constant";
-  double warmup_epochs = 0;
-  bool augment = false;
+  // The same recipe and data settings as an experiment config's `training:` and `data:`.
+  evaluator::TrainingRecipe recipe;
+  evaluator::DataSpec data;
   int threads = 1;
   uint64_t seed = 0;
-  int64_t subset = 0;
-  int64_t validation_subset = 0;
-  int64_t train_size = 50000;
-  int64_t validation_size = 10000;
   std::string checkpoint;
   std::string resume;
-  double time_limit = 0;
   bool test = false;
   bool json = false;
 };
-
-// Splits of the named data set for a model whose input is [N, C, H, W] and whose logits
-// have `classes` columns. "synthetic" makes a learnable set of the model's image size.
-evaluator::DataSplits load_data(const TrainArgs& a, const graph::Graph& model) {
-  if (a.data == "fashion-mnist") {
-    evaluator::DataOptions options;
-    options.folder = a.data_dir;
-    options.train_size = a.train_size;
-    options.validation_size = a.validation_size;
-    options.train_subset = a.subset;
-    options.validation_subset = a.validation_subset;
-    options.split_seed = a.seed;
-    options.load_test = a.test;
-    return evaluator::load_fashion_mnist(options);
-  }
-  if (a.data == "synthetic") {
-    const graph::Shape& in = model.type(model.inputs()[0]).shape;
-    const graph::Shape& out = model.type(model.outputs()[0]).shape;
-    if (in.size() != 4 || out.size() != 2)
-      user_error("--data synthetic needs a model from [N,C,H,W] images to [N,classes] logits");
-    const int64_t train_n = a.subset > 0 ? a.subset : 2000;
-    const int64_t val_n = a.validation_subset > 0 ? a.validation_subset : 500;
-    evaluator::Dataset all = evaluator::make_synthetic(
-        {.n = train_n + 2 * val_n, .classes = out[1], .channels = in[1], .height = in[2],
-         .width = in[3], .seed = a.seed});
-    auto range = [](int64_t begin, int64_t n) {
-      std::vector<int64_t> v(n);
-      for (int64_t i = 0; i < n; ++i) v[i] = begin + i;
-      return v;
-    };
-    return {evaluator::select(all, range(0, train_n)),
-            evaluator::select(all, range(train_n, val_n)),
-            evaluator::select(all, range(train_n + val_n, val_n))};
-  }
-  user_error("unknown data set '{}' (expected fashion-mnist or synthetic)", a.data);
-}
 
 void run_train(const TrainArgs& a) {
   if (a.model.empty() == a.space.empty())
@@ -93,22 +45,11 @@ void run_train(const TrainArgs& a) {
     const space::SearchSpace space = space::load_space(a.space);
     return space.decode(space.parse(a.arch));
   }() : onnx_io::import_onnx(a.model);
-  const evaluator::DataSplits data = load_data(a, model);
+  const evaluator::DataSplits data =
+      evaluator::load_data_splits(a.data, a.seed, a.test, model);
 
   evaluator::EvaluationConfig config;
-  evaluator::TrainConfig& t = config.train;
-  t.epochs = a.epochs;
-  t.batch = a.batch;
-  t.lr = a.lr;
-  t.optimizer.kind = evaluator::parse_optimizer_kind(a.optimizer);
-  t.optimizer.momentum = a.momentum;
-  t.optimizer.weight_decay = a.weight_decay;
-  t.schedule = evaluator::parse_lr_schedule_kind(a.schedule);
-  t.warmup_epochs = a.warmup_epochs;
-  if (a.augment) t.augmentation = {.crop_padding = 2, .horizontal_flip = true};
-  t.threads = a.threads;
-  t.seed = a.seed;
-  t.time_limit_seconds = a.time_limit;
+  config.train = a.recipe.train_config(a.seed, a.threads);
   config.targets = {{"host", a.threads}};
   config.test_accuracy = a.test;
   if (!a.json)
@@ -146,7 +87,7 @@ void run_train(const TrainArgs& a) {
       std::cout << fmt::format("test accuracy     {:.4f} ({} samples)\n", *r.test_accuracy,
                                data.test.n);
     std::cout << fmt::format("training time     {:.1f} s, median step {:.2f} ms (batch {})\n",
-                             r.training_seconds, r.step_ms, a.batch);
+                             r.training_seconds, r.step_ms, a.recipe.batch);
     if (!a.output.empty()) std::cout << "trained model     " << a.output << "\n";
   }
   // A run that did not finish is an outcome, not a crash: report it, exit non-zero.
@@ -161,35 +102,35 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("model", a->model, "ONNX model (weights are the starting point)");
   cmd->add_option("--space", a->space, "Search space file (with --arch, instead of MODEL)");
   cmd->add_option("--arch", a->arch, "Architecture of --space, in its string form");
-  cmd->add_option("--data", a->data, "fashion-mnist or synthetic")->capture_default_str();
-  cmd->add_option("--data-dir", a->data_dir,
+  cmd->add_option("--data", a->data.set, "fashion-mnist or synthetic")->capture_default_str();
+  cmd->add_option("--data-dir", a->data.folder,
                   "Folder of the Fashion-MNIST IDX files (default: $NAS_FASHION_MNIST_DIR, "
                   "else /usr/share/datasets/fashion-mnist)");
-  cmd->add_option("--epochs", a->epochs)->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--batch", a->batch)->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--lr", a->lr, "Base learning rate")->capture_default_str();
-  cmd->add_option("--optimizer", a->optimizer, "sgd or adam")->capture_default_str();
-  cmd->add_option("--momentum", a->momentum)->capture_default_str();
-  cmd->add_option("--weight-decay", a->weight_decay)->capture_default_str();
-  cmd->add_option("--schedule", a->schedule, "constant, cosine or step")->capture_default_str();
-  cmd->add_option("--warmup-epochs", a->warmup_epochs)->capture_default_str();
-  cmd->add_flag("--augment", a->augment, "Random crop (padding 2) and horizontal flip");
+  cmd->add_option("--epochs", a->recipe.epochs)->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--batch", a->recipe.batch)->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--lr", a->recipe.lr, "Base learning rate")->capture_default_str();
+  cmd->add_option("--optimizer", a->recipe.optimizer, "sgd or adam")->capture_default_str();
+  cmd->add_option("--momentum", a->recipe.momentum)->capture_default_str();
+  cmd->add_option("--weight-decay", a->recipe.weight_decay)->capture_default_str();
+  cmd->add_option("--schedule", a->recipe.schedule, "constant, cosine or step")->capture_default_str();
+  cmd->add_option("--warmup-epochs", a->recipe.warmup_epochs)->capture_default_str();
+  cmd->add_flag("--augment", a->recipe.augment, "Random crop (padding 2) and horizontal flip");
   cmd->add_option("--threads", a->threads)->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--seed", a->seed, "Seeds the split, batch order and augmentation")
       ->capture_default_str();
-  cmd->add_option("--subset", a->subset, "Train on the first K samples of the train split");
-  cmd->add_option("--val-subset", a->validation_subset, "Validate on K samples");
-  cmd->add_option("--train-size", a->train_size,
+  cmd->add_option("--subset", a->data.train_subset, "Train on the first K samples of the train split");
+  cmd->add_option("--val-subset", a->data.validation_subset, "Validate on K samples");
+  cmd->add_option("--train-size", a->data.train_size,
                   "Samples of the training file in the train split")
       ->capture_default_str();
-  cmd->add_option("--val-size", a->validation_size,
+  cmd->add_option("--val-size", a->data.validation_size,
                   "Samples of the training file in the validation split (0: none)")
       ->capture_default_str();
   cmd->add_option("--checkpoint", a->checkpoint,
                   "Write the training state here, to continue later with --resume");
   cmd->add_option("--resume", a->resume,
                   "Continue from a checkpoint up to --epochs in total (same recipe and seed)");
-  cmd->add_option("--time-limit", a->time_limit, "Stop training after this many seconds");
+  cmd->add_option("--time-limit", a->recipe.time_limit_seconds, "Stop training after this many seconds");
   cmd->add_flag("--test", a->test, "Also report accuracy on the test split");
   cmd->add_option("-o,--output", a->output, "Write the trained model as ONNX");
   cmd->add_flag("--json", a->json, "Print the evaluation record as JSON");

@@ -28,13 +28,19 @@ TEST(SearchCli, ReportsConfigErrorsWithTheirLocation) {
                                      "objectives: [{metric: params, goal: minimize}]\n";
   expect_user_error(run_nas("search " + (dir / "exp.yaml").string()),
                     (dir / "exp.yaml").string() +
-                        ":3:10: unknown key 'candidate' in 'budget' (expected: candidates, "
-                        "wall_minutes, batch)");
+                        ":3:10: unknown key 'budget.candidate' (did you mean "
+                        "'budget.candidates'?); known: candidates, wall_minutes, batch");
   expect_user_error(run_nas("search " + (dir / "exp.yaml").string() + " --set budget={} --set "
                             "budget.candidatez=8"),
-                    "--set budget.candidatez: unknown key 'candidatez' in 'budget'");
+                    "--set budget.candidatez: unknown key 'budget.candidatez'");
   expect_user_error(run_nas("search " + (dir / "missing.yaml").string()),
                     "cannot read config file '" + (dir / "missing.yaml").string() + "'");
+  // An empty file and a folder name the file (they once said "--set: missing key 'name'").
+  std::ofstream(dir / "empty.yaml") << "# nothing yet\n";
+  expect_user_error(run_nas("search " + (dir / "empty.yaml").string()),
+                    (dir / "empty.yaml").string() + ": the config file is empty");
+  expect_user_error(run_nas("search " + dir.path().string() + " --set budget.candidates=2"),
+                    "cannot read config file '" + dir.path().string() + "': it is a folder");
 }
 
 // Starts `nas ARGS...` with its output thrown away; returns its pid.

@@ -1,13 +1,16 @@
 // evaluate_candidate: every metric of a tiny network, and failures recorded as results.
 #include <cmath>
+#include <fstream>
 #include <numeric>
 
+#include <fmt/ranges.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "compiler/target/target.h"
 #include "evaluator/evaluate.h"
 #include "tests/evaluator/tiny_model.h"
+#include "tests/test_util.h"
 
 namespace nas::evaluator {
 namespace {
@@ -55,6 +58,21 @@ TEST(Evaluate, MeasuresEveryMetric) {
   EXPECT_EQ(*r.test_accuracy, r.accuracy);  // the test split is the validation split here
   EXPECT_GT(r.step_ms, 0);
   EXPECT_EQ(state.epochs_done, 2);  // the trained state came back for a later fidelity
+}
+
+// A target file's `threads:` counts as in `nas bench`, unless the caller gives threads.
+TEST(Evaluate, LatencyThreadsAreTheCallersElseTheTargetFilesElseOne) {
+  const std::string file = (nas::testing::test_temp_dir() / "host3.yaml").string();
+  const target::Target& host = target::host_target();
+  std::ofstream(file) << "name: host3\ntriple: " << host.triple << "\ncpu: " << host.cpu
+                      << "\nfeatures: [" << fmt::format("{}", fmt::join(host.features, ", "))
+                      << "]\nthreads: 3\n";
+  EXPECT_EQ(latency_compile_target({file, std::nullopt}).threads, 3);
+  EXPECT_EQ(latency_compile_target({file, 2}).threads, 2);
+  EXPECT_EQ(latency_compile_target({"host", std::nullopt}).threads, 1);
+  const LatencyResult measured =
+      measure_latency(tiny_model(4, 1), {file, std::nullopt}, quick().timing);
+  EXPECT_EQ(measured.threads, 3);
 }
 
 TEST(Evaluate, RecordsFailuresWithTheirReason) {

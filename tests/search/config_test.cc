@@ -2,10 +2,13 @@
 // overrides and the resume key.
 #include <fstream>
 
+#include <fmt/ranges.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "compiler/target/target.h"
 #include "search/config.h"
+#include "search/evaluation_backend.h"
 #include "tests/test_util.h"
 
 namespace nas::search {
@@ -82,7 +85,7 @@ TEST_F(ConfigTest, MinimalConfigTakesTheDefaults) {
   EXPECT_EQ(c.data.set, "fashion-mnist");
   ASSERT_EQ(c.targets.size(), 1u);
   EXPECT_EQ(c.targets[0].name, "host");
-  EXPECT_EQ(c.targets[0].threads, 1);
+  EXPECT_EQ(c.targets[0].threads, std::nullopt);  // the target's own
   EXPECT_EQ(c.strategy, "random");
   EXPECT_EQ(c.candidates, 16);
   EXPECT_EQ(c.batch_size(), 1);  // one per worker
@@ -152,53 +155,57 @@ TEST_F(ConfigTest, FullConfigReadsEveryKey) {
 
 TEST_F(ConfigTest, UnknownKeysNameTheirLocationAndTheExpectedKeys) {
   EXPECT_EQ(error(std::string(kMinimal) + "data: {set: synthetic, trainsize: 5}\n"),
-            file() + ":5:24: unknown key 'trainsize' in 'data' (expected: set, folder, "
-                     "train_size, validation_size, train_subset, validation_subset)");
+            file() + ":5:24: unknown key 'data.trainsize' (did you mean 'data.train_size'?); "
+                     "known: set, folder, train_size, validation_size, train_subset, "
+                     "validation_subset");
   EXPECT_EQ(error(std::string(kMinimal) + "budjet: {candidates: 4}\n"),
-            file() + ":5:1: unknown key 'budjet' in the config (expected: name, output, seed, "
-                     "data, space, targets, constraints, objectives, strategy, budget, "
-                     "parallel, timing, training, fidelity, final)");
+            file() + ":5:1: unknown key 'budjet' (did you mean 'budget'?); known: name, "
+                     "output, seed, data, space, targets, constraints, objectives, strategy, "
+                     "budget, parallel, timing, training, fidelity, final");
   EXPECT_EQ(error(std::string(kMinimal) + "targets:\n  - {name: host, constraints: {ms: 1}}\n"),
-            file() + ":6:32: unknown key 'ms' in 'targets.0.constraints' (expected: "
-                     "latency_ms, params, peak_memory)");
+            file() + ":6:32: unknown key 'targets.0.constraints.ms'; known: latency_ms, "
+                     "params, peak_memory");
   EXPECT_EQ(error(std::string(kMinimal) + "final: {top_k: 2, epoch: 3}\n"),
-            file() + ":5:19: unknown key 'epoch' in 'final' (expected: top_k, epochs, batch, "
-                     "lr, optimizer, momentum, weight_decay, schedule, warmup_epochs, augment, "
-                     "time_limit_seconds)");
+            file() + ":5:19: unknown key 'final.epoch' (did you mean 'final.epochs'?); known: "
+                     "top_k, epochs, batch, lr, optimizer, momentum, weight_decay, schedule, "
+                     "warmup_epochs, augment, time_limit_seconds");
 }
 
 TEST_F(ConfigTest, BadValuesNameTheirLocation) {
   const std::string m = kMinimal;
   EXPECT_EQ(error(m + "budget: {candidates: many}\n"),
-            file() + ":5:22: 'budget.candidates' must be an integer, got 'many'");
+            file() + ":5:22: key 'budget.candidates': expected an integer >= 1, got 'many'");
   EXPECT_EQ(error(m + "budget: {candidates: 0}\n"),
-            file() + ":5:22: 'budget.candidates' must be at least 1, got 0");
+            file() + ":5:22: key 'budget.candidates': expected an integer >= 1, got '0'");
   EXPECT_EQ(error(m + "training: {lr: fast}\n"),
-            file() + ":5:16: 'training.lr' must be a number, got 'fast'");
+            file() + ":5:16: key 'training.lr': expected a number >= 0, got 'fast'");
   EXPECT_EQ(error(m + "training: {augment: maybe}\n"),
-            file() + ":5:21: 'training.augment' must be true or false, got 'maybe'");
+            file() + ":5:21: key 'training.augment': expected true or false, got 'maybe'");
   EXPECT_THAT(error(m + "training: {optimizer: rmsprop}\n"),
-              HasSubstr(file() + ":5:23: unknown optimizer 'rmsprop'"));
+              HasSubstr(file() + ":5:23: key 'training.optimizer': unknown optimizer 'rmsprop'"));
   EXPECT_EQ(error(m + "data: {set: cifar}\n"),
-            file() + ":5:13: unknown data set 'cifar' (expected fashion-mnist or synthetic)");
+            file() + ":5:13: key 'data.set': expected fashion-mnist or synthetic, got 'cifar'");
   EXPECT_EQ(error(m + "data: 5\n"),
-            file() + ":5:7: 'data' must be a map of keys (expected: set, folder, train_size, "
-                     "validation_size, train_subset, validation_subset)");
+            file() + ":5:7: key 'data': expected a map with keys set, folder, train_size, "
+                     "validation_size, train_subset, validation_subset, got '5'");
   EXPECT_THAT(error(m + "targets:\n  - {name: gpu}\n"),
-              HasSubstr(file() + ":6:12: unknown target 'gpu': expected host, host-sse4"));
+              HasSubstr(file() + ":6:12: key 'targets.0.name': unknown target 'gpu': expected host, "
+                                 "host-sse4"));
   EXPECT_THAT(error(m + "targets:\n  - {name: aarch64}\n"),
-              HasSubstr(file() + ":6:12: target 'aarch64' (aarch64-linux-gnu) cannot run on "
-                                 "this x86_64 host"));
+              HasSubstr(file() + ":6:12: key 'targets.0.name': target 'aarch64' "
+                                 "(aarch64-linux-gnu) cannot run on this x86_64 host"));
   EXPECT_EQ(error(m + "targets:\n  - {name: host}\n  - {name: host}\n"),
-            file() + ":7:5: target 'host' is listed twice (latency is recorded by target name)");
+            file() + ":7:5: key 'targets.1': target 'host' is listed twice (latency is recorded by "
+                     "target name)");
   EXPECT_EQ(error(m + "strategy: {settings: 3}\n"),
-            file() + ":5:22: 'strategy.settings' must be a map of keys");
+            file() + ":5:22: key 'strategy.settings': expected a map of keys, got '3'");
   EXPECT_EQ(error("name: x\nspace: missing.yaml\nobjectives: []\n"),
-            file() + ":2:8: space file '" + (dir_ / "missing.yaml").string() + "' not found");
-  EXPECT_EQ(error("name: x\nobjectives: []\n"), file() + ":1:1: missing key 'space' in the config");
+            file() + ":2:8: key 'space': space file '" + (dir_ / "missing.yaml").string() +
+                "' not found");
+  EXPECT_EQ(error("name: x\nobjectives: []\n"), file() + ":1:1: missing key 'space'");
   EXPECT_EQ(error("name: a/b\nspace: space.yaml\n"),
-            file() + ":1:7: 'name' must be a non-empty word without '/', got 'a/b'");
-  EXPECT_EQ(error("name: [x\n"), file() + ":2:1: end of sequence flow not found");
+            file() + ":1:7: key 'name': expected a non-empty word without '/', got 'a/b'");
+  EXPECT_EQ(error("name: [x\n"), file() + ":2:1: invalid YAML: end of sequence flow not found");
 }
 
 TEST_F(ConfigTest, FidelityListsIncreasingEpochs) {
@@ -209,39 +216,39 @@ TEST_F(ConfigTest, FidelityListsIncreasingEpochs) {
   EXPECT_EQ(c.resume_key().at("fidelity.epochs.1"), 3);
   EXPECT_EQ(parse(m).fidelity_epochs(), (std::vector<int64_t>{1}));  // training.epochs
   EXPECT_EQ(error(m + "fidelity: {epochs: [2]}\n"),
-            file() + ":5:20: 'fidelity.epochs' must be a list of 2 or more increasing epoch "
-                     "counts, got a list");
+            file() + ":5:20: key 'fidelity.epochs': expected a list of 2 or more increasing "
+                     "epoch counts, got a list");
   EXPECT_EQ(error(m + "fidelity: {eta: 2}\n"),
-            file() + ":5:11: 'fidelity.epochs' must be a list of 2 or more increasing epoch "
-                     "counts, got nothing");
+            file() + ":5:11: missing key 'fidelity.epochs'");
   EXPECT_EQ(error(m + "fidelity: {epochs: [2, 2]}\n"),
-            file() + ":5:24: 'fidelity.epochs[1]' must be more epochs than the fidelity before "
-                     "(2), got 2");
+            file() + ":5:24: key 'fidelity.epochs.1': expected more epochs than the fidelity "
+                     "before (2), got '2'");
   EXPECT_EQ(error(m + "fidelity: {epochs: [1, 2], eta: 1}\n"),
-            file() + ":5:33: 'fidelity.eta' must be at least 2, got 1");
+            file() + ":5:33: key 'fidelity.eta': expected an integer >= 2, got '1'");
   EXPECT_EQ(error(m + "training: {epochs: 2}\nfidelity: {epochs: [1, 2]}\n"),
-            file() + ":5:20: 'training.epochs' cannot be set with a 'fidelity' section: "
+            file() + ":5:20: key 'training.epochs' cannot be set with a 'fidelity' section: "
                      "fidelity.epochs gives the epochs of each fidelity");
 }
 
 TEST_F(ConfigTest, ObjectivesAreChecked) {
   const std::string head = "name: x\nspace: space.yaml\nobjectives:\n";
   EXPECT_EQ(error(head + "  - {metric: acc, goal: maximize}\n"),
-            file() + ":4:14: unknown metric 'acc' (expected accuracy, test_accuracy, "
-                     "latency:<target>, params, flops, peak_memory, model_bytes, step_ms or "
+            file() + ":4:14: key 'objectives.0.metric': unknown metric 'acc' (expected "
+                     "accuracy, test_accuracy, latency:<target>, params, flops, peak_memory, model_bytes, step_ms or "
                      "training_seconds)");
   EXPECT_EQ(error(head + "  - {metric: 'latency:phone', goal: minimize}\n"),
-            file() + ":4:14: objective 'latency:phone' names no target in 'targets'");
+            file() + ":4:14: key 'objectives.0.metric': objective 'latency:phone' names no "
+                     "target in 'targets'");
   EXPECT_EQ(error(head + "  - {metric: params, goal: up}\n"),
-            file() + ":4:28: 'objectives.0.goal' must be maximize or minimize, got 'up'");
+            file() + ":4:28: key 'objectives.0.goal': expected maximize or minimize, got 'up'");
   EXPECT_EQ(error(head + "  - {metric: params}\n"),
-            file() + ":4:5: missing key 'goal' in 'objectives.0'");
+            file() + ":4:5: missing key 'objectives.0.goal'");
   EXPECT_EQ(error(head + "  - {metric: params, goal: minimize}\n  - {metric: params, goal: "
                          "minimize}\n"),
-            file() + ":5:5: objective 'params' is listed twice");
+            file() + ":5:5: key 'objectives.1': objective 'params' is listed twice");
   EXPECT_EQ(error("name: x\nspace: space.yaml\nobjectives: []\n"),
-            file() + ":3:13: 'objectives' must be a list, e.g. [{metric: accuracy, goal: "
-                     "maximize}]");
+            file() + ":3:13: key 'objectives': expected a list of objectives such as "
+                     "[{metric: accuracy, goal: maximize}], got an empty list");
 }
 
 TEST_F(ConfigTest, OverridesApplyBeforeParsing) {
@@ -267,10 +274,11 @@ TEST_F(ConfigTest, OverridesApplyBeforeParsing) {
 
 TEST_F(ConfigTest, BadOverridesAreNamed) {
   EXPECT_EQ(error(kMinimal, {"budget.candidatez=8"}),
-            "--set budget.candidatez: unknown key 'candidatez' in 'budget' (expected: "
-            "candidates, wall_minutes, batch)");
+            "--set budget.candidatez: unknown key 'budget.candidatez' (did you mean "
+            "'budget.candidates'?); known: candidates, wall_minutes, batch");
   EXPECT_EQ(error(kMinimal, {"budget.candidates=lots"}),
-            "--set budget.candidates: 'budget.candidates' must be an integer, got 'lots'");
+            "--set budget.candidates: key 'budget.candidates': expected an integer >= 1, got "
+            "'lots'");
   EXPECT_EQ(error(kMinimal, {"budget"}),
             "--set 'budget': expected KEY=VALUE, e.g. budget.candidates=8");
   EXPECT_EQ(error(kMinimal, {"name.first=x"}), "--set 'name.first=x': 'name' is a value, not a "
@@ -280,6 +288,36 @@ TEST_F(ConfigTest, BadOverridesAreNamed) {
             "(targets.0)");
   EXPECT_EQ(error(kFull, {"targets.3.threads=2"}), "--set 'targets.3.threads=2': 'targets' has "
                                                    "1 items");
+}
+
+// One rule for a target's threads in a search, as in `nas bench`: the config's when set,
+// else the target file's `threads:`, else 1.
+TEST_F(ConfigTest, TargetThreadsAreTheConfigsElseTheTargetFilesElseOne) {
+  const target::Target& host = target::host_target();
+  std::ofstream(dir_ / "host3.yaml") << "name: host3\ntriple: " << host.triple
+                                     << "\ncpu: " << host.cpu << "\nfeatures: ["
+                                     << fmt::format("{}", fmt::join(host.features, ", "))
+                                     << "]\nthreads: 3\n";
+  const std::string file = (dir_ / "host3.yaml").string();
+  const std::string with_file = std::string(kMinimal) + "targets: [{name: " + file + "}]\n";
+  const ExperimentConfig from_file = parse(with_file);
+  EXPECT_EQ(from_file.targets[0].threads, std::nullopt);
+  const evaluator::EvaluationConfig eval = evaluation_config(from_file, nullptr);
+  EXPECT_EQ(evaluator::latency_compile_target(eval.targets.at(0)).threads, 3);
+  EXPECT_EQ(from_file.resume_key().at("targets.0.threads"), 3);
+
+  const ExperimentConfig from_config = parse(with_file, {"targets.0.threads=2"});
+  EXPECT_EQ(evaluator::latency_compile_target(evaluation_config(from_config, nullptr).targets.at(0))
+                .threads,
+            2);
+  EXPECT_EQ(from_config.resume_key().at("targets.0.threads"), 2);
+
+  const ExperimentConfig named = parse(kMinimal);
+  EXPECT_EQ(evaluator::latency_compile_target(evaluation_config(named, nullptr).targets.at(0)).threads,
+            1);
+  // A config that spells out the default keeps the key of one that leaves it out.
+  EXPECT_EQ(parse(kMinimal, {"targets=[{name: host, threads: 1}]"}).resume_hash(),
+            named.resume_hash());
 }
 
 TEST_F(ConfigTest, ResumeKeyCoversWhatDefinesTheResults) {

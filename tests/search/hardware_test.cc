@@ -95,11 +95,14 @@ TEST_F(HardwareConfigTest, ReadsRequiresAndKeepsItInTheResumeKey) {
 
 TEST_F(HardwareConfigTest, ReportsBadRequirementsWithTheirLocation) {
   EXPECT_THAT(error("{cpus: znver4}"),
-              HasSubstr("unknown key 'cpus' in 'targets.0.requires' (expected: cpu, "
-                        "cpu_features, min_threads)"));
-  EXPECT_THAT(error("{cpu_features: avx2}"), HasSubstr("'cpu_features' must be a list"));
+              HasSubstr("unknown key 'targets.0.requires.cpus' (did you mean "
+                        "'targets.0.requires.cpu'?); known: cpu, cpu_features, min_threads"));
+  EXPECT_THAT(error("{cpu_features: avx2}"),
+              HasSubstr("key 'targets.0.requires.cpu_features': expected a list of CPU "
+                        "features such as [avx2, fma], got 'avx2'"));
   EXPECT_THAT(error("{cpu_features: [avx2, avx-512]}"),
-              HasSubstr("exp.yaml:6:37: unknown CPU feature 'avx-512'"));
+              HasSubstr("exp.yaml:6:37: key 'targets.0.requires.cpu_features.1': unknown CPU "
+                        "feature 'avx-512'"));
   EXPECT_THAT(error("{min_threads: 0}"), HasSubstr("targets.0.requires.min_threads"));
 }
 

@@ -167,7 +167,7 @@ TEST_F(RunSearch, SuccessiveHalvingPromotesTheBestOfEachBatchAndResumes) {
   const auto halving = [&](const std::string& output) {
     ExperimentConfig c = config(output, {"budget.candidates=8", "budget.batch=4"});
     std::string text = c.resolved_yaml;
-    text.replace(text.find("epochs: 1"), 9, "lr: 0.1");  // training.epochs goes
+    text.replace(text.find("epochs: 1, "), 11, "");  // training.epochs goes
     return parse_config(text + "fidelity: {epochs: [1, 2], eta: 2}\n", dir_ / "exp.yaml");
   };
   const SearchOutcome out = run(halving("sh"));

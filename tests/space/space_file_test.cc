@@ -95,34 +95,36 @@ TEST(SpaceFile, NameDefaultsToTheFileName) {
 
 TEST(SpaceFile, ReportsUnknownAndMissingKeys) {
   EXPECT_EQ(error_of("classes: 3", "classes: 3\nfoo: 1"),
-            "4:1: unknown key 'foo' in the top level (expected: input, classes, choices, "
-            "network, name)");
+            "4:1: unknown key 'foo'; known: input, classes, choices, network, name");
   EXPECT_EQ(error_of("se: off, stride: 1}", "se: off, stride: 1, dilation: 2}"),
-            "11:83: unknown key 'dilation' in 'network.stages[0]' (expected: depth, kernel, "
-            "expand, width, act, se, stride)");
+            "11:83: unknown key 'network.stages[0].dilation'; known: depth, kernel, expand, "
+            "width, act, se, stride");
   EXPECT_EQ(error_of("act: relu, se: off, ", ""),
-            "11:7: missing key 'act' in 'network.stages[0]'");
+            "11:7: missing key 'network.stages[0].act'");
   EXPECT_EQ(error_of("{range: [1, 2]}", "{range: [1, 2], steps: 1}"),
-            "6:22: unknown key 'steps' in 'choices.d' (expected: range, step)");
+            "6:22: unknown key 'choices.d.steps' (did you mean 'choices.d.step'?); known: range, "
+            "step");
   EXPECT_EQ(error_of("  head: {width: 16, act: hswish}\n", ""),
-            "8:3: missing key 'head' in 'network'");
+            "8:3: missing key 'network.head'");
   EXPECT_EQ(error_of("template: macro", "template: resnet"),
-            "8:13: unknown template 'resnet' in 'network.template' (expected: macro, cell)");
+            "8:13: key 'network.template': expected macro or cell, got 'resnet'");
 }
 
 TEST(SpaceFile, ReportsBadChoices) {
   EXPECT_EQ(error_of("k: [3, 5]", "k: 3"),
-            "5:6: choice 'k': expected a list or a {range, step} map");
+            "5:6: key 'choices.k': expected a list of options or a {range, step} map, got "
+            "'3'");
   EXPECT_EQ(error_of("k: [3, 5]", "k:"),
-            "5:3: choice 'k': expected a list or a {range, step} map");
+            "5:3: key 'choices.k': expected a list of options or a {range, step} map, got "
+            "nothing");
   EXPECT_EQ(error_of("k: [3, 5]", "k: []"), "5:6: choice 'k' has an empty list of options");
   EXPECT_EQ(error_of("k: [3, 5]", "k: [3, [5]]"),
-            "5:10: choice 'k': option 2 is not a scalar (expected a value such as 3 or relu)");
+            "5:10: key 'choices.k[1]': expected a value such as 3 or relu, got a list");
   EXPECT_EQ(error_of("k: [3, 5]", "k: [3, 5, 3]"), "5:13: choice 'k' lists option '3' twice");
   EXPECT_EQ(error_of("k: [3, 5]", "k: [3, \"5,7\"]"),
             "5:10: choice 'k': option '5,7' contains a comma");
   EXPECT_EQ(error_of("  k: [3, 5]\n", "  k: [3, 5]\n  k: [7]\n"),
-            "6:3: choice 'k' is defined twice");
+            "6:3: key 'choices.k' appears twice (first at line 5)");
   EXPECT_EQ(error_of("  k: [3, 5]\n", "  k: [3, 5]\n  2k: [7]\n"),
             "6:3: choice name '2k' must start with a letter or '_' and contain only letters, "
             "digits, '_' and '.'");
@@ -132,23 +134,25 @@ TEST(SpaceFile, ReportsBadRanges) {
   EXPECT_EQ(error_of("{range: [1, 2]}", "{range: [3, 2]}"),
             "6:14: choice 'd': range [3, 2] is empty (lo > hi)");
   EXPECT_EQ(error_of("{range: [1, 2]}", "{range: [1, 2], step: 0}"),
-            "6:28: choice 'd': 'step' expected a positive integer, got '0'");
+            "6:28: key 'choices.d.step': expected an integer >= 1, got '0'");
   EXPECT_EQ(error_of("{range: [1, 2]}", "{range: [1, 2], step: -1}"),
-            "6:28: choice 'd': 'step' expected a positive integer, got '-1'");
+            "6:28: key 'choices.d.step': expected an integer >= 1, got '-1'");
   EXPECT_EQ(error_of("{range: [1, 2]}", "{range: [1, 2.5]}"),
-            "6:14: choice 'd': 'range' expected [lo, hi] with integers lo <= hi");
+            "6:14: key 'choices.d.range': expected [lo, hi] with integers lo <= hi, got a list");
   EXPECT_EQ(error_of("{range: [1, 2]}", "{range: 3}"),
-            "6:14: choice 'd': 'range' expected [lo, hi] with integers lo <= hi");
-  EXPECT_EQ(error_of("{range: [1, 2]}", "{step: 1}"), "6:6: missing key 'range' in 'choices.d'");
+            "6:14: key 'choices.d.range': expected [lo, hi] with integers lo <= hi, got '3'");
+  EXPECT_EQ(error_of("{range: [1, 2]}", "{step: 1}"), "6:6: missing key 'choices.d.range'");
 }
 
 TEST(SpaceFile, ReportsBadReferencesAndValues) {
   EXPECT_EQ(error_of("kernel: $k", "kernel: $kernel"),
-            "11:27: 'network.stages[0].kernel' refers to '$kernel', which is not a choice "
-            "(choices: k, d)");
+            "11:27: key 'network.stages[0].kernel': '$kernel' is not a choice; choices: k, d");
+  EXPECT_EQ(error_of("kernel: $k", "kernel: $kk"),
+            "11:27: key 'network.stages[0].kernel': '$kk' is not a choice (did you mean '$k'?); "
+            "choices: k, d");
   EXPECT_EQ(error_of("kernel: $k", "kernel: 4"),
-            "11:27: 'network.stages[0].kernel' is '4' (expected an odd integer from 1 to 15 or "
-            "a $choice)");
+            "11:27: key 'network.stages[0].kernel': expected an odd integer from 1 to 15 or a "
+            "$choice, got '4'");
   EXPECT_EQ(error_of("k: [3, 5]", "k: [3, 4]"),
             "5:10: option '4' of choice 'k' is not valid for 'network.stages[0].kernel' "
             "(expected an odd integer from 1 to 15)");
@@ -156,29 +160,31 @@ TEST(SpaceFile, ReportsBadReferencesAndValues) {
             "6:3: option '0' of choice 'd' is not valid for 'network.stages[0].depth' (expected "
             "a positive integer)");
   EXPECT_EQ(error_of("act: relu, se", "act: gelu, se"),
-            "11:57: 'network.stages[0].act' is 'gelu' (expected one of relu, hswish or a "
-            "$choice)");
+            "11:57: key 'network.stages[0].act': expected one of relu, hswish or a $choice, got "
+            "'gelu'");
   EXPECT_EQ(error_of("se: off", "se: maybe"),
-            "11:67: 'network.stages[0].se' is 'maybe' (expected on, off, true or false or a "
-            "$choice)");
+            "11:67: key 'network.stages[0].se': expected on, off, true or false or a $choice, "
+            "got 'maybe'");
   EXPECT_EQ(error_of("width: 8, act: relu, stride", "width: [8], act: relu, stride"),
-            "9:17: 'network.stem.width' expected a positive integer or a $choice");
+            "9:17: key 'network.stem.width': expected a positive integer or a $choice, got a "
+            "list");
   EXPECT_EQ(error_of("  k: [3, 5]\n", "  k: [3, 5]\n  unused: [1, 2]\n"),
             "6:3: choice 'unused' is not used by the network (refer to it as $unused)");
 }
 
 TEST(SpaceFile, ReportsBadTopLevelValues) {
   EXPECT_EQ(error_of("input: [1, 8, 8]", "input: [1, 8]"),
-            "2:8: 'input' expected an image shape [channels, height, width]");
+            "2:8: key 'input': expected an image shape [channels, height, width], got a list");
   EXPECT_EQ(error_of("input: [1, 8, 8]", "input: [1, 0, 8]"),
-            "2:12: 'input[1] (height)' expected a positive integer, got '0'");
+            "2:12: key 'input[1]': expected an integer >= 1, got '0'");
   EXPECT_EQ(error_of("classes: 3", "classes: ten"),
-            "3:10: 'classes' expected a positive integer, got 'ten'");
+            "3:10: key 'classes': expected an integer >= 1, got 'ten'");
   EXPECT_EQ(error_of("  stages:\n    - ", "  stages: []\n    # "),
-            "10:11: 'network.stages' expected a non-empty list of stages");
+            "10:11: key 'network.stages': expected a non-empty list of stages, got an empty "
+            "list");
   // An empty value is placed at its key.
   EXPECT_EQ(error_of("  stem: {width: 8, act: relu, stride: 1}", "  stem:"),
-            "9:3: 'network.stem' expected a map with keys width, act, stride");
+            "9:3: key 'network.stem': expected a map with keys width, act, stride, got nothing");
   EXPECT_EQ(error_of("classes: 3", "classes: [3"), "4:8: invalid YAML: end of sequence flow not found");
   EXPECT_EQ(user_error_message([] { load_space("/nonexistent/space.yaml"); }),
             "cannot read space file '/nonexistent/space.yaml'");
@@ -215,12 +221,12 @@ network:
 )";
   const std::string path = write_space(replace(text, "1->3: none", "1->3: conv5x5"));
   EXPECT_EQ(user_error_message([&] { load_space(path); }),
-            path + ":9:63: 'network.edges.1->3' is 'conv5x5' (expected one of none, skip, "
-                   "conv1x1, conv3x3, avgpool3x3 or a $choice)");
+            path + ":9:63: key 'network.edges.1->3': expected one of none, skip, conv1x1, "
+                   "conv3x3, avgpool3x3 or a $choice, got 'conv5x5'");
   const std::string path2 = write_space(replace(text, "0->2: none", "0->4: none"));
   EXPECT_EQ(user_error_message([&] { load_space(path2); }),
-            path2 + ":9:21: unknown key '0->4' in 'network.edges' (expected: 0->1, 0->2, 1->2, "
-                    "0->3, 1->3, 2->3)");
+            path2 + ":9:21: unknown key 'network.edges.0->4' (did you mean "
+                    "'network.edges.0->1'?); known: 0->1, 0->2, 1->2, 0->3, 1->3, 2->3");
 }
 
 }  // namespace

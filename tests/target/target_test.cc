@@ -137,22 +137,24 @@ TEST(Target, RejectsBadFilesWithTheirLocation) {
   TempDir dir;
   const std::vector<BadFile> cases = {
       {"name: x\ntriple: [a\n", "3:1: invalid YAML: end of sequence flow not found"},
-      {"- name\n", "1:1: a target file is a map with the keys name, triple, cpu, features, threads"},
+      {"- name\n", "1:1: expected a map with keys name, triple, cpu, features, threads, got a list"},
       {"name: x\ntriple: x86_64-pc-linux-gnu\ncpu: x86-64-v3\nthread: 2\n",
-       "4:1: unknown key 'thread' (expected name, triple, cpu, features, threads)"},
-      {"name: x\nname: y\n", "2:1: key 'name' appears twice"},
-      {"name: x\ncpu: x86-64-v3\n", "1:1: missing key 'triple' (a target file needs name, triple, cpu)"},
+       "4:1: unknown key 'thread' (did you mean 'threads'?); known: name, triple, cpu, "
+       "features, threads"},
+      {"name: x\nname: y\n", "2:1: key 'name' appears twice (first at line 1)"},
+      {"name: x\ncpu: x86-64-v3\n", "1:1: missing key 'triple'"},
       {"name: x\ntriple: toaster-linux-gnu\ncpu: v9\n",
        "2:9: key 'triple': LLVM does not know the architecture of 'toaster-linux-gnu' (e.g. "
        "x86_64-pc-linux-gnu, aarch64-linux-gnu)"},
       {"name: x\ntriple: aarch64-linux-gnu\ncpu: cortex-z9\n",
        "3:6: key 'cpu': LLVM does not know the aarch64 CPU 'cortex-z9'"},
       {"name: [x]\ntriple: aarch64-linux-gnu\ncpu: generic\n",
-       "1:7: key 'name': expected a non-empty string"},
+       "1:7: key 'name': expected a non-empty string, got a list"},
       {"name: x\ntriple: aarch64-linux-gnu\ncpu: generic\nfeatures: neon\n",
-       "4:11: key 'features': expected a list of feature names, e.g. [avx2, fma]"},
+       "4:11: key 'features': expected a list of feature names such as [avx2, fma], got "
+       "'neon'"},
       {"name: x\ntriple: aarch64-linux-gnu\ncpu: generic\nfeatures: [neon, avx2]\n",
-       "4:18: key 'features': LLVM does not know the feature 'avx2' for aarch64-linux-gnu"},
+       "4:18: key 'features.1': LLVM does not know the feature 'avx2' for aarch64-linux-gnu"},
       {"name: x\ntriple: aarch64-linux-gnu\ncpu: generic\nthreads: many\n",
        "4:10: key 'threads': expected an integer >= 1, got 'many'"},
       {"name: x\ntriple: aarch64-linux-gnu\ncpu: generic\nthreads: 0\n",
@@ -165,7 +167,7 @@ TEST(Target, RejectsBadFilesWithTheirLocation) {
   }
   const std::string missing = (dir / "missing.yaml").string();
   EXPECT_EQ(user_error_message([&] { parse_target(missing); }),
-            "target file '" + missing + "' cannot be read");
+            "cannot read target file '" + missing + "'");
 }
 
 TEST(Target, FeaturesAreSortedAndThreadsDefaultToOne) {

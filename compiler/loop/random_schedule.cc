@@ -95,6 +95,7 @@ class Generator {
   }
 
   void loop_steps(int i) {
+    if (state_.stages()[i].leaves.empty()) return;  // a rank-0 stage has no loop to schedule
     const int splits = static_cast<int>(rng_.below(4));
     for (int k = 0; k < splits; ++k) {
       const StageState& s = state_.stages()[i];
@@ -133,6 +134,7 @@ class Generator {
   }
 
   void annotations(int i) {
+    if (state_.stages()[i].leaves.empty()) return;
     {
       const StageState& s = state_.stages()[i];
       if (chance(0.4) && !s.leaves.empty()) try_step(step_on(StepKind::Parallel, i, {s.leaves[0].name}));

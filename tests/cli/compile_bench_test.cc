@@ -3,6 +3,7 @@
 // JSON, compiled and reference outputs that agree, and a target that cannot run here.
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -92,6 +93,25 @@ TEST(NasCompile, Errors) {
   expect_user_error(run_nas(fmt::format("compile {} --shape 1x1x28 -o {}", small_cnn_file(),
                                         temp("x"))),
                     "expected f32[1,1,28,28]");
+}
+
+// Every op of `nas ops` is compiled or says why not.
+TEST(NasOps, SayWhichOpsCompileAndWhyNot) {
+  const Result r = run_nas("ops --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json ops = nlohmann::json::parse(r.out);
+  ASSERT_GT(ops.size(), 40u);
+  std::map<std::string, nlohmann::json> by_name;
+  for (const nlohmann::json& op : ops) {
+    const bool compiled = op.at("compiled").get<bool>();
+    EXPECT_NE(compiled, op.at("not_compiled_because").get<std::string>().empty()) << op;
+    by_name[op.at("name").get<std::string>()] = op;
+  }
+  EXPECT_TRUE(by_name.at("Conv").at("compiled").get<bool>());
+  EXPECT_THAT(by_name.at("ConvGradWeight").at("not_compiled_because").get<std::string>(),
+              HasSubstr("gradient op of Conv"));
+  const Result table = run_nas("ops");
+  EXPECT_THAT(table.out, ::testing::ContainsRegex("Conv +fusable-output +Conv +compiled"));
 }
 
 // NAS_DUMP_IR for the `nas` processes a test starts.

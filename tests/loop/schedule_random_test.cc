@@ -40,6 +40,17 @@ TEST(LoopScheduleRandom, SameSeedSameSchedule) {
   EXPECT_TRUE(differs);
 }
 
+// A stage of rank 0 (a sum of everything, as ReduceMean over all axes without keepdims)
+// has no loop of its own: random schedules leave it alone instead of picking from no loops.
+TEST(LoopScheduleRandom, StageOfRankZero) {
+  Tensor x = Tensor::placeholder("x", {3, 5});
+  Axis i = reduce_axis("i", 3), j = reduce_axis("j", 5);
+  Tensor total = compute("total", {}, [&](const std::vector<Var>&) { return sum(x(i, j), {i, j}); });
+  const Stages s{{x}, {total}};
+  std::set<std::string> kinds;
+  check_seeds(s, 1, 20, &kinds);
+}
+
 TEST(LoopScheduleRandom, JsonRoundTrip) {
   const auto s = testing::conv2d(1, 2, 5, 6, 3, 3, 1, 2, /*separate_epilogue=*/true);
   for (uint64_t seed = 0; seed < 50; ++seed) {

@@ -116,12 +116,13 @@ LoweredModel lower_model(const Graph& source, const target::Target& target,
   LoweredModel m;
   m.graph = std::move(pipeline.graph);
   m.target = target;
+  m.schedule_params = options.schedule_params.value_or(lower::schedule_params_for(target));
   NAS_CHECK(m.graph.inputs().size() == source.inputs().size() &&
                 m.graph.outputs().size() == source.outputs().size(),
             "the graph passes changed the inputs or outputs of '{}'", source.name());
 
   if (options.blocked_layout)
-    m.layout = passes::plan_layouts(m.graph, pipeline.fusion, lower::vector_lanes(target));
+    m.layout = passes::plan_layouts(m.graph, pipeline.fusion, target.vector_lanes);
   if (passes::wants_dump(dump, "layout"))
     passes::dump_ir(dump, "layout", passes::print_layout_plan(m.graph, m.layout));
 
@@ -229,7 +230,14 @@ nlohmann::json LoweredModel::describe() const {
             {"triple", target.triple},
             {"cpu", target.cpu},
             {"features", target.features},
-            {"threads", target.threads}}},
+            {"threads", target.threads},
+            {"vector_lanes", target.vector_lanes},
+            {"vector_registers", target.vector_registers},
+            {"l1d_bytes", target.l1d_bytes},
+            {"l2_bytes", target.l2_bytes},
+            {"l3_bytes", target.l3_bytes},
+            {"cores", target.cores}}},
+          {"schedule_params", schedule_params.to_json()},
           {"inputs", std::move(inputs)},
           {"outputs", std::move(outputs)},
           {"kernels", std::move(list)},

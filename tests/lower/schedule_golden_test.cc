@@ -83,7 +83,7 @@ std::string print_schedules(const Graph& model, const target::Target& target, bo
   LowerOptions options;
   if (blocked)
     options.channel_blocks =
-        passes::plan_layouts(r.graph, r.fusion, vector_lanes(target)).channel_blocks;
+        passes::plan_layouts(r.graph, r.fusion, target.vector_lanes).channel_blocks;
   std::string text;
   for (size_t i = 0; i < r.fusion.groups.size(); ++i) {
     const passes::FusedGroup& group = r.fusion.groups[i];

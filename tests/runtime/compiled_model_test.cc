@@ -89,7 +89,7 @@ TEST(CompiledModel, BothLayoutsMatchTheReference) {
       for (const nlohmann::json& p : k.at("params")) found.insert(p.at("layout").get<std::string>());
     return found;
   };
-  const std::string block = fmt::format("NCHW{}c", lower::vector_lanes(target::host_target()));
+  const std::string block = fmt::format("NCHW{}c", target::host_target().vector_lanes);
   EXPECT_TRUE(layouts(*blocked).contains(block)) << block;
   EXPECT_EQ(layouts(*nchw), std::set<std::string>{"as shape"});
 }

@@ -1,7 +1,6 @@
 #include "compiler/lower/default_schedule.h"
 
 #include <algorithm>
-#include <cstdlib>
 
 #include "compiler/loop/mutator.h"
 #include "compiler/loop/simplify.h"
@@ -107,7 +106,8 @@ void schedule_window(Schedule& s, const Tensor& stage, int lanes, bool parallel,
   // vectors would gather: scalar.
   int64_t vector = 1, block = 1;
   if (window_taps(stage) >= params.window_vector_taps && column_step(stage) == 1)
-    vector = lanes_dividing(width, static_cast<int>(std::min<int64_t>(lanes, params.window_max_lanes)));
+    vector = lanes_dividing(
+        width, static_cast<int>(std::min<int64_t>(lanes, params.window_max_lanes)));
   if (vector > 1) {
     const int64_t vectors = width / vector;
     block = std::min<int64_t>(vectors, params.window_max_vectors);
@@ -267,10 +267,11 @@ void parallel_over_blocks(Schedule& s, const Tensor& stage, const std::string& b
 // conv_channel_vectors, whose columns divide the row (no guarded tail), that uses at least
 // conv_min_accumulator_use of the accumulators and, with threads, leaves blocks of channel
 // blocks that the threads share evenly (failing that, any such shape); otherwise the most
-// channel blocks with balanced columns, as in NCHW. Measured on Zen 4: 3x3 512 channels at 7x7, 4 x 4 (blocks of 4 and 3) 66-80% of the
-// FMA peak, 2 x 7 88-96%; 256 at 14x14 94% vs 97%; 1x1 144 -> 24 channels (3 blocks of 8) at
-// 56x56, 1 x 14 64-83%, 3 x 4 96%, 3 x 8 (24 accumulators) 73-80%; with 2 threads, 3x3 64
-// channels at 56x56, 4 x 4 (one block of channel blocks) 91-92%, 2 x 8 95-98%.
+// channel blocks with balanced columns, as in NCHW. Measured on Zen 4: 3x3 512 channels at
+// 7x7, 4 x 4 (blocks of 4 and 3) 66-80% of the FMA peak, 2 x 7 88-96%; 256 at 14x14 94% vs
+// 97%; 1x1 144 -> 24 channels (3 blocks of 8) at 56x56, 1 x 14 64-83%, 3 x 4 96%, 3 x 8 (24
+// accumulators) 73-80%; with 2 threads, 3x3 64 channels at 56x56, 4 x 4 (one block of
+// channel blocks) 91-92%, 2 x 8 95-98%.
 ConvBlock conv_block_blocked(int64_t channel_blocks, int64_t width, int threads,
                              const ScheduleParams& params) {
   const int64_t accumulators = params.conv_accumulators;
@@ -383,7 +384,8 @@ void schedule_dense(Schedule& s, const Tensor& stage, int lanes, bool parallel,
   std::string outer = column;
   if (col_lanes > 1) {
     // A guarded tail where the vectors do not divide the columns (partitioned off).
-    const int64_t vectors = std::min<int64_t>(params.dense_vectors, stage.shape().back() / col_lanes);
+    const int64_t vectors =
+        std::min<int64_t>(params.dense_vectors, stage.shape().back() / col_lanes);
     s.split(st, column, col_lanes * vectors);
     outer = column + ".o";
     const std::string inner = vectors > 1 ? column + ".i.i" : column + ".i";

@@ -4,9 +4,10 @@
 // facts (target/target.h: vector registers); lowering takes them from LowerOptions, where a
 // caller (a test, a tuner) may override any field.
 //
-// Most values were measured on an AMD Zen 4 (one 512-bit FMA path, 117 GFLOP/s fp32 per
-// core); each field says what it trades and where it came from. On another CPU they are
-// guesses until measured there (docs/benchmarks.md).
+// The measured values were measured on an AMD Zen 4 (one 512-bit FMA path, 117 GFLOP/s fp32
+// per core); the others are judgments. Each field says what it trades and which it is. On
+// another CPU they are guesses until measured there (docs/benchmarks.md). The members'
+// initializers are the values for 32 vector registers: take schedule_params_for(target).
 #pragma once
 
 #include <cstdint>
@@ -27,10 +28,12 @@ struct ScheduleParams {
   // few microseconds) took 1.2-1.5x less time serial below 65536 than parallel everywhere; a
   // larger bound changed nothing measurable. Tests set 0 to run every parallel loop.
   int64_t min_parallel_work = 65536;
-  // A parallel loop of channel blocks alone (kept partitioned at the padding) when its
-  // iterations divide among the threads or number at least this many per thread (the
-  // imbalance is then small); otherwise fused with the rows. Zen 4, 2 threads: 3x3 convs
-  // 98-99% of the peak over blocks alone against 86-93% over blocks and rows.
+  // NCHW[x]c: a parallel loop over channel blocks alone (kept partitioned at the padding)
+  // when they divide among the threads or number at least this many per thread (one block
+  // more or less is then at most a quarter of a thread's share); otherwise fused with the
+  // rows.
+  // Blocks alone were measured on Zen 4 with 2 threads (3x3 convs 98-99% of the peak
+  // against 86-93% over blocks and rows); the factor 4 itself is a judgment, not measured.
   int64_t parallel_blocks_per_thread = 4;
 
   // ---- Register blocks of convolutions (conv2d, NCHW and NCHW[x]c) ---------------------
@@ -49,30 +52,34 @@ struct ScheduleParams {
   // 66-80%.
   double conv_min_accumulator_use = 0.75;
   // Kernel taps unrolled: kw up to this extent, kh with it while kh * kw stays within
-  // conv_unroll_taps (3x3), so the body stays small enough to compile quickly.
+  // conv_unroll_taps (3x3), so the body stays small enough to compile quickly (a bound on
+  // compile time, not measured for speed).
   int64_t conv_unroll_kw = 7;
   int64_t conv_unroll_taps = 9;
 
   // ---- Sliding windows per channel (depthwise conv2d, pooling) --------------------------
-  // Every tap unrolled up to this many taps; beyond, only the innermost tap axis where its
-  // extent is within it (compile time of huge windows).
+  // Every tap unrolled up to this many taps (8x8); beyond, only the innermost tap axis where
+  // its extent is within it (a bound on the compile time of huge windows).
   int64_t window_unroll_taps = 64;
-  // NCHW: windows of at least this many taps at stride 1 take explicit vectors of columns;
-  // smaller ones scalar columns, which LLVM's loop vectorizer turns into vectors once the
-  // taps are unrolled (measured faster on AVX-512 than our vectors up to 5x5).
+  // NCHW: windows of at least this many taps (6x6) at stride 1 take explicit vectors of
+  // columns; smaller ones scalar columns, which LLVM's loop vectorizer turns into vectors
+  // once the taps are unrolled (measured faster on AVX-512, Zen 4, than our vectors up to
+  // 5x5).
   int64_t window_vector_taps = 36;
   // NCHW: those vectors take up to this many columns (dividing the row), and a block of up
-  // to window_max_vectors of them is accumulated in registers.
+  // to window_max_vectors of them (dividing the vectors of a row where one does) is
+  // accumulated in registers. Chosen with the vector path, not measured separately.
   int64_t window_max_lanes = 4;
   int64_t window_max_vectors = 7;
   // NCHW[x]c: a register block of up to this many output columns (balanced over the row),
-  // one accumulator each: 14 with 32 vector registers, 7 with 16. Zen 4, depthwise 3x3 128
-  // channels at 56x56 (4 blocks of 14 columns): 83-88% of the peak with 2 threads.
+  // one accumulator each: 14 with 32 vector registers, 7 with 16 (rows of 56, 28, 14 and 7
+  // divide without a tail). Zen 4, depthwise 3x3 128 channels at 56x56 with blocks of 14:
+  // 83-88% of the peak with 2 threads.
   int64_t window_block_columns = 14;
 
   // ---- Dense (Gemm, MatMul) ---------------------------------------------------------------
   // Vectors of output columns accumulated at once (unrolled), so independent FMAs hide each
-  // other's latency.
+  // other's latency; not measured.
   int64_t dense_vectors = 4;
 
   // Calls visit(name, value) for each field in declaration order: the one list that the

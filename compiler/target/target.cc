@@ -99,7 +99,8 @@ const MachineSize& host_size() {
 MachineSize default_size(const std::string& arch) {
   // A Cortex-A72 board (Raspberry Pi 4, configs/targets/rpi4.yaml): 32 KiB L1d per core,
   // 1 MiB L2 shared by the 4 cores, no L3.
-  if (arch == "aarch64") return {.l1d_bytes = 32 << 10, .l2_bytes = 1 << 20, .l3_bytes = 0, .cores = 4};
+  if (arch == "aarch64")
+    return {.l1d_bytes = 32 << 10, .l2_bytes = 1 << 20, .l3_bytes = 0, .cores = 4};
   // An x86-64 desktop core (Zen 4: 32 KiB L1d, 1 MiB L2 per core, 32 MiB L3 per 8 cores).
   return {.l1d_bytes = 32 << 10, .l2_bytes = 1 << 20, .l3_bytes = 32 << 20, .cores = 8};
 }
@@ -155,7 +156,9 @@ const Target& host_target() {
 void derive_machine_facts(Target& target) {
   const std::set<std::string>& f = target.features;
   const bool aarch64 = target.arch() == "aarch64";
-  target.vector_lanes = f.contains("avx512f") ? 16 : f.contains("avx2") || f.contains("avx") ? 8 : 4;
+  target.vector_lanes = f.contains("avx512f")                      ? 16
+                        : f.contains("avx2") || f.contains("avx") ? 8
+                                                                  : 4;
   target.vector_registers = f.contains("avx512f") || aarch64 ? 32 : 16;
   const bool here = arch_of(target.triple) == arch_of(llvm::sys::getProcessTriple());
   const MachineSize size = here ? host_size() : default_size(target.arch());

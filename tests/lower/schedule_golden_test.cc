@@ -30,7 +30,8 @@ using testing::random_tensor;
 ValueId conv(Graph& g, ValueId x, int64_t c_in, int64_t c_out, int64_t kernel, int64_t group,
              int64_t stride, SplitMix64& rng, const std::string& name) {
   const int64_t pad = kernel / 2;
-  const ValueId w = g.add_constant(name + "_w", random_tensor({c_out, c_in / group, kernel, kernel}, rng));
+  const ValueId w =
+      g.add_constant(name + "_w", random_tensor({c_out, c_in / group, kernel, kernel}, rng));
   const ValueId b = g.add_constant(name + "_b", random_tensor({c_out}, rng));
   return g.add("Conv", {x, w, b},
                {{"group", group},
@@ -57,7 +58,8 @@ Graph workload_network() {
                               {"pads", Shape{1, 1, 1, 1}},
                               {"strides", Shape{2, 2}}},
                              "maxpool");
-  const ValueId down = g.add("Relu", {conv(g, pool, 128, 128, 3, 1, 2, rng, "conv_s2")}, {}, "relu4");
+  const ValueId down =
+      g.add("Relu", {conv(g, pool, 128, 128, 3, 1, 2, rng, "conv_s2")}, {}, "relu4");
   const ValueId gap = g.add("GlobalAveragePool", {down}, {}, "gap");
   const ValueId flat = g.add("Flatten", {gap}, {}, "flatten");
   const ValueId w = g.add_constant("fc_w", random_tensor({1000, 128}, rng));
@@ -97,8 +99,8 @@ std::string print_schedules(const Graph& model, const target::Target& target, bo
 }
 
 std::string golden_text(const std::string& target_name) {
-  std::string text = fmt::format("# Default schedules for {} (tests/lower/schedule_golden_test.cc)\n",
-                                 target_name);
+  std::string text = fmt::format(
+      "# Default schedules for {} (tests/lower/schedule_golden_test.cc)\n", target_name);
   for (int threads : {1, 2}) {
     target::Target target = target::parse_target(target_name);
     target.threads = threads;

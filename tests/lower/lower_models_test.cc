@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 
 #include "compiler/graph/rebuild.h"
-#include "compiler/lower/default_schedule.h"
 #include "compiler/passes/layout.h"
 #include "compiler/passes/pipeline.h"
 #include "evaluator/models/small_cnn.h"

@@ -14,7 +14,7 @@
 
 #include "compiler/graph/memory_plan.h"
 #include "compiler/graph/reference_executor.h"
-#include "compiler/lower/default_schedule.h"
+#include "compiler/lower/schedule_params.h"
 #include "compiler/runtime/aligned_buffer.h"
 #include "compiler/runtime/compiled_model.h"
 #include "compiler/runtime/lowered_model.h"
@@ -178,6 +178,11 @@ TEST(CompiledModel, DescribesItsKernels) {
   }
   EXPECT_EQ(names.size(), d.at("kernels").size());
   EXPECT_EQ(d.at("target").at("threads"), 2);
+  // The machine facts and the schedule constants the kernels were made with.
+  EXPECT_EQ(d.at("target").at("vector_lanes"), target::host_target().vector_lanes);
+  EXPECT_EQ(d.at("target").at("cores"), target::host_target().cores);
+  EXPECT_EQ(d.at("schedule_params"),
+            lower::schedule_params_for(target::host_target()).to_json());
   EXPECT_EQ(d.at("peak_activation_bytes"), model->peak_activation_bytes());
   EXPECT_EQ(d.at("weight_bytes"), model->weight_bytes());
   EXPECT_GT(d.at("compile_seconds").get<double>(), 0);

@@ -123,12 +123,14 @@ runtime::LoweredModel lower_model(const Graph& graph, const CompileOptions& opti
   const Graph& g = optimized.graph;
   passes::LayoutPlan layout;
   if (options.lowering.blocked_layout)
-    layout = passes::plan_layouts(g, optimized.fusion, lower::vector_lanes(options.target));
+    layout = passes::plan_layouts(g, optimized.fusion, options.target.vector_lanes);
   options.dump.print("layout", [&] { return passes::print_layout_plan(g, layout); });
   std::vector<lower::LoweredKernel> kernels = lower_groups(g, optimized.fusion, layout, options);
   options.dump.print("lower", [&] { return print_kernels(kernels); });
-  return runtime::assemble_model(std::move(optimized.graph), std::move(optimized.fusion),
-                                 std::move(layout), std::move(kernels), options.target);
+  return runtime::assemble_model(
+      std::move(optimized.graph), std::move(optimized.fusion), std::move(layout),
+      std::move(kernels), options.target,
+      options.lowering.schedule_params.value_or(lower::schedule_params_for(options.target)));
 }
 
 std::unique_ptr<runtime::CompiledModel> compile_model(const Graph& graph,

@@ -67,28 +67,50 @@ int64_t column_step(const Tensor& stage) {
   return step;
 }
 
+// The taps of a stage's window: the product of its reduction extents.
+int64_t window_taps(const Tensor& stage) {
+  int64_t taps = 1;
+  for (const loop::Axis& a : stage.definition()->reduction->axes) taps *= a.extent;
+  return taps;
+}
+
+// A window's taps unrolled: every tap for the usual windows, only the innermost axis for
+// huge ones.
+void unroll_window_taps(Schedule& s, const Tensor& stage, const ScheduleParams& params) {
+  const bool all = window_taps(stage) <= params.window_unroll_taps;
+  const auto& axes = stage.definition()->reduction->axes;
+  for (size_t t = 0; t < axes.size(); ++t)
+    if (all || (t + 1 == axes.size() && axes[t].extent <= params.window_unroll_taps))
+      s.unroll(stage.name(), axes[t].var.name());
+}
+
+// `width` columns in blocks of at most `most`, as few blocks as that allows and of balanced
+// widths (a guarded tail when they do not divide): the columns of one block.
+int64_t balanced_columns(int64_t width, int64_t most) {
+  const int64_t blocks = (width + most - 1) / most;
+  return (width + blocks - 1) / blocks;
+}
+
 // A sliding window per channel (depthwise convolution, pooling; NCHW): output columns in
 // vectors (contiguous input rows at stride 1), a block of vectors along the row accumulated
 // in registers with the window taps unrolled around it, parallel over images and channels.
 // Loop partitioning leaves the interior of the output free of the padding's selects.
-void schedule_window(Schedule& s, const Tensor& stage, int lanes, bool parallel) {
+void schedule_window(Schedule& s, const Tensor& stage, int lanes, bool parallel,
+                     const ScheduleParams& params) {
   const std::string& st = stage.name();
   const std::vector<std::string> loops = spatial_loops(stage);  // n, c, oh, ow
   const int64_t width = stage.shape()[3];
   const std::vector<std::string> taps = reduction_loops(stage);
-  int64_t window = 1;
-  for (const loop::Axis& a : stage.definition()->reduction->axes)
-    window *= a.extent;
-  // Small windows: scalar columns, which LLVM's loop vectorizer turns into vectors once the
-  // taps are unrolled and the borders partitioned away (measured faster on AVX-512 than our
-  // vectors up to 5x5). Large windows: explicit vectors of up to 4 columns dividing the row,
-  // a block of up to 7 of them. At a stride above 1 vectors would gather: scalar.
+  // Small windows: scalar columns (ScheduleParams::window_vector_taps). Large windows:
+  // explicit vectors of columns dividing the row, a block of them. At a stride above 1
+  // vectors would gather: scalar.
   int64_t vector = 1, block = 1;
-  if (window >= 36 && column_step(stage) == 1)
-    vector = lanes_dividing(width, std::min(lanes, 4));
+  if (window_taps(stage) >= params.window_vector_taps && column_step(stage) == 1)
+    vector = lanes_dividing(
+        width, static_cast<int>(std::min<int64_t>(lanes, params.window_max_lanes)));
   if (vector > 1) {
     const int64_t vectors = width / vector;
-    block = std::min<int64_t>(vectors, 7);
+    block = std::min<int64_t>(vectors, params.window_max_vectors);
     for (int64_t b = block; b >= 2; --b)
       if (vectors % b == 0) {
         block = b;
@@ -114,10 +136,7 @@ void schedule_window(Schedule& s, const Tensor& stage, int lanes, bool parallel)
   s.reorder(st, order);
   if (vector > 1) s.vectorize(st, ow + ".i");
   if (block > 1) s.unroll(st, inner.front());
-  // Every tap unrolled for the usual windows; only the innermost for huge ones.
-  const auto& axes = stage.definition()->reduction->axes;
-  for (size_t t = 0; t < taps.size(); ++t)
-    if (window <= 64 || (t + 1 == taps.size() && axes[t].extent <= 64)) s.unroll(st, taps[t]);
+  unroll_window_taps(s, stage, params);
   s.cache_write(st, outer, MemoryScope::Register);
   if (parallel) {
     s.fuse(st, loops[0], loops[1]);
@@ -134,36 +153,54 @@ int64_t reduction_extent(const Tensor& stage, const std::string& name) {
 }
 
 // The register block of a regular convolution: `vectors` vectors of output channels times
-// `columns` output columns, one accumulator each. Sized by measurement (Zen 4, 3x3 and 1x1
-// layers): with 32 vector registers (AVX-512, NEON) 16 accumulators, with 16 (AVX2, SSE)
-// 8 (at 12 LLVM spills around the unrolled taps: 2x slower). More vectors of channels per
-// block reuse each broadcast input element more; a few columns suffice then.
+// `columns` output columns, one accumulator each (ScheduleParams::conv_accumulators). More
+// vectors of channels per block reuse each broadcast input element more; a few columns
+// suffice then.
 struct ConvBlock {
   int64_t vectors = 1, columns = 1;
 };
 
-ConvBlock conv_block(int64_t channels, int64_t width, int64_t lanes, int registers) {
-  const int64_t accumulators = registers >= 32 ? 16 : 8;
-  ConvBlock block;
-  if (lanes > 1)
-    for (int64_t v = registers >= 32 ? 4 : 2; v > 1 && block.vectors == 1; v /= 2)
-      if (channels % (lanes * v) == 0) block.vectors = v;
-  // Blocks of balanced widths: as few as the accumulators allow (a guarded tail when the
-  // width does not divide).
-  const int64_t most = accumulators / block.vectors;
-  const int64_t blocks = (width + most - 1) / most;
-  block.columns = (width + blocks - 1) / blocks;
-  return block;
+// The most channel vectors among `choices` that divide `vectors` (1 when none does).
+int64_t most_channel_vectors(int64_t vectors, const std::vector<int64_t>& choices) {
+  int64_t most = 1;
+  for (int64_t v : choices)
+    if (vectors % v == 0) most = std::max(most, v);
+  return most;
+}
+
+// `vectors` channel vectors and as many columns as the accumulators leave, balanced.
+ConvBlock balanced_block(int64_t vectors, int64_t width, const ScheduleParams& params) {
+  return ConvBlock{vectors, balanced_columns(width, params.conv_accumulators / vectors)};
+}
+
+// NCHW: the most channel vectors that divide the channels, powers of two only.
+ConvBlock conv_block(int64_t channels, int64_t width, int64_t lanes,
+                     const ScheduleParams& params) {
+  if (lanes <= 1) return balanced_block(1, width, params);
+  std::vector<int64_t> powers_of_two;
+  for (int64_t v : params.conv_channel_vectors)
+    if ((v & (v - 1)) == 0) powers_of_two.push_back(v);
+  return balanced_block(most_channel_vectors(channels / lanes, powers_of_two), width, params);
+}
+
+// A convolution's kernel taps (a kernel axis of extent 1 is no loop): kw unrolled up to
+// conv_unroll_kw, kh with it while the taps stay within conv_unroll_taps (3x3), so the
+// body stays small enough to compile quickly.
+void unroll_kernel_taps(Schedule& s, const Tensor& stage, const ScheduleParams& params) {
+  const int64_t kh = reduction_extent(stage, "kh"), kw = reduction_extent(stage, "kw");
+  if (kw > 1 && kw <= params.conv_unroll_kw) s.unroll(stage.name(), "kw");
+  if (kw > 1 && kh > 1 && kh * kw <= params.conv_unroll_taps) s.unroll(stage.name(), "kh");
 }
 
 // conv2d (NCHW): a register block of output channels (vectors) x output columns, the
 // reduction (input channel outermost) inside it; small kernels' taps unrolled, so the
 // padding tests of each tap simplify and the input loads fold into broadcasts.
-void schedule_conv2d(Schedule& s, const Tensor& stage, int lanes, int registers, bool parallel) {
+void schedule_conv2d(Schedule& s, const Tensor& stage, int lanes, bool parallel,
+                     const ScheduleParams& params) {
   const std::string& st = stage.name();
   const std::vector<int64_t>& shape = stage.shape();
   const int64_t co_lanes = lanes_dividing(shape[1], lanes);
-  const ConvBlock block = conv_block(shape[1], shape[3], co_lanes, registers);
+  const ConvBlock block = conv_block(shape[1], shape[3], co_lanes, params);
   std::string co_outer = "co", ow_outer = "ow", co_vector = "co.i";
   if (co_lanes > 1) {
     s.split(st, "co", co_lanes * block.vectors);
@@ -187,11 +224,7 @@ void schedule_conv2d(Schedule& s, const Tensor& stage, int lanes, int registers,
   if (co_lanes > 1) s.vectorize(st, co_vector);
   if (block.vectors > 1) s.unroll(st, "co.i.o");
   if (block.columns > 1) s.unroll(st, "ow.i");
-  // Taps (a kernel axis of extent 1 is no loop): kw unrolled up to 7, kh with it up to 9
-  // taps in all (3x3), so the body stays small enough to compile quickly.
-  const int64_t kh = reduction_extent(stage, "kh"), kw = reduction_extent(stage, "kw");
-  if (kw > 1 && kw <= 7) s.unroll(st, "kw");
-  if (kw > 1 && kh > 1 && kh * kw <= 9) s.unroll(st, "kh");
+  unroll_kernel_taps(s, stage, params);
   s.cache_write(st, ow_outer, MemoryScope::Register);
   // Channel blocks times rows: enough iterations for the threads even with few channels.
   if (parallel) {
@@ -212,14 +245,16 @@ bool stores_blocked(const Tensor& stage) { return stage.shape().size() == 5; }
 // so every row keeps the padding's tests: measured on Zen 4 with 2 threads, 3x3 convs
 // reach 86-93% of the peak parallel over blocks and rows against 98-99% over blocks alone,
 // depthwise 3x3 128 channels at 56x56 43-46% against 83-88%.
-bool shares_evenly(int64_t extent, int threads) {
+bool shares_evenly(int64_t extent, int threads, const ScheduleParams& params) {
   if (threads <= 1) return true;
-  return extent >= threads && (extent % threads == 0 || extent >= 4 * threads);
+  return extent >= threads &&
+         (extent % threads == 0 || extent >= params.parallel_blocks_per_thread * threads);
 }
 
 void parallel_over_blocks(Schedule& s, const Tensor& stage, const std::string& blocks,
-                          int64_t extent, const std::string& rows, int threads) {
-  if (shares_evenly(extent, threads)) {
+                          int64_t extent, const std::string& rows, int threads,
+                          const ScheduleParams& params) {
+  if (shares_evenly(extent, threads, params)) {
     s.parallel(stage.name(), blocks);
     return;
   }
@@ -228,32 +263,28 @@ void parallel_over_blocks(Schedule& s, const Tensor& stage, const std::string& b
 }
 
 // The register block of a convolution storing NCHW[x]c: `vectors` channel blocks x `columns`
-// output columns, one accumulator each (up to 16 with 32 registers, 8 with 16, as in NCHW).
-// The first shape, most channel blocks first (4, 3, 2; 3 only with 32 registers), whose
-// columns divide the row (no guarded tail), that uses at least 3/4 of the accumulators and,
-// with threads, leaves blocks of channel blocks that the threads share evenly (failing
-// that, any such shape); otherwise the most channel blocks with balanced columns, as in
-// NCHW. Measured on Zen 4: 3x3 512 channels at 7x7, 4 x 4 (blocks of 4 and 3) 66-80% of the
-// FMA peak, 2 x 7 88-96%; 256 at 14x14 94% vs 97%; 1x1 144 -> 24 channels (3 blocks of 8) at
-// 56x56, 1 x 14 64-83%, 3 x 4 96%, 3 x 8 (24 accumulators) 73-80%; with 2 threads, 3x3 64
-// channels at 56x56, 4 x 4 (one block of channel blocks) 91-92%, 2 x 8 95-98%.
-ConvBlock conv_block_blocked(int64_t channel_blocks, int64_t width, int registers, int threads) {
-  const int64_t accumulators = registers >= 32 ? 16 : 8;
-  const std::vector<int64_t> vectors =
-      registers >= 32 ? std::vector<int64_t>{4, 3, 2} : std::vector<int64_t>{2};
+// output columns, one accumulator each (as in NCHW). The first shape, in the order of
+// conv_channel_vectors, whose columns divide the row (no guarded tail), that uses at least
+// conv_min_accumulator_use of the accumulators and, with threads, leaves blocks of channel
+// blocks that the threads share evenly (failing that, any such shape); otherwise the most
+// channel blocks with balanced columns, as in NCHW. Measured on Zen 4: 3x3 512 channels at
+// 7x7, 4 x 4 (blocks of 4 and 3) 66-80% of the FMA peak, 2 x 7 88-96%; 256 at 14x14 94% vs
+// 97%; 1x1 144 -> 24 channels (3 blocks of 8) at 56x56, 1 x 14 64-83%, 3 x 4 96%, 3 x 8 (24
+// accumulators) 73-80%; with 2 threads, 3x3 64 channels at 56x56, 4 x 4 (one block of
+// channel blocks) 91-92%, 2 x 8 95-98%.
+ConvBlock conv_block_blocked(int64_t channel_blocks, int64_t width, int threads,
+                             const ScheduleParams& params) {
+  const int64_t accumulators = params.conv_accumulators;
   for (bool for_threads : {true, false})
-    for (int64_t v : vectors) {
+    for (int64_t v : params.conv_channel_vectors) {
       if (channel_blocks % v != 0) continue;
-      if (for_threads && !shares_evenly(channel_blocks / v, threads)) continue;
-      for (int64_t c = accumulators / v; 4 * v * c >= 3 * accumulators; --c)
+      if (for_threads && !shares_evenly(channel_blocks / v, threads, params)) continue;
+      for (int64_t c = accumulators / v;
+           static_cast<double>(v * c) >= params.conv_min_accumulator_use * accumulators; --c)
         if (width % c == 0) return ConvBlock{v, c};
     }
-  int64_t most_vectors = 1;
-  for (int64_t v : vectors)
-    if (channel_blocks % v == 0) most_vectors = std::max(most_vectors, v);
-  const int64_t most = accumulators / most_vectors;
-  const int64_t blocks = (width + most - 1) / most;
-  return ConvBlock{most_vectors, (width + blocks - 1) / blocks};
+  return balanced_block(most_channel_vectors(channel_blocks, params.conv_channel_vectors), width,
+                        params);
 }
 
 // conv2d (NCHW[x]c output): a register block of channel blocks x output columns, the
@@ -262,11 +293,12 @@ ConvBlock conv_block_blocked(int64_t channel_blocks, int64_t width, int register
 // [CO/x, CI, KH, KW, x] are then read in memory order (cib, kh, kw, cil strides them by
 // KH*KW*x floats: 3x3 512 channels at 7x7, 57-75% of the peak against 80-90% on Zen 4,
 // where the weights stream from L3).
-void schedule_conv2d_blocked(Schedule& s, const Tensor& stage, int registers, int threads) {
+void schedule_conv2d_blocked(Schedule& s, const Tensor& stage, int threads,
+                             const ScheduleParams& params) {
   const std::string& st = stage.name();
   const std::vector<std::string> loops = spatial_loops(stage);  // n, cob, oh, ow, col
   const std::vector<int64_t>& shape = stage.shape();
-  const ConvBlock block = conv_block_blocked(shape[1], shape[3], registers, threads);
+  const ConvBlock block = conv_block_blocked(shape[1], shape[3], threads, params);
   const int64_t vectors = block.vectors, columns = block.columns;
   const std::string cb = loops[1], ow = loops[3], lane = loops[4];
   std::string cb_outer = cb, ow_outer = ow;
@@ -294,23 +326,20 @@ void schedule_conv2d_blocked(Schedule& s, const Tensor& stage, int registers, in
   s.vectorize(st, lane);
   if (vectors > 1) s.unroll(st, cb + ".i");
   if (columns > 1) s.unroll(st, ow + ".i");
-  const int64_t kh = reduction_extent(stage, "kh"), kw = reduction_extent(stage, "kw");
-  if (kw > 1 && kw <= 7) s.unroll(st, "kw");
-  if (kw > 1 && kh > 1 && kh * kw <= 9) s.unroll(st, "kh");
+  unroll_kernel_taps(s, stage, params);
   s.cache_write(st, ow_outer, MemoryScope::Register);
-  if (threads > 1) parallel_over_blocks(s, stage, cb_outer, shape[1] / vectors, loops[2], threads);
+  if (threads > 1)
+    parallel_over_blocks(s, stage, cb_outer, shape[1] / vectors, loops[2], threads, params);
 }
 
 // A sliding window per channel (depthwise convolution, pooling) in NCHW[x]c: a block of
 // output columns accumulated in registers, the taps unrolled around it, each tap one
 // vector load of x channels; parallel over channel blocks (and rows where they are few).
-void schedule_window_blocked(Schedule& s, const Tensor& stage, int registers, int threads) {
+void schedule_window_blocked(Schedule& s, const Tensor& stage, int threads,
+                             const ScheduleParams& params) {
   const std::string& st = stage.name();
   const std::vector<std::string> loops = spatial_loops(stage);  // n, cb, oh, ow, cl
-  const int64_t width = stage.shape()[3];
-  const int64_t most = registers >= 32 ? 14 : 7;
-  const int64_t blocks = (width + most - 1) / most;
-  const int64_t columns = (width + blocks - 1) / blocks;
+  const int64_t columns = balanced_columns(stage.shape()[3], params.window_block_columns);
   const std::vector<std::string> taps = reduction_loops(stage);
   std::string ow_outer = loops[3];
   if (columns > 1) {
@@ -324,13 +353,10 @@ void schedule_window_blocked(Schedule& s, const Tensor& stage, int registers, in
   s.reorder(st, order);
   s.vectorize(st, loops[4]);
   if (columns > 1) s.unroll(st, loops[3] + ".i");
-  int64_t window = 1;
-  const auto& axes = stage.definition()->reduction->axes;
-  for (const loop::Axis& a : axes) window *= a.extent;
-  for (size_t t = 0; t < taps.size(); ++t)
-    if (window <= 64 || (t + 1 == taps.size() && axes[t].extent <= 64)) s.unroll(st, taps[t]);
+  unroll_window_taps(s, stage, params);
   s.cache_write(st, ow_outer, MemoryScope::Register);
-  if (threads > 1) parallel_over_blocks(s, stage, loops[1], stage.shape()[1], loops[2], threads);
+  if (threads > 1)
+    parallel_over_blocks(s, stage, loops[1], stage.shape()[1], loops[2], threads, params);
 }
 
 // Any other reduction in NCHW[x]c (global pooling): the reduction over the lanes' vector.
@@ -347,8 +373,9 @@ void schedule_reduction_blocked(Schedule& s, const Tensor& stage, bool parallel)
 }
 
 // A matrix product: the last output axis (columns) in vectors accumulated in registers,
-// up to 4 vectors at once (unrolled), so independent FMAs hide each other's latency.
-void schedule_dense(Schedule& s, const Tensor& stage, int lanes, bool parallel) {
+// up to dense_vectors at once (unrolled), so independent FMAs hide each other's latency.
+void schedule_dense(Schedule& s, const Tensor& stage, int lanes, bool parallel,
+                    const ScheduleParams& params) {
   const std::string& st = stage.name();
   const std::vector<std::string> loops = spatial_loops(stage);
   if (loops.empty()) return;
@@ -357,7 +384,8 @@ void schedule_dense(Schedule& s, const Tensor& stage, int lanes, bool parallel) 
   std::string outer = column;
   if (col_lanes > 1) {
     // A guarded tail where the vectors do not divide the columns (partitioned off).
-    const int64_t vectors = std::min<int64_t>(4, stage.shape().back() / col_lanes);
+    const int64_t vectors =
+        std::min<int64_t>(params.dense_vectors, stage.shape().back() / col_lanes);
     s.split(st, column, col_lanes * vectors);
     outer = column + ".o";
     const std::string inner = vectors > 1 ? column + ".i.i" : column + ".i";
@@ -416,18 +444,41 @@ int64_t stage_work(const Tensor& stage) {
   return work;
 }
 
+// Which schedule a stage takes.
+enum class StageKind : uint8_t {
+  ConvBlocked, WindowBlocked, ReductionBlocked,  // storing NCHW[x]c
+  Conv, Window, Dense, Reduction, Injective,
+};
+
+// The one place that reads the op family: `family` is the group's for its anchor stage, and
+// Injective for the other stages (a reduction or an elementwise stage of the group).
+StageKind stage_kind(const Tensor& stage, ScheduleFamily family) {
+  const bool reduces = stage.definition()->reduction != nullptr;
+  const bool has_columns = stage.shape().size() == 4 && stage.shape()[3] > 1;
+  if (stores_blocked(stage) && reduces) {
+    switch (family) {
+      case ScheduleFamily::Conv2d: return StageKind::ConvBlocked;
+      case ScheduleFamily::DepthwiseConv2d:
+      case ScheduleFamily::Pool:
+        return stage.shape()[3] > 1 ? StageKind::WindowBlocked : StageKind::ReductionBlocked;
+      default: return StageKind::ReductionBlocked;
+    }
+  }
+  switch (family) {
+    case ScheduleFamily::Conv2d: return StageKind::Conv;
+    case ScheduleFamily::DepthwiseConv2d: return StageKind::Window;
+    case ScheduleFamily::Pool:
+      if (has_columns) return StageKind::Window;
+      break;
+    case ScheduleFamily::Dense: return StageKind::Dense;
+    case ScheduleFamily::Injective:
+    case ScheduleFamily::Reduce:
+    case ScheduleFamily::Softmax: break;
+  }
+  return reduces ? StageKind::Reduction : StageKind::Injective;
+}
+
 }  // namespace
-
-int vector_registers(const target::Target& target) {
-  if (target.features.contains("avx512f") || target.arch() == "aarch64") return 32;
-  return 16;
-}
-
-int vector_lanes(const target::Target& target) {
-  if (target.features.contains("avx512f")) return 16;
-  if (target.features.contains("avx2") || target.features.contains("avx")) return 8;
-  return 4;
-}
 
 int64_t lanes_dividing(int64_t extent, int lanes) {
   for (int64_t l = lanes; l >= 2; l /= 2)
@@ -435,35 +486,24 @@ int64_t lanes_dividing(int64_t extent, int lanes) {
   return 1;
 }
 
-Schedule default_schedule(const std::vector<Tensor>& stages, const std::string& family,
+Schedule default_schedule(const std::vector<Tensor>& stages, ScheduleFamily family,
                           const std::optional<Tensor>& anchor, const target::Target& target,
-                          int64_t min_parallel_work) {
-  const int lanes = vector_lanes(target);
+                          const ScheduleParams& params) {
+  const int lanes = target.vector_lanes;
   Schedule s;
   for (const Tensor& stage : stages) {
     const bool is_anchor = anchor && anchor->same_as(stage);
-    const int threads = stage_work(stage) >= min_parallel_work ? target.threads : 1;
+    const int threads = stage_work(stage) >= params.min_parallel_work ? target.threads : 1;
     const bool parallel = threads > 1;
-    if (stores_blocked(stage) && stage.definition()->reduction) {
-      if (is_anchor && family == "conv2d")
-        schedule_conv2d_blocked(s, stage, vector_registers(target), threads);
-      else if (is_anchor && (family == "depthwise_conv2d" || family == "pool") &&
-               stage.shape()[3] > 1)
-        schedule_window_blocked(s, stage, vector_registers(target), threads);
-      else
-        schedule_reduction_blocked(s, stage, parallel);
-    } else if (is_anchor && family == "conv2d") {
-      schedule_conv2d(s, stage, lanes, vector_registers(target), parallel);
-    } else if (is_anchor && family == "depthwise_conv2d") {
-      schedule_window(s, stage, lanes, parallel);
-    } else if (is_anchor && family == "pool" && stage.shape().size() == 4 && stage.shape()[3] > 1) {
-      schedule_window(s, stage, lanes, parallel);
-    } else if (is_anchor && family == "dense") {
-      schedule_dense(s, stage, lanes, parallel);
-    } else if (stage.definition()->reduction) {
-      schedule_reduction(s, stage, parallel);
-    } else {
-      schedule_injective(s, stage, lanes, parallel);
+    switch (stage_kind(stage, is_anchor ? family : ScheduleFamily::Injective)) {
+      case StageKind::ConvBlocked: schedule_conv2d_blocked(s, stage, threads, params); break;
+      case StageKind::WindowBlocked: schedule_window_blocked(s, stage, threads, params); break;
+      case StageKind::ReductionBlocked: schedule_reduction_blocked(s, stage, parallel); break;
+      case StageKind::Conv: schedule_conv2d(s, stage, lanes, parallel, params); break;
+      case StageKind::Window: schedule_window(s, stage, lanes, parallel, params); break;
+      case StageKind::Dense: schedule_dense(s, stage, lanes, parallel, params); break;
+      case StageKind::Reduction: schedule_reduction(s, stage, parallel); break;
+      case StageKind::Injective: schedule_injective(s, stage, lanes, parallel); break;
     }
   }
   return s;

@@ -1,6 +1,7 @@
 // The default schedule of each op family for a target: what a person would write for the
-// target's vector width (AVX-512: 16 lanes, AVX2 / AVX: 8, otherwise 4), parallel over an
-// outer loop when the target has more than one thread.
+// target's vector width (target::Target::vector_lanes: AVX-512 16 lanes, AVX2 / AVX 8,
+// otherwise 4), parallel over an outer loop when the target has more than one thread. Every
+// block size and threshold is a field of ScheduleParams (lower/schedule_params.h).
 //
 // - conv2d: output channels in vectors (weights packed so a vector of output channels is
 //   contiguous), a block of up to 4 vectors of channels x a few output columns accumulated
@@ -26,32 +27,21 @@
 #include <vector>
 
 #include "compiler/loop/schedule.h"
+#include "compiler/lower/op_lowering.h"
+#include "compiler/lower/schedule_params.h"
 #include "compiler/target/target.h"
 
 namespace nas::lower {
-
-// The target's vector registers: 32 (AVX-512, AArch64) or 16.
-int vector_registers(const target::Target& target);
-
-// f32 lanes of the target's widest vector: 16, 8 or 4.
-int vector_lanes(const target::Target& target);
 
 // The lanes a vector over `extent` elements uses: the largest power of two up to `lanes`
 // that divides `extent` (so the vectorized loop needs no guard), or 1 when none >= 2 does.
 int64_t lanes_dividing(int64_t extent, int lanes);
 
-// Stages of fewer multiply-adds (elements, without a reduction) run serially: the fork and
-// join of a parallel loop (a few microseconds) cost more than sharing them saves. Measured
-// on Zen 4 at 2 threads, the shipped spaces' networks at 28x28 (most kernels a few
-// microseconds) took 1.2-1.5x less time serial below 65536 than parallel everywhere; a
-// larger bound changed nothing measurable.
-inline constexpr int64_t kMinParallelWork = 65536;
-
 // The schedule of a kernel's stages; `anchor` is the stage of the group's first reducing
-// op (nullopt for injective groups).
-loop::Schedule default_schedule(const std::vector<loop::Tensor>& stages, const std::string& family,
+// op (nullopt for injective groups). The vector width and threads come from the target,
+// every other constant from `params` (schedule_params_for(target) unless overridden).
+loop::Schedule default_schedule(const std::vector<loop::Tensor>& stages, ScheduleFamily family,
                                 const std::optional<loop::Tensor>& anchor,
-                                const target::Target& target,
-                                int64_t min_parallel_work = kMinParallelWork);
+                                const target::Target& target, const ScheduleParams& params);
 
 }  // namespace nas::lower

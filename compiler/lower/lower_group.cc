@@ -372,7 +372,7 @@ std::map<ValueId, int64_t> packed_weights(const Graph& graph, const passes::Fuse
   if (weights == graph::kNoValue || !graph.is_constant(weights) ||
       graph.type(weights).dtype != graph::DType::F32)
     return {};
-  const int64_t block = lanes_dividing(graph.type(weights).shape[0], vector_lanes(target));
+  const int64_t block = lanes_dividing(graph.type(weights).shape[0], target.vector_lanes);
   if (block <= 1) return {};
   return {{weights, block}};
 }
@@ -413,9 +413,9 @@ LoweredKernel lower_group(const Graph& graph, const passes::FusedGroup& group,
   switch (options.schedule) {
     case ScheduleChoice::Naive: body = loop::lower(stages); break;
     case ScheduleChoice::Default:
-      kernel.schedule = default_schedule(stages, std::string(schedule_family_name(kernel.family)),
-                                         lowering.anchor_stage(), target,
-                                         options.min_parallel_work);
+      kernel.schedule = default_schedule(
+          stages, kernel.family, lowering.anchor_stage(), target,
+          options.schedule_params.value_or(schedule_params_for(target)));
       body = loop::lower(stages, kernel.schedule);
       break;
     case ScheduleChoice::Random:

@@ -53,9 +53,10 @@ enum class ScheduleChoice : uint8_t {
 struct LowerOptions {
   ScheduleChoice schedule = ScheduleChoice::Default;
   uint64_t seed = 0;  // for ScheduleChoice::Random
-  // Default schedules run stages of less work serially (default_schedule.h); tests set 0 to
-  // run every stage's parallel loop on small shapes.
-  int64_t min_parallel_work = kMinParallelWork;
+  // The default schedules' constants (lower/schedule_params.h); nullopt: the target's,
+  // schedule_params_for(target). Tests set min_parallel_work 0 in them to run every stage's
+  // parallel loop on small shapes.
+  std::optional<ScheduleParams> schedule_params;
   // For a whole model (runtime/lowered_model.h): store activations between kernels in
   // NCHW[x]c where the layout pass chooses it (passes/layout.h); false: all NCHW.
   bool blocked_layout = true;

@@ -91,10 +91,12 @@ std::vector<loop::LoweredFunc> LoweredModel::functions() const {
 
 LoweredModel assemble_model(Graph graph, passes::FusionPlan fusion, passes::LayoutPlan layout,
                             std::vector<lower::LoweredKernel> kernels,
-                            const target::Target& target) {
+                            const target::Target& target,
+                            const lower::ScheduleParams& schedule_params) {
   LoweredModel m;
   m.graph = std::move(graph);
   m.target = target;
+  m.schedule_params = schedule_params;
   m.layout = std::move(layout);
   m.kernels = std::move(kernels);
   for (const lower::LoweredKernel& kernel : m.kernels)
@@ -186,7 +188,14 @@ nlohmann::json LoweredModel::describe() const {
             {"triple", target.triple},
             {"cpu", target.cpu},
             {"features", target.features},
-            {"threads", target.threads}}},
+            {"threads", target.threads},
+            {"vector_lanes", target.vector_lanes},
+            {"vector_registers", target.vector_registers},
+            {"l1d_bytes", target.l1d_bytes},
+            {"l2_bytes", target.l2_bytes},
+            {"l3_bytes", target.l3_bytes},
+            {"cores", target.cores}}},
+          {"schedule_params", schedule_params.to_json()},
           {"inputs", std::move(inputs)},
           {"outputs", std::move(outputs)},
           {"kernels", std::move(list)},

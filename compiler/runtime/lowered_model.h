@@ -43,21 +43,24 @@ struct LoweredModel {
   graph::MemoryPlan activations;              // steps = kernels; offsets in the arena
   AlignedBuffer weights;                      // every constant a kernel reads, packed or not
   target::Target target;
+  lower::ScheduleParams schedule_params;      // the default schedules' constants
 
   std::vector<loop::LoweredFunc> functions() const;
   int64_t weight_bytes() const { return weights.size(); }
-  // {"model", "target": {"name", "triple", "cpu", "features", "threads"},
+  // {"model", "target": {"name", "triple", "cpu", "features", "threads", "vector_lanes",
+  //  "vector_registers", "l1d_bytes", "l2_bytes", "l3_bytes", "cores"}, "schedule_params",
   //  "inputs"/"outputs": [{"name", "type", "offset"|"constant"|"input"}],
   //  "kernels": [{"name", "family", "nodes", "schedule", "params": [{"value", "type",
   //  "layout": "NCHW<x>c"|"as shape", "in": "arena"|"weights", "offset", "bytes"}]}], "peak_activation_bytes", "weight_bytes"}
   nlohmann::json describe() const;
 };
 
-// The model made of lowered kernels (compiler/compile.h's lower step): plans the
-// activations between kernels and lays out the weights, each constant once unless a kernel
-// takes it packed in its own layout.
+// The model made of lowered kernels (compiler/compile.h's lower step), whose default
+// schedules used `schedule_params`: plans the activations between kernels and lays out the
+// weights, each constant once unless a kernel takes it packed in its own layout.
 LoweredModel assemble_model(graph::Graph graph, passes::FusionPlan fusion,
                             passes::LayoutPlan layout, std::vector<lower::LoweredKernel> kernels,
-                            const target::Target& target);
+                            const target::Target& target,
+                            const lower::ScheduleParams& schedule_params);
 
 }  // namespace nas::runtime

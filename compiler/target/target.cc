@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <vector>
 
+#include <sched.h>
+#include <unistd.h>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <llvm/ADT/SmallVector.h>
@@ -63,12 +66,52 @@ std::optional<std::set<std::string>> aarch64_cpu_features(const std::string& cpu
   return out;
 }
 
+// Caches and cores of a machine.
+struct MachineSize {
+  int64_t l1d_bytes, l2_bytes, l3_bytes;
+  int cores;
+};
+
+// A sysconf cache size, or `fallback` where the C library does not know it (0 or -1, as in
+// many containers and on non-x86 machines).
+int64_t cache_size(int name, int64_t fallback) {
+  const long bytes = sysconf(name);
+  return bytes > 0 ? bytes : fallback;
+}
+
+// The host's caches (glibc reads them from CPUID on x86) and the CPUs this process may run
+// on; a core's usual sizes where they are unknown.
+const MachineSize& host_size() {
+  static const MachineSize size = [] {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    const int cpus = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
+    return MachineSize{.l1d_bytes = cache_size(_SC_LEVEL1_DCACHE_SIZE, 32 << 10),
+                       .l2_bytes = cache_size(_SC_LEVEL2_CACHE_SIZE, 1 << 20),
+                       .l3_bytes = cache_size(_SC_LEVEL3_CACHE_SIZE, 0),
+                       .cores = std::max(1, cpus)};
+  }();
+  return size;
+}
+
+// Machines of another architecture than the host's cannot be asked: typical sizes, guesses
+// until a target file says better.
+MachineSize default_size(const std::string& arch) {
+  // A Cortex-A72 board (Raspberry Pi 4, configs/targets/rpi4.yaml): 32 KiB L1d per core,
+  // 1 MiB L2 shared by the 4 cores, no L3.
+  if (arch == "aarch64")
+    return {.l1d_bytes = 32 << 10, .l2_bytes = 1 << 20, .l3_bytes = 0, .cores = 4};
+  // An x86-64 desktop core (Zen 4: 32 KiB L1d, 1 MiB L2 per core, 32 MiB L3 per 8 cores).
+  return {.l1d_bytes = 32 << 10, .l2_bytes = 1 << 20, .l3_bytes = 32 << 20, .cores = 8};
+}
+
 Target detect_host() {
   Target host{.name = "host",
               .triple = llvm::sys::getProcessTriple(),
               .cpu = llvm::sys::getHostCPUName().str()};
   for (const auto& entry : llvm::sys::getHostCPUFeatures())
     if (entry.getValue()) host.features.insert(entry.getKey().str());
+  derive_machine_facts(host);
   return host;
 }
 
@@ -78,8 +121,10 @@ Target host_level(const std::string& name, const std::string& level) {
   if (host.arch() != "x86_64")
     user_error("target '{}' restricts an x86_64 host to {}; this host is {} ({})", name, level,
                host.arch(), host.triple);
-  return Target{.name = name, .triple = host.triple, .cpu = level,
+  Target target{.name = name, .triple = host.triple, .cpu = level,
                 .features = *x86_cpu_features(level)};
+  derive_machine_facts(target);
+  return target;
 }
 
 Target aarch64(const std::string& name, const std::string& cpu) {
@@ -87,7 +132,9 @@ Target aarch64(const std::string& name, const std::string& cpu) {
   if (!features)
     user_error("target '{}': LLVM does not know the aarch64 CPU '{}' (e.g. generic, "
                "cortex-a53, cortex-a72, cortex-a76, neoverse-n1, apple-m1)", name, cpu);
-  return Target{.name = name, .triple = kAArch64Triple, .cpu = cpu, .features = *features};
+  Target target{.name = name, .triple = kAArch64Triple, .cpu = cpu, .features = *features};
+  derive_machine_facts(target);
+  return target;
 }
 
 }  // namespace
@@ -104,6 +151,21 @@ std::string Target::str() const {
 const Target& host_target() {
   static const Target host = detect_host();
   return host;
+}
+
+void derive_machine_facts(Target& target) {
+  const std::set<std::string>& f = target.features;
+  const bool aarch64 = target.arch() == "aarch64";
+  target.vector_lanes = f.contains("avx512f")                      ? 16
+                        : f.contains("avx2") || f.contains("avx") ? 8
+                                                                  : 4;
+  target.vector_registers = f.contains("avx512f") || aarch64 ? 32 : 16;
+  const bool here = arch_of(target.triple) == arch_of(llvm::sys::getProcessTriple());
+  const MachineSize size = here ? host_size() : default_size(target.arch());
+  target.l1d_bytes = size.l1d_bytes;
+  target.l2_bytes = size.l2_bytes;
+  target.l3_bytes = size.l3_bytes;
+  target.cores = size.cores;
 }
 
 std::optional<std::set<std::string>> cpu_features(const std::string& triple,
@@ -131,7 +193,11 @@ bool is_known_triple(const std::string& triple) {
 }
 
 Target parse_target(const std::string& name) {
-  if (name.ends_with(".yaml") || name.ends_with(".yml")) return read_target_file(name);
+  if (name.ends_with(".yaml") || name.ends_with(".yml")) {
+    Target target = read_target_file(name);
+    derive_machine_facts(target);
+    return target;
+  }
   if (name == "host") return host_target();
   if (name == "host-sse4") return host_level(name, "x86-64-v2");
   if (name == "host-avx2") return host_level(name, "x86-64-v3");

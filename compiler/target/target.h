@@ -3,8 +3,14 @@
 // YAML file (configs/targets/*.yaml). A target whose architecture is the host's and whose
 // features are a subset of the host's runs here, so its latency is measured here; any other
 // target can only be compiled here and measured on a machine of its kind.
+//
+// A target also carries the facts of its machine that schedules are sized by (vector lanes
+// and registers, caches, cores): derive_machine_facts fills them from the features when a
+// target is made (parse_target and host_target do), so code below reads them from here
+// instead of testing feature names.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <set>
 #include <string>
@@ -16,7 +22,15 @@ struct Target {
   std::string triple;              // "x86_64-pc-linux-gnu", "aarch64-linux-gnu"
   std::string cpu;                 // LLVM CPU name: "znver4", "x86-64-v3", "cortex-a76"
   std::set<std::string> features;  // LLVM feature names, no '+': "avx2", "fma", "neon"
-  int threads = 1;
+  int threads = 1;                 // threads its code runs with
+
+  // ---- Facts of the machine, from derive_machine_facts (defaults: a generic SSE core) ----
+  int vector_lanes = 4;            // f32 lanes of its widest vector: 16 (AVX-512), 8 (AVX, AVX2), 4
+  int vector_registers = 16;       // vector registers: 32 (AVX-512, AArch64), else 16
+  int64_t l1d_bytes = 32 << 10;    // L1 data cache of one core
+  int64_t l2_bytes = 1 << 20;      // L2 of one core (the cluster's where it is shared)
+  int64_t l3_bytes = 32 << 20;     // last-level cache, all of it (0: none)
+  int cores = 1;                   // cores (hardware threads) of the machine it was built for
 
   std::string arch() const;        // the triple's architecture: "x86_64", "aarch64"
   // "name (triple, cpu CPU, N features, T threads)"
@@ -26,6 +40,12 @@ struct Target {
 
 // The machine this runs on, with every feature it has, one thread.
 const Target& host_target();
+
+// Sets the machine facts of `target` from its triple and features: vector lanes and
+// registers from the features; caches and cores detected on the host for a target of the
+// host's architecture (a host-* level runs here), else the architecture's documented
+// defaults (target.cc). Call it again after changing a target's triple or features by hand.
+void derive_machine_facts(Target& target);
 
 // A target from its name or a YAML file (a path ending in .yaml or .yml):
 //   host          the detected host

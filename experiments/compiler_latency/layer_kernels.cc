@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
   const LayerArgs l = parse_layer_args(argc, argv, {{"--layout", {"blocked", "nchw"}}});
   target::Target target = target::host_target();
   target.threads = l.threads;
-  const int lanes = lower::vector_lanes(target);
+  const int lanes = target.vector_lanes;
 
   graph::Graph g("layer");
   SplitMix64 rng(0);

@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 
 #include "compiler/graph/rebuild.h"
-#include "compiler/lower/default_schedule.h"
 #include "compiler/passes/layout.h"
 #include "compiler/compile.h"
 #include "evaluator/models/small_cnn.h"
@@ -41,7 +40,7 @@ std::vector<std::string> check_model(const Graph& model, const testing::Schedule
       testing::check_plan(r.graph, r.fusion, sc.options, 1, sc.target);
   LowerOptions blocked = sc.options;
   blocked.channel_blocks =
-      passes::plan_layouts(r.graph, r.fusion, vector_lanes(sc.target)).channel_blocks;
+      passes::plan_layouts(r.graph, r.fusion, sc.target.vector_lanes).channel_blocks;
   EXPECT_FALSE(blocked.channel_blocks.empty()) << "no value of the model is blocked";
   SCOPED_TRACE("NCHW[x]c");
   EXPECT_EQ(testing::check_plan(r.graph, r.fusion, blocked, 1, sc.target), families);

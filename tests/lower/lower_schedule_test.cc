@@ -17,11 +17,11 @@ using testing::random_tensor;
 using testing::test_target;
 
 TEST(LowerSchedule, VectorLanesOfTargets) {
-  EXPECT_EQ(vector_lanes(test_target("avx512f")), 16);
-  EXPECT_EQ(vector_lanes(test_target("avx2")), 8);
-  EXPECT_EQ(vector_lanes(test_target("avx")), 8);
-  EXPECT_EQ(vector_lanes(test_target("sse4.2")), 4);
-  EXPECT_EQ(vector_lanes(test_target("neon")), 4);
+  EXPECT_EQ(test_target("avx512f").vector_lanes, 16);
+  EXPECT_EQ(test_target("avx2").vector_lanes, 8);
+  EXPECT_EQ(test_target("avx").vector_lanes, 8);
+  EXPECT_EQ(test_target("sse4.2").vector_lanes, 4);
+  EXPECT_EQ(test_target("neon").vector_lanes, 4);
   EXPECT_EQ(lanes_dividing(24, 16), 8);
   EXPECT_EQ(lanes_dividing(10, 8), 2);
   EXPECT_EQ(lanes_dividing(7, 8), 1);
@@ -41,7 +41,7 @@ Graph conv_relu(int64_t c_out) {
 LoweredKernel lower_first(const Graph& g, const target::Target& target,
                           ScheduleChoice choice = ScheduleChoice::Default) {
   return lower_group(g, passes::plan_fusion(g).groups.at(0), target, "k",
-                     {.schedule = choice, .min_parallel_work = 0});
+                     testing::parallel_everywhere(target, {.schedule = choice}));
 }
 
 TEST(LowerSchedule, ConvVectorizesOutputChannelsWithPackedWeights) {
@@ -110,16 +110,25 @@ TEST(LowerSchedule, ConvBlocksFollowTheTarget) {
 
 // With threads, stages below the work bound run serially; larger ones get a parallel loop.
 TEST(LowerSchedule, SmallStagesRunSerially) {
-  auto schedule = [](const Graph& g, int64_t bound) {
-    return lower_group(g, passes::plan_fusion(g).groups.at(0), test_target("avx512f", 4), "k",
-                       {.min_parallel_work = bound})
+  const target::Target target = test_target("avx512f", 4);
+  const int64_t bound = schedule_params_for(target).min_parallel_work;
+  auto schedule = [&](const Graph& g, int64_t min_parallel_work) {
+    ScheduleParams params = schedule_params_for(target);
+    params.min_parallel_work = min_parallel_work;
+    return lower_group(g, passes::plan_fusion(g).groups.at(0), target, "k",
+                       {.schedule_params = params})
         .schedule.str();
   };
   const Graph small = conv_relu(12);  // 12 x 5 x 9 outputs x 27 taps: 14580 multiply-adds
   const Graph large = conv_relu(64);  // 77760
-  EXPECT_EQ(schedule(small, kMinParallelWork).find("parallel"), std::string::npos);
+  EXPECT_EQ(schedule(small, bound).find("parallel"), std::string::npos);
   EXPECT_NE(schedule(small, 0).find("parallel"), std::string::npos);
-  EXPECT_NE(schedule(large, kMinParallelWork).find("parallel"), std::string::npos);
+  EXPECT_NE(schedule(large, bound).find("parallel"), std::string::npos);
+  // The default options take the target's bound.
+  EXPECT_EQ(lower_group(small, passes::plan_fusion(small).groups.at(0), target, "k")
+                .schedule.str()
+                .find("parallel"),
+            std::string::npos);
 }
 
 // A convolution reading and writing NCHW16c (as between two convolutions of a network).
@@ -131,8 +140,10 @@ LoweredKernel lower_blocked_conv(int64_t c_out, int64_t width, int threads = 1) 
   const ValueId y = g.add("Conv", {x, w}, {{"pads", Shape{1, 1, 1, 1}}}, "conv");
   const ValueId out = g.add("Relu", {y}, {}, "relu");
   g.add_output(out);
-  return lower_group(g, passes::plan_fusion(g).groups.at(0), test_target("avx512f", threads),
-                     "k", {.min_parallel_work = 0, .channel_blocks = {{x, 16}, {out, 16}}});
+  const target::Target target = test_target("avx512f", threads);
+  return lower_group(g, passes::plan_fusion(g).groups.at(0), target, "k",
+                     testing::parallel_everywhere(
+                         target, {.channel_blocks = {{x, 16}, {out, 16}}}));
 }
 
 TEST(LowerSchedule, BlockedConvVectorizesLanesWithARegisterBlock) {

@@ -29,7 +29,17 @@ inline target::Target test_target(const std::string& feature = "avx2", int threa
   t.cpu = "generic";
   t.features = {feature};
   t.threads = threads;
+  target::derive_machine_facts(t);
   return t;
+}
+
+// The target's default schedule constants with every stage's parallel loop kept, however
+// small (min_parallel_work 0), so small test shapes take the parallel paths.
+inline LowerOptions parallel_everywhere(const target::Target& target, LowerOptions options = {}) {
+  ScheduleParams params = schedule_params_for(target);
+  params.min_parallel_work = 0;
+  options.schedule_params = params;
+  return options;
 }
 
 inline graph::Tensor random_tensor(const graph::Shape& shape, SplitMix64& rng, double lo = -1,
@@ -185,7 +195,7 @@ inline std::vector<ScheduleCase> schedules_to_check(int random_seeds = 3) {
   std::vector<ScheduleCase> cases = {
       {"naive", {.schedule = ScheduleChoice::Naive}, test_target()},
       {"default avx2", {.schedule = ScheduleChoice::Default}, test_target("avx2")},
-      {"default avx512f x4 threads", {.schedule = ScheduleChoice::Default, .min_parallel_work = 0},
+      {"default avx512f x4 threads", parallel_everywhere(test_target("avx512f", 4)),
        test_target("avx512f", 4)},
       {"default sse4.2", {.schedule = ScheduleChoice::Default}, test_target("sse4.2")},
   };

@@ -16,7 +16,7 @@
 
 #include "compiler/graph/memory_plan.h"
 #include "compiler/graph/reference_executor.h"
-#include "compiler/lower/default_schedule.h"
+#include "compiler/lower/schedule_params.h"
 #include "compiler/runtime/aligned_buffer.h"
 #include "compiler/compile.h"
 #include "compiler/runtime/compiled_model.h"
@@ -92,7 +92,7 @@ TEST(CompiledModel, BothLayoutsMatchTheReference) {
       for (const nlohmann::json& p : k.at("params")) found.insert(p.at("layout").get<std::string>());
     return found;
   };
-  const std::string block = fmt::format("NCHW{}c", lower::vector_lanes(target::host_target()));
+  const std::string block = fmt::format("NCHW{}c", target::host_target().vector_lanes);
   EXPECT_TRUE(layouts(*blocked).contains(block)) << block;
   EXPECT_EQ(layouts(*nchw), std::set<std::string>{"as shape"});
 }
@@ -181,6 +181,11 @@ TEST(CompiledModel, DescribesItsKernels) {
   }
   EXPECT_EQ(names.size(), d.at("kernels").size());
   EXPECT_EQ(d.at("target").at("threads"), 2);
+  // The machine facts and the schedule constants the kernels were made with.
+  EXPECT_EQ(d.at("target").at("vector_lanes"), target::host_target().vector_lanes);
+  EXPECT_EQ(d.at("target").at("cores"), target::host_target().cores);
+  EXPECT_EQ(d.at("schedule_params"),
+            lower::schedule_params_for(target::host_target()).to_json());
   EXPECT_EQ(d.at("peak_activation_bytes"), model->peak_activation_bytes());
   EXPECT_EQ(d.at("weight_bytes"), model->weight_bytes());
   EXPECT_GT(d.at("compile_seconds").get<double>(), 0);

@@ -1,0 +1,113 @@
+// The constants of the default schedules (lower/default_schedule.h) for one target, as one
+// typed, printable value: register-block sizes, unrolling and vectorizing thresholds, the
+// work under which a stage runs serially. schedule_params_for derives them from the target's
+// facts (target/target.h: vector registers); lowering takes them from LowerOptions, where a
+// caller (a test, a tuner) may override any field.
+//
+// The measured values were measured on an AMD Zen 4 (one 512-bit FMA path, 117 GFLOP/s fp32
+// per core); the others are judgments. Each field says what it trades and which it is. On
+// another CPU they are guesses until measured there (docs/benchmarks.md). The members'
+// initializers are the values for 32 vector registers: take schedule_params_for(target).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "compiler/target/target.h"
+
+namespace nas::lower {
+
+struct ScheduleParams {
+  // ---- Threads -------------------------------------------------------------------------
+  // Stages of fewer multiply-adds (elements, without a reduction) run serially: the fork
+  // and join of a parallel loop (a few microseconds) cost more than sharing them saves.
+  // Measured on Zen 4 at 2 threads: the shipped spaces' networks at 28x28 (most kernels a
+  // few microseconds) took 1.2-1.5x less time serial below 65536 than parallel everywhere; a
+  // larger bound changed nothing measurable. Tests set 0 to run every parallel loop.
+  int64_t min_parallel_work = 65536;
+  // NCHW[x]c: a parallel loop over channel blocks alone (kept partitioned at the padding)
+  // when they divide among the threads or number at least this many per thread (one block
+  // more or less is then at most a quarter of a thread's share); otherwise fused with the
+  // rows.
+  // Blocks alone were measured on Zen 4 with 2 threads (3x3 convs 98-99% of the peak
+  // against 86-93% over blocks and rows); the factor 4 itself is a judgment, not measured.
+  int64_t parallel_blocks_per_thread = 4;
+
+  // ---- Register blocks of convolutions (conv2d, NCHW and NCHW[x]c) ---------------------
+  // Accumulators (vector registers) of a convolution's register block of channel vectors x
+  // output columns. Zen 4, 3x3 and 1x1 layers: 16 with 32 vector registers, 8 with 16 (at
+  // 12 LLVM spills around the unrolled taps: 2x slower).
+  int64_t conv_accumulators = 16;
+  // The numbers of channel vectors a block may take, most preferred first (more reuse each
+  // broadcast input element more). NCHW takes only the powers of two among them. Zen 4:
+  // {4, 3, 2} with 32 registers (3 for 48-channel layers: 1x1 144 -> 24 channels at 56x56,
+  // 3 x 4 96% of the peak against 1 x 14 64-83%), {2} with 16.
+  std::vector<int64_t> conv_channel_vectors = {4, 3, 2};
+  // NCHW[x]c: a block whose columns divide the row (no guarded tail) is taken when it uses at
+  // least this share of the accumulators; else the most vectors with balanced columns. Zen 4:
+  // 3x3 512 channels at 7x7, 2 x 7 (14 of 16) 88-96% of the peak against 4 x 4 with a tail
+  // 66-80%.
+  double conv_min_accumulator_use = 0.75;
+  // Kernel taps unrolled: kw up to this extent, kh with it while kh * kw stays within
+  // conv_unroll_taps (3x3), so the body stays small enough to compile quickly (a bound on
+  // compile time, not measured for speed).
+  int64_t conv_unroll_kw = 7;
+  int64_t conv_unroll_taps = 9;
+
+  // ---- Sliding windows per channel (depthwise conv2d, pooling) --------------------------
+  // Every tap unrolled up to this many taps (8x8); beyond, only the innermost tap axis where
+  // its extent is within it (a bound on the compile time of huge windows).
+  int64_t window_unroll_taps = 64;
+  // NCHW: windows of at least this many taps (6x6) at stride 1 take explicit vectors of
+  // columns; smaller ones scalar columns, which LLVM's loop vectorizer turns into vectors
+  // once the taps are unrolled (measured faster on AVX-512, Zen 4, than our vectors up to
+  // 5x5).
+  int64_t window_vector_taps = 36;
+  // NCHW: those vectors take up to this many columns (dividing the row), and a block of up
+  // to window_max_vectors of them (dividing the vectors of a row where one does) is
+  // accumulated in registers. Chosen with the vector path, not measured separately.
+  int64_t window_max_lanes = 4;
+  int64_t window_max_vectors = 7;
+  // NCHW[x]c: a register block of up to this many output columns (balanced over the row),
+  // one accumulator each: 14 with 32 vector registers, 7 with 16 (rows of 56, 28, 14 and 7
+  // divide without a tail). Zen 4, depthwise 3x3 128 channels at 56x56 with blocks of 14:
+  // 83-88% of the peak with 2 threads.
+  int64_t window_block_columns = 14;
+
+  // ---- Dense (Gemm, MatMul) ---------------------------------------------------------------
+  // Vectors of output columns accumulated at once (unrolled), so independent FMAs hide each
+  // other's latency; not measured.
+  int64_t dense_vectors = 4;
+
+  // Calls visit(name, value) for each field in declaration order: the one list that the
+  // printers (and any reader of overrides) share.
+  template <class Visit>
+  void visit_fields(Visit&& visit) const {
+    visit("min_parallel_work", min_parallel_work);
+    visit("parallel_blocks_per_thread", parallel_blocks_per_thread);
+    visit("conv_accumulators", conv_accumulators);
+    visit("conv_channel_vectors", conv_channel_vectors);
+    visit("conv_min_accumulator_use", conv_min_accumulator_use);
+    visit("conv_unroll_kw", conv_unroll_kw);
+    visit("conv_unroll_taps", conv_unroll_taps);
+    visit("window_unroll_taps", window_unroll_taps);
+    visit("window_vector_taps", window_vector_taps);
+    visit("window_max_lanes", window_max_lanes);
+    visit("window_max_vectors", window_max_vectors);
+    visit("window_block_columns", window_block_columns);
+    visit("dense_vectors", dense_vectors);
+  }
+  // One line per field, "name = value", in declaration order.
+  std::string to_string() const;
+  nlohmann::json to_json() const;
+  bool operator==(const ScheduleParams&) const = default;
+};
+
+// The default schedules' constants for `target`: those above that depend on the target's
+// vector registers take the value measured for its register count.
+ScheduleParams schedule_params_for(const target::Target& target);
+
+}  // namespace nas::lower

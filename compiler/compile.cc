@@ -130,7 +130,7 @@ runtime::LoweredModel lower_model(const Graph& graph, const CompileOptions& opti
   return runtime::assemble_model(
       std::move(optimized.graph), std::move(optimized.fusion), std::move(layout),
       std::move(kernels), options.target,
-      options.lowering.schedule_params.value_or(lower::schedule_params_for(options.target)));
+      options.lowering.schedule_params.value_or(options.target.schedule));
 }
 
 std::unique_ptr<runtime::CompiledModel> compile_model(const Graph& graph,

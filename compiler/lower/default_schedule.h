@@ -1,7 +1,7 @@
 // The default schedule of each op family for a target: what a person would write for the
 // target's vector width (target::Target::vector_lanes: AVX-512 16 lanes, AVX2 / AVX 8,
 // otherwise 4), parallel over an outer loop when the target has more than one thread. Every
-// block size and threshold is a field of ScheduleParams (lower/schedule_params.h).
+// block size and threshold is a field of ScheduleParams (target/schedule_params.h).
 //
 // - conv2d: output channels in vectors (weights packed so a vector of output channels is
 //   contiguous), a block of up to 4 vectors of channels x a few output columns accumulated
@@ -28,10 +28,12 @@
 
 #include "compiler/loop/schedule.h"
 #include "compiler/lower/op_lowering.h"
-#include "compiler/lower/schedule_params.h"
+#include "compiler/target/schedule_params.h"
 #include "compiler/target/target.h"
 
 namespace nas::lower {
+
+using target::ScheduleParams;
 
 // The lanes a vector over `extent` elements uses: the largest power of two up to `lanes`
 // that divides `extent` (so the vectorized loop needs no guard), or 1 when none >= 2 does.
@@ -39,7 +41,7 @@ int64_t lanes_dividing(int64_t extent, int lanes);
 
 // The schedule of a kernel's stages; `anchor` is the stage of the group's first reducing
 // op (nullopt for injective groups). The vector width and threads come from the target,
-// every other constant from `params` (schedule_params_for(target) unless overridden).
+// every other constant from `params` (target.schedule unless overridden).
 loop::Schedule default_schedule(const std::vector<loop::Tensor>& stages, ScheduleFamily family,
                                 const std::optional<loop::Tensor>& anchor,
                                 const target::Target& target, const ScheduleParams& params);

@@ -415,7 +415,7 @@ LoweredKernel lower_group(const Graph& graph, const passes::FusedGroup& group,
     case ScheduleChoice::Default:
       kernel.schedule = default_schedule(
           stages, kernel.family, lowering.anchor_stage(), target,
-          options.schedule_params.value_or(schedule_params_for(target)));
+          options.schedule_params.value_or(target.schedule));
       body = loop::lower(stages, kernel.schedule);
       break;
     case ScheduleChoice::Random:

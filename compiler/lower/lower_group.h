@@ -53,8 +53,8 @@ enum class ScheduleChoice : uint8_t {
 struct LowerOptions {
   ScheduleChoice schedule = ScheduleChoice::Default;
   uint64_t seed = 0;  // for ScheduleChoice::Random
-  // The default schedules' constants (lower/schedule_params.h); nullopt: the target's,
-  // schedule_params_for(target). Tests set min_parallel_work 0 in them to run every stage's
+  // The default schedules' constants (target/schedule_params.h); nullopt: the target's own
+  // (Target::schedule). Tests set min_parallel_work 0 in them to run every stage's
   // parallel loop on small shapes.
   std::optional<ScheduleParams> schedule_params;
   // For a whole model (runtime/lowered_model.h): store activations between kernels in

@@ -92,7 +92,7 @@ std::vector<loop::LoweredFunc> LoweredModel::functions() const {
 LoweredModel assemble_model(Graph graph, passes::FusionPlan fusion, passes::LayoutPlan layout,
                             std::vector<lower::LoweredKernel> kernels,
                             const target::Target& target,
-                            const lower::ScheduleParams& schedule_params) {
+                            const target::ScheduleParams& schedule_params) {
   LoweredModel m;
   m.graph = std::move(graph);
   m.target = target;

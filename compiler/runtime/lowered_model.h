@@ -43,7 +43,7 @@ struct LoweredModel {
   graph::MemoryPlan activations;              // steps = kernels; offsets in the arena
   AlignedBuffer weights;                      // every constant a kernel reads, packed or not
   target::Target target;
-  lower::ScheduleParams schedule_params;      // the default schedules' constants
+  target::ScheduleParams schedule_params;      // the default schedules' constants
 
   std::vector<loop::LoweredFunc> functions() const;
   int64_t weight_bytes() const { return weights.size(); }
@@ -61,6 +61,6 @@ struct LoweredModel {
 LoweredModel assemble_model(graph::Graph graph, passes::FusionPlan fusion,
                             passes::LayoutPlan layout, std::vector<lower::LoweredKernel> kernels,
                             const target::Target& target,
-                            const lower::ScheduleParams& schedule_params);
+                            const target::ScheduleParams& schedule_params);
 
 }  // namespace nas::runtime

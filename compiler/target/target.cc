@@ -166,6 +166,7 @@ void derive_machine_facts(Target& target) {
   target.l2_bytes = size.l2_bytes;
   target.l3_bytes = size.l3_bytes;
   target.cores = size.cores;
+  target.schedule = default_schedule_params(target.vector_registers);
 }
 
 std::optional<std::set<std::string>> cpu_features(const std::string& triple,
@@ -193,11 +194,7 @@ bool is_known_triple(const std::string& triple) {
 }
 
 Target parse_target(const std::string& name) {
-  if (name.ends_with(".yaml") || name.ends_with(".yml")) {
-    Target target = read_target_file(name);
-    derive_machine_facts(target);
-    return target;
-  }
+  if (name.ends_with(".yaml") || name.ends_with(".yml")) return read_target_file(name);
   if (name == "host") return host_target();
   if (name == "host-sse4") return host_level(name, "x86-64-v2");
   if (name == "host-avx2") return host_level(name, "x86-64-v3");

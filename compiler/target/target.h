@@ -5,15 +5,18 @@
 // target can only be compiled here and measured on a machine of its kind.
 //
 // A target also carries the facts of its machine that schedules are sized by (vector lanes
-// and registers, caches, cores): derive_machine_facts fills them from the features when a
-// target is made (parse_target and host_target do), so code below reads them from here
-// instead of testing feature names.
+// and registers, caches, cores) and the default schedules' constants (schedule_params.h):
+// derive_machine_facts fills them from the features when a target is made (parse_target and
+// host_target do), so code below reads them from here instead of testing feature names. A
+// target file may set any of them.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <set>
 #include <string>
+
+#include "compiler/target/schedule_params.h"
 
 namespace nas::target {
 
@@ -31,6 +34,7 @@ struct Target {
   int64_t l2_bytes = 1 << 20;      // L2 of one core (the cluster's where it is shared)
   int64_t l3_bytes = 32 << 20;     // last-level cache, all of it (0: none)
   int cores = 1;                   // cores (hardware threads) of the machine it was built for
+  ScheduleParams schedule;         // the default schedules' constants for this machine
 
   std::string arch() const;        // the triple's architecture: "x86_64", "aarch64"
   // "name (triple, cpu CPU, N features, T threads)"
@@ -44,7 +48,8 @@ const Target& host_target();
 // Sets the machine facts of `target` from its triple and features: vector lanes and
 // registers from the features; caches and cores detected on the host for a target of the
 // host's architecture (a host-* level runs here), else the architecture's documented
-// defaults (target.cc). Call it again after changing a target's triple or features by hand.
+// defaults (target.cc); the schedule constants for its vector registers. Call it again after
+// changing a target's triple or features by hand.
 void derive_machine_facts(Target& target);
 
 // A target from its name or a YAML file (a path ending in .yaml or .yml):

@@ -111,9 +111,9 @@ TEST(LowerSchedule, ConvBlocksFollowTheTarget) {
 // With threads, stages below the work bound run serially; larger ones get a parallel loop.
 TEST(LowerSchedule, SmallStagesRunSerially) {
   const target::Target target = test_target("avx512f", 4);
-  const int64_t bound = schedule_params_for(target).min_parallel_work;
+  const int64_t bound = target.schedule.min_parallel_work;
   auto schedule = [&](const Graph& g, int64_t min_parallel_work) {
-    ScheduleParams params = schedule_params_for(target);
+    ScheduleParams params = target.schedule;
     params.min_parallel_work = min_parallel_work;
     return lower_group(g, passes::plan_fusion(g).groups.at(0), target, "k",
                        {.schedule_params = params})

@@ -36,7 +36,7 @@ inline target::Target test_target(const std::string& feature = "avx2", int threa
 // The target's default schedule constants with every stage's parallel loop kept, however
 // small (min_parallel_work 0), so small test shapes take the parallel paths.
 inline LowerOptions parallel_everywhere(const target::Target& target, LowerOptions options = {}) {
-  ScheduleParams params = schedule_params_for(target);
+  ScheduleParams params = target.schedule;
   params.min_parallel_work = 0;
   options.schedule_params = params;
   return options;

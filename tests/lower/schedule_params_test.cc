@@ -2,7 +2,7 @@
 // through LowerOptions.
 #include <gtest/gtest.h>
 
-#include "compiler/lower/schedule_params.h"
+#include "compiler/target/schedule_params.h"
 #include "tests/lower/lower_test_util.h"
 
 namespace nas::lower {
@@ -11,12 +11,12 @@ namespace {
 using testing::test_target;
 
 TEST(ScheduleParams, FollowTheVectorRegisters) {
-  const ScheduleParams wide = schedule_params_for(test_target("avx512f"));
+  const ScheduleParams wide = test_target("avx512f").schedule;
   EXPECT_EQ(wide.conv_accumulators, 16);
   EXPECT_EQ(wide.conv_channel_vectors, (std::vector<int64_t>{4, 3, 2}));
   EXPECT_EQ(wide.window_block_columns, 14);
   for (const char* feature : {"avx2", "avx", "sse4.2"}) {
-    const ScheduleParams narrow = schedule_params_for(test_target(feature));
+    const ScheduleParams narrow = test_target(feature).schedule;
     EXPECT_EQ(narrow.conv_accumulators, 8) << feature;
     EXPECT_EQ(narrow.conv_channel_vectors, (std::vector<int64_t>{2})) << feature;
     EXPECT_EQ(narrow.window_block_columns, 7) << feature;
@@ -24,9 +24,9 @@ TEST(ScheduleParams, FollowTheVectorRegisters) {
   // AArch64 has 32 vector registers of 4 lanes.
   const target::Target neon = target::parse_target("aarch64-cortex-a76");
   EXPECT_EQ(neon.vector_registers, 32);
-  EXPECT_EQ(schedule_params_for(neon), wide);
+  EXPECT_EQ(neon.schedule, wide);
   // The rest does not depend on the target.
-  const ScheduleParams avx2 = schedule_params_for(test_target("avx2"));
+  const ScheduleParams avx2 = test_target("avx2").schedule;
   EXPECT_EQ(avx2.min_parallel_work, 65536);
   EXPECT_EQ(avx2.conv_min_accumulator_use, 0.75);
   EXPECT_EQ(avx2.window_vector_taps, 36);
@@ -67,7 +67,7 @@ TEST(ScheduleParams, TargetsCarryTheirMachineFacts) {
 }
 
 TEST(ScheduleParams, PrintsEveryFieldInOrder) {
-  const ScheduleParams p = schedule_params_for(test_target("avx512f"));
+  const ScheduleParams p = test_target("avx512f").schedule;
   EXPECT_EQ(p.to_string(),
             "min_parallel_work = 65536\n"
             "parallel_blocks_per_thread = 4\n"
@@ -103,7 +103,7 @@ TEST(ScheduleParams, OverridesReachTheSchedule) {
         .schedule.str();
   };
   EXPECT_NE(schedule({}).find("split conv.ow by 4\n"), std::string::npos) << schedule({});
-  ScheduleParams fewer = schedule_params_for(target);
+  ScheduleParams fewer = target.schedule;
   fewer.conv_accumulators = 8;
   const std::string changed = schedule({.schedule_params = fewer});
   EXPECT_NE(changed.find("split conv.co.i by 16\nsplit conv.ow by 2\n"), std::string::npos)

@@ -16,7 +16,7 @@
 
 #include "compiler/graph/memory_plan.h"
 #include "compiler/graph/reference_executor.h"
-#include "compiler/lower/schedule_params.h"
+#include "compiler/target/schedule_params.h"
 #include "compiler/runtime/aligned_buffer.h"
 #include "compiler/compile.h"
 #include "compiler/runtime/compiled_model.h"
@@ -185,7 +185,7 @@ TEST(CompiledModel, DescribesItsKernels) {
   EXPECT_EQ(d.at("target").at("vector_lanes"), target::host_target().vector_lanes);
   EXPECT_EQ(d.at("target").at("cores"), target::host_target().cores);
   EXPECT_EQ(d.at("schedule_params"),
-            lower::schedule_params_for(target::host_target()).to_json());
+            target::host_target().schedule.to_json());
   EXPECT_EQ(d.at("peak_activation_bytes"), model->peak_activation_bytes());
   EXPECT_EQ(d.at("weight_bytes"), model->weight_bytes());
   EXPECT_GT(d.at("compile_seconds").get<double>(), 0);

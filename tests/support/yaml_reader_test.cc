@@ -173,7 +173,8 @@ TEST(TargetFileErrors, RepeatedKeyUnknownKeyAndWrongType) {
             file + ":5:1: key 'threads' appears twice (first at line 4)");
   EXPECT_EQ(error(head + "feature: [avx2]\n"),
             file + ":4:1: unknown key 'feature' (did you mean 'features'?); known: name, "
-                   "triple, cpu, features, threads");
+                   "triple, cpu, features, threads, vector_lanes, vector_registers, l1d_bytes, "
+                   "l2_bytes, l3_bytes, cores, schedule");
   EXPECT_EQ(error(head + "threads: [4]\n"),
             file + ":4:10: key 'threads': expected an integer >= 1, got a list");
   EXPECT_EQ(error("\n"), file + ": the target file is empty");

@@ -137,10 +137,13 @@ TEST(Target, RejectsBadFilesWithTheirLocation) {
   TempDir dir;
   const std::vector<BadFile> cases = {
       {"name: x\ntriple: [a\n", "3:1: invalid YAML: end of sequence flow not found"},
-      {"- name\n", "1:1: expected a map with keys name, triple, cpu, features, threads, got a list"},
+      {"- name\n", "1:1: expected a map with keys name, triple, cpu, features, threads, "
+                   "vector_lanes, vector_registers, l1d_bytes, l2_bytes, l3_bytes, cores, "
+                   "schedule, got a list"},
       {"name: x\ntriple: x86_64-pc-linux-gnu\ncpu: x86-64-v3\nthread: 2\n",
        "4:1: unknown key 'thread' (did you mean 'threads'?); known: name, triple, cpu, "
-       "features, threads"},
+       "features, threads, vector_lanes, vector_registers, l1d_bytes, l2_bytes, l3_bytes, "
+       "cores, schedule"},
       {"name: x\nname: y\n", "2:1: key 'name' appears twice (first at line 1)"},
       {"name: x\ncpu: x86-64-v3\n", "1:1: missing key 'triple'"},
       {"name: x\ntriple: toaster-linux-gnu\ncpu: v9\n",
@@ -159,6 +162,21 @@ TEST(Target, RejectsBadFilesWithTheirLocation) {
        "4:10: key 'threads': expected an integer >= 1, got 'many'"},
       {"name: x\ntriple: aarch64-linux-gnu\ncpu: generic\nthreads: 0\n",
        "4:10: key 'threads': expected an integer >= 1, got '0'"},
+      {"name: x\ntriple: aarch64-linux-gnu\ncpu: generic\nvector_lanes: 32\n",
+       "4:15: key 'vector_lanes': expected 4, 8 or 16, got '32'"},
+      {"name: x\ntriple: aarch64-linux-gnu\ncpu: generic\ncores: 0\n",
+       "4:8: key 'cores': expected an integer >= 1, got '0'"},
+      {"name: x\ntriple: aarch64-linux-gnu\ncpu: generic\nschedule: {conv_accumulator: 8}\n",
+       "4:12: unknown key 'schedule.conv_accumulator' (did you mean 'schedule.conv_accumulators'?); "
+       "known: min_parallel_work, parallel_blocks_per_thread, conv_accumulators, "
+       "conv_channel_vectors, conv_min_accumulator_use, conv_unroll_kw, conv_unroll_taps, "
+       "window_unroll_taps, window_vector_taps, window_max_lanes, window_max_vectors, "
+       "window_block_columns, dense_vectors"},
+      {"name: x\ntriple: aarch64-linux-gnu\ncpu: generic\nschedule: {conv_channel_vectors: 2}\n",
+       "4:34: key 'schedule.conv_channel_vectors': expected a list of whole numbers >= 1 such as "
+       "[4, 3, 2], got '2'"},
+      {"name: x\ntriple: aarch64-linux-gnu\ncpu: generic\nschedule:\n  min_parallel_work: -1\n",
+       "5:22: key 'schedule.min_parallel_work': expected an integer >= 0, got '-1'"},
   };
   for (size_t i = 0; i < cases.size(); ++i) {
     const std::string path = write_file(dir, "bad" + std::to_string(i) + ".yaml", cases[i].text);
@@ -168,6 +186,31 @@ TEST(Target, RejectsBadFilesWithTheirLocation) {
   const std::string missing = (dir / "missing.yaml").string();
   EXPECT_EQ(user_error_message([&] { parse_target(missing); }),
             "cannot read target file '" + missing + "'");
+}
+
+// A target file may set the machine facts and any default-schedule constant; the constants
+// it leaves follow the vector registers it gives.
+TEST(Target, FilesSetMachineFactsAndScheduleConstants) {
+  TempDir dir;
+  const Target plain = parse_target(
+      write_file(dir, "plain.yaml", "name: arm\ntriple: aarch64-linux-gnu\ncpu: cortex-a72\n"));
+  EXPECT_EQ(plain.vector_registers, 32);
+  EXPECT_EQ(plain.schedule, default_schedule_params(32));
+  const Target t = parse_target(write_file(
+      dir, "t.yaml",
+      "name: small\ntriple: aarch64-linux-gnu\ncpu: cortex-a72\nvector_registers: 16\n"
+      "l1d_bytes: 16384\ncores: 2\nschedule:\n  min_parallel_work: 1000\n"
+      "  conv_channel_vectors: [2, 1]\n  conv_min_accumulator_use: 0.5\n"));
+  EXPECT_EQ(t.vector_registers, 16);
+  EXPECT_EQ(t.vector_lanes, 4);
+  EXPECT_EQ(t.l1d_bytes, 16384);
+  EXPECT_EQ(t.l2_bytes, plain.l2_bytes);
+  EXPECT_EQ(t.cores, 2);
+  EXPECT_EQ(t.schedule.conv_accumulators, default_schedule_params(16).conv_accumulators);
+  EXPECT_EQ(t.schedule.min_parallel_work, 1000);
+  EXPECT_EQ(t.schedule.conv_channel_vectors, (std::vector<int64_t>{2, 1}));
+  EXPECT_EQ(t.schedule.conv_min_accumulator_use, 0.5);
+  EXPECT_EQ(t.schedule.window_unroll_taps, plain.schedule.window_unroll_taps);
 }
 
 TEST(Target, FeaturesAreSortedAndThreadsDefaultToOne) {

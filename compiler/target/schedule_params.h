@@ -1,13 +1,14 @@
 // The constants of the default schedules (lower/default_schedule.h) for one target, as one
 // typed, printable value: register-block sizes, unrolling and vectorizing thresholds, the
-// work under which a stage runs serially. schedule_params_for derives them from the target's
-// facts (target/target.h: vector registers); lowering takes them from LowerOptions, where a
-// caller (a test, a tuner) may override any field.
+// work under which a stage runs serially. Every target carries its own (Target::schedule):
+// derive_machine_facts derives them from its vector registers (default_schedule_params), a
+// target file may set any of them (`schedule:`), and lowering takes the target's unless
+// LowerOptions overrides them (a test, a tuner).
 //
 // The measured values were measured on an AMD Zen 4 (one 512-bit FMA path, 117 GFLOP/s fp32
 // per core); the others are judgments. Each field says what it trades and which it is. On
 // another CPU they are guesses until measured there (docs/benchmarks.md). The members'
-// initializers are the values for 32 vector registers: take schedule_params_for(target).
+// initializers are the values for 32 vector registers: take default_schedule_params.
 #pragma once
 
 #include <cstdint>
@@ -16,9 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "compiler/target/target.h"
-
-namespace nas::lower {
+namespace nas::target {
 
 struct ScheduleParams {
   // ---- Threads -------------------------------------------------------------------------
@@ -83,31 +82,41 @@ struct ScheduleParams {
   int64_t dense_vectors = 4;
 
   // Calls visit(name, value) for each field in declaration order: the one list that the
-  // printers (and any reader of overrides) share.
+  // printers and the target file reader share.
   template <class Visit>
   void visit_fields(Visit&& visit) const {
-    visit("min_parallel_work", min_parallel_work);
-    visit("parallel_blocks_per_thread", parallel_blocks_per_thread);
-    visit("conv_accumulators", conv_accumulators);
-    visit("conv_channel_vectors", conv_channel_vectors);
-    visit("conv_min_accumulator_use", conv_min_accumulator_use);
-    visit("conv_unroll_kw", conv_unroll_kw);
-    visit("conv_unroll_taps", conv_unroll_taps);
-    visit("window_unroll_taps", window_unroll_taps);
-    visit("window_vector_taps", window_vector_taps);
-    visit("window_max_lanes", window_max_lanes);
-    visit("window_max_vectors", window_max_vectors);
-    visit("window_block_columns", window_block_columns);
-    visit("dense_vectors", dense_vectors);
+    visit_fields_of(*this, visit);
+  }
+  template <class Visit>
+  void visit_fields(Visit&& visit) {
+    visit_fields_of(*this, visit);
   }
   // One line per field, "name = value", in declaration order.
   std::string to_string() const;
   nlohmann::json to_json() const;
   bool operator==(const ScheduleParams&) const = default;
+
+ private:
+  template <class Self, class Visit>
+  static void visit_fields_of(Self& self, Visit& visit) {
+    visit("min_parallel_work", self.min_parallel_work);
+    visit("parallel_blocks_per_thread", self.parallel_blocks_per_thread);
+    visit("conv_accumulators", self.conv_accumulators);
+    visit("conv_channel_vectors", self.conv_channel_vectors);
+    visit("conv_min_accumulator_use", self.conv_min_accumulator_use);
+    visit("conv_unroll_kw", self.conv_unroll_kw);
+    visit("conv_unroll_taps", self.conv_unroll_taps);
+    visit("window_unroll_taps", self.window_unroll_taps);
+    visit("window_vector_taps", self.window_vector_taps);
+    visit("window_max_lanes", self.window_max_lanes);
+    visit("window_max_vectors", self.window_max_vectors);
+    visit("window_block_columns", self.window_block_columns);
+    visit("dense_vectors", self.dense_vectors);
+  }
 };
 
-// The default schedules' constants for `target`: those above that depend on the target's
-// vector registers take the value measured for its register count.
-ScheduleParams schedule_params_for(const target::Target& target);
+// The default schedules' constants for a target with this many vector registers: those
+// above that depend on them take the value measured for that count.
+ScheduleParams default_schedule_params(int vector_registers);
 
-}  // namespace nas::lower
+}  // namespace nas::target

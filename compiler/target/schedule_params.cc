@@ -1,15 +1,15 @@
-#include "compiler/lower/schedule_params.h"
+#include "compiler/target/schedule_params.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-namespace nas::lower {
+namespace nas::target {
 
-ScheduleParams schedule_params_for(const target::Target& target) {
+ScheduleParams default_schedule_params(int vector_registers) {
   ScheduleParams p;
   // The choices bound by the register file, measured on Zen 4 with 32 vector registers
   // (AVX-512) and with 16 (AVX2 code on the same machine).
-  const bool many_registers = target.vector_registers >= 32;
+  const bool many_registers = vector_registers >= 32;
   p.conv_accumulators = many_registers ? 16 : 8;
   p.conv_channel_vectors = many_registers ? std::vector<int64_t>{4, 3, 2} : std::vector<int64_t>{2};
   p.window_block_columns = many_registers ? 14 : 7;
@@ -30,4 +30,4 @@ nlohmann::json ScheduleParams::to_json() const {
   return j;
 }
 
-}  // namespace nas::lower
+}  // namespace nas::target

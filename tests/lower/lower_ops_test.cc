@@ -1,6 +1,7 @@
 // Every supported op, alone in a graph, lowered and run in the interpreter against the
 // reference executor: odd sizes, sizes that no vector width divides, strides, padding,
 // dilation, groups and broadcasting.
+#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 
 #include "compiler/graph/graph.h"
@@ -115,6 +116,66 @@ TEST(LowerOps, DepthwiseConvMultiplierStride2) {
             {{"pads", Shape{2, 2, 2, 2}}, {"strides", Shape{2, 2}}, {"group", int64_t{3}}},
             {false, true}},
            "depthwise_conv2d");
+}
+
+// Conv's gradient ops, over the geometries of the forward cases above: each is a
+// reduction of family Reduce. Shapes: forward X, W and the output dY they give.
+struct ConvGeometry {
+  Shape x, w, dy;
+  Attrs attrs;
+};
+
+std::vector<ConvGeometry> conv_grad_geometries() {
+  return {
+      // Odd sizes, symmetric padding.
+      {{1, 3, 7, 9}, {5, 3, 3, 3}, {1, 5, 7, 9}, {{"pads", Shape{1, 1, 1, 1}}}},
+      // Stride 2, asymmetric pads, groups 2, a 3x2 kernel, batch 2.
+      {{2, 4, 9, 7},
+       {6, 2, 3, 2},
+       {2, 6, 5, 4},
+       {{"pads", Shape{1, 0, 2, 1}}, {"strides", Shape{2, 2}}, {"group", int64_t{2}}}},
+      // Dilation 2.
+      {{1, 3, 9, 8}, {4, 3, 3, 3}, {1, 4, 9, 8}, {{"pads", Shape{2, 2, 2, 2}}, {"dilations", Shape{2, 2}}}},
+      // Stride 2 without padding: the last input rows and columns feed no output.
+      {{1, 2, 8, 8}, {3, 2, 3, 3}, {1, 3, 3, 3}, {{"strides", Shape{2, 2}}}},
+      // Strides (2, 3), dilations (2, 1), pads only at the end of H and the start of W.
+      {{1, 2, 10, 9},
+       {3, 2, 3, 2},
+       {1, 3, 4, 3},
+       {{"pads", Shape{0, 1, 1, 0}}, {"strides", Shape{2, 3}}, {"dilations", Shape{2, 1}}}},
+      // Depthwise.
+      {{1, 6, 8, 7}, {6, 1, 3, 3}, {1, 6, 8, 7}, {{"pads", Shape{1, 1, 1, 1}}, {"group", int64_t{6}}}},
+      // Depthwise with channel multiplier 2, stride 2, a 5x5 kernel.
+      {{1, 3, 9, 9},
+       {6, 1, 5, 5},
+       {1, 6, 5, 5},
+       {{"pads", Shape{2, 2, 2, 2}}, {"strides", Shape{2, 2}}, {"group", int64_t{3}}}},
+      // Pointwise.
+      {{1, 5, 5, 6}, {3, 5, 1, 1}, {1, 3, 5, 6}, {}},
+  };
+}
+
+TEST(LowerOps, ConvGradInput) {
+  for (const ConvGeometry& c : conv_grad_geometries()) {
+    SCOPED_TRACE(fmt::format("X [{}] W [{}]", fmt::join(c.x, ","), fmt::join(c.w, ",")));
+    Attrs attrs = c.attrs;
+    attrs.set("input_shape", c.x);
+    check_op({"ConvGradInput", {c.dy, c.w}, attrs}, "reduce", 1);
+  }
+}
+
+TEST(LowerOps, ConvGradWeight) {
+  for (const ConvGeometry& c : conv_grad_geometries()) {
+    SCOPED_TRACE(fmt::format("X [{}] W [{}]", fmt::join(c.x, ","), fmt::join(c.w, ",")));
+    Attrs attrs = c.attrs;
+    attrs.set("weight_shape", c.w);
+    check_op({"ConvGradWeight", {c.dy, c.x}, attrs}, "reduce", 1);
+  }
+}
+
+TEST(LowerOps, ConvGradBias) {
+  check_op({"ConvGradBias", {{2, 5, 7, 9}}, {}}, "reduce");
+  check_op({"ConvGradBias", {{3, 17, 1, 1}}, {}}, "reduce");
 }
 
 TEST(LowerOps, MaxPool) {

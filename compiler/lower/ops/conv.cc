@@ -1,7 +1,8 @@
 // Lowering of Conv (compiler/graph/ops/conv.cc) as a reduction per output element, in the
 // order the reference accumulates: input channel, kernel row, kernel column; over an input
 // stored NCHW[x]c, channel blocks, kernel row and column, then the lanes. The bias is the
-// reduction's own epilogue.
+// reduction's own epilogue. Its gradient ops ConvGradInput, ConvGradWeight and ConvGradBias
+// are reductions too, each in its reference kernel's order of terms.
 #include "compiler/lower/compute_util.h"
 #include "compiler/lower/window_taps.h"
 
@@ -54,6 +55,114 @@ NodeCompute conv(const ComputeContext& c) {
   return NodeCompute{.reducing = std::move(r)};
 }
 
+// dX = ConvGradInput(dY, W), dX of the forward input_shape. The reference scatters
+// dY[n, co, oh, ow] * W[co, cl, kh, kw] into dX for every (co, cl, kh, kw, oh, ow) whose tap
+// lies inside the input, so one dX element receives its terms in the order output channel
+// (of its group), kernel row, kernel column: gathered here as a reduction over (co, kh, kw).
+// Along an axis, tap k reaches input i from output o = (i + pad_begin - k * dilation) /
+// stride when that is integral and inside [0, out); other taps read a clamped dY index
+// under a Select, as Conv reads its padding.
+struct GatherTap {
+  Expr index, valid;  // valid undefined: always
+};
+
+GatherTap gather_tap(const graph::ops::Window2d& w, int axis, const Expr& i, const Expr& k) {
+  const int64_t stride = w.stride[axis], out = w.out[axis];
+  const Expr t = plus(i, w.pad_begin[axis]) - times(k, w.dilation[axis]);
+  // t over every input index and tap: [pad_begin - (kernel-1)*dilation, in-1 + pad_begin].
+  const int64_t lowest = w.pad_begin[axis] - (w.kernel[axis] - 1) * w.dilation[axis];
+  const int64_t highest = w.in[axis] - 1 + w.pad_begin[axis];
+  GatherTap tap{stride == 1 ? t : t / stride, Expr()};
+  if (lowest < 0) {
+    tap.valid = t >= 0;
+    tap.index = max(tap.index, 0);
+  }
+  if (stride > 1) tap.valid = all_of(tap.valid, eq(t % stride, i32(0)));
+  if (highest > (out - 1) * stride) {
+    tap.valid = all_of(tap.valid, t <= (out - 1) * stride);
+    tap.index = min(tap.index, out - 1);
+  }
+  return tap;
+}
+
+NodeCompute conv_grad_input(const ComputeContext& c) {
+  const Shape ws = c.input_shape(1), xs = c.output_shape();
+  const graph::ops::Window2d win =
+      graph::ops::window_of(c.attrs(), {xs[2], xs[3]}, {ws[2], ws[3]});
+  const int64_t group = c.attrs().i("group"), per_group_in = ws[1];
+  const int64_t per_group_out = ws[0] / group;
+  const Accessor dy = c.in(0), w = c.in(1);
+  ReducingCompute r;
+  r.shape = xs;
+  r.axis_names = {"n", "ci", "ih", "iw"};
+  r.body = [=](const Indices& v) {
+    ReductionAxes axes;
+    const Expr col = axes.add("co", per_group_out);
+    const Expr kh = axes.add("kh", ws[2]), kw = axes.add("kw", ws[3]);
+    // The input channel's group g and its place cl in it; output channel g * per_group_out + col.
+    Expr co = col, cl = v[1];
+    if (group > 1) {
+      const Expr g = per_group_in == 1 ? Expr(v[1]) : v[1] / per_group_in;
+      co = per_group_out == 1 ? g : times(g, per_group_out) + col;
+      cl = per_group_in == 1 ? i32(0) : v[1] % per_group_in;
+    }
+    const GatherTap th = gather_tap(win, 0, v[2], kh), tw = gather_tap(win, 1, v[3], kw);
+    Expr dyv = dy({v[0], co, th.index, tw.index});
+    if (Expr valid = all_of(th.valid, tw.valid); valid.defined())
+      dyv = select(valid, dyv, f32(0));
+    return loop::sum(dyv * w({co, cl, kh, kw}), axes.list());
+  };
+  return NodeCompute{.reducing = std::move(r)};
+}
+
+// dW = ConvGradWeight(dY, X), dW [CO, CI/group, KH, KW]. The reference sums, per weight,
+// the batch items, output rows, then output columns (each row into a partial sum added to
+// the weight): here one reduction over (n, oh, ow) in that order, the same terms in the
+// same order, associated as one sum. Padding taps read a clamped X index under a Select.
+NodeCompute conv_grad_weight(const ComputeContext& c) {
+  const Shape ys = c.input_shape(0), xs = c.input_shape(1), ws = c.output_shape();
+  const graph::ops::Window2d win =
+      graph::ops::window_of(c.attrs(), {xs[2], xs[3]}, {ws[2], ws[3]});
+  const int64_t group = c.attrs().i("group"), per_group_in = ws[1];
+  const int64_t per_group_out = ws[0] / group;
+  const Accessor dy = c.in(0), x = c.in(1);
+  ReducingCompute r;
+  r.shape = ws;
+  r.axis_names = {"co", "cl", "kh", "kw"};
+  r.body = [=](const Indices& v) {
+    ReductionAxes axes;
+    const Expr n = axes.add("n", ys[0]), oh = axes.add("oh", ys[2]), ow = axes.add("ow", ys[3]);
+    Expr channel = v[1];
+    if (group > 1) {
+      const Expr first =
+          times(per_group_out == 1 ? Expr(v[0]) : v[0] / per_group_out, per_group_in);
+      channel = per_group_in == 1 ? first : first + v[1];
+    }
+    const Tap th = window_tap(win, 0, oh, v[2]), tw = window_tap(win, 1, ow, v[3]);
+    Expr xv = x({n, channel, th.index, tw.index});
+    if (Expr inside = all_of(th.inside, tw.inside); inside.defined())
+      xv = select(inside, xv, f32(0));
+    return loop::sum(dy({n, v[0], oh, ow}) * xv, axes.list());
+  };
+  return NodeCompute{.reducing = std::move(r)};
+}
+
+// dB = ConvGradBias(dY): per channel, the sum over n, h, w in that order, as the reference
+// walks dY.
+NodeCompute conv_grad_bias(const ComputeContext& c) {
+  const Shape ys = c.input_shape(0);
+  const Accessor dy = c.in(0);
+  ReducingCompute r;
+  r.shape = c.output_shape();
+  r.axis_names = {"c"};
+  r.body = [=](const Indices& v) {
+    ReductionAxes axes;
+    const Expr n = axes.add("n", ys[0]), h = axes.add("h", ys[2]), w = axes.add("w", ys[3]);
+    return loop::sum(dy({n, v[0], h, w}), axes.list());
+  };
+  return NodeCompute{.reducing = std::move(r)};
+}
+
 }  // namespace
 
 OpLowering lower_op_Conv(const graph::OpDef&) {
@@ -69,8 +178,18 @@ OpLowering lower_op_Conv(const graph::OpDef&) {
   };
 }
 
-OpLowering lower_op_ConvGradInput(const graph::OpDef& op) { return gradient_op_not_lowered(op); }
-OpLowering lower_op_ConvGradWeight(const graph::OpDef& op) { return gradient_op_not_lowered(op); }
-OpLowering lower_op_ConvGradBias(const graph::OpDef& op) { return gradient_op_not_lowered(op); }
+// The gradient ops are reductions of family Reduce: the generic reduction schedule is
+// correct for them but not fast (no register blocking, and ConvGradInput walks every tap of
+// a strided window under a Select). Their fast schedules are later work; they must not use
+// Conv2d's, which assumes the forward convolution's loop names and packed weights.
+OpLowering lower_op_ConvGradInput(const graph::OpDef&) {
+  return OpLowering{.compute = conv_grad_input, .family = always(ScheduleFamily::Reduce)};
+}
+OpLowering lower_op_ConvGradWeight(const graph::OpDef&) {
+  return OpLowering{.compute = conv_grad_weight, .family = always(ScheduleFamily::Reduce)};
+}
+OpLowering lower_op_ConvGradBias(const graph::OpDef&) {
+  return OpLowering{.compute = conv_grad_bias, .family = always(ScheduleFamily::Reduce)};
+}
 
 }  // namespace nas::lower

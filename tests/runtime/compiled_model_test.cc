@@ -97,6 +97,43 @@ TEST(CompiledModel, BothLayoutsMatchTheReference) {
   EXPECT_EQ(layouts(*nchw), std::set<std::string>{"as shape"});
 }
 
+// Conv's gradient ops compiled to machine code (the op tests run the loop IR in the
+// interpreter): dX, dW and dB of a grouped convolution with stride 2 and asymmetric pads, and
+// of a dilated depthwise one, each a kernel of its own.
+TEST(CompiledModel, ConvGradientOpsMatchTheReference) {
+  struct Geometry {
+    Shape x, w, dy;
+    Attrs attrs;
+  };
+  const std::vector<Geometry> geometries = {
+      {{2, 4, 9, 7},
+       {6, 2, 3, 2},
+       {2, 6, 5, 4},
+       {{"pads", Shape{1, 0, 2, 1}}, {"strides", Shape{2, 2}}, {"group", int64_t{2}}}},
+      {{1, 8, 11, 10},
+       {8, 1, 3, 3},
+       {1, 8, 11, 10},
+       {{"pads", Shape{2, 2, 2, 2}}, {"dilations", Shape{2, 2}}, {"group", int64_t{8}}}},
+  };
+  for (const Geometry& c : geometries) {
+    Graph g("conv_grads");
+    const ValueId dy = g.add_input("dy", {DType::F32, c.dy});
+    const ValueId w = g.add_input("w", {DType::F32, c.w});
+    const ValueId x = g.add_input("x", {DType::F32, c.x});
+    Attrs input_attrs = c.attrs, weight_attrs = c.attrs;
+    input_attrs.set("input_shape", c.x);
+    weight_attrs.set("weight_shape", c.w);
+    g.add_output(g.add("ConvGradInput", {dy, w}, input_attrs, "dx"));
+    g.add_output(g.add("ConvGradWeight", {dy, x}, weight_attrs, "dw"));
+    g.add_output(g.add("ConvGradBias", {dy}, {}, "db"));
+    for (int threads : {1, 2}) {
+      expect_matches_reference(g, host(threads), fmt::format("default, {} threads", threads));
+      expect_matches_reference(g, host(threads, lower::ScheduleChoice::Random, 3),
+                               fmt::format("random schedule, {} threads", threads));
+    }
+  }
+}
+
 TEST(CompiledModel, SmallCnnAtBatchThree) {
   expect_matches_reference(evaluator::small_cnn(4, 3), host(2), "batch 3");
 }

@@ -143,6 +143,11 @@ std::vector<ConvGeometry> conv_grad_geometries() {
        {3, 2, 3, 2},
        {1, 3, 4, 3},
        {{"pads", Shape{0, 1, 1, 0}}, {"strides", Shape{2, 3}}, {"dilations", Shape{2, 1}}}},
+      // auto_pad SAME_LOWER with stride 2: the odd unit of padding at the start.
+      {{1, 2, 7, 6},
+       {3, 2, 3, 3},
+       {1, 3, 4, 3},
+       {{"auto_pad", std::string("SAME_LOWER")}, {"strides", Shape{2, 2}}}},
       // Depthwise.
       {{1, 6, 8, 7}, {6, 1, 3, 3}, {1, 6, 8, 7}, {{"pads", Shape{1, 1, 1, 1}}, {"group", int64_t{6}}}},
       // Depthwise with channel multiplier 2, stride 2, a 5x5 kernel.

@@ -182,6 +182,10 @@ OpLowering lower_op_Conv(const graph::OpDef&) {
 // correct for them but not fast (no register blocking, and ConvGradInput walks every tap of
 // a strided window under a Select). Their fast schedules are later work; they must not use
 // Conv2d's, which assumes the forward convolution's loop names and packed weights.
+// Their fusion classes (graph/ops/conv.cc: Opaque for dX and dW, Reduction for dB) stay as
+// they are: each anchors a group of its own, which is all lowering needs, and neither class
+// takes an epilogue, so an elementwise op after them (the ReluGrad of the layer before) is a
+// kernel of its own for now.
 OpLowering lower_op_ConvGradInput(const graph::OpDef&) {
   return OpLowering{.compute = conv_grad_input, .family = always(ScheduleFamily::Reduce)};
 }

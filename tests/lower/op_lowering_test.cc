@@ -23,8 +23,10 @@ TEST(OpLowering, EveryOpIsLoweredOrSaysWhyNot) {
     const OpLowering& lowering = op_lowering(*op);
     EXPECT_THAT(check_op_lowering(*op, lowering), ElementsAre());
     EXPECT_NE(lowering.lowered(), !lowering.not_lowered.empty());
-    // Gradient ops belong to training graphs: none is lowered yet, and each says so.
-    if (!op->gradient_of.empty()) EXPECT_THAT(lowering.not_lowered, HasSubstr(op->gradient_of));
+    // A gradient op that is not lowered yet names its forward op in the reason.
+    if (!op->gradient_of.empty() && !lowering.lowered()) {
+      EXPECT_THAT(lowering.not_lowered, HasSubstr(op->gradient_of));
+    }
   }
 }
 

@@ -75,15 +75,20 @@ OpLowering unary_op(std::function<UnaryFn(const graph::Node&)> f) {
 }
 
 OpLowering binary_op(BinaryFn f) {
+  return binary_op([f](const graph::Node&) { return f; });
+}
+
+OpLowering binary_op(std::function<BinaryFn(const graph::Node&)> f) {
   return OpLowering{
       .compute =
           [f](const ComputeContext& c) {
+            const BinaryFn fn = f(c.node);
             const graph::Shape out = c.output_shape(), a_shape = c.input_shape(0),
                                b_shape = c.input_shape(1);
             const Accessor a = c.in(0), b = c.in(1);
             return NodeCompute{.outputs = {[=](const Indices& idx) {
-              return f(a(broadcast_indices(idx, out, a_shape)),
-                       b(broadcast_indices(idx, out, b_shape)));
+              return fn(a(broadcast_indices(idx, out, a_shape)),
+                        b(broadcast_indices(idx, out, b_shape)));
             }}};
           },
       .family = always(ScheduleFamily::Injective),

@@ -49,8 +49,9 @@ std::function<ScheduleFamily(const graph::Graph&, const graph::Node&)> always(Sc
 // An elementwise op computed from its input by `f`, built per node (for attributes).
 using UnaryFn = std::function<loop::Expr(const loop::Expr&)>;
 OpLowering unary_op(std::function<UnaryFn(const graph::Node&)> f);
-// A broadcasting binary op.
+// A broadcasting binary op, from its scalar function or (for attributes) one built per node.
 using BinaryFn = std::function<loop::Expr(const loop::Expr&, const loop::Expr&)>;
 OpLowering binary_op(BinaryFn f);
+OpLowering binary_op(std::function<BinaryFn(const graph::Node&)> f);
 
 }  // namespace nas::lower

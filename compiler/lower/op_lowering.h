@@ -31,7 +31,7 @@ enum class ScheduleFamily : uint8_t {
   DepthwiseConv2d,  // a window per channel
   Dense,            // Gemm, MatMul
   Pool,             // max, average and global average pooling
-  Reduce,           // ReduceMean
+  Reduce,           // ReduceMean, ReduceSumTo
   Softmax,          // two reductions along an axis, then the quotient
 };
 // "injective", "conv2d", "depthwise_conv2d", "dense", "pool", "reduce", "softmax".
@@ -123,8 +123,9 @@ ScheduleFamily schedule_family(const graph::Graph& graph, const graph::Node& nod
 // The definition of an op the compiler never lowers, with the reason.
 OpLowering not_lowered(std::string why);
 
-// The definition of a gradient op: not lowered yet, since the compiler lowers inference
-// graphs only.
+// The definition of a gradient op not lowered yet: of the ops only training graphs hold,
+// the compiler lowers the elementwise activation gradients, ReduceSumTo and Conv's gradients
+// so far.
 OpLowering gradient_op_not_lowered(const graph::OpDef& op);
 
 }  // namespace nas::lower

@@ -216,14 +216,15 @@ TEST(LowerFused, ConvResidualReluNaiveIr) {
 
 TEST(LowerErrors, GradientOpNamesTheNode) {
   Graph g("grad");
-  const ValueId dy = g.add_input("dy", {DType::F32, {4}});
-  const ValueId x = g.add_input("x", {DType::F32, {4}});
-  g.add_output(g.add("ReluGrad", {dy, x}, {}, "relu.grad"));
+  const ValueId dy = g.add_input("dy", {DType::F32, {2, 4}});
+  const ValueId y = g.add_input("y", {DType::F32, {2, 4}});
+  g.add_output(g.add("SoftmaxGrad", {dy, y}, {}, "softmax.grad"));
   EXPECT_EQ(user_error_message([&] {
               lower_group(g, passes::plan_fusion(g).groups[0], testing::test_target(), "k");
             }),
-            "node 'relu.grad' (ReluGrad): cannot be compiled: ReluGrad is the gradient op of "
-            "Relu; it belongs to training graphs and the compiler lowers inference graphs only");
+            "node 'softmax.grad' (SoftmaxGrad): cannot be compiled: SoftmaxGrad is the gradient "
+            "op of Softmax; it belongs to training graphs, of which the compiler lowers only the "
+            "elementwise activation gradients, ReduceSumTo and Conv's gradients so far");
 }
 
 TEST(LowerErrors, TrainingModeOps) {

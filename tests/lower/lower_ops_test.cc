@@ -270,6 +270,47 @@ TEST(LowerOps, ReduceMean) {
   check_op({"ReduceMean", {{3, 1, 5}}, {{"axes", Shape{1}}}}, "reduce");
 }
 
+// ReduceSumTo sums over the leading axes the target lacks and over its size-1 axes; with
+// nothing to sum it is an identity (0 + x, as the reference adds into zeros).
+TEST(LowerOps, ReduceSumTo) {
+  check_op({"ReduceSumTo", {{3, 5, 7, 9}}, {{"shape", Shape{5, 1, 1}}}}, "reduce");
+  check_op({"ReduceSumTo", {{2, 3}}, {{"shape", Shape{3}}}}, "reduce");
+  check_op({"ReduceSumTo", {{4, 1, 6}}, {{"shape", Shape{4, 1, 1}}}}, "reduce");
+  check_op({"ReduceSumTo", {{3, 5}}, {{"shape", Shape{}}}}, "reduce");
+  check_op({"ReduceSumTo", {{1, 5, 3}}, {{"shape", Shape{5, 1}}}}, "reduce");
+  check_op({"ReduceSumTo", {{3, 5}}, {{"shape", Shape{3, 5}}}}, "injective");
+  check_op({"ReduceSumTo", {{1, 3, 1}}, {{"shape", Shape{3, 1}}}}, "injective");
+}
+
+TEST(LowerOps, ActivationGradients) {
+  for (const char* op : {"ReluGrad", "HardSwishGrad", "SigmoidGrad"}) {
+    SCOPED_TRACE(op);
+    check_op({op, {{2, 3, 5}, {2, 3, 5}}}, "injective");
+  }
+  check_op({"ClipGrad", {{2, 3, 5}, {2, 3, 5}}, {{"min", -0.25f}, {"max", 0.5f}}}, "injective");
+  check_op({"HardSigmoidGrad", {{2, 9}, {2, 9}}, {{"alpha", 0.3f}, {"beta", 0.4f}}}, "injective");
+}
+
+// Gradient ops fuse into a convolution's epilogue: Conv -> ReluGrad(dy = conv, x) ->
+// HardSwishGrad(dy = that, x2), one conv2d kernel.
+TEST(LowerOps, GradientChainAfterConv) {
+  Graph g("conv_grad_chain");
+  SplitMix64 rng(5);
+  const Shape out{1, 6, 5, 7};
+  const ValueId x = g.add_input("x", {DType::F32, {1, 3, 5, 7}});
+  const ValueId w = g.add_constant("w", random_tensor({6, 3, 3, 3}, rng));
+  const ValueId b = g.add_constant("b", random_tensor({6}, rng));
+  ValueId y = g.add("Conv", {x, w, b}, {{"pads", Shape{1, 1, 1, 1}}}, "conv");
+  y = g.add("ReluGrad", {y, g.add_input("relu_x", {DType::F32, out})}, {}, "relu_grad");
+  y = g.add("HardSwishGrad", {y, g.add_input("hswish_x", {DType::F32, out})}, {}, "hswish_grad");
+  g.add_output(y);
+  ASSERT_EQ(passes::plan_fusion(g).groups.size(), 1u);
+  for (const testing::ScheduleCase& sc : schedules_to_check()) {
+    SCOPED_TRACE(sc.label);
+    EXPECT_EQ(check_graph(g, sc), std::vector<std::string>{"conv2d"});
+  }
+}
+
 TEST(LowerOps, Unary) {
   for (const char* op : {"Relu", "HardSwish", "Sigmoid", "Identity", "Dropout"}) {
     SCOPED_TRACE(op);

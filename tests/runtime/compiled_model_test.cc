@@ -249,6 +249,38 @@ TEST(CompiledModel, ScheduleChoiceReachesEveryKernel) {
   EXPECT_FALSE(chosen.kernels[0].schedule.steps.empty());
 }
 
+// The gradient ops the compiler lowers, compiled through the whole pipeline: ReluGrad in a
+// convolution's epilogue, the other activation gradients alone (bitwise the reference's
+// results: the same f32 operations in the same order) and ReduceSumTo onto several shapes,
+// an identity included.
+TEST(CompiledModel, GradientOpsMatchTheReference) {
+  Graph g("grads");
+  const Shape shape{2, 6, 5, 7};
+  const ValueId x = g.add_input("x", {DType::F32, shape});
+  const ValueId dy = g.add_input("dy", {DType::F32, shape});
+  const ValueId y = g.add_input("y", {DType::F32, shape});
+  const ValueId w = g.add_constant("w", random_tensor({DType::F32, {6, 6, 3, 3}}, 3));
+  const ValueId conv = g.add("Conv", {x, w}, {{"pads", Shape{1, 1, 1, 1}}}, "conv");
+  g.add_output(g.add("ReluGrad", {conv, x}, {}, "relu_grad"));
+  g.add_output(g.add("ClipGrad", {dy, x}, {{"min", -0.25f}, {"max", 0.5f}}, "clip_grad"));
+  g.add_output(g.add("SigmoidGrad", {dy, y}, {}, "sigmoid_grad"));
+  const ValueId wide = g.add("Mul", {x, g.add_constant("four", Tensor::scalar_f32(4.0f))});
+  g.add_output(g.add("HardSwishGrad", {dy, wide}, {}, "hswish_grad"));
+  g.add_output(g.add("HardSigmoidGrad", {dy, x}, {{"alpha", 0.3f}, {"beta", 0.4f}}, "hsig_grad"));
+  for (const Shape& target : {Shape{6, 1, 1}, Shape{7}, Shape{}, shape})
+    g.add_output(g.add("ReduceSumTo", {dy}, {{"shape", target}}));
+  for (int threads : {1, 2}) {
+    expect_matches_reference(g, host(threads), fmt::format("default, {} threads", threads));
+    expect_matches_reference(g, host(threads, lower::ScheduleChoice::Random, 1),
+                             fmt::format("random schedule, {} threads", threads));
+  }
+  expect_matches_reference(g, host(1, lower::ScheduleChoice::Naive), "naive");
+  const std::vector<Tensor> inputs = random_inputs(g, 7);
+  const std::vector<Tensor> want = run_reference(g, inputs);
+  const std::vector<Tensor> got = compiler::compile_model(g, host(1))->run(inputs);
+  for (size_t o : {1, 2, 3, 8}) EXPECT_TRUE(got[o] == want[o]) << "output " << o;
+}
+
 TEST(CompiledModel, OutputsThatAreInputsOrConstants) {
   Graph g("passthrough");
   const ValueId x = g.add_input("x", {DType::F32, {2, 5}});

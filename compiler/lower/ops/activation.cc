@@ -1,6 +1,8 @@
 // Lowerings of the activations and arithmetic of compiler/graph/ops/activation.cc, each
 // writing the reference kernel's arithmetic in the same order, so results agree to the
 // last bit where the reference's operations are the same f32 operations.
+#include <fmt/format.h>
+
 #include "compiler/lower/compute_util.h"
 
 namespace nas::lower {
@@ -70,10 +72,46 @@ OpLowering lower_op_Dropout(const graph::OpDef&) {
 // Only f32 tensors are lowered, so a Cast that passes lower_group's type check is f32 to f32.
 OpLowering lower_op_Cast(const graph::OpDef&) { return unary_op(identity); }
 
-OpLowering lower_op_ClipGrad(const graph::OpDef& op) { return gradient_op_not_lowered(op); }
-OpLowering lower_op_HardSigmoidGrad(const graph::OpDef& op) { return gradient_op_not_lowered(op); }
-OpLowering lower_op_HardSwishGrad(const graph::OpDef& op) { return gradient_op_not_lowered(op); }
-OpLowering lower_op_SigmoidGrad(const graph::OpDef& op) { return gradient_op_not_lowered(op); }
-OpLowering lower_op_DropoutGrad(const graph::OpDef& op) { return gradient_op_not_lowered(op); }
+// The gradient ops, (dy, x) or (dy, y), as their reference kernels write them.
+
+OpLowering lower_op_ClipGrad(const graph::OpDef&) {
+  return binary_op([](const graph::Node& node) -> BinaryFn {
+    const float lo = node.attrs.f("min"), hi = node.attrs.f("max");
+    return [lo, hi](const Expr& dy, const Expr& x) {
+      return select(f32(lo) < x && x < f32(hi), dy, f32(0));
+    };
+  });
+}
+
+OpLowering lower_op_HardSigmoidGrad(const graph::OpDef&) {
+  return binary_op([](const graph::Node& node) -> BinaryFn {
+    const float alpha = node.attrs.f("alpha"), beta = node.attrs.f("beta");
+    return [alpha, beta](const Expr& dy, const Expr& x) {
+      const Expr v = f32(alpha) * x + f32(beta);
+      return select(f32(0) < v && v < f32(1), f32(alpha) * dy, f32(0));
+    };
+  });
+}
+
+OpLowering lower_op_HardSwishGrad(const graph::OpDef&) {
+  return binary_op([](const Expr& dy, const Expr& x) {
+    const Expr v = x / f32(6) + f32(0.5);
+    return select(v <= f32(0), f32(0), select(v >= f32(1), dy, dy * (x / f32(3) + f32(0.5))));
+  });
+}
+
+OpLowering lower_op_SigmoidGrad(const graph::OpDef&) {
+  return binary_op([](const Expr& dy, const Expr& y) { return dy * y * (f32(1) - y); });
+}
+
+// Only built in training mode (inference Dropout's gradient is dy itself), where the mask
+// is recomputed from (seed, element index) with a 64-bit integer hash.
+OpLowering lower_op_DropoutGrad(const graph::OpDef& op) {
+  return not_lowered(fmt::format(
+      "{} is the gradient op of {}; its mask is no f32 input but a 64-bit integer hash "
+      "(splitmix64) of the seed and the element index, which the loop IR does not express "
+      "(it has no unsigned 64-bit arithmetic, xor or shifts)",
+      op.name, op.gradient_of));
+}
 
 }  // namespace nas::lower

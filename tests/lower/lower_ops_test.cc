@@ -160,6 +160,71 @@ std::vector<ConvGeometry> conv_grad_geometries() {
   };
 }
 
+// MatMul's gradients: batched, with batch axes broadcast (and summed back), rank-1 operands,
+// sizes that no vector width divides. Inputs (dY, B) with a_shape, and (A, dY) with b_shape.
+struct MatMulGeometry {
+  Shape a, b, y;
+};
+
+std::vector<MatMulGeometry> matmul_grad_geometries() {
+  return {
+      {{5, 7}, {7, 9}, {5, 9}},
+      {{2, 3, 5, 7}, {7, 17}, {2, 3, 5, 17}},       // B broadcast over a batch of 2x3
+      {{1, 5, 7}, {3, 7, 9}, {3, 5, 9}},            // A's batch axis of 1 summed
+      {{5, 7}, {2, 3, 7, 9}, {2, 3, 5, 9}},         // A without batch axes
+      {{2, 1, 3, 5}, {1, 4, 5, 3}, {2, 4, 3, 3}},   // both broadcast
+      {{7}, {3, 7, 9}, {3, 9}},                     // a rank-1 A (a row)
+      {{2, 5, 7}, {7}, {2, 5}},                     // a rank-1 B (a column)
+      {{11}, {11, 6}, {6}},
+      {{7}, {7}, {}},                               // a dot product
+  };
+}
+
+TEST(LowerOps, MatMulGradA) {
+  for (const MatMulGeometry& m : matmul_grad_geometries()) {
+    SCOPED_TRACE(fmt::format("A [{}] B [{}]", fmt::join(m.a, ","), fmt::join(m.b, ",")));
+    check_op({"MatMulGradA", {m.y, m.b}, {{"a_shape", m.a}}}, "dense");
+  }
+}
+
+TEST(LowerOps, MatMulGradB) {
+  for (const MatMulGeometry& m : matmul_grad_geometries()) {
+    SCOPED_TRACE(fmt::format("A [{}] B [{}]", fmt::join(m.a, ","), fmt::join(m.b, ",")));
+    check_op({"MatMulGradB", {m.a, m.y}, {{"b_shape", m.b}}}, "dense");
+  }
+}
+
+// BatchNormalization's gradients, every output: per-channel sums (stages) then dX, on odd
+// channel counts, NCHW, [N, C] and [N, C, L].
+// The variance is a square (a kernel of its own) and epsilon 0.5: var + eps >= 0.5.
+TEST(LowerOps, BatchNormInferenceGrad) {
+  for (const Shape& x : {Shape{2, 5, 3, 7}, Shape{3, 7}, Shape{2, 3, 9}, Shape{1, 17, 1, 1}}) {
+    SCOPED_TRACE(fmt::format("X [{}]", fmt::join(x, ",")));
+    const Shape c{x[1]};
+    Graph g("bn_inference_grad");
+    const ValueId dy = g.add_input("dy", {DType::F32, x});
+    const ValueId xv = g.add_input("x", {DType::F32, x});
+    const ValueId scale = g.add_input("scale", {DType::F32, c});
+    const ValueId mean = g.add_input("mean", {DType::F32, c});
+    const ValueId root = g.add_input("root", {DType::F32, c});
+    const ValueId var = g.add("Mul", {root, root}, {}, "var");
+    for (ValueId v : g.add_node("BatchNormInferenceGrad", {dy, xv, scale, mean, var},
+                                {{"epsilon", 0.5f}}, "node"))
+      g.add_output(v);
+    for (const testing::ScheduleCase& sc : schedules_to_check()) {
+      SCOPED_TRACE(sc.label);
+      EXPECT_EQ(check_graph(g, sc), (std::vector<std::string>{"injective", "softmax"}));
+    }
+  }
+}
+
+TEST(LowerOps, BatchNormTrainingGrad) {
+  for (const Shape& x : {Shape{2, 5, 3, 7}, Shape{3, 7}, Shape{2, 3, 9}, Shape{4, 17, 2, 1}}) {
+    SCOPED_TRACE(fmt::format("X [{}]", fmt::join(x, ",")));
+    check_op({"BatchNormTrainingGrad", {x, x, {x[1]}}, {{"epsilon", 1e-5f}}, {}, 3}, "softmax");
+  }
+}
+
 TEST(LowerOps, ConvGradInput) {
   for (const ConvGeometry& c : conv_grad_geometries()) {
     SCOPED_TRACE(fmt::format("X [{}] W [{}]", fmt::join(c.x, ","), fmt::join(c.w, ",")));

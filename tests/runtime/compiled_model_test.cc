@@ -97,6 +97,40 @@ TEST(CompiledModel, BothLayoutsMatchTheReference) {
   EXPECT_EQ(layouts(*nchw), std::set<std::string>{"as shape"});
 }
 
+// MatMul's and BatchNormalization's gradient ops compiled to machine code: dA and dB of a
+// batched MatMul with B broadcast over the batch (summed back), of a rank-1 A, and every
+// output of both BatchNormalization gradients on an odd channel count.
+TEST(CompiledModel, DenseAndBatchNormGradientOpsMatchTheReference) {
+  Graph g("dense_bn_grads");
+  const ValueId dy = g.add_input("dy", {DType::F32, {2, 3, 5, 9}});
+  const ValueId a = g.add_input("a", {DType::F32, {2, 3, 5, 7}});
+  const ValueId b = g.add_input("b", {DType::F32, {7, 9}});
+  g.add_output(g.add("MatMulGradA", {dy, b}, {{"a_shape", Shape{2, 3, 5, 7}}}, "da"));
+  g.add_output(g.add("MatMulGradB", {a, dy}, {{"b_shape", Shape{7, 9}}}, "db"));
+  const ValueId row_dy = g.add_input("row_dy", {DType::F32, {3, 9}});
+  const ValueId row_a = g.add_input("row_a", {DType::F32, {7}});
+  const ValueId batch_b = g.add_input("batch_b", {DType::F32, {3, 7, 9}});
+  g.add_output(g.add("MatMulGradA", {row_dy, batch_b}, {{"a_shape", Shape{7}}}, "row_da"));
+  g.add_output(g.add("MatMulGradB", {row_a, row_dy}, {{"b_shape", Shape{3, 7, 9}}}, "row_db"));
+  const ValueId bn_dy = g.add_input("bn_dy", {DType::F32, {2, 5, 6, 7}});
+  const ValueId bn_x = g.add_input("bn_x", {DType::F32, {2, 5, 6, 7}});
+  const ValueId scale = g.add_input("scale", {DType::F32, {5}});
+  const ValueId mean = g.add_input("mean", {DType::F32, {5}});
+  const ValueId root = g.add_input("root", {DType::F32, {5}});
+  const ValueId var = g.add("Mul", {root, root}, {}, "var");  // var + eps >= 0.5
+  for (ValueId v : g.add_node("BatchNormInferenceGrad", {bn_dy, bn_x, scale, mean, var},
+                              {{"epsilon", 0.5f}}, "bn_inference_grad"))
+    g.add_output(v);
+  for (ValueId v :
+       g.add_node("BatchNormTrainingGrad", {bn_dy, bn_x, scale}, {}, "bn_training_grad"))
+    g.add_output(v);
+  for (int threads : {1, 2}) {
+    expect_matches_reference(g, host(threads), fmt::format("default, {} threads", threads));
+    expect_matches_reference(g, host(threads, lower::ScheduleChoice::Random, 3),
+                             fmt::format("random schedule, {} threads", threads));
+  }
+}
+
 // Conv's gradient ops compiled to machine code (the op tests run the loop IR in the
 // interpreter): dX, dW and dB of a grouped convolution with stride 2 and asymmetric pads, and
 // of a dilated depthwise one, each a kernel of its own.

@@ -1,6 +1,8 @@
 // Lowering of BatchNormalization (compiler/graph/ops/norm.cc) in inference mode, per
 // channel (axis 1), inlined into its readers. (The graph passes fold it into a preceding
 // convolution where there is one.)
+#include <fmt/format.h>
+
 #include "compiler/lower/compute_util.h"
 
 namespace nas::lower {
@@ -18,6 +20,91 @@ NodeCompute batch_norm(const ComputeContext& c) {
   }}};
 }
 
+
+// A per-channel reduction stage [C] over X's other axes (n, then h, w, ..., as the
+// reference walks X flat), of term(indices of the element).
+loop::Tensor per_channel_sum(const ComputeContext& c, const std::string& hint,
+                             const std::function<Expr(const Indices&)>& term) {
+  const graph::Shape xs = c.input_shape(1);
+  return loop::compute(
+      c.namer(c.graph.value(c.node.outputs[0]).name + hint), {xs[1]},
+      [&](const std::vector<loop::Var>& v) {
+        ReductionAxes axes;
+        Indices idx{axes.add("n", xs[0]), v[0]};
+        for (size_t d = 2; d < xs.size(); ++d)
+          idx.push_back(axes.add(fmt::format("s{}", d), xs[d]));
+        return loop::sum(term(idx), axes.list());
+      },
+      loop::ComputeOptions{.axis_names = {"c"}});
+}
+
+// (dX, dscale, dB, dmean, dvar) of inference-mode BatchNormalization, as the reference:
+// inv = 1 / sqrt(var + eps); dX = dy * scale * inv per element; dscale = sum dy * (x - mean)
+// * inv and dB = sum dy per channel (stages); dmean and dvar per channel from them.
+NodeCompute batch_norm_inference_grad(const ComputeContext& c) {
+  const float eps = c.attrs().f("epsilon");
+  const Accessor dy = c.in(0), x = c.in(1), scale = c.in(2), mean = c.in(3), var = c.in(4);
+  const auto inv = [=](const Indices& ch) { return f32(1) / sqrt(var(ch) + f32(eps)); };
+  const loop::Tensor dscale = per_channel_sum(c, "_dscale", [&](const Indices& idx) {
+    const Indices ch{idx[1]};
+    return dy(idx) * (x(idx) - mean(ch)) * inv(ch);
+  });
+  const loop::Tensor db = per_channel_sum(c, "_db", [&](const Indices& idx) { return dy(idx); });
+  NodeCompute result;
+  result.stages = {dscale, db};
+  result.outputs = {
+      [=](const Indices& idx) {
+        const Indices ch{idx[1]};
+        return dy(idx) * scale(ch) * inv(ch);
+      },
+      [=](const Indices& ch) { return dscale(ch); },
+      [=](const Indices& ch) { return db(ch); },
+      [=](const Indices& ch) { return -scale(ch) / sqrt(var(ch) + f32(eps)) * db(ch); },
+      [=](const Indices& ch) {
+        return -scale(ch) * dscale(ch) / (f32(2) * (var(ch) + f32(eps)));
+      },
+  };
+  return result;
+}
+
+// (dX, dscale, dB) of training-mode BatchNormalization through the batch statistics, as the
+// reference: the batch mean and population variance (stages of sums, each divided by
+// M = N*H*W where read), xhat = (x - mean) / sqrt(var + eps); dscale = sum dy * xhat and
+// dB = sum dy (stages); dX = scale / (sqrt(var + eps) * M) * (M * dy - dB - xhat * dscale).
+NodeCompute batch_norm_training_grad(const ComputeContext& c) {
+  const float eps = c.attrs().f("epsilon");
+  const graph::Shape xs = c.input_shape(1);
+  const double per_channel = static_cast<double>(graph::numel(xs) / xs[1]);
+  const Accessor dy = c.in(0), x = c.in(1), scale = c.in(2);
+  const loop::Tensor x_sum = per_channel_sum(c, "_xsum", [&](const Indices& idx) { return x(idx); });
+  const auto mean = [=](const Indices& ch) { return x_sum(ch) / f32(per_channel); };
+  const loop::Tensor sq_sum = per_channel_sum(c, "_sqsum", [&](const Indices& idx) {
+    const Expr d = x(idx) - mean({idx[1]});
+    return d * d;
+  });
+  const auto var = [=](const Indices& ch) { return sq_sum(ch) / f32(per_channel); };
+  const auto xhat = [=](const Indices& idx) {
+    const Indices ch{idx[1]};
+    return (x(idx) - mean(ch)) / sqrt(var(ch) + f32(eps));
+  };
+  const loop::Tensor dscale =
+      per_channel_sum(c, "_dscale", [&](const Indices& idx) { return dy(idx) * xhat(idx); });
+  const loop::Tensor db = per_channel_sum(c, "_db", [&](const Indices& idx) { return dy(idx); });
+  NodeCompute result;
+  result.stages = {x_sum, sq_sum, dscale, db};
+  result.outputs = {
+      [=](const Indices& idx) {
+        const Indices ch{idx[1]};
+        const Expr m = f32(per_channel);
+        return scale(ch) / (sqrt(var(ch) + f32(eps)) * m) *
+               (m * dy(idx) - db(ch) - xhat(idx) * dscale(ch));
+      },
+      [=](const Indices& ch) { return dscale(ch); },
+      [=](const Indices& ch) { return db(ch); },
+  };
+  return result;
+}
+
 }  // namespace
 
 OpLowering lower_op_BatchNormalization(const graph::OpDef&) {
@@ -33,11 +120,18 @@ OpLowering lower_op_BatchNormalization(const graph::OpDef&) {
   };
 }
 
-OpLowering lower_op_BatchNormInferenceGrad(const graph::OpDef& op) {
-  return gradient_op_not_lowered(op);
+// The gradients compute per-channel sums as stages first, then their outputs per element
+// (dX) or per channel (the sums read through, dmean, dvar): family Softmax, the "stages,
+// then elementwise" family. A node with stages has no anchor reduction, so every stage takes
+// the generic schedules (a reduction per channel, correct but not vectorized across
+// channels; the elementwise outputs vectorized), as Reduce would give.
+// Their fusion class (Opaque) stays: each anchors a group of its own, and lower_group turns
+// each of its outputs that leaves the group into a stage of its own (a copy of a sum).
+OpLowering lower_op_BatchNormInferenceGrad(const graph::OpDef&) {
+  return OpLowering{.compute = batch_norm_inference_grad, .family = always(ScheduleFamily::Softmax)};
 }
-OpLowering lower_op_BatchNormTrainingGrad(const graph::OpDef& op) {
-  return gradient_op_not_lowered(op);
+OpLowering lower_op_BatchNormTrainingGrad(const graph::OpDef&) {
+  return OpLowering{.compute = batch_norm_training_grad, .family = always(ScheduleFamily::Softmax)};
 }
 
 }  // namespace nas::lower

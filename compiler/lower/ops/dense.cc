@@ -1,5 +1,7 @@
 // Lowerings of Gemm and MatMul (compiler/graph/ops/dense.cc): a sum over k per output
-// element; Gemm's alpha, beta and C in the reduction's epilogue.
+// element; Gemm's alpha, beta and C in the reduction's epilogue. MatMul's gradients: a sum
+// per element of dA (dB) over the batch items broadcast onto it and the output's columns
+// (rows).
 #include <fmt/format.h>
 
 #include "compiler/lower/compute_util.h"

@@ -1,6 +1,7 @@
 // Lowering of BatchNormalization (compiler/graph/ops/norm.cc) in inference mode, per
 // channel (axis 1), inlined into its readers. (The graph passes fold it into a preceding
-// convolution where there is one.)
+// convolution where there is one.) Its gradient ops: per-channel sums over (n, h, w) as
+// stages, then dX per element and the per-channel outputs from them.
 #include <fmt/format.h>
 
 #include "compiler/lower/compute_util.h"

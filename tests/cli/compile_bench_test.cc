@@ -111,6 +111,10 @@ TEST(NasOps, SayWhichOpsCompileAndWhyNot) {
   EXPECT_TRUE(by_name.at("ConvGradWeight").at("compiled").get<bool>());
   EXPECT_THAT(by_name.at("MatMulGradA").at("not_compiled_because").get<std::string>(),
               HasSubstr("gradient op of MatMul"));
+  for (const char* op : {"MaxPoolGrad", "AveragePoolGrad", "SoftmaxGrad", "SliceGrad"})
+    EXPECT_TRUE(by_name.at(op).at("compiled").get<bool>()) << op;
+  EXPECT_THAT(by_name.at("SoftmaxCrossEntropyGrad").at("not_compiled_because").get<std::string>(),
+              HasSubstr("labels as i64"));
   const Result table = run_nas("ops");
   EXPECT_THAT(table.out, ::testing::ContainsRegex("Conv +fusable-output +Conv +compiled"));
 }

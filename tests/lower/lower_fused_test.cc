@@ -216,14 +216,15 @@ TEST(LowerFused, ConvResidualReluNaiveIr) {
 
 TEST(LowerErrors, GradientOpNamesTheNode) {
   Graph g("grad");
+  // (SoftmaxGrad is lowered now; MatMulGradA is not, on this branch.)
   const ValueId dy = g.add_input("dy", {DType::F32, {2, 4}});
-  const ValueId y = g.add_input("y", {DType::F32, {2, 4}});
-  g.add_output(g.add("SoftmaxGrad", {dy, y}, {}, "softmax.grad"));
+  const ValueId b = g.add_input("b", {DType::F32, {3, 4}});
+  g.add_output(g.add("MatMulGradA", {dy, b}, {{"a_shape", Shape{2, 3}}}, "matmul.grad"));
   EXPECT_EQ(user_error_message([&] {
               lower_group(g, passes::plan_fusion(g).groups[0], testing::test_target(), "k");
             }),
-            "node 'softmax.grad' (SoftmaxGrad): cannot be compiled: SoftmaxGrad is the gradient "
-            "op of Softmax; it belongs to training graphs, of which the compiler lowers only the "
+            "node 'matmul.grad' (MatMulGradA): cannot be compiled: MatMulGradA is the gradient "
+            "op of MatMul; it belongs to training graphs, of which the compiler lowers only the "
             "elementwise activation gradients, ReduceSumTo and Conv's gradients so far");
 }
 

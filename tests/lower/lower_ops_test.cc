@@ -406,17 +406,23 @@ struct PoolGeometry {
 std::vector<PoolGeometry> pool_grad_geometries() {
   return {
       // Odd sizes, 3x3 at stride 2 with pads 1: inputs covered by 1, 2 or 4 windows.
-      {{1, 3, 7, 9}, {{"kernel_shape", Shape{3, 3}}, {"strides", Shape{2, 2}}, {"pads", Shape{1, 1, 1, 1}}}},
+      {{1, 3, 7, 9},
+       {{"kernel_shape", Shape{3, 3}}, {"strides", Shape{2, 2}}, {"pads", Shape{1, 1, 1, 1}}}},
       // Non-overlapping 2x2 windows, an uncovered last column (W 5).
       {{2, 2, 8, 5}, {{"kernel_shape", Shape{2, 2}}, {"strides", Shape{2, 2}}}},
       // ceil_mode: the last window reaches past the end padding.
-      {{1, 2, 8, 8}, {{"kernel_shape", Shape{3, 3}}, {"strides", Shape{2, 2}}, {"ceil_mode", int64_t{1}}}},
+      {{1, 2, 8, 8},
+       {{"kernel_shape", Shape{3, 3}}, {"strides", Shape{2, 2}}, {"ceil_mode", int64_t{1}}}},
       // Stride (2, 3), a 3x2 kernel, pads only at the end of H and the start of W.
-      {{1, 2, 10, 9}, {{"kernel_shape", Shape{3, 2}}, {"strides", Shape{2, 3}}, {"pads", Shape{0, 1, 2, 0}}}},
+      {{1, 2, 10, 9},
+       {{"kernel_shape", Shape{3, 2}}, {"strides", Shape{2, 3}}, {"pads", Shape{0, 1, 2, 0}}}},
       // Stride 1, overlapping 3x3 windows with pads 2 (windows mostly of padding at the borders).
       {{1, 1, 5, 6}, {{"kernel_shape", Shape{3, 3}}, {"pads", Shape{2, 2, 2, 2}}}},
       // auto_pad SAME_LOWER with stride 2.
-      {{1, 2, 7, 6}, {{"kernel_shape", Shape{3, 3}}, {"strides", Shape{2, 2}}, {"auto_pad", std::string("SAME_LOWER")}}},
+      {{1, 2, 7, 6},
+       {{"kernel_shape", Shape{3, 3}},
+        {"strides", Shape{2, 2}},
+        {"auto_pad", std::string("SAME_LOWER")}}},
   };
 }
 
@@ -483,7 +489,8 @@ TEST(LowerOps, SoftmaxGrad) {
 }
 
 TEST(LowerOps, ReduceMeanGrad) {
-  check_op({"ReduceMeanGrad", {{2, 3, 1, 1}}, {{"axes", Shape{2, 3}}, {"input_shape", Shape{2, 3, 4, 5}}}},
+  check_op({"ReduceMeanGrad", {{2, 3, 1, 1}},
+            {{"axes", Shape{2, 3}}, {"input_shape", Shape{2, 3, 4, 5}}}},
            "injective");
   check_op({"ReduceMeanGrad", {{2, 5}},
             {{"axes", Shape{-2}}, {"keepdims", int64_t{0}}, {"input_shape", Shape{2, 3, 5}}}},
@@ -511,7 +518,8 @@ TEST(LowerOps, SliceGrad) {
              {"input_shape", Shape{2, 11}}}},
            "injective");
   check_op({"SliceGrad", {{3, 5}},
-            {{"starts", Shape{0}}, {"ends", Shape{5}}, {"axes", Shape{1}}, {"input_shape", Shape{3, 5}}}},
+            {{"starts", Shape{0}}, {"ends", Shape{5}}, {"axes", Shape{1}},
+             {"input_shape", Shape{3, 5}}}},
            "injective");
 }
 

@@ -73,11 +73,4 @@ ScheduleFamily schedule_family(const graph::Graph& graph, const graph::Node& nod
 
 OpLowering not_lowered(std::string why) { return OpLowering{.not_lowered = std::move(why)}; }
 
-OpLowering gradient_op_not_lowered(const graph::OpDef& op) {
-  return not_lowered(fmt::format("{} is the gradient op of {}; it belongs to training graphs, of "
-                                 "which the compiler lowers only the elementwise activation "
-                                 "gradients, ReduceSumTo and Conv's gradients so far",
-                                 op.name, op.gradient_of));
-}
-
 }  // namespace nas::lower

@@ -123,9 +123,4 @@ ScheduleFamily schedule_family(const graph::Graph& graph, const graph::Node& nod
 // The definition of an op the compiler never lowers, with the reason.
 OpLowering not_lowered(std::string why);
 
-// The definition of a gradient op not lowered yet: of the ops only training graphs hold,
-// the compiler lowers the elementwise activation gradients, ReduceSumTo and Conv's gradients
-// so far.
-OpLowering gradient_op_not_lowered(const graph::OpDef& op);
-
 }  // namespace nas::lower

@@ -65,4 +65,23 @@ bool has_empty_window(const Window2d& w, int axis) {
   return false;
 }
 
+GatherTap gather_tap(const Window2d& w, int axis, const Expr& i, const Expr& k) {
+  const int64_t stride = w.stride[axis], out = w.out[axis];
+  const Expr t = plus(i, w.pad_begin[axis]) - times(k, w.dilation[axis]);
+  // t over every input index and tap: [pad_begin - (kernel-1)*dilation, in-1 + pad_begin].
+  const int64_t lowest = w.pad_begin[axis] - (w.kernel[axis] - 1) * w.dilation[axis];
+  const int64_t highest = w.in[axis] - 1 + w.pad_begin[axis];
+  GatherTap tap{stride == 1 ? t : t / stride, Expr()};
+  if (lowest < 0) {
+    tap.valid = t >= 0;
+    tap.index = max(tap.index, 0);
+  }
+  if (stride > 1) tap.valid = all_of(tap.valid, eq(t % stride, i32(0)));
+  if (highest > (out - 1) * stride) {
+    tap.valid = all_of(tap.valid, t <= (out - 1) * stride);
+    tap.index = min(tap.index, out - 1);
+  }
+  return tap;
+}
+
 }  // namespace nas::lower

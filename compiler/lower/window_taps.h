@@ -25,4 +25,15 @@ loop::Expr valid_tap_count(const graph::ops::Window2d& w, int axis, const loop::
 // Whether some output position along an axis has a window of padding only.
 bool has_empty_window(const graph::ops::Window2d& w, int axis);
 
+// Tap k of a window reaches input index i along an axis from the output position
+// o = (i + pad_begin - k * dilation) / stride when that is integral and inside [0, out)
+// (valid; undefined: always); otherwise `index` is still clamped into [0, out), so a load
+// at it stays in bounds under a Select. The gathers of the gradient ops (ConvGradInput,
+// AveragePoolGrad, MaxPoolGrad) use it.
+struct GatherTap {
+  loop::Expr index, valid;
+};
+GatherTap gather_tap(const graph::ops::Window2d& w, int axis, const loop::Expr& i,
+                     const loop::Expr& k);
+
 }  // namespace nas::lower

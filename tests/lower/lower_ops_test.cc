@@ -460,5 +460,133 @@ TEST(LowerOps, Slice) {
            "injective");
 }
 
+// ---- Pooling, softmax, reduce-mean and slice gradients ---------------------------------
+
+// Pool geometries for the gradient ops: X shape and attributes (the dY shape follows).
+struct PoolGeometry {
+  Shape x;
+  Attrs attrs;
+};
+
+std::vector<PoolGeometry> pool_grad_geometries() {
+  return {
+      // Odd sizes, 3x3 at stride 2 with pads 1: inputs covered by 1, 2 or 4 windows.
+      {{1, 3, 7, 9},
+       {{"kernel_shape", Shape{3, 3}}, {"strides", Shape{2, 2}}, {"pads", Shape{1, 1, 1, 1}}}},
+      // Non-overlapping 2x2 windows, an uncovered last column (W 5).
+      {{2, 2, 8, 5}, {{"kernel_shape", Shape{2, 2}}, {"strides", Shape{2, 2}}}},
+      // ceil_mode: the last window reaches past the end padding.
+      {{1, 2, 8, 8},
+       {{"kernel_shape", Shape{3, 3}}, {"strides", Shape{2, 2}}, {"ceil_mode", int64_t{1}}}},
+      // Stride (2, 3), a 3x2 kernel, pads only at the end of H and the start of W.
+      {{1, 2, 10, 9},
+       {{"kernel_shape", Shape{3, 2}}, {"strides", Shape{2, 3}}, {"pads", Shape{0, 1, 2, 0}}}},
+      // Stride 1, overlapping 3x3 windows with pads 2 (windows mostly of padding at the borders).
+      {{1, 1, 5, 6}, {{"kernel_shape", Shape{3, 3}}, {"pads", Shape{2, 2, 2, 2}}}},
+      // auto_pad SAME_LOWER with stride 2.
+      {{1, 2, 7, 6},
+       {{"kernel_shape", Shape{3, 3}},
+        {"strides", Shape{2, 2}},
+        {"auto_pad", std::string("SAME_LOWER")}}},
+  };
+}
+
+Shape pool_dy_shape(const PoolGeometry& p) {
+  Graph g("shape");
+  const ValueId x = g.add_input("x", {DType::F32, p.x});
+  return g.type(g.add("MaxPool", {x}, p.attrs, "pool")).shape;
+}
+
+TEST(LowerOps, GlobalAveragePoolGrad) {
+  check_op({"GlobalAveragePoolGrad", {{2, 3, 1, 1}}, {{"input_shape", Shape{2, 3, 5, 7}}}},
+           "injective");
+  check_op({"GlobalAveragePoolGrad", {{1, 17, 1, 1}}, {{"input_shape", Shape{1, 17, 1, 1}}}},
+           "injective");
+}
+
+TEST(LowerOps, AveragePoolGrad) {
+  for (const PoolGeometry& p : pool_grad_geometries())
+    for (int64_t include_pad : {0, 1}) {
+      SCOPED_TRACE(fmt::format("X [{}] count_include_pad {}", fmt::join(p.x, ","), include_pad));
+      Attrs attrs = p.attrs;
+      attrs.set("count_include_pad", include_pad);
+      attrs.set("input_shape", p.x);
+      check_op({"AveragePoolGrad", {pool_dy_shape(p)}, attrs}, "reduce");
+    }
+}
+
+TEST(LowerOps, MaxPoolGrad) {
+  for (const PoolGeometry& p : pool_grad_geometries()) {
+    SCOPED_TRACE(fmt::format("X [{}]", fmt::join(p.x, ",")));
+    check_op({"MaxPoolGrad", {pool_dy_shape(p), p.x}, p.attrs}, "reduce");
+  }
+  // Dilation: the one window lies in padding only and routes nothing.
+  check_op({"MaxPoolGrad", {{1, 2, 1, 1}, {1, 2, 2, 2}},
+            {{"kernel_shape", Shape{2, 2}}, {"dilations", Shape{3, 3}}, {"pads", Shape{1, 1, 1, 1}}}},
+           "reduce");
+}
+
+// Ties: X takes five values only, so most windows hold several maxima, and dY must go to
+// the first in row-major tap order (the reference's rule).
+TEST(LowerOps, MaxPoolGradRoutesTiesToTheFirstMaximum) {
+  for (const PoolGeometry& p : pool_grad_geometries()) {
+    SCOPED_TRACE(fmt::format("X [{}]", fmt::join(p.x, ",")));
+    SplitMix64 rng(3);
+    graph::Tensor xt = random_tensor(p.x, rng);
+    for (int64_t i = 0; i < xt.numel(); ++i)
+      xt.data<float>()[i] = std::round(xt.data<float>()[i] * 2.0f) / 2.0f;
+    Graph g("max_pool_grad_ties");
+    const ValueId dy = g.add_input("dy", {DType::F32, pool_dy_shape(p)});
+    const ValueId x = g.add_constant("x", xt);
+    g.add_output(g.add("MaxPoolGrad", {dy, x}, p.attrs, "grad"));
+    for (const testing::ScheduleCase& sc : schedules_to_check()) {
+      SCOPED_TRACE(sc.label);
+      EXPECT_EQ(check_graph(g, sc), std::vector<std::string>{"reduce"});
+    }
+  }
+}
+
+TEST(LowerOps, SoftmaxGrad) {
+  check_op({"SoftmaxGrad", {{2, 3, 5}, {2, 3, 5}}}, "softmax");
+  check_op({"SoftmaxGrad", {{2, 3, 5}, {2, 3, 5}}, {{"axis", int64_t{1}}}}, "softmax");
+  check_op({"SoftmaxGrad", {{7, 4}, {7, 4}}, {{"axis", int64_t{0}}}}, "softmax");
+  check_op({"SoftmaxGrad", {{3, 1}, {3, 1}}}, "softmax");
+}
+
+TEST(LowerOps, ReduceMeanGrad) {
+  check_op({"ReduceMeanGrad", {{2, 3, 1, 1}},
+            {{"axes", Shape{2, 3}}, {"input_shape", Shape{2, 3, 4, 5}}}},
+           "injective");
+  check_op({"ReduceMeanGrad", {{2, 5}},
+            {{"axes", Shape{-2}}, {"keepdims", int64_t{0}}, {"input_shape", Shape{2, 3, 5}}}},
+           "injective");
+  check_op({"ReduceMeanGrad", {{}}, {{"keepdims", int64_t{0}}, {"input_shape", Shape{3, 5}}}},
+           "injective");
+  check_op({"ReduceMeanGrad", {{1, 1, 1}}, {{"input_shape", Shape{3, 7, 5}}}}, "injective");
+}
+
+TEST(LowerOps, SliceGrad) {
+  check_op({"SliceGrad", {{3, 6}},
+            {{"starts", Shape{1, -6}}, {"ends", Shape{4, 100}}, {"input_shape", Shape{5, 7}}}},
+           "injective");
+  check_op({"SliceGrad", {{4, 5}},
+            {{"starts", Shape{-1}}, {"ends", Shape{-100}}, {"axes", Shape{1}}, {"steps", Shape{-2}},
+             {"input_shape", Shape{4, 9}}}},
+           "injective");
+  check_op({"SliceGrad", {{2, 3, 3}},
+            {{"starts", Shape{1}}, {"ends", Shape{8}}, {"axes", Shape{1}}, {"steps", Shape{3}},
+             {"input_shape", Shape{2, 8, 3}}}},
+           "injective");
+  // A negative step of 3 from the middle, and a slice of everything (an identity).
+  check_op({"SliceGrad", {{2, 3}},
+            {{"starts", Shape{7}}, {"ends", Shape{-100}}, {"axes", Shape{1}}, {"steps", Shape{-3}},
+             {"input_shape", Shape{2, 11}}}},
+           "injective");
+  check_op({"SliceGrad", {{3, 5}},
+            {{"starts", Shape{0}}, {"ends", Shape{5}}, {"axes", Shape{1}},
+             {"input_shape", Shape{3, 5}}}},
+           "injective");
+}
+
 }  // namespace
 }  // namespace nas::lower

@@ -400,5 +400,54 @@ TEST(CompiledModel, DumpsLayoutLoopAndLlvmIr) {
   EXPECT_THAT(dumped, ::testing::Not(HasSubstr("// IR after fusion")));
 }
 
+// The pooling, softmax, reduce-mean and slice gradient ops compiled to machine code (the op
+// tests run the loop IR in the interpreter), each output a kernel of its own: MaxPoolGrad
+// over a Relu's output (windows of zeros: ties go to the first maximum) with stride 2 and
+// pads, AveragePoolGrad with count_include_pad 0 and 1 (asymmetric pads, ceil_mode),
+// GlobalAveragePoolGrad, SoftmaxGrad along a middle axis, ReduceMeanGrad and a strided
+// SliceGrad.
+TEST(CompiledModel, PoolAndSoftmaxGradientsMatchTheReference) {
+  Graph g("pool_softmax_grads");
+  const Shape xs{2, 3, 9, 7};
+  const Attrs max_attrs = {{"kernel_shape", Shape{3, 3}},
+                           {"strides", Shape{2, 2}},
+                           {"pads", Shape{1, 1, 1, 1}}};
+  const ValueId x = g.add("Relu", {g.add_input("x", {DType::F32, xs})}, {}, "relu");
+  g.add_output(g.add("MaxPoolGrad", {g.add_input("dy_max", {DType::F32, {2, 3, 5, 4}}), x},
+                     max_attrs, "max_dx"));
+  for (int64_t include_pad : {0, 1}) {
+    const Attrs avg_attrs = {{"kernel_shape", Shape{3, 2}},
+                             {"strides", Shape{2, 2}},
+                             {"pads", Shape{0, 1, 1, 0}},
+                             {"ceil_mode", int64_t{1}},
+                             {"count_include_pad", include_pad},
+                             {"input_shape", xs}};
+    const ValueId dy =
+        g.add_input(fmt::format("dy_avg{}", include_pad), {DType::F32, {2, 3, 5, 4}});
+    g.add_output(g.add("AveragePoolGrad", {dy}, avg_attrs, fmt::format("avg_dx{}", include_pad)));
+  }
+  g.add_output(g.add("GlobalAveragePoolGrad", {g.add_input("dy_gap", {DType::F32, {2, 3, 1, 1}})},
+                     {{"input_shape", xs}}, "gap_dx"));
+  const ValueId y = g.add("Softmax", {g.add_input("s", {DType::F32, {4, 6, 5}})},
+                          {{"axis", int64_t{1}}}, "softmax");
+  g.add_output(g.add("SoftmaxGrad", {g.add_input("dy_soft", {DType::F32, {4, 6, 5}}), y},
+                     {{"axis", int64_t{1}}}, "softmax_dx"));
+  g.add_output(g.add("ReduceMeanGrad", {g.add_input("dy_mean", {DType::F32, {4, 1, 5}})},
+                     {{"axes", Shape{1}}, {"input_shape", Shape{4, 6, 5}}}, "mean_dx"));
+  g.add_output(g.add("SliceGrad", {g.add_input("dy_slice", {DType::F32, {4, 2, 5}})},
+                     {{"starts", Shape{-1}},
+                      {"ends", Shape{0}},
+                      {"axes", Shape{1}},
+                      {"steps", Shape{-3}},
+                      {"input_shape", Shape{4, 6, 5}}},
+                     "slice_dx"));
+  for (int threads : {1, 2}) {
+    expect_matches_reference(g, host(threads), fmt::format("default, {} threads", threads));
+    expect_matches_reference(g, host(threads, lower::ScheduleChoice::Random, 3),
+                             fmt::format("random schedule, {} threads", threads));
+  }
+  expect_matches_reference(g, host(1, lower::ScheduleChoice::Naive), "naive");
+}
+
 }  // namespace
 }  // namespace nas::runtime

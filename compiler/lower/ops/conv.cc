@@ -61,30 +61,7 @@ NodeCompute conv(const ComputeContext& c) {
 // (of its group), kernel row, kernel column: gathered here as a reduction over (co, kh, kw).
 // Along an axis, tap k reaches input i from output o = (i + pad_begin - k * dilation) /
 // stride when that is integral and inside [0, out); other taps read a clamped dY index
-// under a Select, as Conv reads its padding.
-struct GatherTap {
-  Expr index, valid;  // valid undefined: always
-};
-
-GatherTap gather_tap(const graph::ops::Window2d& w, int axis, const Expr& i, const Expr& k) {
-  const int64_t stride = w.stride[axis], out = w.out[axis];
-  const Expr t = plus(i, w.pad_begin[axis]) - times(k, w.dilation[axis]);
-  // t over every input index and tap: [pad_begin - (kernel-1)*dilation, in-1 + pad_begin].
-  const int64_t lowest = w.pad_begin[axis] - (w.kernel[axis] - 1) * w.dilation[axis];
-  const int64_t highest = w.in[axis] - 1 + w.pad_begin[axis];
-  GatherTap tap{stride == 1 ? t : t / stride, Expr()};
-  if (lowest < 0) {
-    tap.valid = t >= 0;
-    tap.index = max(tap.index, 0);
-  }
-  if (stride > 1) tap.valid = all_of(tap.valid, eq(t % stride, i32(0)));
-  if (highest > (out - 1) * stride) {
-    tap.valid = all_of(tap.valid, t <= (out - 1) * stride);
-    tap.index = min(tap.index, out - 1);
-  }
-  return tap;
-}
-
+// under a Select, as Conv reads its padding (gather_tap, lower/window_taps.h).
 NodeCompute conv_grad_input(const ComputeContext& c) {
   const Shape ws = c.input_shape(1), xs = c.output_shape();
   const graph::ops::Window2d win =

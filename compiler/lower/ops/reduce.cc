@@ -1,4 +1,6 @@
-// Lowerings of ReduceMean and Softmax (compiler/graph/ops/reduce.cc).
+// Lowerings of ReduceMean and Softmax (compiler/graph/ops/reduce.cc), and of their
+// gradient ops ReduceMeanGrad (a broadcast) and SoftmaxGrad (a sum along the axis as a
+// stage, then an elementwise expression).
 #include <fmt/format.h>
 
 #include "compiler/lower/compute_util.h"
@@ -83,6 +85,58 @@ NodeCompute softmax(const ComputeContext& c) {
   return result;
 }
 
+// dX = ReduceMeanGrad(dY): dY at the element's reduced position (reduced axes at 0 with
+// keepdims, dropped without) divided by the count of reduced elements, as the reference
+// writes it: a broadcast.
+NodeCompute reduce_mean_grad(const ComputeContext& c) {
+  const Shape xs = c.output_shape();
+  const std::vector<int64_t>& axes_attr = c.attrs().ints("axes");
+  std::vector<bool> reduced(xs.size(), axes_attr.empty());
+  for (int64_t axis : axes_attr) reduced[static_cast<size_t>(normalized_axis(axis, xs.size()))] = true;
+  const bool keepdims = c.attrs().i("keepdims") != 0;
+  int64_t count = 1;
+  for (size_t d = 0; d < xs.size(); ++d)
+    if (reduced[d]) count *= xs[d];
+  const Accessor dy = c.in(0);
+  return NodeCompute{.outputs = {[=](const Indices& v) {
+    std::vector<Expr> idx;
+    for (size_t d = 0; d < xs.size(); ++d) {
+      if (!reduced[d]) idx.push_back(v[d]);
+      else if (keepdims) idx.push_back(i32(0));
+    }
+    return dy(idx) / f32(static_cast<double>(count));
+  }}};
+}
+
+// dX = SoftmaxGrad(dY, Y) = Y * (dY - sum(dY * Y, axis)): the sum along the axis as a stage
+// kept with a size-1 axis (the reference's order of terms), then the expression per element.
+NodeCompute softmax_grad(const ComputeContext& c) {
+  const Shape xs = c.input_shape(0);
+  const auto axis = static_cast<size_t>(normalized_axis(c.attrs().i("axis"), xs.size()));
+  Shape kept = xs;
+  kept[axis] = 1;
+  const Accessor dy = c.in(0), y = c.in(1);
+  const std::string base = c.graph.value(c.node.outputs[0]).name;
+  const loop::ComputeOptions options{.axis_names = numbered("i", xs.size())};
+  const loop::Tensor dot_stage = loop::compute(
+      c.namer(base + "_dot"), kept,
+      [&](const std::vector<Var>& v) {
+        const loop::Axis k = loop::reduce_axis("k", xs[axis]);
+        std::vector<Expr> idx = exprs(v);
+        idx[axis] = k.var;
+        return loop::sum(dy(idx) * y(idx), {k});
+      },
+      options);
+  NodeCompute result;
+  result.stages = {dot_stage};
+  result.outputs = {[=](const std::vector<Expr>& idx) {
+    std::vector<Expr> at_kept = idx;
+    at_kept[axis] = i32(0);
+    return y(idx) * (dy(idx) - dot_stage(at_kept));
+  }};
+  return result;
+}
+
 }  // namespace
 
 OpLowering lower_op_ReduceMean(const graph::OpDef&) {
@@ -98,10 +152,19 @@ OpLowering lower_op_SoftmaxCrossEntropy(const graph::OpDef&) {
                      "lowers inference graphs only");
 }
 
-OpLowering lower_op_ReduceMeanGrad(const graph::OpDef& op) { return gradient_op_not_lowered(op); }
-OpLowering lower_op_SoftmaxGrad(const graph::OpDef& op) { return gradient_op_not_lowered(op); }
-OpLowering lower_op_SoftmaxCrossEntropyGrad(const graph::OpDef& op) {
-  return gradient_op_not_lowered(op);
+// A broadcast of dY (fusion class Broadcast): Injective.
+OpLowering lower_op_ReduceMeanGrad(const graph::OpDef&) {
+  return OpLowering{.compute = reduce_mean_grad, .family = always(ScheduleFamily::Injective)};
+}
+// Shaped as Softmax (a reduction along the axis as a stage, then an elementwise expression),
+// so of Softmax's family, whose default schedule is the generic one of Reduce (parallel
+// over each stage's outer loop): correct, not fast. Its fusion class (Reduction) stays.
+OpLowering lower_op_SoftmaxGrad(const graph::OpDef&) {
+  return OpLowering{.compute = softmax_grad, .family = always(ScheduleFamily::Softmax)};
+}
+OpLowering lower_op_SoftmaxCrossEntropyGrad(const graph::OpDef&) {
+  return not_lowered("SoftmaxCrossEntropyGrad reads its labels as i64, and compiled kernels "
+                     "compute on f32 values only (lower_group refuses other types)");
 }
 
 }  // namespace nas::lower

@@ -164,6 +164,50 @@ NodeCompute slice(const ComputeContext& c) {
   }}};
 }
 
+// dX = SliceGrad(dY): zeros of input_shape with dY where Slice reads. Along each axis, input
+// coordinate i was read as dY's j = (i - start) / step when that is integral and in
+// [0, len) (len: dY's extent); the element reads dY at its (clamped) j under a Select, 0
+// elsewhere.
+NodeCompute slice_grad(const ComputeContext& c) {
+  const Shape xs = c.output_shape(), ys = c.input_shape(0);
+  const std::vector<SliceAxis> axes = slice_axes(xs, c.attrs());
+  const Accessor dy = c.in(0);
+  bool empty = false;
+  for (int64_t d : ys) empty = empty || d == 0;
+  return NodeCompute{.outputs = {[=](const Indices& idx) -> Expr {
+    if (empty) return f32(0);
+    std::vector<Expr> at(idx.size());
+    Expr valid;
+    for (size_t a = 0; a < idx.size(); ++a) {
+      const int64_t start = axes[a].start, step = axes[a].step, len = ys[a];
+      if (step == 1 && start == 0 && len == xs[a]) {
+        at[a] = idx[a];
+        continue;
+      }
+      const int64_t s = step > 0 ? step : -step;
+      // d = (i - start) * sign(step), over i in [0, xs[a]).
+      const Expr d = step > 0 ? plus(idx[a], -start) : i32(start) - idx[a];
+      const int64_t lowest = step > 0 ? -start : start - (xs[a] - 1);
+      const int64_t highest = step > 0 ? xs[a] - 1 - start : start;
+      Expr ok, dc = d;
+      if (lowest < 0) {
+        ok = d >= 0;
+        dc = max(dc, 0);
+      }
+      if (s > 1) ok = all_of(ok, eq(d % s, i32(0)));
+      Expr j = s == 1 ? dc : dc / s;
+      if (highest > (len - 1) * s) {
+        ok = all_of(ok, d <= (len - 1) * s);
+        j = min(j, len - 1);
+      }
+      at[a] = j;
+      valid = all_of(valid, ok);
+    }
+    Expr value = dy(at);
+    return valid.defined() ? select(valid, value, f32(0)) : value;
+  }}};
+}
+
 OpLowering shape_data(const graph::OpDef& op) {
   return not_lowered(op.name + " computes on i64 shape data, which constant folding removes from "
                      "graphs with static shapes; it is not compiled");
@@ -182,6 +226,6 @@ OpLowering lower_op_Slice(const graph::OpDef&) { return injective(slice); }
 OpLowering lower_op_Shape(const graph::OpDef& op) { return shape_data(op); }
 OpLowering lower_op_Gather(const graph::OpDef& op) { return shape_data(op); }
 OpLowering lower_op_ConstantOfShape(const graph::OpDef& op) { return shape_data(op); }
-OpLowering lower_op_SliceGrad(const graph::OpDef& op) { return gradient_op_not_lowered(op); }
+OpLowering lower_op_SliceGrad(const graph::OpDef&) { return injective(slice_grad); }
 
 }  // namespace nas::lower

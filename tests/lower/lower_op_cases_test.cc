@@ -45,8 +45,9 @@ TEST(LowerOpCases, EveryLoweredOpAgreesWithTheReferenceOnItsCases) {
     ++checked[c.op];
   }
   for (const graph::OpDef* op : graph::OpRegistry::instance().ops())
-    if (op_lowering(*op).lowered())
+    if (op_lowering(*op).lowered()) {
       EXPECT_GT(checked[op->name], 0) << op->name << " is lowered but none of its cases ran compiled";
+    }
 }
 
 }  // namespace

@@ -24,8 +24,9 @@ TEST(OpLowering, EveryOpIsLoweredOrSaysWhyNot) {
     EXPECT_THAT(check_op_lowering(*op, lowering), ElementsAre());
     EXPECT_NE(lowering.lowered(), !lowering.not_lowered.empty());
     // A gradient op not lowered yet names its forward op in the reason.
-    if (!op->gradient_of.empty() && !lowering.lowered())
+    if (!op->gradient_of.empty() && !lowering.lowered()) {
       EXPECT_THAT(lowering.not_lowered, HasSubstr(op->gradient_of));
+    }
   }
 }
 

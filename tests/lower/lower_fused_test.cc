@@ -239,6 +239,28 @@ TEST(LowerErrors, TrainingModeOps) {
             "inference Dropout is the identity");
 }
 
+// BatchNormalization in training mode is compiled (batch statistics as stages, family
+// softmax); at inference it stays injective.
+TEST(LowerErrors, TrainingModeBatchNormIsCompiled) {
+  Graph g("bn_train");
+  const ValueId x = g.add_input("x", {DType::F32, {2, 3, 4}});
+  std::vector<ValueId> ins{x};
+  for (const char* name : {"scale", "bias", "mean", "var"})
+    ins.push_back(g.add_input(name, {DType::F32, {3}}));
+  for (ValueId v : g.add_node("BatchNormalization", ins, {{"training_mode", int64_t{1}}}, "bn"))
+    g.add_output(v);
+  g.add_output(g.add("BatchNormalization", ins, {}, "bn_inference"));
+  ASSERT_EQ(g.nodes().size(), 2u);
+  EXPECT_EQ(unsupported_reason(g.nodes()[0]), std::nullopt);
+  EXPECT_EQ(unsupported_reason(g.nodes()[1]), std::nullopt);
+  EXPECT_EQ(schedule_family(g, g.nodes()[0]), ScheduleFamily::Softmax);
+  EXPECT_EQ(schedule_family(g, g.nodes()[1]), ScheduleFamily::Injective);
+  const passes::FusionPlan plan = passes::plan_fusion(g);
+  ASSERT_EQ(plan.groups.size(), 2u);
+  EXPECT_EQ(lower_group(g, plan.groups[0], testing::test_target(), "k").family,
+            ScheduleFamily::Softmax);
+}
+
 TEST(LowerErrors, NonFloatValue) {
   Graph g("ints");
   const ValueId x = g.add_input("ids", {DType::I64, {2, 3}});

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "compiler/graph/graph.h"
+#include "compiler/passes/layout.h"
 #include "tests/lower/lower_test_util.h"
 
 namespace nas::lower {
@@ -586,6 +587,68 @@ TEST(LowerOps, SliceGrad) {
             {{"starts", Shape{0}}, {"ends", Shape{5}}, {"axes", Shape{1}},
              {"input_shape", Shape{3, 5}}}},
            "injective");
+}
+
+// Training-mode BatchNormalization, every output (Y, running_mean, running_var): the batch
+// mean and population variance as per-channel stages, then Y per element and the running
+// statistics per channel (family softmax), on odd channel counts, NCHW, [N, C], [N, C, L]
+// and a single element per channel.
+TEST(LowerOps, BatchNormalizationTraining) {
+  for (const Shape& x :
+       {Shape{2, 5, 3, 7}, Shape{4, 3}, Shape{2, 3, 9}, Shape{1, 17, 2, 1}, Shape{1, 3, 1, 1}}) {
+    SCOPED_TRACE(fmt::format("X [{}]", fmt::join(x, ",")));
+    const Shape c{x[1]};
+    Graph g("bn_training");
+    std::vector<ValueId> ins{g.add_input("x", {DType::F32, x})};
+    for (const char* name : {"scale", "bias", "mean", "var"})
+      ins.push_back(g.add_input(name, {DType::F32, c}));
+    const std::vector<ValueId> outs = g.add_node(
+        "BatchNormalization", ins,
+        {{"training_mode", int64_t{1}}, {"momentum", 0.8f}, {"epsilon", 1e-3f}}, "node");
+    ASSERT_EQ(outs.size(), 3u);
+    for (ValueId v : outs) g.add_output(v);
+    for (const testing::ScheduleCase& sc : schedules_to_check()) {
+      SCOPED_TRACE(sc.label);
+      EXPECT_EQ(check_graph(g, sc), std::vector<std::string>{"softmax"});
+    }
+  }
+}
+
+// Conv -> BatchNormalization(training) -> Relu: the batch statistics are over the whole
+// convolution output, so the batch norm never joins the convolution's epilogue. It has
+// three outputs, so the fusion plan gives it a group of its own and the Relu another; also
+// with the layouts plan_layouts picks (the conv's and the batch norm's outputs NCHW[x]c,
+// read per channel by the statistics).
+TEST(LowerOps, ConvBatchNormTrainingRelu) {
+  for (const int64_t channels : {8, 5}) {
+    SCOPED_TRACE(fmt::format("{} channels", channels));
+    SplitMix64 rng(5);
+    Graph g("conv_bn_training_relu");
+    const ValueId x = g.add_input("x", {DType::F32, {2, 3, 6, 7}});
+    const ValueId w = g.add_constant("w", random_tensor({channels, 3, 3, 3}, rng));
+    const ValueId conv = g.add("Conv", {x, w}, {{"pads", Shape{1, 1, 1, 1}}}, "conv");
+    std::vector<ValueId> ins{conv};
+    for (const char* name : {"scale", "bias", "mean"})
+      ins.push_back(g.add_constant(name, random_tensor({channels}, rng)));
+    ins.push_back(g.add_constant("var", random_tensor({channels}, rng, 0.1, 2.0)));
+    const std::vector<ValueId> bn =
+        g.add_node("BatchNormalization", ins, {{"training_mode", int64_t{1}}}, "bn");
+    g.add_output(g.add("Relu", {bn[0]}, {}, "relu"));
+    g.add_output(bn[1]);
+    g.add_output(bn[2]);
+    const passes::FusionPlan plan = passes::plan_fusion(g);
+    ASSERT_EQ(plan.groups.size(), 3u);
+    for (const passes::FusedGroup& group : plan.groups) EXPECT_EQ(group.nodes.size(), 1u);
+    for (testing::ScheduleCase sc : schedules_to_check()) {
+      SCOPED_TRACE(sc.label);
+      const std::vector<std::string> families{"conv2d", "softmax", "injective"};
+      EXPECT_EQ(check_graph(g, sc), families);
+      sc.options.channel_blocks =
+          passes::plan_layouts(g, plan, sc.target.vector_lanes).channel_blocks;
+      EXPECT_EQ(sc.options.channel_blocks.size(), channels == 8 ? 2u : 0u);
+      EXPECT_EQ(testing::check_plan(g, plan, sc.options, 1, sc.target), families);
+    }
+  }
 }
 
 }  // namespace

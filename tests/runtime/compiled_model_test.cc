@@ -449,5 +449,52 @@ TEST(CompiledModel, PoolAndSoftmaxGradientsMatchTheReference) {
   expect_matches_reference(g, host(1, lower::ScheduleChoice::Naive), "naive");
 }
 
+// Training-mode BatchNormalization compiled to machine code, every output (Y, running_mean,
+// running_var): after a convolution with constant weights and batch-norm parameters (which
+// fold_batch_norm must not fold: the statistics are the batch's), then Relu and another
+// convolution (so the activations between kernels are stored NCHW[x]c, blocked and as
+// their shape says); and alone on an odd channel count, NCHW and [N, C].
+TEST(CompiledModel, TrainingModeBatchNormMatchesTheReference) {
+  Graph g("bn_training");
+  const int64_t channels = target::host_target().vector_lanes;
+  const ValueId x = g.add_input("x", {DType::F32, {2, 3, 6, 7}});
+  const ValueId w = g.add_constant("w", random_tensor({DType::F32, {channels, 3, 3, 3}}, 12));
+  const ValueId conv = g.add("Conv", {x, w}, {{"pads", Shape{1, 1, 1, 1}}}, "conv");
+  std::vector<ValueId> ins{conv};
+  uint64_t seed = 13;
+  for (const char* name : {"scale", "bias", "mean", "var"})  // var: read by running_var only
+    ins.push_back(g.add_constant(name, random_tensor({DType::F32, {channels}}, seed++)));
+  const std::vector<ValueId> bn = g.add_node(
+      "BatchNormalization", ins, {{"training_mode", int64_t{1}}, {"momentum", 0.7f}}, "bn");
+  const ValueId relu = g.add("Relu", {bn[0]}, {}, "relu");
+  const ValueId w2 = g.add_constant("w2", random_tensor({DType::F32, {4, channels, 1, 1}}, 20));
+  g.add_output(g.add("Conv", {relu, w2}, {}, "conv2"));
+  g.add_output(bn[1]);
+  g.add_output(bn[2]);
+  for (const Shape& shape : {Shape{2, 5, 3, 7}, Shape{4, 3}}) {
+    const std::string name = fmt::format("x{}", shape.size());
+    std::vector<ValueId> alone{g.add_input(name, {DType::F32, shape})};
+    for (const char* p : {"scale", "bias", "mean", "var"})
+      alone.push_back(g.add_input(fmt::format("{}_{}", name, p), {DType::F32, {shape[1]}}));
+    for (ValueId v : g.add_node("BatchNormalization", alone,
+                                {{"training_mode", int64_t{1}}, {"epsilon", 1e-3f}},
+                                fmt::format("bn{}", shape.size())))
+      g.add_output(v);
+  }
+  compiler::CompileOptions plain = host(1);
+  plain.lowering.blocked_layout = false;
+  expect_matches_reference(g, plain, "nchw");
+  for (int threads : {1, 2}) {
+    expect_matches_reference(g, host(threads), fmt::format("default, {} threads", threads));
+    expect_matches_reference(g, host(threads, lower::ScheduleChoice::Random, 3),
+                             fmt::format("random schedule, {} threads", threads));
+  }
+  const auto model = expect_matches_reference(g, host(1, lower::ScheduleChoice::Naive), "naive");
+  // Conv, BN (its own kernel: the statistics are over the whole conv output), Relu, Conv,
+  // and the two batch norms alone.
+  const nlohmann::json description = model->describe();
+  EXPECT_EQ(description.at("kernels").size(), 6u);
+}
+
 }  // namespace
 }  // namespace nas::runtime

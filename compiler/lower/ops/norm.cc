@@ -1,7 +1,9 @@
-// Lowering of BatchNormalization (compiler/graph/ops/norm.cc) in inference mode, per
-// channel (axis 1), inlined into its readers. (The graph passes fold it into a preceding
-// convolution where there is one.) Its gradient ops: per-channel sums over (n, h, w) as
-// stages, then dX per element and the per-channel outputs from them.
+// Lowering of BatchNormalization (compiler/graph/ops/norm.cc): in inference mode per
+// channel (axis 1), inlined into its readers (the graph passes fold it into a preceding
+// convolution where there is one); in training mode the batch mean and variance as
+// per-channel stages, then Y per element and the running statistics per channel. Its
+// gradient ops: per-channel sums over (n, h, w) as stages, then dX per element and the
+// per-channel outputs from them.
 #include <fmt/format.h>
 
 #include "compiler/lower/compute_util.h"
@@ -21,12 +23,12 @@ NodeCompute batch_norm(const ComputeContext& c) {
   }}};
 }
 
-
-// A per-channel reduction stage [C] over X's other axes (n, then h, w, ..., as the
-// reference walks X flat), of term(indices of the element).
+// A per-channel reduction stage [C] over the other axes of X (input `x_input`: n, then
+// h, w, ..., as the reference walks X flat), of term(indices of the element).
 loop::Tensor per_channel_sum(const ComputeContext& c, const std::string& hint,
-                             const std::function<Expr(const Indices&)>& term) {
-  const graph::Shape xs = c.input_shape(1);
+                             const std::function<Expr(const Indices&)>& term,
+                             size_t x_input = 1) {
+  const graph::Shape xs = c.input_shape(x_input);
   return loop::compute(
       c.namer(c.graph.value(c.node.outputs[0]).name + hint), {xs[1]},
       [&](const std::vector<loop::Var>& v) {
@@ -106,18 +108,70 @@ NodeCompute batch_norm_training_grad(const ComputeContext& c) {
   return result;
 }
 
+// Training mode, as the reference (batch_stats, then batch_norm_kernel), in f32 as it
+// computes f32: mean = (sum x) / M and var = (sum (x - mean)^2) / M (population variance,
+// M = N*H*W) as stages of sums, each divided where read; Y = scale * (x - mean) /
+// sqrt(var + eps) + B per element; running_mean = input_mean * momentum + mean * (1 -
+// momentum) and running_var likewise from var, per channel.
+NodeCompute batch_norm_training(const ComputeContext& c) {
+  const float eps = c.attrs().f("epsilon");
+  const float momentum = c.attrs().f("momentum");
+  const float keep = 1.0f - momentum;  // T(1) - momentum in f32, as the reference
+  const graph::Shape xs = c.input_shape(0);
+  const double per_channel = static_cast<double>(graph::numel(xs) / xs[1]);
+  const Accessor x = c.in(0), scale = c.in(1), bias = c.in(2), in_mean = c.in(3),
+                 in_var = c.in(4);
+  const loop::Tensor x_sum =
+      per_channel_sum(c, "_xsum", [&](const Indices& idx) { return x(idx); }, 0);
+  const auto mean = [=](const Indices& ch) { return x_sum(ch) / f32(per_channel); };
+  const loop::Tensor sq_sum = per_channel_sum(
+      c, "_sqsum",
+      [&](const Indices& idx) {
+        const Expr d = x(idx) - mean({idx[1]});
+        return d * d;
+      },
+      0);
+  const auto var = [=](const Indices& ch) { return sq_sum(ch) / f32(per_channel); };
+  NodeCompute result;
+  result.stages = {x_sum, sq_sum};
+  result.outputs = {
+      [=](const Indices& idx) {
+        const Indices ch{idx[1]};
+        return scale(ch) * (x(idx) - mean(ch)) / sqrt(var(ch) + f32(eps)) + bias(ch);
+      },
+      [=](const Indices& ch) { return in_mean(ch) * f32(momentum) + mean(ch) * f32(keep); },
+      [=](const Indices& ch) { return in_var(ch) * f32(momentum) + var(ch) * f32(keep); },
+  };
+  return result;
+}
+
+bool training(const graph::Node& node) { return node.attrs.i("training_mode") == 1; }
+
 }  // namespace
 
 OpLowering lower_op_BatchNormalization(const graph::OpDef&) {
   return OpLowering{
-      .compute = batch_norm,
-      .refuses = [](const graph::Node& node) -> std::optional<std::string> {
-        if (node.attrs.i("training_mode") != 0 || node.outputs.size() != 1)
-          return "BatchNormalization in training mode (batch statistics, running averages) is "
-                 "not compiled; export the model in inference mode";
-        return std::nullopt;
+      .compute = [](const ComputeContext& c) {
+        return training(c.node) ? batch_norm_training(c) : batch_norm(c);
       },
-      .family = always(ScheduleFamily::Injective),
+      // The shape function gives one output at inference and three in training mode, and
+      // accepts training_mode 0 and 1 only; anything else is not defined.
+      .refuses = [](const graph::Node& node) -> std::optional<std::string> {
+        const int64_t mode = node.attrs.i("training_mode");
+        if ((mode == 0 && node.outputs.size() == 1) || (mode == 1 && node.outputs.size() == 3))
+          return std::nullopt;
+        return fmt::format("BatchNormalization with training_mode {} and {} outputs is not "
+                           "defined",
+                           mode, node.outputs.size());
+      },
+      // Inference: a per-channel affine map, inlined (Injective). Training: the batch
+      // statistics are stages, then Y per element (Softmax, "stages, then elementwise", whose
+      // default schedule gives each stage the generic one); it never joins an epilogue (its
+      // family is not Injective, and it has three outputs, so plan_fusion gives it a group
+      // of its own and pulls no reader in).
+      .family = [](const graph::Graph&, const graph::Node& node) {
+        return training(node) ? ScheduleFamily::Softmax : ScheduleFamily::Injective;
+      },
   };
 }
 

@@ -1,4 +1,4 @@
-// Lowering of one fused group (passes/fusion_plan.h) of an inference graph to one loop IR
+// Lowering of one fused group (passes/fusion_plan.h) of a graph to one loop IR
 // function with its schedule: the step from the graph to the loop IR, like TVM's lowering of
 // a fused Relay function with its op strategies.
 //

@@ -280,8 +280,8 @@ TEST(LowerErrors, UnsupportedReasons) {
   ASSERT_EQ(g.nodes().size(), 2u);
   EXPECT_EQ(unsupported_reason(g.nodes()[0]), std::nullopt);
   EXPECT_EQ(unsupported_reason(g.nodes()[1]),
-            "SoftmaxCrossEntropy belongs to training graphs (a loss); the compiler lowers "
-            "inference graphs only");
+            "SoftmaxCrossEntropy reads its labels as i64, and compiled kernels compute on f32 "
+            "values only (lower_group refuses other types)");
 }
 
 }  // namespace

@@ -148,8 +148,8 @@ OpLowering lower_op_Softmax(const graph::OpDef&) {
 }
 
 OpLowering lower_op_SoftmaxCrossEntropy(const graph::OpDef&) {
-  return not_lowered("SoftmaxCrossEntropy belongs to training graphs (a loss); the compiler "
-                     "lowers inference graphs only");
+  return not_lowered("SoftmaxCrossEntropy reads its labels as i64, and compiled kernels "
+                     "compute on f32 values only (lower_group refuses other types)");
 }
 
 // A broadcast of dY (fusion class Broadcast): Injective.

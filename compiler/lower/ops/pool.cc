@@ -82,6 +82,18 @@ Expr backwards(const Expr& k, int64_t kernel) {
   return kernel == 1 ? i32(0) : i32(kernel - 1) - k;
 }
 
+// A tap of a window covering input element v, as reduction axes kh, kw over the kernel
+// (backwards) and where that window lies along each axis.
+struct CoveringTap {
+  Expr kh, kw;
+  GatherTap h, w;
+};
+CoveringTap covering_tap(ReductionAxes& axes, const graph::ops::Window2d& win, const Indices& v) {
+  const Expr kh = backwards(axes.add("kh", win.kernel[0]), win.kernel[0]);
+  const Expr kw = backwards(axes.add("kw", win.kernel[1]), win.kernel[1]);
+  return {kh, kw, gather_tap(win, 0, v[2], kh), gather_tap(win, 1, v[3], kw)};
+}
+
 // dX = AveragePoolGrad(dY), dX of the attribute input_shape. The reference adds, window
 // by window (n, c, oh, ow ascending), dY / divisor to each non-padding tap of the window,
 // with AveragePool's divisor (the whole kernel with count_include_pad, else the window's
@@ -99,14 +111,12 @@ NodeCompute average_pool_grad(const ComputeContext& c) {
   r.axis_names = {"n", "c", "ih", "iw"};
   r.body = [=](const Indices& v) {
     ReductionAxes axes;
-    const Expr kh = backwards(axes.add("kh", win.kernel[0]), win.kernel[0]);
-    const Expr kw = backwards(axes.add("kw", win.kernel[1]), win.kernel[1]);
-    const GatherTap th = gather_tap(win, 0, v[2], kh), tw = gather_tap(win, 1, v[3], kw);
+    const CoveringTap t = covering_tap(axes, win, v);
     Expr divisor = f32(static_cast<double>(win.kernel[0] * win.kernel[1]));
     if (!include_pad && (reaches_padding(win, 0) || reaches_padding(win, 1)))
-      divisor = valid_tap_count(win, 0, th.index) * valid_tap_count(win, 1, tw.index);
-    Expr share = dy({v[0], v[1], th.index, tw.index}) / divisor;
-    if (Expr valid = all_of(th.valid, tw.valid); valid.defined())
+      divisor = valid_tap_count(win, 0, t.h.index) * valid_tap_count(win, 1, t.w.index);
+    Expr share = dy({v[0], v[1], t.h.index, t.w.index}) / divisor;
+    if (Expr valid = all_of(t.h.valid, t.w.valid); valid.defined())
       share = select(valid, share, f32(0));
     return loop::sum(share, axes.list());
   };
@@ -166,12 +176,10 @@ NodeCompute max_pool_grad(const ComputeContext& c) {
   r.axis_names = {"n", "c", "ih", "iw"};
   r.body = [=](const Indices& v) {
     ReductionAxes axes;
-    const Expr kh = backwards(axes.add("kh", win.kernel[0]), win.kernel[0]);
-    const Expr kw = backwards(axes.add("kw", win.kernel[1]), win.kernel[1]);
-    const GatherTap th = gather_tap(win, 0, v[2], kh), tw = gather_tap(win, 1, v[3], kw);
-    const Indices at = {v[0], v[1], th.index, tw.index};
-    const Expr number = loop::cast(loop::Type::f32(), times(kh, win.kernel[1]) + kw);
-    const Expr routed = all_of(all_of(th.valid, tw.valid), eq(first_stage(at), number));
+    const CoveringTap t = covering_tap(axes, win, v);
+    const Indices at = {v[0], v[1], t.h.index, t.w.index};
+    const Expr number = loop::cast(loop::Type::f32(), times(t.kh, win.kernel[1]) + t.kw);
+    const Expr routed = all_of(all_of(t.h.valid, t.w.valid), eq(first_stage(at), number));
     return loop::sum(select(routed, dy(at), f32(0)), axes.list());
   };
   NodeCompute result{.reducing = std::move(r)};

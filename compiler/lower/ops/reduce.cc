@@ -137,6 +137,12 @@ NodeCompute softmax_grad(const ComputeContext& c) {
   return result;
 }
 
+// The loss and its gradient read their labels as i64.
+OpLowering reads_i64_labels(const graph::OpDef& op) {
+  return not_lowered(op.name + " reads its labels as i64, and compiled kernels compute on f32 "
+                               "values only (lower_group refuses other types)");
+}
+
 }  // namespace
 
 OpLowering lower_op_ReduceMean(const graph::OpDef&) {
@@ -147,10 +153,7 @@ OpLowering lower_op_Softmax(const graph::OpDef&) {
   return OpLowering{.compute = softmax, .family = always(ScheduleFamily::Softmax)};
 }
 
-OpLowering lower_op_SoftmaxCrossEntropy(const graph::OpDef&) {
-  return not_lowered("SoftmaxCrossEntropy reads its labels as i64, and compiled kernels "
-                     "compute on f32 values only (lower_group refuses other types)");
-}
+OpLowering lower_op_SoftmaxCrossEntropy(const graph::OpDef& op) { return reads_i64_labels(op); }
 
 // A broadcast of dY (fusion class Broadcast): Injective.
 OpLowering lower_op_ReduceMeanGrad(const graph::OpDef&) {
@@ -162,9 +165,8 @@ OpLowering lower_op_ReduceMeanGrad(const graph::OpDef&) {
 OpLowering lower_op_SoftmaxGrad(const graph::OpDef&) {
   return OpLowering{.compute = softmax_grad, .family = always(ScheduleFamily::Softmax)};
 }
-OpLowering lower_op_SoftmaxCrossEntropyGrad(const graph::OpDef&) {
-  return not_lowered("SoftmaxCrossEntropyGrad reads its labels as i64, and compiled kernels "
-                     "compute on f32 values only (lower_group refuses other types)");
+OpLowering lower_op_SoftmaxCrossEntropyGrad(const graph::OpDef& op) {
+  return reads_i64_labels(op);
 }
 
 }  // namespace nas::lower

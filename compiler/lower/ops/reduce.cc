@@ -13,15 +13,27 @@ using loop::Var;
 
 namespace {
 
+// Which axes of an input of shape `xs` a ReduceMean averages, and over how many elements.
+struct MeanAxes {
+  std::vector<bool> reduced;
+  bool keepdims = false;
+  int64_t count = 1;
+};
+MeanAxes mean_axes(const graph::Attrs& attrs, const Shape& xs) {
+  const std::vector<int64_t>& axes = attrs.ints("axes");
+  MeanAxes m{std::vector<bool>(xs.size(), axes.empty()), attrs.i("keepdims") != 0};
+  for (int64_t axis : axes) m.reduced[static_cast<size_t>(normalized_axis(axis, xs.size()))] = true;
+  for (size_t d = 0; d < xs.size(); ++d)
+    if (m.reduced[d]) m.count *= xs[d];
+  return m;
+}
+
 NodeCompute reduce_mean(const ComputeContext& c) {
   const Shape xs = c.input_shape(0);
-  const std::vector<int64_t>& axes_attr = c.attrs().ints("axes");
-  std::vector<bool> reduced(xs.size(), axes_attr.empty());
-  for (int64_t axis : axes_attr) reduced[static_cast<size_t>(normalized_axis(axis, xs.size()))] = true;
-  const bool keepdims = c.attrs().i("keepdims") != 0;
-  int64_t count = 1;
-  for (size_t d = 0; d < xs.size(); ++d)
-    if (reduced[d]) count *= xs[d];
+  const MeanAxes m = mean_axes(c.attrs(), xs);
+  const std::vector<bool>& reduced = m.reduced;
+  const bool keepdims = m.keepdims;
+  const int64_t count = m.count;
   const Accessor x = c.in(0);
   ReducingCompute r;
   r.shape = c.output_shape();
@@ -90,13 +102,10 @@ NodeCompute softmax(const ComputeContext& c) {
 // writes it: a broadcast.
 NodeCompute reduce_mean_grad(const ComputeContext& c) {
   const Shape xs = c.output_shape();
-  const std::vector<int64_t>& axes_attr = c.attrs().ints("axes");
-  std::vector<bool> reduced(xs.size(), axes_attr.empty());
-  for (int64_t axis : axes_attr) reduced[static_cast<size_t>(normalized_axis(axis, xs.size()))] = true;
-  const bool keepdims = c.attrs().i("keepdims") != 0;
-  int64_t count = 1;
-  for (size_t d = 0; d < xs.size(); ++d)
-    if (reduced[d]) count *= xs[d];
+  const MeanAxes m = mean_axes(c.attrs(), xs);
+  const std::vector<bool>& reduced = m.reduced;
+  const bool keepdims = m.keepdims;
+  const int64_t count = m.count;
   const Accessor dy = c.in(0);
   return NodeCompute{.outputs = {[=](const Indices& v) {
     std::vector<Expr> idx;

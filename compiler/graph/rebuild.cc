@@ -1,5 +1,7 @@
 #include "compiler/graph/rebuild.h"
 
+#include <set>
+
 #include "compiler/support/error.h"
 
 namespace nas::graph {
@@ -8,14 +10,21 @@ Rebuilt rebuild_graph(const Graph& old, const RebuildOptions& options) {
   Rebuilt out{Graph(old.name()), std::vector<ValueId>(old.values().size(), kNoValue), {}};
   Graph& g = out.graph;
   // Inputs and constants first, in id order, so names and order are kept.
+  const std::set<ValueId> as_inputs(options.constants_as_inputs.begin(),
+                                    options.constants_as_inputs.end());
   for (ValueId v = 0; v < static_cast<ValueId>(old.values().size()); ++v) {
     const Value& value = old.value(v);
-    if (value.kind == ValueKind::Constant) out.value_map[v] = g.add_constant(value.name, old.constant(v));
+    if (value.kind == ValueKind::Constant && !as_inputs.contains(v))
+      out.value_map[v] = g.add_constant(value.name, old.constant(v));
   }
   for (ValueId v : old.inputs()) {
     auto it = options.input_types.find(v);
     out.value_map[v] = g.add_input(old.value(v).name,
                                    it != options.input_types.end() ? it->second : old.type(v));
+  }
+  for (ValueId v : options.constants_as_inputs) {
+    NAS_CHECK(old.is_constant(v), "value '{}' is not a constant", old.value(v).name);
+    out.value_map[v] = g.add_input(old.value(v).name, old.type(v));
   }
   for (const Node& node : old.nodes()) {
     std::vector<ValueId> inputs;

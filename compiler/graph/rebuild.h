@@ -16,6 +16,9 @@ namespace nas::graph {
 struct RebuildOptions {
   std::map<ValueId, TensorType> input_types;             // new types for some graph inputs
   std::function<void(const Graph& old, const Node&, Attrs&)> edit_attrs;  // may be empty
+  // Constants that become graph inputs (of their own type and name), after the old inputs
+  // in this order: what a compiled training step reads its weights from.
+  std::vector<ValueId> constants_as_inputs;
 };
 
 struct Rebuilt {

@@ -32,6 +32,14 @@ void Interpreter::bind(const Buffer& buffer, std::vector<float>& data) {
   buffers_[buffer.get()] = &data;
 }
 
+void Interpreter::bind(const Buffer& buffer, const std::vector<int64_t>& data) {
+  NAS_CHECK(buffer.element_type().is_int(), "an integer array bound to {} buffer {}",
+            buffer.element_type().str(), buffer.name());
+  NAS_CHECK(static_cast<int64_t>(data.size()) == buffer.numel(), "buffer {} of {} elements bound to {}",
+            buffer.name(), buffer.numel(), data.size());
+  int_buffers_[buffer.get()] = &data;
+}
+
 std::vector<float>& Interpreter::data_of(const Buffer& buffer) {
   auto it = buffers_.find(buffer.get());
   NAS_CHECK(it != buffers_.end(), "buffer {} is not bound", buffer.name());
@@ -97,6 +105,16 @@ Value Interpreter::evaluate(const Expr& e) {
     case ExprKind::Load: {
       const auto* op = e.as<Load>();
       const Value index = evaluate(op->index);
+      if (auto ints = int_buffers_.find(op->buffer.get()); ints != int_buffers_.end()) {
+        const std::vector<int64_t>& data = *ints->second;
+        for (int i = 0; i < lanes; ++i) {
+          const int64_t at = index.ints[i];
+          NAS_CHECK(at >= 0 && at < static_cast<int64_t>(data.size()),
+                    "load from {} at {} outside [0, {})", op->buffer.name(), at, data.size());
+          result.ints[i] = wrap(type, data[at]);
+        }
+        return result;
+      }
       const std::vector<float>& data = data_of(op->buffer);
       for (int i = 0; i < lanes; ++i) {
         const int64_t at = index.ints[i];

@@ -3,7 +3,7 @@
 // order, vectors lane by lane, following the semantics in expr.h exactly (wrapping integers,
 // floor division, division by zero is 0, f32 arithmetic in f32).
 //
-// Buffers are f32 arrays owned by the caller; an index outside a buffer, a read of a
+// Buffers are f32 arrays (integer buffers: read-only i64 arrays) owned by the caller; an index outside a buffer, a read of a
 // variable without a value or of an unbound buffer is an internal error.
 #pragma once
 
@@ -29,6 +29,8 @@ class Interpreter {
   void bind(const Var& var, int64_t value);
   // `data` must hold buffer.numel() elements and outlive the interpreter's use of it.
   void bind(const Buffer& buffer, std::vector<float>& data);
+  // An integer buffer (i64 labels), read-only.
+  void bind(const Buffer& buffer, const std::vector<int64_t>& data);
 
   Value evaluate(const Expr& e);
   int64_t evaluate_int(const Expr& e);  // a scalar integer or bool
@@ -42,6 +44,7 @@ class Interpreter {
   // Lookups only: order never matters.
   std::map<const Variable*, int64_t> vars_;
   std::map<const BufferNode*, std::vector<float>*> buffers_;
+  std::map<const BufferNode*, const std::vector<int64_t>*> int_buffers_;
 };
 
 }  // namespace nas::loop

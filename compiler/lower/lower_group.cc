@@ -68,6 +68,14 @@ struct OpenReduction {
   std::shared_ptr<EpilogueState> state;
 };
 
+// Whether `node` reads `v` at an input its lowering reads as i64.
+bool reads_as_i64(const Node& node, ValueId v) {
+  const std::vector<size_t>& i64_inputs = op_lowering(*node.op).i64_inputs;
+  for (size_t i : i64_inputs)
+    if (i < node.inputs.size() && node.inputs[i] == v) return true;
+  return false;
+}
+
 Accessor load_of(const loop::Tensor& tensor) {
   return [tensor](const Indices& idx) { return tensor(idx); };
 }
@@ -165,11 +173,12 @@ class GroupLowering {
               "a fused group starts with its anchor");
     for (int32_t n : group_.nodes) {
       const Node& node = graph_.nodes().at(static_cast<size_t>(n));
-      if (std::optional<std::string> why = unsupported_reason(node))
+      if (std::optional<std::string> why = unsupported_reason(graph_, node))
         user_error("node '{}' ({}): cannot be compiled: {}", node.name, node.op_name(), *why);
       for (const std::vector<ValueId>* values : {&node.inputs, &node.outputs})
         for (ValueId v : *values)
-          if (v != graph::kNoValue && graph_.type(v).dtype != graph::DType::F32)
+          if (v != graph::kNoValue && graph_.type(v).dtype != graph::DType::F32 &&
+              !(graph_.type(v).dtype == graph::DType::I64 && reads_as_i64(node, v)))
             user_error("node '{}' ({}): value '{}' is {}; the compiler lowers f32 tensors only",
                        node.name, node.op_name(), graph_.value(v).name, graph_.type(v).str());
     }
@@ -223,7 +232,9 @@ class GroupLowering {
       param_buffers_.push_back(input.buffer());
       return accessors_[v] = blocked_load(input, block);
     }
-    const loop::Tensor input = loop::Tensor::placeholder(name, graph_.type(v).shape);
+    const loop::Tensor input = loop::Tensor::placeholder(
+        name, graph_.type(v).shape,
+        graph_.type(v).dtype == graph::DType::I64 ? loop::Type::i64() : loop::Type::f32());
     params_.push_back(KernelParam{v, std::nullopt});
     param_buffers_.push_back(input.buffer());
     return accessors_[v] = load_of(input);

@@ -60,10 +60,10 @@ std::vector<std::string> check_op_lowering(const graph::OpDef& op, const OpLower
   return problems;
 }
 
-std::optional<std::string> unsupported_reason(const graph::Node& node) {
+std::optional<std::string> unsupported_reason(const graph::Graph& graph, const graph::Node& node) {
   const OpLowering& lowering = op_lowering(*node.op);
   if (!lowering.lowered()) return lowering.not_lowered;
-  if (lowering.refuses) return lowering.refuses(node);
+  if (lowering.refuses) return lowering.refuses(graph, node);
   return std::nullopt;
 }
 

@@ -96,13 +96,15 @@ struct OpLowering {
   std::string not_lowered;
   // Nodes of a lowered op that it cannot lower all the same (a training-mode attribute, an
   // optional output), and why; empty or nullopt: every node lowers.
-  std::function<std::optional<std::string>(const graph::Node&)> refuses;
+  std::function<std::optional<std::string>(const graph::Graph&, const graph::Node&)> refuses;
   // The op's schedule family. Anything but Injective makes the op reducing: computed as a
   // reduction or with stages of its own, it opens a kernel's epilogue and never joins one.
   std::function<ScheduleFamily(const graph::Graph&, const graph::Node&)> family;
   // The input that the default schedule reads a vector of rows at a time (a convolution's
   // weights, a transposed B of a Gemm), which a constant then gets packed in; nullopt: none.
   std::function<std::optional<size_t>(const graph::Node&)> packed_rows;
+  // Inputs read as i64 (labels); every other value a kernel reads or writes is f32.
+  std::vector<size_t> i64_inputs;
 
   bool lowered() const { return static_cast<bool>(compute); }
 };
@@ -115,7 +117,7 @@ const OpLowering& op_lowering(const graph::OpDef& op);
 std::vector<std::string> check_op_lowering(const graph::OpDef& op, const OpLowering& lowering);
 
 // Whether `node` is lowered, and if not, why (from its op's lowering).
-std::optional<std::string> unsupported_reason(const graph::Node& node);
+std::optional<std::string> unsupported_reason(const graph::Graph& graph, const graph::Node& node);
 
 // The schedule family of a lowered node.
 ScheduleFamily schedule_family(const graph::Graph& graph, const graph::Node& node);

@@ -251,8 +251,8 @@ TEST(LowerErrors, TrainingModeBatchNormIsCompiled) {
     g.add_output(v);
   g.add_output(g.add("BatchNormalization", ins, {}, "bn_inference"));
   ASSERT_EQ(g.nodes().size(), 2u);
-  EXPECT_EQ(unsupported_reason(g.nodes()[0]), std::nullopt);
-  EXPECT_EQ(unsupported_reason(g.nodes()[1]), std::nullopt);
+  EXPECT_EQ(unsupported_reason(g, g.nodes()[0]), std::nullopt);
+  EXPECT_EQ(unsupported_reason(g, g.nodes()[1]), std::nullopt);
   EXPECT_EQ(schedule_family(g, g.nodes()[0]), ScheduleFamily::Softmax);
   EXPECT_EQ(schedule_family(g, g.nodes()[1]), ScheduleFamily::Injective);
   const passes::FusionPlan plan = passes::plan_fusion(g);
@@ -278,10 +278,27 @@ TEST(LowerErrors, UnsupportedReasons) {
   g.add("Relu", {x}, {}, "relu");
   g.add("SoftmaxCrossEntropy", {x, labels}, {}, "loss");
   ASSERT_EQ(g.nodes().size(), 2u);
-  EXPECT_EQ(unsupported_reason(g.nodes()[0]), std::nullopt);
-  EXPECT_EQ(unsupported_reason(g.nodes()[1]),
-            "SoftmaxCrossEntropy reads its labels as i64, and compiled kernels compute on f32 "
-            "values only (lower_group refuses other types)");
+  EXPECT_EQ(unsupported_reason(g, g.nodes()[0]), std::nullopt);
+  EXPECT_EQ(unsupported_reason(g, g.nodes()[1]), std::nullopt);
+  const ValueId scores = g.add_input("scores", {DType::F32, {2, 3, 4}});
+  const ValueId pixel_labels = g.add_input("pixel_labels", {DType::I64, {2, 4}});
+  g.add("SoftmaxCrossEntropy", {scores, pixel_labels}, {}, "pixel_loss");
+  g.add("SoftmaxCrossEntropy", {x, labels}, {{"ignore_index", int64_t{0}}}, "ignoring");
+  g.add("SoftmaxCrossEntropy", {x, labels}, {{"reduction", std::string("none")}}, "per_sample");
+  EXPECT_EQ(unsupported_reason(g, g.nodes()[2]),
+            "scores of rank other than 2 ([N, C]) are computed by the reference kernel only");
+  EXPECT_EQ(unsupported_reason(g, g.nodes()[3]),
+            "ignore_index is computed by the reference kernel only");
+  EXPECT_EQ(unsupported_reason(g, g.nodes()[4]),
+            "reduction \"none\" is computed by the reference kernel only");
+}
+
+TEST(LowerOps, CrossEntropyReadsI64Labels) {
+  Graph g("float_labels");
+  const ValueId x = g.add_input("x", {DType::F32, {2, 3}});
+  const ValueId labels = g.add_input("labels", {DType::I64, {2}});
+  g.add_output(g.add("SoftmaxCrossEntropy", {x, labels}, {}, "loss"));
+  EXPECT_NO_THROW(lower_group(g, passes::plan_fusion(g).groups[0], testing::test_target(), "k"));
 }
 
 }  // namespace

@@ -20,10 +20,14 @@ namespace {
 // Whether the compiler lowers every node and value of `g`.
 bool lowers_all_of(const graph::Graph& g) {
   for (const graph::Node& node : g.nodes()) {
-    if (unsupported_reason(node)) return false;
-    for (const std::vector<graph::ValueId>* values : {&node.inputs, &node.outputs})
-      for (graph::ValueId v : *values)
-        if (v != graph::kNoValue && g.type(v).dtype != graph::DType::F32) return false;
+    if (unsupported_reason(g, node)) return false;
+    const std::vector<size_t>& i64_inputs = op_lowering(*node.op).i64_inputs;
+    for (size_t i = 0; i < node.inputs.size(); ++i)
+      if (node.inputs[i] != graph::kNoValue && g.type(node.inputs[i]).dtype != graph::DType::F32 &&
+          std::ranges::count(i64_inputs, i) == 0)
+        return false;
+    for (graph::ValueId v : node.outputs)
+      if (g.type(v).dtype != graph::DType::F32) return false;
   }
   return true;
 }

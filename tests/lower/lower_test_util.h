@@ -82,11 +82,18 @@ inline std::map<graph::ValueId, std::vector<float>> interpret_kernel(
     const LoweredKernel& kernel, const graph::Graph& g,
     const std::map<graph::ValueId, graph::Tensor>& inputs) {
   std::vector<std::vector<float>> data(kernel.params.size());
+  std::vector<std::vector<int64_t>> int_data(kernel.params.size());
   loop::Interpreter interpreter;
   std::map<graph::ValueId, std::vector<float>> outputs;
   for (size_t i = 0; i < kernel.params.size(); ++i) {
     const KernelParam& p = kernel.params[i];
     const loop::Buffer& buffer = kernel.func.params[i];
+    if (buffer.element_type().is_int()) {  // i64 labels: read only
+      const graph::Tensor& t = p.packed ? *p.packed : inputs.at(p.value);
+      int_data[i].assign(t.data<int64_t>(), t.data<int64_t>() + t.numel());
+      interpreter.bind(buffer, int_data[i]);
+      continue;
+    }
     if (p.packed) {
       data[i].assign(p.packed->data<float>(), p.packed->data<float>() + p.packed->numel());
     } else if (auto it = inputs.find(p.value); it != inputs.end()) {

@@ -61,7 +61,7 @@ OpLowering lower_op_Identity(const graph::OpDef&) { return unary_op(identity); }
 
 OpLowering lower_op_Dropout(const graph::OpDef&) {
   OpLowering lowering = unary_op(identity);
-  lowering.refuses = [](const graph::Node& node) -> std::optional<std::string> {
+  lowering.refuses = [](const graph::Graph&, const graph::Node& node) -> std::optional<std::string> {
     if (node.attrs.i("training_mode") != 0 || node.outputs.size() != 1)
       return "Dropout in training mode is not compiled; inference Dropout is the identity";
     return std::nullopt;

@@ -156,7 +156,7 @@ OpLowering lower_op_BatchNormalization(const graph::OpDef&) {
       },
       // The shape function gives one output at inference and three in training mode, and
       // accepts training_mode 0 and 1 only; anything else is not defined.
-      .refuses = [](const graph::Node& node) -> std::optional<std::string> {
+      .refuses = [](const graph::Graph&, const graph::Node& node) -> std::optional<std::string> {
         const int64_t mode = node.attrs.i("training_mode");
         if ((mode == 0 && node.outputs.size() == 1) || (mode == 1 && node.outputs.size() == 3))
           return std::nullopt;

@@ -203,7 +203,7 @@ NodeCompute global_average_pool_grad(const ComputeContext& c) {
 OpLowering lower_op_MaxPool(const graph::OpDef&) {
   return OpLowering{
       .compute = pool(true),
-      .refuses = [](const graph::Node& node) -> std::optional<std::string> {
+      .refuses = [](const graph::Graph&, const graph::Node& node) -> std::optional<std::string> {
         if (node.outputs.size() != 1) return "MaxPool's Indices output is not supported";
         return std::nullopt;
       },

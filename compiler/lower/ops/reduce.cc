@@ -146,10 +146,115 @@ NodeCompute softmax_grad(const ComputeContext& c) {
   return result;
 }
 
-// The loss and its gradient read their labels as i64.
-OpLowering reads_i64_labels(const graph::OpDef& op) {
-  return not_lowered(op.name + " reads its labels as i64, and compiled kernels compute on f32 "
-                               "values only (lower_group refuses other types)");
+// SoftmaxCrossEntropy and its gradient over scores [N, C] with i64 labels [N], as the
+// reference computes them: per sample the maximum, the sum of exp(x - max) (stages [N]),
+// then log_prob = x - max - log(sum). The label's score is picked by a sum over the classes
+// that adds zeros elsewhere (exact), so no load depends on the data.
+struct CrossEntropyStages {
+  loop::Tensor max, sum;
+  Expr log_prob(const Accessor& x, const Expr& i, const Expr& k) const {
+    return x({i, k}) - max({i}) - log(sum({i}));
+  }
+};
+
+CrossEntropyStages cross_entropy_stages(const ComputeContext& c, size_t scores,
+                                        const std::string& base) {
+  const Shape xs = c.input_shape(scores);
+  const Accessor x = c.in(scores);
+  const loop::ComputeOptions options{.axis_names = {"i"}};
+  const loop::Tensor max_stage = loop::compute(
+      c.namer(base + "_max"), {xs[0]},
+      [&](const std::vector<Var>& v) {
+        const loop::Axis k = loop::reduce_axis("k", xs[1]);
+        return loop::maximum(x({v[0], k.var}), {k});
+      },
+      options);
+  const loop::Tensor sum_stage = loop::compute(
+      c.namer(base + "_sum"), {xs[0]},
+      [&](const std::vector<Var>& v) {
+        const loop::Axis k = loop::reduce_axis("k", xs[1]);
+        return loop::sum(exp(x({v[0], k.var}) - max_stage({v[0]})), {k});
+      },
+      options);
+  return {max_stage, sum_stage};
+}
+
+// Whether class k is sample i's label.
+Expr is_label(const Accessor& labels, const Expr& i, const Expr& k) {
+  return eq(loop::cast(loop::Type::i32(), labels({i})), k);
+}
+
+// loss = sum over samples of -log_prob[i, label[i]] ("sum"), divided by N ("mean"); the
+// optional second output is log_prob itself.
+NodeCompute cross_entropy(const ComputeContext& c) {
+  const Shape xs = c.input_shape(0);
+  const Accessor x = c.in(0), labels = c.in(1);
+  const std::string base = c.graph.value(c.node.outputs[0]).name;
+  const CrossEntropyStages parts = cross_entropy_stages(c, 0, base);
+  const loop::Tensor picked = loop::compute(
+      c.namer(base + "_picked"), {xs[0]},
+      [&](const std::vector<Var>& v) {
+        const loop::Axis k = loop::reduce_axis("k", xs[1]);
+        return loop::sum(select(is_label(labels, v[0], k.var), parts.log_prob(x, v[0], k.var),
+                                f32(0)),
+                         {k});
+      },
+      {.axis_names = {"i"}});
+  const loop::Tensor total = loop::compute(
+      c.namer(base + "_total"), {1},
+      [&](const std::vector<Var>&) {
+        const loop::Axis i = loop::reduce_axis("i", xs[0]);
+        return loop::sum(-picked({i.var}), {i});
+      },
+      {.axis_names = {"o"}});
+  const bool mean = c.attrs().s("reduction") == "mean";
+  const auto count = static_cast<double>(xs[0]);
+  NodeCompute result;
+  result.stages = {parts.max, parts.sum, picked, total};
+  result.outputs.push_back([=](const Indices&) {
+    return mean ? total({i32(0)}) / f32(count) : total({i32(0)});
+  });
+  if (c.node.outputs.size() > 1)
+    result.outputs.push_back(
+        [=](const Indices& idx) { return parts.log_prob(x, idx[0], idx[1]); });
+  return result;
+}
+
+// dscores[i, k] = coef * (exp(log_prob[i, k]) - (k == label[i])), coef = dloss ("sum") or
+// dloss / N ("mean").
+NodeCompute cross_entropy_grad(const ComputeContext& c) {
+  const Shape xs = c.input_shape(1);
+  const Accessor dloss = c.in(0), x = c.in(1), labels = c.in(2);
+  const std::string base = c.graph.value(c.node.outputs[0]).name;
+  const CrossEntropyStages parts = cross_entropy_stages(c, 1, base);
+  const bool mean = c.attrs().s("reduction") == "mean";
+  const auto count = static_cast<double>(xs[0]);
+  NodeCompute result;
+  result.stages = {parts.max, parts.sum};
+  result.outputs = {[=](const Indices& idx) {
+    const Expr coef = mean ? dloss({}) / f32(count) : dloss({});
+    const Expr one_hot = select(is_label(labels, idx[0], idx[1]), f32(1), f32(0));
+    return coef * (exp(parts.log_prob(x, idx[0], idx[1])) - one_hot);
+  }};
+  return result;
+}
+
+// What the lowerings above leave to the reference: other shapes, class weights, ignored
+// labels, per-sample losses. `scores` is the scores' input.
+std::function<std::optional<std::string>(const graph::Graph&, const graph::Node&)>
+cross_entropy_refuses(size_t scores) {
+  return [scores](const graph::Graph& graph,
+                  const graph::Node& node) -> std::optional<std::string> {
+    if (graph.type(node.inputs[scores]).rank() != 2)
+      return "scores of rank other than 2 ([N, C]) are computed by the reference kernel only";
+    if (node.inputs.size() > scores + 2 && node.inputs[scores + 2] != graph::kNoValue)
+      return "class weights are computed by the reference kernel only";
+    if (node.attrs.i("ignore_index") != std::numeric_limits<int64_t>::min())
+      return "ignore_index is computed by the reference kernel only";
+    if (node.attrs.s("reduction") == "none")
+      return "reduction \"none\" is computed by the reference kernel only";
+    return std::nullopt;
+  };
 }
 
 }  // namespace
@@ -162,7 +267,14 @@ OpLowering lower_op_Softmax(const graph::OpDef&) {
   return OpLowering{.compute = softmax, .family = always(ScheduleFamily::Softmax)};
 }
 
-OpLowering lower_op_SoftmaxCrossEntropy(const graph::OpDef& op) { return reads_i64_labels(op); }
+// Stages, then elementwise outputs, as Softmax. Scores of rank 2 only: the reference
+// computes [N, C, d...].
+OpLowering lower_op_SoftmaxCrossEntropy(const graph::OpDef&) {
+  return OpLowering{.compute = cross_entropy,
+                    .refuses = cross_entropy_refuses(0),
+                    .family = always(ScheduleFamily::Softmax),
+                    .i64_inputs = {1}};
+}
 
 // A broadcast of dY (fusion class Broadcast): Injective.
 OpLowering lower_op_ReduceMeanGrad(const graph::OpDef&) {
@@ -174,8 +286,11 @@ OpLowering lower_op_ReduceMeanGrad(const graph::OpDef&) {
 OpLowering lower_op_SoftmaxGrad(const graph::OpDef&) {
   return OpLowering{.compute = softmax_grad, .family = always(ScheduleFamily::Softmax)};
 }
-OpLowering lower_op_SoftmaxCrossEntropyGrad(const graph::OpDef& op) {
-  return reads_i64_labels(op);
+OpLowering lower_op_SoftmaxCrossEntropyGrad(const graph::OpDef&) {
+  return OpLowering{.compute = cross_entropy_grad,
+                    .refuses = cross_entropy_refuses(1),
+                    .family = always(ScheduleFamily::Softmax),
+                    .i64_inputs = {2}};
 }
 
 }  // namespace nas::lower

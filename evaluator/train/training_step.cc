@@ -1,0 +1,98 @@
+#include "evaluator/train/training_step.h"
+
+#include <chrono>
+
+#include <tbb/task_arena.h>
+
+#include "compiler/compile.h"
+#include "compiler/graph/rebuild.h"
+#include "compiler/graph/reference_executor.h"
+#include "compiler/target/target.h"
+
+namespace nas::evaluator {
+
+using namespace graph;
+
+std::string_view train_backend_name(TrainBackend backend) {
+  return backend == TrainBackend::Compiled ? "compiled" : "reference";
+}
+
+namespace {
+
+// The weights of a training graph, in the order of TrainingStep::weight.
+std::vector<ValueId> weight_values(const TrainingGraph& t) {
+  std::vector<ValueId> values;
+  for (const auto& p : t.parameters) values.push_back(p.value);
+  for (const auto& s : t.running_stats) values.push_back(s.value);
+  return values;
+}
+
+// The reference executor on the training graph, whose constants are the weights.
+class ReferenceStep final : public TrainingStep {
+ public:
+  ReferenceStep(TrainingGraph t, int threads)
+      : t_(std::move(t)), weights_(weight_values(t_)), executor_(t_.graph), arena_(threads) {}
+
+  const std::vector<Tensor>& run(const Tensor& images, const Tensor& labels) override {
+    arena_.execute([&] { outputs_ = executor_.run({images, labels}); });
+    return outputs_;
+  }
+  Tensor& weight(size_t i) override { return t_.graph.mutable_constant(weights_.at(i)); }
+  int64_t peak_memory_bytes() const override { return 0; }
+  double setup_seconds() const override { return 0; }
+
+ private:
+  TrainingGraph t_;
+  std::vector<ValueId> weights_;
+  ReferenceExecutor executor_;
+  tbb::task_arena arena_;
+  std::vector<Tensor> outputs_;
+};
+
+// The training graph compiled with its weights as inputs (after the images and labels).
+class CompiledStep final : public TrainingStep {
+ public:
+  CompiledStep(const TrainingGraph& t, int threads) {
+    const auto start = std::chrono::steady_clock::now();
+    const std::vector<ValueId> weights = weight_values(t);
+    RebuildOptions rebuild;
+    rebuild.constants_as_inputs = weights;
+    const Graph step = rebuild_graph(t.graph, rebuild).graph;
+    compiler::CompileOptions options;
+    options.target = target::host_target();
+    options.target.threads = std::max(1, threads);
+    model_ = compiler::compile_model(step, options);
+    for (ValueId v : weights) weights_.push_back(t.graph.constant(v));
+    for (ValueId v : step.outputs()) outputs_.emplace_back(step.type(v));
+    for (Tensor& o : outputs_) output_ptrs_.push_back(&o);
+    setup_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+
+  const std::vector<Tensor>& run(const Tensor& images, const Tensor& labels) override {
+    std::vector<const Tensor*> inputs{&images, &labels};
+    for (const Tensor& w : weights_) inputs.push_back(&w);
+    model_->run(inputs, output_ptrs_);
+    return outputs_;
+  }
+  Tensor& weight(size_t i) override { return weights_.at(i); }
+  int64_t peak_memory_bytes() const override { return model_->peak_activation_bytes(); }
+  double setup_seconds() const override { return setup_seconds_; }
+
+ private:
+  std::unique_ptr<runtime::CompiledModel> model_;
+  std::vector<Tensor> weights_;
+  std::vector<Tensor> outputs_;
+  std::vector<Tensor*> output_ptrs_;
+  double setup_seconds_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<TrainingStep> make_training_step(TrainingGraph t, TrainBackend backend,
+                                                 int threads) {
+  if (backend == TrainBackend::Reference)
+    return std::make_unique<ReferenceStep>(std::move(t), threads);
+  return std::make_unique<CompiledStep>(t, threads);
+}
+
+}  // namespace nas::evaluator

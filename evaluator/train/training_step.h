@@ -1,0 +1,44 @@
+// One training step (forward in training mode, loss, backward) run on a batch, either by
+// the compiler's native code (the default) or by the reference executor (the oracle).
+//
+// Both run the graph of build_training_graph. The compiled step compiles it once per model
+// and batch, for the host at the trainer's thread count, with the weights and running
+// statistics as graph inputs rather than constants: the code is the same whatever the
+// weights, nothing derived from them is folded at compile time, and the weights stay in
+// the step's own tensors, which the optimizer updates in place between runs.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "compiler/graph/tensor.h"
+#include "evaluator/train/training_graph.h"
+
+namespace nas::evaluator {
+
+enum class TrainBackend { Compiled, Reference };
+std::string_view train_backend_name(TrainBackend backend);  // "compiled", "reference"
+
+class TrainingStep {
+ public:
+  virtual ~TrainingStep() = default;
+  // Forward and backward on one batch (images f32 [batch, ...], labels i64 [batch]): the
+  // training graph's outputs in its order (loss, logits, gradients, updated statistics),
+  // valid until the next run.
+  virtual const std::vector<graph::Tensor>& run(const graph::Tensor& images,
+                                                const graph::Tensor& labels) = 0;
+  // The weights the next run reads, updated in place by the caller: the training graph's
+  // parameters, then its running statistics, in its order.
+  virtual graph::Tensor& weight(size_t i) = 0;
+  // Activations and scratch memory of one step (the compiled step's arena; 0 for the
+  // reference, which allocates as it goes).
+  virtual int64_t peak_memory_bytes() const = 0;
+  // Seconds it took to make the step (compiling, for the compiled one).
+  virtual double setup_seconds() const = 0;
+};
+
+// `t` is moved in; `threads` is the thread count the step runs with.
+std::unique_ptr<TrainingStep> make_training_step(TrainingGraph t, TrainBackend backend,
+                                                 int threads);
+
+}  // namespace nas::evaluator

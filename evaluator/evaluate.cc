@@ -65,6 +65,8 @@ EvalResult evaluate_candidate(const Graph& model, const DataSplits& data,
     result.loss_curve = report.state.epoch_losses;
     result.training_seconds = report.seconds;
     result.step_ms = report.median_step_ms;
+    result.peak_training_bytes = report.peak_memory_bytes;
+    result.training_compile_seconds = report.setup_seconds;
     if (report.status != TrainStatus::Ok) {
       result.status =
           report.status == TrainStatus::Diverged ? EvalStatus::Diverged : EvalStatus::TimedOut;
@@ -75,10 +77,10 @@ EvalResult evaluate_candidate(const Graph& model, const DataSplits& data,
     if (result.status == EvalStatus::Ok) {
       if (data.validation.n > 0)
         result.accuracy = evaluate_accuracy(trained, data.validation, config.train.eval_batch,
-                                            config.train.threads);
+                                            config.train.threads, config.train.backend);
       if (config.test_accuracy)
         result.test_accuracy = evaluate_accuracy(trained, data.test, config.train.eval_batch,
-                                                 config.train.threads);
+                                                 config.train.threads, config.train.backend);
     }
     if (state) *state = std::move(report.state);
   } catch (const std::exception& e) {

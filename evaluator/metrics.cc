@@ -95,6 +95,8 @@ nlohmann::json EvalResult::to_json() const {
           {"loss_curve", std::move(losses)},
           {"training_seconds", training_seconds},
           {"step_ms", step_ms},
+          {"peak_training_bytes", peak_training_bytes},
+          {"training_compile_seconds", training_compile_seconds},
           {"latency", std::move(latencies)},
           {"cost", cost.to_json()}};
 }
@@ -111,6 +113,8 @@ EvalResult EvalResult::from_json(const nlohmann::json& j) {
                                             : loss.get<double>());
     r.training_seconds = j.at("training_seconds").get<double>();
     r.step_ms = j.at("step_ms").get<double>();
+    r.peak_training_bytes = j.value("peak_training_bytes", int64_t{0});
+    r.training_compile_seconds = j.value("training_compile_seconds", 0.0);
     for (const auto& [target, l] : j.at("latency").items())
       r.latency.emplace(target, LatencyResult::from_json(l));
     r.cost = ModelCost::from_json(j.at("cost"));

@@ -145,7 +145,7 @@ const std::vector<std::string> kTimingKeys = {"warmup", "min_repeats", "min_seco
                                               "max_repeats", "max_seconds"};
 const std::vector<std::string> kRecipeKeys = {
     "epochs", "batch",         "lr",      "optimizer",          "momentum", "weight_decay",
-    "schedule", "warmup_epochs", "augment", "time_limit_seconds"};
+    "schedule", "warmup_epochs", "augment", "time_limit_seconds", "trainer"};
 
 void read_recipe(const Reader& r, const YAML::Node& node, const std::string& path,
                  TrainingRecipe& t) {
@@ -169,6 +169,10 @@ void read_recipe(const Reader& r, const YAML::Node& node, const std::string& pat
       if (key == "schedule") {
         t.schedule = r.text(v, p);
         evaluator::parse_lr_schedule_kind(t.schedule);
+      }
+      if (key == "trainer") {
+        t.trainer = r.text(v, p);
+        evaluator::parse_train_backend(t.trainer);
       }
     } catch (const UserError& e) {
       r.fail(v, p, "key '{}': {}", p, e.what());
@@ -228,7 +232,8 @@ nlohmann::json recipe_json(const TrainingRecipe& t) {
           {"lr", t.lr},               {"optimizer", t.optimizer},
           {"momentum", t.momentum},   {"weight_decay", t.weight_decay},
           {"schedule", t.schedule},   {"warmup_epochs", t.warmup_epochs},
-          {"augment", t.augment},     {"time_limit_seconds", t.time_limit_seconds}};
+          {"augment", t.augment},     {"time_limit_seconds", t.time_limit_seconds},
+          {"trainer", t.trainer}};
 }
 
 ExperimentConfig parse_tree(const YAML::Node& root, const Reader& r) {

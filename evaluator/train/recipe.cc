@@ -17,6 +17,7 @@ TrainConfig TrainingRecipe::train_config(uint64_t seed, int threads) const {
   t.warmup_epochs = warmup_epochs;
   if (augment) t.augmentation = {.crop_padding = 2, .horizontal_flip = true};
   t.time_limit_seconds = time_limit_seconds;
+  t.backend = parse_train_backend(trainer);
   t.seed = seed;
   t.threads = threads;
   return t;

@@ -21,6 +21,7 @@ struct TrainingRecipe {
   double warmup_epochs = 0;
   bool augment = false;              // random crop (padding 2) and horizontal flip
   double time_limit_seconds = 0;     // 0: no limit
+  std::string trainer = "compiled";  // compiled (the compiler's step) or reference
 
   // The trainer's config for this recipe (seed and threads as given). An unknown optimizer
   // or schedule is a UserError.

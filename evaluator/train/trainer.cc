@@ -10,6 +10,7 @@
 #include <tbb/task_arena.h>
 
 #include "compiler/graph/reference_executor.h"
+#include "compiler/compile.h"
 #include "compiler/graph/rebuild.h"
 #include "compiler/support/error.h"
 #include "evaluator/train/training_graph.h"
@@ -66,6 +67,12 @@ LrSchedule make_schedule(const TrainConfig& config, int64_t steps_per_epoch) {
   return s;
 }
 
+target::Target training_target(const TrainConfig& config) {
+  target::Target t = target::parse_target(config.target);
+  t.threads = std::max(1, config.threads);
+  return t;
+}
+
 Tensor images_tensor(const Batch& b) {
   Tensor t(DType::F32, {b.size, b.channels, b.height, b.width});
   std::memcpy(t.raw(), b.images.data(), b.images.size() * sizeof(float));
@@ -81,9 +88,15 @@ TrainReport train(const Graph& model, const Dataset& data, const TrainConfig& co
     user_error("the training set has {} samples, fewer than one batch of {}", data.n,
                config.batch);
   const Clock::time_point start = Clock::now();
-  TrainingGraph t = build_training_graph(model, config.batch);
-  load_weights(t.graph, state);
-  ReferenceExecutor executor(t.graph);
+  TrainingGraph graph = build_training_graph(model, config.batch);
+  load_weights(graph.graph, state);
+  const std::vector<TrainingGraph::Parameter> parameters = graph.parameters;
+  const std::vector<TrainingGraph::RunningStat> running_stats = graph.running_stats;
+  std::unique_ptr<TrainingStep> step;
+  {
+    MeasurementGate::Step compiling(config.gate);
+    step = make_training_step(std::move(graph), config.backend, training_target(config));
+  }
   Optimizer optimizer(config.optimizer);
   optimizer.set_state(state.optimizer);
 
@@ -91,14 +104,16 @@ TrainReport train(const Graph& model, const Dataset& data, const TrainConfig& co
                         .seed = config.seed, .augmentation = config.augmentation};
   const int64_t steps_per_epoch = data.n / config.batch;
   const LrSchedule schedule = make_schedule(config, steps_per_epoch);
-  tbb::task_arena arena(std::max(1, config.threads));
 
   TrainReport report;
+  report.setup_seconds = step->setup_seconds();
+  report.peak_memory_bytes = step->peak_memory_bytes();
   std::vector<double> step_ms;
   auto finish = [&](TrainStatus status, std::string reason) {
     // Read back the weights and running statistics the graph now holds.
-    for (const auto& p : t.parameters) state.weights[p.name] = t.graph.constant(p.value);
-    for (const auto& s : t.running_stats) state.weights[s.name] = t.graph.constant(s.value);
+    size_t w = 0;
+    for (const auto& p : parameters) state.weights[p.name] = step->weight(w++);
+    for (const auto& s : running_stats) state.weights[s.name] = step->weight(w++);
     state.optimizer = optimizer.state();
     report.status = status;
     report.reason = std::move(reason);
@@ -122,11 +137,13 @@ TrainReport train(const Graph& model, const Dataset& data, const TrainConfig& co
       const Clock::time_point step_start = Clock::now();
       batches.next(batch);
       Tensor labels = Tensor::i64({batch.size}, batch.labels);
-      std::vector<Tensor> out;
+      const Tensor images = images_tensor(batch);
+      const std::vector<Tensor>* outputs = nullptr;
       {
-        MeasurementGate::Step step(config.gate);
-        arena.execute([&] { out = executor.run({images_tensor(batch), labels}); });
+        MeasurementGate::Step running(config.gate);
+        outputs = &step->run(images, labels);
       }
+      const std::vector<Tensor>& out = *outputs;
       const double loss = out[0].at(0);
       if (first_loss < 0) first_loss = loss;
       if (!std::isfinite(loss) || loss > config.divergence_factor * first_loss)
@@ -134,17 +151,17 @@ TrainReport train(const Graph& model, const Dataset& data, const TrainConfig& co
                       fmt::format("loss became {} at epoch {} step {} (first step: {})", loss,
                                   epoch + 1, b + 1, first_loss));
       loss_sum += loss;
-      // The weights are updated in place in the graph's constants.
+      // The weights are updated in place in the step's tensors.
       std::vector<Tensor*> params;
       std::vector<const Tensor*> grads;
-      for (size_t i = 0; i < t.parameters.size(); ++i) {
-        params.push_back(&t.graph.mutable_constant(t.parameters[i].value));
+      for (size_t i = 0; i < parameters.size(); ++i) {
+        params.push_back(&step->weight(i));
         grads.push_back(&out[2 + i]);
       }
       lr = schedule.at(state.steps_done);
       optimizer.step(params, grads, lr);
-      for (size_t i = 0; i < t.running_stats.size(); ++i)
-        t.graph.set_constant(t.running_stats[i].value, out[2 + t.parameters.size() + i]);
+      for (size_t i = 0; i < running_stats.size(); ++i)
+        step->weight(parameters.size() + i) = out[2 + parameters.size() + i];
       ++state.steps_done;
       step_ms.push_back(1e3 * seconds_since(step_start));
       if (config.time_limit_seconds > 0 && seconds_since(start) > config.time_limit_seconds)
@@ -167,19 +184,37 @@ Graph with_weights(const Graph& model, const TrainState& state) {
   return g;
 }
 
-double evaluate_accuracy(const Graph& model, const Dataset& data, int64_t batch, int threads) {
+double evaluate_accuracy(const Graph& model, const Dataset& data, int64_t batch, int threads,
+                         TrainBackend backend) {
   if (data.n == 0) user_error("cannot evaluate accuracy on an empty data set");
   batch = std::min(batch, data.n);
   tbb::task_arena arena(std::max(1, threads));
   BatchIterator batches(data, {.batch_size = batch, .shuffle = false}, 0);
-  std::map<int64_t, std::unique_ptr<Graph>> graphs;  // by batch size (the last may differ)
+  const Graph batched = with_batch_size(model, batch);
+  std::unique_ptr<runtime::CompiledModel> compiled;
+  if (backend == TrainBackend::Compiled) {
+    compiler::CompileOptions options;
+    options.target = target::host_target();
+    options.target.threads = std::max(1, threads);
+    compiled = compiler::compile_model(batched, options);
+  }
+  std::map<int64_t, std::unique_ptr<Graph>> graphs;  // reference: by batch size
   int64_t correct = 0;
   Batch b;
+  Tensor padded(batched.type(batched.inputs()[0]));
   while (batches.next(b)) {
-    auto& g = graphs[b.size];
-    if (!g) g = std::make_unique<Graph>(with_batch_size(model, b.size));
     std::vector<Tensor> out;
-    arena.execute([&] { out = run_reference(*g, {images_tensor(b)}); });
+    if (compiled) {
+      // A last smaller batch is padded with zeros: inference treats samples independently.
+      const Tensor images = images_tensor(b);
+      std::memset(padded.raw(), 0, static_cast<size_t>(padded.nbytes()));
+      std::memcpy(padded.raw(), images.raw(), static_cast<size_t>(images.nbytes()));
+      out = compiled->run({padded});
+    } else {
+      auto& g = graphs[b.size];
+      if (!g) g = std::make_unique<Graph>(with_batch_size(model, b.size));
+      arena.execute([&] { out = run_reference(*g, {images_tensor(b)}); });
+    }
     const Tensor& logits = out[0];
     const int64_t classes = logits.dim(1);
     const float* p = logits.data<float>();

@@ -20,6 +20,7 @@
 #include "evaluator/measurement_gate.h"
 #include "evaluator/train/lr_schedule.h"
 #include "evaluator/train/optimizer.h"
+#include "evaluator/train/training_step.h"
 
 namespace nas::evaluator {
 
@@ -36,6 +37,10 @@ struct TrainConfig {
   Augmentation augmentation;
   uint64_t seed = 0;
   int threads = 1;
+  // What runs the steps and the evaluation: the compiled step (for `target`, which must run
+  // here) or the reference executor. Both give the same results up to fp32 rounding.
+  TrainBackend backend = TrainBackend::Compiled;
+  std::string target = "host";
   double time_limit_seconds = 0;  // 0: no limit
   // Diverged: a loss that is not finite, or above this many times the first step's loss
   // (cross-entropy's gradient is bounded, so an exploding run can stay finite for long).
@@ -71,6 +76,8 @@ struct TrainReport {
   TrainState state;
   double seconds = 0;
   double median_step_ms = 0;
+  double setup_seconds = 0;         // compiling the step (0 for the reference)
+  int64_t peak_memory_bytes = 0;    // the step's activations and scratch (compiled step)
 };
 
 // The model's own weights as a starting state.
@@ -83,9 +90,10 @@ TrainReport train(const graph::Graph& model, const Dataset& data, const TrainCon
 // The model with the state's weights (names must match its constants).
 graph::Graph with_weights(const graph::Graph& model, const TrainState& state);
 
-// Top-1 accuracy of a model (inference mode) on a data set, at `batch` per run.
+// Top-1 accuracy of a model (inference mode) on a data set, at `batch` per run: compiled
+// once for the host at that batch (a last smaller batch is padded), or on the reference.
 double evaluate_accuracy(const graph::Graph& model, const Dataset& data, int64_t batch,
-                         int threads = 1);
+                         int threads = 1, TrainBackend backend = TrainBackend::Compiled);
 
 // Checkpoints on disk. Errors name the file.
 void save_checkpoint(const TrainState& state, const std::string& path);

@@ -7,6 +7,7 @@
 #include "compiler/compile.h"
 #include "compiler/graph/rebuild.h"
 #include "compiler/graph/reference_executor.h"
+#include "compiler/support/error.h"
 #include "compiler/target/target.h"
 
 namespace nas::evaluator {
@@ -15,6 +16,12 @@ using namespace graph;
 
 std::string_view train_backend_name(TrainBackend backend) {
   return backend == TrainBackend::Compiled ? "compiled" : "reference";
+}
+
+TrainBackend parse_train_backend(const std::string& name) {
+  if (name == "compiled") return TrainBackend::Compiled;
+  if (name == "reference") return TrainBackend::Reference;
+  user_error("unknown trainer '{}' (expected compiled or reference)", name);
 }
 
 namespace {
@@ -52,17 +59,13 @@ class ReferenceStep final : public TrainingStep {
 // The training graph compiled with its weights as inputs (after the images and labels).
 class CompiledStep final : public TrainingStep {
  public:
-  CompiledStep(const TrainingGraph& t, int threads) {
+  CompiledStep(const TrainingGraph& t, const target::Target& target) {
     const auto start = std::chrono::steady_clock::now();
-    const std::vector<ValueId> weights = weight_values(t);
-    RebuildOptions rebuild;
-    rebuild.constants_as_inputs = weights;
-    const Graph step = rebuild_graph(t.graph, rebuild).graph;
+    const Graph step = compiled_step_graph(t);
     compiler::CompileOptions options;
-    options.target = target::host_target();
-    options.target.threads = std::max(1, threads);
+    options.target = target;
     model_ = compiler::compile_model(step, options);
-    for (ValueId v : weights) weights_.push_back(t.graph.constant(v));
+    for (ValueId v : weight_values(t)) weights_.push_back(t.graph.constant(v));
     for (ValueId v : step.outputs()) outputs_.emplace_back(step.type(v));
     for (Tensor& o : outputs_) output_ptrs_.push_back(&o);
     setup_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -88,11 +91,20 @@ class CompiledStep final : public TrainingStep {
 
 }  // namespace
 
+Graph compiled_step_graph(const TrainingGraph& t) {
+  RebuildOptions rebuild;
+  rebuild.constants_as_inputs = weight_values(t);
+  return rebuild_graph(t.graph, rebuild).graph;
+}
+
 std::unique_ptr<TrainingStep> make_training_step(TrainingGraph t, TrainBackend backend,
-                                                 int threads) {
+                                                 const target::Target& target) {
   if (backend == TrainBackend::Reference)
-    return std::make_unique<ReferenceStep>(std::move(t), threads);
-  return std::make_unique<CompiledStep>(t, threads);
+    return std::make_unique<ReferenceStep>(std::move(t), std::max(1, target.threads));
+  if (const std::string why = target::why_not_runnable(target); !why.empty())
+    user_error("cannot train on target '{}': training steps run on this machine, and {}",
+               target.name, why);
+  return std::make_unique<CompiledStep>(t, target);
 }
 
 }  // namespace nas::evaluator

@@ -12,12 +12,15 @@
 #include <vector>
 
 #include "compiler/graph/tensor.h"
+#include "compiler/target/target.h"
 #include "evaluator/train/training_graph.h"
 
 namespace nas::evaluator {
 
 enum class TrainBackend { Compiled, Reference };
 std::string_view train_backend_name(TrainBackend backend);  // "compiled", "reference"
+// The backend of a name; a UserError naming the accepted ones otherwise.
+TrainBackend parse_train_backend(const std::string& name);
 
 class TrainingStep {
  public:
@@ -37,8 +40,14 @@ class TrainingStep {
   virtual double setup_seconds() const = 0;
 };
 
-// `t` is moved in; `threads` is the thread count the step runs with.
+// The graph the compiled step compiles: `t`'s graph with its weights (parameters, then
+// running statistics) as inputs after the images and labels.
+graph::Graph compiled_step_graph(const TrainingGraph& t);
+
+// `t` is moved in. The step runs at the target's thread count; the compiled step is
+// compiled for the target, which must run here (a UserError says why not otherwise: the
+// trainer runs its steps on this machine).
 std::unique_ptr<TrainingStep> make_training_step(TrainingGraph t, TrainBackend backend,
-                                                 int threads);
+                                                 const target::Target& target);
 
 }  // namespace nas::evaluator

@@ -30,6 +30,8 @@ struct TrainArgs {
   evaluator::TrainingRecipe recipe;
   evaluator::DataSpec data;
   int threads = 1;
+  std::string target = "host";
+  bool reference = false;
   uint64_t seed = 0;
   std::string checkpoint;
   std::string resume;
@@ -49,8 +51,11 @@ void run_train(const TrainArgs& a) {
       evaluator::load_data_splits(a.data, a.seed, a.test, model);
 
   evaluator::EvaluationConfig config;
-  config.train = a.recipe.train_config(a.seed, a.threads);
-  config.targets = {{"host", a.threads}};
+  evaluator::TrainingRecipe recipe = a.recipe;
+  if (a.reference) recipe.trainer = "reference";
+  config.train = recipe.train_config(a.seed, a.threads);
+  config.train.target = a.target;
+  config.targets = {{a.target, a.threads}};
   config.test_accuracy = a.test;
   if (!a.json)
     config.on_epoch = [](const evaluator::EpochProgress& p) {
@@ -68,7 +73,7 @@ void run_train(const TrainArgs& a) {
   if (a.json) {
     std::cout << r.to_json().dump(2) << "\n";
   } else {
-    const auto& lat = r.latency.at("host");
+    const auto& lat = r.latency.at(a.target);
     std::cout << fmt::format(
         "status            {}{}\n"
         "parameters        {}\n"
@@ -76,18 +81,23 @@ void run_train(const TrainArgs& a) {
         "peak activations  {} bytes (batch 1)\n"
         "model size        {} bytes\n"
         "latency           {:.3f} ms median [{:.3f}-{:.3f}] at batch 1, {} thread(s), "
-        "reference executor\n"
+        "compiled for {}\n"
         "val accuracy      {}\n",
         evaluator::status_name(r.status), r.reason.empty() ? "" : " (" + r.reason + ")",
         r.cost.parameters, r.cost.flops, r.cost.peak_activation_bytes, r.cost.model_bytes,
-        lat.median_ms, lat.min_ms, lat.max_ms, lat.threads,
+        lat.median_ms, lat.min_ms, lat.max_ms, lat.threads, a.target,
         data.validation.n > 0 ? fmt::format("{:.4f} ({} samples)", r.accuracy, data.validation.n)
                               : std::string("n/a (no validation split)"));
     if (r.test_accuracy)
       std::cout << fmt::format("test accuracy     {:.4f} ({} samples)\n", *r.test_accuracy,
                                data.test.n);
-    std::cout << fmt::format("training time     {:.1f} s, median step {:.2f} ms (batch {})\n",
-                             r.training_seconds, r.step_ms, a.recipe.batch);
+    std::cout << fmt::format("training time     {:.1f} s, median step {:.2f} ms (batch {}), {}\n",
+                             r.training_seconds, r.step_ms, a.recipe.batch,
+                             a.reference ? std::string("reference executor")
+                                         : fmt::format("compiled step ({:.2f} s to compile, "
+                                                       "{} bytes of activations)",
+                                                       r.training_compile_seconds,
+                                                       r.peak_training_bytes));
     if (!a.output.empty()) std::cout << "trained model     " << a.output << "\n";
   }
   // A run that did not finish is an outcome, not a crash: report it, exit non-zero.
@@ -116,6 +126,12 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--warmup-epochs", a->recipe.warmup_epochs)->capture_default_str();
   cmd->add_flag("--augment", a->recipe.augment, "Random crop (padding 2) and horizontal flip");
   cmd->add_option("--threads", a->threads)->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--target", a->target,
+                  "Target the training step is compiled for and latency measured on (a name "
+                  "or target file; it must run on this machine)")
+      ->capture_default_str();
+  cmd->add_flag("--reference", a->reference,
+                "Train on the reference executor (the oracle) instead of the compiled step");
   cmd->add_option("--seed", a->seed, "Seeds the split, batch order and augmentation")
       ->capture_default_str();
   cmd->add_option("--subset", a->data.train_subset, "Train on the first K samples of the train split");

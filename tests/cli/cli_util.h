@@ -55,6 +55,7 @@ inline nlohmann::json deterministic_trials(const std::string& results_file) {
     t["result"].erase("latency");
     t["result"].erase("training_seconds");
     t["result"].erase("step_ms");
+    t["result"].erase("training_compile_seconds");
   }
   return trials;
 }

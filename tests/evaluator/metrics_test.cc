@@ -78,6 +78,8 @@ EvalResult full_result() {
   r.loss_curve = {2.25, 1.5, 0.75};
   r.training_seconds = 12.5;
   r.step_ms = 3.25;
+  r.peak_training_bytes = 1 << 20;
+  r.training_compile_seconds = 0.5;
   r.latency["host"] = LatencyResult::from_stats(runtime::summarize({1, 2, 3, 10}), 4);
   r.latency["avx2"] = LatencyResult{.median_ms = 5,
                                     .min_ms = 4,
@@ -108,6 +110,8 @@ TEST(EvalResult, JsonRoundTrip) {
   EXPECT_EQ(back.loss_curve, r.loss_curve);
   EXPECT_EQ(back.training_seconds, r.training_seconds);
   EXPECT_EQ(back.step_ms, r.step_ms);
+  EXPECT_EQ(back.peak_training_bytes, r.peak_training_bytes);
+  EXPECT_EQ(back.training_compile_seconds, r.training_compile_seconds);
   EXPECT_EQ(back.latency, r.latency);
   EXPECT_EQ(back.cost, r.cost);
   EXPECT_EQ(back.to_json(), j);
@@ -119,6 +123,14 @@ TEST(EvalResult, LatencyWithoutCompileTimeReadsAsZero) {
   j.erase("compile_seconds");  // a record written before compile times were kept
   EXPECT_EQ(LatencyResult::from_json(j).compile_seconds, 0);
   EXPECT_EQ(LatencyResult::from_json(j).median_ms, 5);
+}
+
+TEST(EvalResult, RecordWithoutTrainingMemoryReadsAsZero) {
+  nlohmann::json j = full_result().to_json();
+  j.erase("peak_training_bytes");  // written before the compiled trainer
+  j.erase("training_compile_seconds");
+  EXPECT_EQ(EvalResult::from_json(j).peak_training_bytes, 0);
+  EXPECT_EQ(EvalResult::from_json(j).training_compile_seconds, 0);
 }
 
 TEST(EvalResult, FailureWithDivergedLossAndNoTestAccuracy) {

@@ -16,6 +16,12 @@ namespace {
 
 using namespace graph;
 
+target::Target host(int threads) {
+  target::Target t = target::host_target();
+  t.threads = threads;
+  return t;
+}
+
 struct Batch {
   Tensor images, labels;
 };
@@ -51,8 +57,8 @@ void expect_step_matches_reference(const Graph& model, int64_t batch, const std:
   SCOPED_TRACE(what);
   const TrainingGraph t = build_training_graph(model, batch);
   const Batch b = random_batch(t, 3);
-  auto reference = make_training_step(t, TrainBackend::Reference, 1);
-  auto compiled = make_training_step(t, TrainBackend::Compiled, 2);
+  auto reference = make_training_step(t, TrainBackend::Reference, host(1));
+  auto compiled = make_training_step(t, TrainBackend::Compiled, host(2));
   const std::vector<Tensor> expected = reference->run(b.images, b.labels);
   const std::vector<Tensor>& actual = compiled->run(b.images, b.labels);
   ASSERT_EQ(actual.size(), expected.size());
@@ -87,10 +93,10 @@ TEST(CompiledTrainingStep, SameBitsAtOneTwoAndFourThreads) {
   const TrainingGraph t = build_training_graph(small_cnn(2), 8);
   const Batch b = random_batch(t, 4);
   const std::vector<Tensor> one =
-      make_training_step(t, TrainBackend::Compiled, 1)->run(b.images, b.labels);
+      make_training_step(t, TrainBackend::Compiled, host(1))->run(b.images, b.labels);
   for (int threads : {2, 4}) {
     const std::unique_ptr<TrainingStep> step =
-        make_training_step(t, TrainBackend::Compiled, threads);
+        make_training_step(t, TrainBackend::Compiled, host(threads));
     const std::vector<Tensor>& other = step->run(b.images, b.labels);
     for (size_t i = 0; i < one.size(); ++i)
       EXPECT_TRUE(other[i] == one[i]) << threads << " threads, output " << i;

@@ -168,7 +168,7 @@ TEST_F(ConfigTest, UnknownKeysNameTheirLocationAndTheExpectedKeys) {
   EXPECT_EQ(error(std::string(kMinimal) + "final: {top_k: 2, epoch: 3}\n"),
             file() + ":5:19: unknown key 'final.epoch' (did you mean 'final.epochs'?); known: "
                      "top_k, epochs, batch, lr, optimizer, momentum, weight_decay, schedule, "
-                     "warmup_epochs, augment, time_limit_seconds");
+                     "warmup_epochs, augment, time_limit_seconds, trainer");
 }
 
 TEST_F(ConfigTest, BadValuesNameTheirLocation) {

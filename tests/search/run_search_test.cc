@@ -74,6 +74,7 @@ std::string deterministic_view(const std::vector<TrialRecord>& records) {
     r.erase("latency");
     r.erase("training_seconds");
     r.erase("step_ms");
+    r.erase("training_compile_seconds");
     s << t.id << " " << t.batch << " " << t.arch << " " << t.fidelity << " " << t.seed << " "
       << r.dump() << "\n";
   }

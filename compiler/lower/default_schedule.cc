@@ -195,42 +195,81 @@ void unroll_kernel_taps(Schedule& s, const Tensor& stage, const ScheduleParams& 
 // conv2d (NCHW): a register block of output channels (vectors) x output columns, the
 // reduction (input channel outermost) inside it; small kernels' taps unrolled, so the
 // padding tests of each tap simplify and the input loads fold into broadcasts.
+// Also ConvGradInput's (loops n, ci, ih, iw): the same nest with the input's channels as
+// the vector, its weight column read as a gather (the weights are [CO, CI, KH, KW]).
 void schedule_conv2d(Schedule& s, const Tensor& stage, int lanes, bool parallel,
                      const ScheduleParams& params) {
   const std::string& st = stage.name();
   const std::vector<int64_t>& shape = stage.shape();
+  const std::vector<std::string> loops = spatial_loops(stage);  // n, co, oh, ow
+  const std::string& co = loops[1];
+  const std::string& ow = loops[3];
   const int64_t co_lanes = lanes_dividing(shape[1], lanes);
   const ConvBlock block = conv_block(shape[1], shape[3], co_lanes, params);
-  std::string co_outer = "co", ow_outer = "ow", co_vector = "co.i";
+  std::string co_outer = co, ow_outer = ow, co_vector = co + ".i";
   if (co_lanes > 1) {
-    s.split(st, "co", co_lanes * block.vectors);
-    co_outer = "co.o";
+    s.split(st, co, co_lanes * block.vectors);
+    co_outer = co + ".o";
     if (block.vectors > 1) {
-      s.split(st, "co.i", co_lanes);
-      co_vector = "co.i.i";
+      s.split(st, co + ".i", co_lanes);
+      co_vector = co + ".i.i";
     }
   }
   if (block.columns > 1) {
-    s.split(st, "ow", block.columns);
-    ow_outer = "ow.o";
+    s.split(st, ow, block.columns);
+    ow_outer = ow + ".o";
   }
   const std::vector<std::string> reductions = reduction_loops(stage);
-  std::vector<std::string> order{"n", co_outer, "oh", ow_outer};
+  std::vector<std::string> order{loops[0], co_outer, loops[2], ow_outer};
   order.insert(order.end(), reductions.begin(), reductions.end());
-  if (block.vectors > 1) order.push_back("co.i.o");
-  if (block.columns > 1) order.push_back("ow.i");
+  if (block.vectors > 1) order.push_back(co + ".i.o");
+  if (block.columns > 1) order.push_back(ow + ".i");
   if (co_lanes > 1) order.push_back(co_vector);
   s.reorder(st, order);
   if (co_lanes > 1) s.vectorize(st, co_vector);
-  if (block.vectors > 1) s.unroll(st, "co.i.o");
-  if (block.columns > 1) s.unroll(st, "ow.i");
+  if (block.vectors > 1) s.unroll(st, co + ".i.o");
+  if (block.columns > 1) s.unroll(st, ow + ".i");
   unroll_kernel_taps(s, stage, params);
   s.cache_write(st, ow_outer, MemoryScope::Register);
   // Channel blocks times rows: enough iterations for the threads even with few channels.
   if (parallel) {
-    s.fuse(st, co_outer, "oh");
-    s.parallel(st, co_outer + ".oh");
+    s.fuse(st, co_outer, loops[2]);
+    s.parallel(st, co_outer + "." + loops[2]);
   }
+}
+
+// ConvGradWeight (loops co, cl, kh, kw; reduction n, oh, ow): a vector of output channels
+// times every tap in registers, the whole reduction inside, so each step of it reads one
+// (gathered) vector of dY and one input element per tap. The terms of each weight keep
+// the reference's order (n, oh, ow), so the result is the same at any thread count.
+void schedule_conv2d_grad_weight(Schedule& s, const Tensor& stage, int lanes, bool parallel,
+                                 const ScheduleParams& params) {
+  const std::string& st = stage.name();
+  const std::vector<int64_t>& shape = stage.shape();
+  const std::vector<std::string> loops = spatial_loops(stage);  // co, cl, kh, kw
+  const int64_t co_lanes = lanes_dividing(shape[0], lanes);
+  const int64_t taps = shape[2] * shape[3];
+  std::string co_outer = loops[0];
+  if (co_lanes > 1) {
+    s.split(st, loops[0], co_lanes);
+    co_outer = loops[0] + ".o";
+  }
+  std::vector<std::string> order{co_outer, loops[1]};
+  const std::vector<std::string> reductions = reduction_loops(stage);
+  order.insert(order.end(), reductions.begin(), reductions.end());
+  order.push_back(loops[2]);
+  order.push_back(loops[3]);
+  if (co_lanes > 1) order.push_back(loops[0] + ".i");
+  s.reorder(st, order);
+  if (co_lanes > 1) s.vectorize(st, loops[0] + ".i");
+  if (taps <= params.conv_accumulators) {
+    if (shape[3] > 1) s.unroll(st, loops[3]);
+    if (shape[2] > 1) s.unroll(st, loops[2]);
+    s.cache_write(st, loops[1], MemoryScope::Register);
+  }
+  // The output channel vectors or the input channels, whichever are more (the registers
+  // hold the taps inside them).
+  if (parallel) s.parallel(st, shape[0] / co_lanes >= shape[1] ? co_outer : loops[1]);
 }
 
 // ---- Stages stored NCHW[x]c: loops [n, c blocks, rows, columns, c lanes] -------------
@@ -447,7 +486,7 @@ int64_t stage_work(const Tensor& stage) {
 // Which schedule a stage takes.
 enum class StageKind : uint8_t {
   ConvBlocked, WindowBlocked, ReductionBlocked,  // storing NCHW[x]c
-  Conv, Window, Dense, Reduction, Injective,
+  Conv, ConvGradWeight, Window, Dense, Reduction, Injective,
 };
 
 // The one place that reads the op family: `family` is the group's for its anchor stage, and
@@ -465,7 +504,9 @@ StageKind stage_kind(const Tensor& stage, ScheduleFamily family) {
     }
   }
   switch (family) {
-    case ScheduleFamily::Conv2d: return StageKind::Conv;
+    case ScheduleFamily::Conv2d:
+    case ScheduleFamily::Conv2dGradInput: return StageKind::Conv;
+    case ScheduleFamily::Conv2dGradWeight: return StageKind::ConvGradWeight;
     case ScheduleFamily::DepthwiseConv2d: return StageKind::Window;
     case ScheduleFamily::Pool:
       if (has_columns) return StageKind::Window;
@@ -500,6 +541,9 @@ Schedule default_schedule(const std::vector<Tensor>& stages, ScheduleFamily fami
       case StageKind::WindowBlocked: schedule_window_blocked(s, stage, threads, params); break;
       case StageKind::ReductionBlocked: schedule_reduction_blocked(s, stage, parallel); break;
       case StageKind::Conv: schedule_conv2d(s, stage, lanes, parallel, params); break;
+      case StageKind::ConvGradWeight:
+        schedule_conv2d_grad_weight(s, stage, lanes, parallel, params);
+        break;
       case StageKind::Window: schedule_window(s, stage, lanes, parallel, params); break;
       case StageKind::Dense: schedule_dense(s, stage, lanes, parallel, params); break;
       case StageKind::Reduction: schedule_reduction(s, stage, parallel); break;

@@ -33,6 +33,8 @@ std::string_view schedule_family_name(ScheduleFamily family) {
   switch (family) {
     case ScheduleFamily::Injective: return "injective";
     case ScheduleFamily::Conv2d: return "conv2d";
+    case ScheduleFamily::Conv2dGradInput: return "conv2d_grad_input";
+    case ScheduleFamily::Conv2dGradWeight: return "conv2d_grad_weight";
     case ScheduleFamily::DepthwiseConv2d: return "depthwise_conv2d";
     case ScheduleFamily::Dense: return "dense";
     case ScheduleFamily::Pool: return "pool";

@@ -130,6 +130,13 @@ std::vector<ConvGeometry> conv_grad_geometries() {
   return {
       // Odd sizes, symmetric padding.
       {{1, 3, 7, 9}, {5, 3, 3, 3}, {1, 5, 7, 9}, {{"pads", Shape{1, 1, 1, 1}}}},
+      // Channels in vectors (16 and 32 output, 16 and 24 input), widths no block divides.
+      {{2, 16, 7, 9}, {32, 16, 3, 3}, {2, 32, 7, 9}, {{"pads", Shape{1, 1, 1, 1}}}},
+      {{2, 24, 9, 7},
+       {16, 24, 3, 3},
+       {2, 16, 5, 4},
+       {{"pads", Shape{1, 1, 1, 1}}, {"strides", Shape{2, 2}}}},
+      {{1, 8, 5, 11}, {8, 8, 1, 1}, {1, 8, 5, 11}, {}},
       // Stride 2, asymmetric pads, groups 2, a 3x2 kernel, batch 2.
       {{2, 4, 9, 7},
        {6, 2, 3, 2},
@@ -231,7 +238,8 @@ TEST(LowerOps, ConvGradInput) {
     SCOPED_TRACE(fmt::format("X [{}] W [{}]", fmt::join(c.x, ","), fmt::join(c.w, ",")));
     Attrs attrs = c.attrs;
     attrs.set("input_shape", c.x);
-    check_op({"ConvGradInput", {c.dy, c.w}, attrs}, "reduce");
+    const bool one_group = !c.attrs.has("group") || c.attrs.i("group") == 1;
+    check_op({"ConvGradInput", {c.dy, c.w}, attrs}, one_group ? "conv2d_grad_input" : "reduce");
   }
 }
 
@@ -240,7 +248,8 @@ TEST(LowerOps, ConvGradWeight) {
     SCOPED_TRACE(fmt::format("X [{}] W [{}]", fmt::join(c.x, ","), fmt::join(c.w, ",")));
     Attrs attrs = c.attrs;
     attrs.set("weight_shape", c.w);
-    check_op({"ConvGradWeight", {c.dy, c.x}, attrs}, "reduce");
+    const bool one_group = !c.attrs.has("group") || c.attrs.i("group") == 1;
+    check_op({"ConvGradWeight", {c.dy, c.x}, attrs}, one_group ? "conv2d_grad_weight" : "reduce");
   }
 }
 

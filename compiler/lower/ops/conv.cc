@@ -155,19 +155,32 @@ OpLowering lower_op_Conv(const graph::OpDef&) {
   };
 }
 
-// The gradient ops are reductions of family Reduce: the generic reduction schedule is
-// correct for them but not fast (no register blocking, and ConvGradInput walks every tap of
-// a strided window under a Select). Their fast schedules are later work; they must not use
-// Conv2d's, which assumes the forward convolution's loop names and packed weights.
+// The gradients of a convolution of one group have schedules of their own (Conv2dGradInput:
+// Conv2d's nest, reading the input's channels as vectors; Conv2dGradWeight: the output
+// channels as vectors, every tap in registers); grouped ones (depthwise) are reductions of
+// family Reduce, whose generic schedule is correct but not fast. ConvGradInput walks every
+// tap of a strided window under a Select (a quarter of them are valid at stride 2).
 // Their fusion classes (graph/ops/conv.cc: Opaque for dX and dW, Reduction for dB) stay as
 // they are: each anchors a group of its own, which is all lowering needs, and neither class
 // takes an epilogue, so an elementwise op after them (the ReluGrad of the layer before) is a
 // kernel of its own for now.
+namespace {
+// `family` for a convolution gradient of one group, Reduce for grouped ones.
+std::function<ScheduleFamily(const graph::Graph&, const graph::Node&)> one_group(
+    ScheduleFamily family) {
+  return [family](const graph::Graph&, const graph::Node& node) {
+    return node.attrs.i("group") == 1 ? family : ScheduleFamily::Reduce;
+  };
+}
+}  // namespace
+
 OpLowering lower_op_ConvGradInput(const graph::OpDef&) {
-  return OpLowering{.compute = conv_grad_input, .family = always(ScheduleFamily::Reduce)};
+  return OpLowering{.compute = conv_grad_input,
+                    .family = one_group(ScheduleFamily::Conv2dGradInput)};
 }
 OpLowering lower_op_ConvGradWeight(const graph::OpDef&) {
-  return OpLowering{.compute = conv_grad_weight, .family = always(ScheduleFamily::Reduce)};
+  return OpLowering{.compute = conv_grad_weight,
+                    .family = one_group(ScheduleFamily::Conv2dGradWeight)};
 }
 OpLowering lower_op_ConvGradBias(const graph::OpDef&) {
   return OpLowering{.compute = conv_grad_bias, .family = always(ScheduleFamily::Reduce)};

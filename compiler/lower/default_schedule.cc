@@ -239,8 +239,9 @@ void schedule_conv2d(Schedule& s, const Tensor& stage, int lanes, bool parallel,
 }
 
 // ConvGradWeight (loops co, cl, kh, kw; reduction n, oh, ow): a vector of output channels
-// times every tap in registers, the whole reduction inside, so each step of it reads one
-// (gathered) vector of dY and one input element per tap. The terms of each weight keep
+// times every tap in registers (a row of taps where they do not fit), the whole reduction
+// inside, so each step of it reads one (gathered) vector of dY and one input element per
+// tap (a gathered vector for grouped convolutions, whose input channel follows co). The terms of each weight keep
 // the reference's order (n, oh, ow), so the result is the same at any thread count.
 void schedule_conv2d_grad_weight(Schedule& s, const Tensor& stage, int lanes, bool parallel,
                                  const ScheduleParams& params) {
@@ -254,18 +255,22 @@ void schedule_conv2d_grad_weight(Schedule& s, const Tensor& stage, int lanes, bo
     s.split(st, loops[0], co_lanes);
     co_outer = loops[0] + ".o";
   }
+  // Every tap in registers where they fit, else a row of taps (7x7 depthwise).
+  const bool all_taps = taps <= params.conv_accumulators;
+  const bool row_of_taps = !all_taps && shape[3] <= params.conv_accumulators;
   std::vector<std::string> order{co_outer, loops[1]};
+  if (!all_taps) order.push_back(loops[2]);
   const std::vector<std::string> reductions = reduction_loops(stage);
   order.insert(order.end(), reductions.begin(), reductions.end());
-  order.push_back(loops[2]);
+  if (all_taps) order.push_back(loops[2]);
   order.push_back(loops[3]);
   if (co_lanes > 1) order.push_back(loops[0] + ".i");
   s.reorder(st, order);
   if (co_lanes > 1) s.vectorize(st, loops[0] + ".i");
-  if (taps <= params.conv_accumulators) {
+  if (all_taps || row_of_taps) {
     if (shape[3] > 1) s.unroll(st, loops[3]);
-    if (shape[2] > 1) s.unroll(st, loops[2]);
-    s.cache_write(st, loops[1], MemoryScope::Register);
+    if (all_taps && shape[2] > 1) s.unroll(st, loops[2]);
+    s.cache_write(st, all_taps ? loops[1] : loops[2], MemoryScope::Register);
   }
   // The output channel vectors or the input channels, whichever are more (the registers
   // hold the taps inside them).

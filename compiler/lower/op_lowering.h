@@ -28,8 +28,8 @@ namespace nas::lower {
 enum class ScheduleFamily : uint8_t {
   Injective,        // elementwise, broadcast and injective ops, inlined into one stage
   Conv2d,           // direct convolution, channels in vectors
-  Conv2dGradInput,  // ConvGradInput of one group: as Conv2d, the input's channels in vectors
-  Conv2dGradWeight, // ConvGradWeight of one group: output channels in vectors, taps in registers
+  Conv2dGradInput,  // ConvGradInput: as Conv2d, the input's channels in vectors
+  Conv2dGradWeight, // ConvGradWeight: output channels in vectors, taps in registers
   DepthwiseConv2d,  // a window per channel
   Dense,            // Gemm, MatMul
   Pool,             // max, average and global average pooling

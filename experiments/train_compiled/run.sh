@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Study: the compiled training step against PyTorch's (eager and torch.compile) on the same
+# networks, weights, batch, optimizer and thread count, side by side in one run.
+#
+#   bash experiments/train_compiled/run.sh [steptime|profile|summary|all]
+#
+# steptime  batch 64 on 1x28x28: the small CNN and 5 architectures sampled from each shipped
+#           space (seed $SAMPLE_SEED); per round, per thread count, ours, PyTorch eager and
+#           torch.compile alternate ($ROUNDS rounds), plus the FMA peak of this machine
+# profile   per-kernel times of one compiled step of each network (train_step_profile)
+# summary   writes results.md from the records in $OUT
+# The peer needs the venv of ../shared/tools/setup-peer-venv.sh ($PEER_VENV); the product
+# needs none of it.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+OUT=${OUT:-$root/experiments/runs/train_compiled}
+ROUNDS=${ROUNDS:-3}
+THREADS=${THREADS:-"1 2"}
+SAMPLE_SEED=${SAMPLE_SEED:-1}
+STEPS=${STEPS:-30}
+PEER_VENV=${PEER_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/nas-peer-venv}
+nas=$root/build/nas
+python=$PEER_VENV/bin/python
+mkdir -p "$OUT/models"
+
+make_models() {
+  "$nas" make-model small-cnn -o "$OUT/models/small_cnn.onnx" >/dev/null
+  for space in mobilenet_28 nb201_28; do
+    local i=0
+    "$nas" space "$root/configs/spaces/$space.yaml" --sample 5 --seed "$SAMPLE_SEED" |
+      awk 'NF >= 2 && $2 ~ /^[0-9]+$/ && $3 == "parameters" {print $1}' |
+      while read -r arch; do
+        i=$((i + 1))
+        "$nas" make-model --space "$root/configs/spaces/$space.yaml" --arch "$arch" \
+          -o "$OUT/models/${space}_$i.onnx" >/dev/null
+        echo "${space}_$i $arch" >> "$OUT/models/archs.txt"
+      done
+  done
+}
+
+write_meta() {
+  "$python" - "$OUT/meta.json" "$nas" <<'PY'
+import json, platform, subprocess, sys, datetime
+import torch
+cpu = [l.split(":", 1)[1].strip() for l in subprocess.run(["lscpu"], capture_output=True,
+       text=True).stdout.splitlines() if l.startswith("Model name")]
+nas = subprocess.run([sys.argv[2], "--version"], capture_output=True, text=True).stdout.strip()
+json.dump({"date": datetime.date.today().isoformat(), "cpu": cpu[0] if cpu else "?",
+           "cores": subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip(),
+           "nas": nas, "torch": torch.__version__, "python": platform.python_version()},
+          open(sys.argv[1], "w"), indent=1)
+PY
+}
+
+fma_peak() {
+  mkdir -p "$OUT/bin"
+  g++ -O2 -march=native -std=c++17 -pthread "$root/experiments/compiler_latency/fma_peak.cc" \
+    -o "$OUT/bin/fma_peak"
+  : > "$OUT/fma_peak.jsonl"
+  for threads in $THREADS; do "$OUT/bin/fma_peak" --threads "$threads" >> "$OUT/fma_peak.jsonl"; done
+}
+
+steptime() {
+  rm -f "$OUT/models/archs.txt"
+  make_models
+  write_meta
+  fma_peak
+  : > "$OUT/steptime.jsonl"
+  for round in $(seq "$ROUNDS"); do
+    for threads in $THREADS; do
+      for model in "$OUT"/models/*.onnx; do
+        name=$(basename "$model" .onnx)
+        tag="\"round\": $round, \"name\": \"$name\""
+        "$root/build/train_step_bench" "$model" --threads "$threads" --steps "$STEPS" |
+          sed "s/^{/{$tag, \"side\": \"nas\", /" >> "$OUT/steptime.jsonl"
+        for mode in eager compile; do
+          "$python" "$here/torch_step.py" steptime --model "$model" --threads "$threads" \
+            --steps "$STEPS" --mode "$mode" |
+            sed "s/^{/{$tag, \"side\": \"torch_$mode\", /" >> "$OUT/steptime.jsonl"
+        done
+        echo "round $round, $threads thread(s): $name done"
+      done
+    done
+  done
+}
+
+profile() {
+  : > "$OUT/profile.txt"
+  for model in "$OUT"/models/*.onnx; do
+    for threads in $THREADS; do
+      "$root/build/train_step_profile" "$model" --threads "$threads" --top 8 >> "$OUT/profile.txt"
+    done
+  done
+}
+
+summary() { "$python" "$here/summarize.py" "$OUT" > "$here/results.md"; cat "$here/results.md"; }
+
+case "${1:-all}" in
+  steptime) steptime ;;
+  profile) profile ;;
+  summary) summary ;;
+  all) steptime; profile; summary ;;
+  *) echo "usage: $0 [steptime|profile|summary|all]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,93 @@
+// The compiled training step of a model, timed as the trainer runs it: one step (forward
+// in training mode, loss, backward) on a fixed random batch, then the SGD update with
+// momentum in place, repeated; the median over the steps after a warm-up counts.
+//
+//   ./build/train_step_bench MODEL.onnx [--threads N] [--batch B] [--steps S] [--warmup W]
+//                            [--reference]
+//
+// Prints one JSON object: model, threads, batch, median/min step ms, compile seconds, the
+// FLOPs of one step (the op registry's count over the training graph: forward, loss and
+// backward, 2 per multiply-add), and the peak activation bytes of the step.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "compiler/onnx/onnx_import.h"
+#include "compiler/target/target.h"
+#include "evaluator/metrics.h"
+#include "evaluator/train/optimizer.h"
+#include "evaluator/train/training_step.h"
+
+int main(int argc, char** argv) {
+  using namespace nas;
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: %s MODEL.onnx [--threads N] [--batch B] [--steps S] "
+                         "[--warmup W] [--reference]\n", argv[0]);
+    return 2;
+  }
+  int threads = 1, steps = 30, warmup = 3;
+  int64_t batch = 64;
+  evaluator::TrainBackend backend = evaluator::TrainBackend::Compiled;
+  for (int i = 2; i < argc; ++i) {
+    const std::string key = argv[i];
+    if (key == "--reference") { backend = evaluator::TrainBackend::Reference; continue; }
+    if (i + 1 >= argc) break;
+    const std::string value = argv[++i];
+    if (key == "--threads") threads = std::stoi(value);
+    if (key == "--batch") batch = std::stoll(value);
+    if (key == "--steps") steps = std::stoi(value);
+    if (key == "--warmup") warmup = std::stoi(value);
+  }
+  const graph::Graph model = onnx_io::import_onnx(argv[1]);
+  evaluator::TrainingGraph t = evaluator::build_training_graph(model, batch);
+  const int64_t flops = evaluator::cost_metrics(t.graph).flops;
+  const size_t parameters = t.parameters.size();
+
+  std::mt19937_64 rng(1);
+  std::normal_distribution<float> normal;
+  graph::Tensor images(t.graph.type(t.images)), labels(t.graph.type(t.labels));
+  for (int64_t i = 0; i < images.numel(); ++i) images.data<float>()[i] = normal(rng);
+  const int64_t classes = t.graph.type(t.logits).shape[1];
+  for (int64_t i = 0; i < labels.numel(); ++i)
+    labels.data<int64_t>()[i] = static_cast<int64_t>(rng() % static_cast<uint64_t>(classes));
+
+  target::Target target = target::host_target();
+  target.threads = threads;
+  const auto step = evaluator::make_training_step(std::move(t), backend, target);
+  evaluator::Optimizer sgd({.momentum = 0.9});
+  std::vector<double> ms;
+  for (int s = 0; s < warmup + steps; ++s) {
+    const auto start = std::chrono::steady_clock::now();
+    const std::vector<graph::Tensor>& out = step->run(images, labels);
+    std::vector<graph::Tensor*> params;
+    std::vector<const graph::Tensor*> grads;
+    for (size_t i = 0; i < parameters; ++i) {
+      params.push_back(&step->weight(i));
+      grads.push_back(&out[2 + i]);
+    }
+    sgd.step(params, grads, 0.01);
+    const double elapsed =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    if (s >= warmup) ms.push_back(elapsed);
+  }
+  std::sort(ms.begin(), ms.end());
+  const nlohmann::json record = {
+      {"model", argv[1]},
+      {"threads", threads},
+      {"batch", batch},
+      {"backend", std::string(evaluator::train_backend_name(backend))},
+      {"median_step_ms", ms[ms.size() / 2]},
+      {"min_step_ms", ms.front()},
+      {"steps", steps},
+      {"compile_seconds", step->setup_seconds()},
+      {"flops_per_step", flops},
+      {"peak_activation_bytes", step->peak_memory_bytes()},
+  };
+  std::printf("%s\n", record.dump().c_str());
+  return 0;
+}

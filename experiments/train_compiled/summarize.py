@@ -1,0 +1,89 @@
+"""Writes results.md of the compiled-training study from the records run.sh leaves in OUT.
+
+Per network and thread count, each side's step time is the median over rounds of each run's
+median step; ratios are ours / the peer's; geometric means over the networks. The FMA share
+is the step's FLOPs (forward, loss and backward, from our op registry) over the time, against
+the machine's measured peak at that thread count.
+"""
+import collections, json, math, statistics, sys
+from pathlib import Path
+
+out = Path(sys.argv[1])
+meta = json.loads((out / "meta.json").read_text())
+records = [json.loads(l) for l in (out / "steptime.jsonl").read_text().splitlines() if l.strip()]
+peaks = {}
+for line in (out / "fma_peak.jsonl").read_text().splitlines():
+    p = json.loads(line)
+    peaks[p["threads"]] = max(peaks.get(p["threads"], 0), p["gflops"])
+archs = dict(l.split(" ", 1) for l in (out / "models" / "archs.txt").read_text().splitlines())
+
+times = collections.defaultdict(list)  # (name, threads, side) -> medians of runs
+errors, flops, compile_s = {}, {}, []
+for r in records:
+    key = (r["name"], r["threads"], r["side"])
+    if "error" in r:
+        errors[key] = r["error"]
+        continue
+    times[key].append(r["median_step_ms"])
+    if r["side"] == "nas":
+        flops[r["name"]] = r["flops_per_step"]
+        compile_s.append(r["compile_seconds"])
+
+names = sorted({r["name"] for r in records}, key=lambda n: (n != "small_cnn", n))
+threads = sorted({r["threads"] for r in records})
+
+
+def median(name, t, side):
+    v = times.get((name, t, side))
+    return statistics.median(v) if v else None
+
+
+def geomean(values):
+    values = [v for v in values if v]
+    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else float("nan")
+
+
+print("# Compiled training step against PyTorch\n")
+print(f"Recorded {meta['date']} on {meta['cpu']} ({meta['cores']} cores), {meta['nas']}, "
+      f"PyTorch {meta['torch']} (CPU, from PyPI), Python {meta['python']}. "
+      "Rerun: `bash experiments/train_compiled/run.sh all`.\n")
+print("One training step at batch 64 on 1x28x28 inputs: forward with batch norm in training "
+      "mode, softmax cross-entropy, backward, SGD with momentum 0.9 updating the weights in "
+      "place; the same ONNX file (weights included) on both sides. Median step (ms) of each "
+      "run, median over rounds that alternate the sides. Networks: the small CNN and 5 "
+      "architectures sampled from each shipped space (`nas space --sample 5 --seed 1`).\n")
+for t in threads:
+    print(f"## {t} thread(s) (FMA peak {peaks.get(t, float('nan')):.0f} GFLOP/s)\n")
+    print("| network | MFLOP/step | ours ms | eager ms | compile ms | ours/eager | "
+          "ours/compile | ours % of peak |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    r_eager, r_compile = [], []
+    for n in names:
+        ours, eager, comp = (median(n, t, s) for s in ("nas", "torch_eager", "torch_compile"))
+        if ours is None:
+            continue
+        re = ours / eager if eager else None
+        rc = ours / comp if comp else None
+        r_eager.append(re)
+        r_compile.append(rc)
+        share = flops[n] / (ours * 1e-3) * 1e-9 / peaks[t] * 100 if t in peaks else float("nan")
+        fmt = lambda v, f="{:.2f}": f.format(v) if v else "n/a"
+        print(f"| {n} | {flops[n] / 1e6:.0f} | {ours:.2f} | {fmt(eager)} | {fmt(comp)} | "
+              f"{fmt(re)} | {fmt(rc)} | {share:.1f}% |")
+    print(f"| **geometric mean** | | | | | **{geomean(r_eager):.2f}** | "
+          f"**{geomean(r_compile):.2f}** | |\n")
+if errors:
+    print("Peer runs that failed: " + "; ".join(f"{k}: {v}" for k, v in sorted(errors.items())) + "\n")
+print(f"Compile time of a training step (ours, per network and run, kernel cache cold per "
+      f"process): median {statistics.median(compile_s):.2f} s, max {max(compile_s):.2f} s "
+      f"over {len(compile_s)} compiles.\n")
+print("Architectures:\n")
+for n in names:
+    if n in archs:
+        print(f"- {n}: `{archs[n]}`")
+profile = out / "profile.txt"
+if profile.exists():
+    print("\n## Where the time goes (per-kernel profile, `train_step_profile`, top 8)\n")
+    print("```")
+    print(profile.read_text().rstrip())
+    print("```")

@@ -24,6 +24,7 @@
 #include "compiler/graph/op_registry.h"
 #include "compiler/loop/printer.h"
 #include "compiler/loop/simplify.h"
+#include "compiler/lower/compute_util.h"
 #include "compiler/lower/default_schedule.h"
 #include "compiler/lower/op_lowering.h"
 #include "compiler/passes/layout.h"
@@ -211,6 +212,30 @@ class GroupLowering {
     if (auto it = accessors_.find(v); it != accessors_.end()) return it->second;
     // A value from outside the group: a parameter.
     const std::string name = names_.unique(graph_.value(v).name);
+    if (auto it = row_blocks_.find(v); it != row_blocks_.end() && !graph_.is_constant(v)) {
+      // Weights that change between runs (a training step's): packed by a stage of the
+      // kernel, once per run, from the parameter as the graph lays it out.
+      const int64_t block = it->second;
+      const loop::Tensor input = loop::Tensor::placeholder(name, graph_.type(v).shape);
+      params_.push_back(KernelParam{v, std::nullopt});
+      param_buffers_.push_back(input.buffer());
+      graph::Shape packed_shape = graph_.type(v).shape;
+      packed_shape[0] /= block;
+      packed_shape.push_back(block);
+      const loop::Tensor packed = loop::compute(
+          names_.unique(name + "_packed"), packed_shape, [&](const std::vector<Var>& p) {
+            std::vector<Expr> at(p.begin(), p.end() - 1);
+            at[0] = times(Expr(p[0]), block) + p.back();
+            return input(at);
+          });
+      stages_.push_back(packed);
+      return accessors_[v] = [packed, block](const Indices& idx) {
+        std::vector<Expr> at = idx;
+        at[0] = idx[0] / block;
+        at.push_back(idx[0] % block);
+        return packed(at);
+      };
+    }
     if (auto it = row_blocks_.find(v); it != row_blocks_.end()) {
       const int64_t block = it->second;
       graph::Tensor packed = pack_rows(graph_.constant(v), block);
@@ -371,8 +396,9 @@ loop::Stmt allocate_locals(loop::Stmt body, const std::vector<loop::Tensor>& sta
   return body;
 }
 
-// The constants the default schedule reads a vector of rows at a time (op_lowering.h's
-// packed_rows: a convolution's weights, a transposed B of a Gemm), with their block.
+// The weights the default schedule reads a vector of rows at a time (op_lowering.h's
+// packed_rows: a convolution's weights, a transposed B of a Gemm), with their block: a
+// constant is packed at compile time, any other value by a stage of the kernel.
 std::map<ValueId, int64_t> packed_weights(const Graph& graph, const passes::FusedGroup& group,
                                           const target::Target& target) {
   const Node& anchor = graph.nodes().at(static_cast<size_t>(group.anchor));
@@ -380,9 +406,10 @@ std::map<ValueId, int64_t> packed_weights(const Graph& graph, const passes::Fuse
   const std::optional<size_t> input = packed_rows ? packed_rows(anchor) : std::nullopt;
   if (!input || *input >= anchor.inputs.size()) return {};
   const ValueId weights = anchor.inputs[*input];
-  if (weights == graph::kNoValue || !graph.is_constant(weights) ||
-      graph.type(weights).dtype != graph::DType::F32)
-    return {};
+  if (weights == graph::kNoValue || graph.type(weights).dtype != graph::DType::F32) return {};
+  // A value the group computes itself is read as it is computed.
+  for (int32_t n : group.nodes)
+    if (std::ranges::count(graph.nodes()[static_cast<size_t>(n)].outputs, weights) != 0) return {};
   const int64_t block = lanes_dividing(graph.type(weights).shape[0], target.vector_lanes);
   if (block <= 1) return {};
   return {{weights, block}};

@@ -75,6 +75,30 @@ TEST(CompiledModel, SmallCnnMatchesTheReference) {
   expect_matches_reference(g, host(1, lower::ScheduleChoice::Naive), "naive");
 }
 
+// Weights that are graph inputs (a training step's) are packed by a stage of the kernel,
+// as constants are at compile time: a convolution and a dense layer read them that way.
+TEST(CompiledModel, WeightsThatAreInputsArePackedInTheKernel) {
+  Graph g("weights_in");
+  const ValueId x = g.add_input("x", {DType::F32, {2, 8, 9, 11}});
+  const ValueId w = g.add_input("w", {DType::F32, {32, 8, 3, 3}});
+  const ValueId b = g.add_input("b", {DType::F32, {32}});
+  const ValueId fc = g.add_input("fc", {DType::F32, {16, 32}});
+  ValueId y = g.add("Conv", {x, w, b}, {{"pads", Shape{1, 1, 1, 1}}}, "conv");
+  y = g.add("GlobalAveragePool", {y}, {}, "pool");
+  y = g.add("Flatten", {y}, {}, "flat");
+  g.add_output(g.add("Gemm", {y, fc}, {{"transB", int64_t{1}}}, "dense"));
+  for (int threads : {1, 2}) {
+    const std::unique_ptr<CompiledModel> model =
+        expect_matches_reference(g, host(threads), fmt::format("{} threads", threads));
+    EXPECT_EQ(model->weight_bytes(), 0);
+  }
+  const LoweredModel lowered = compiler::lower_model(g, {.target = target::host_target()});
+  std::string kernels;
+  for (const lower::LoweredKernel& k : lowered.kernels) kernels += lower::print_kernel(k);
+  EXPECT_THAT(kernels, HasSubstr("w_packed"));
+  EXPECT_THAT(kernels, HasSubstr("fc_packed"));
+}
+
 // Activations stored NCHW[x]c between kernels (the default) or all NCHW: the same results;
 // the description names each parameter's layout.
 TEST(CompiledModel, BothLayoutsMatchTheReference) {
@@ -148,6 +172,8 @@ TEST(CompiledModel, ConvGradientOpsMatchTheReference) {
        {8, 1, 3, 3},
        {1, 8, 11, 10},
        {{"pads", Shape{2, 2, 2, 2}}, {"dilations", Shape{2, 2}}, {"group", int64_t{8}}}},
+      // One group, channels in vectors: the transposed-weight stage of ConvGradInput.
+      {{2, 16, 9, 7}, {32, 16, 3, 3}, {2, 32, 5, 4}, {{"pads", Shape{1, 1, 1, 1}}, {"strides", Shape{2, 2}}}},
   };
   for (const Geometry& c : geometries) {
     Graph g("conv_grads");

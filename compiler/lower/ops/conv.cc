@@ -68,7 +68,22 @@ NodeCompute conv_grad_input(const ComputeContext& c) {
       graph::ops::window_of(c.attrs(), {xs[2], xs[3]}, {ws[2], ws[3]});
   const int64_t group = c.attrs().i("group"), per_group_in = ws[1];
   const int64_t per_group_out = ws[0] / group;
-  const Accessor dy = c.in(0), w = c.in(1);
+  const Accessor dy = c.in(0);
+  Accessor w = c.in(1);
+  NodeCompute result;
+  if (group == 1) {
+    // The schedule reads a vector of input channels per tap: the weights transposed to
+    // [CO, KH, KW, CI] by a stage first, so that vector is contiguous.
+    const Accessor weights = c.in(1);
+    const loop::Tensor transposed = loop::compute(
+        c.namer(c.graph.value(c.node.outputs[0]).name + "_w"), {ws[0], ws[2], ws[3], ws[1]},
+        [&](const std::vector<loop::Var>& v) { return weights({v[0], v[3], v[1], v[2]}); },
+        {.axis_names = {"co", "kh", "kw", "ci"}});
+    result.stages.push_back(transposed);
+    w = [transposed](const Indices& idx) {
+      return transposed({idx[0], idx[2], idx[3], idx[1]});
+    };
+  }
   ReducingCompute r;
   r.shape = xs;
   r.axis_names = {"n", "ci", "ih", "iw"};
@@ -89,7 +104,8 @@ NodeCompute conv_grad_input(const ComputeContext& c) {
       dyv = select(valid, dyv, f32(0));
     return loop::sum(dyv * w({co, cl, kh, kw}), axes.list());
   };
-  return NodeCompute{.reducing = std::move(r)};
+  result.reducing = std::move(r);
+  return result;
 }
 
 // dW = ConvGradWeight(dY, X), dW [CO, CI/group, KH, KW]. The reference sums, per weight,

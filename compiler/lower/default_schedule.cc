@@ -255,13 +255,23 @@ void schedule_conv2d_grad_weight(Schedule& s, const Tensor& stage, int lanes, bo
     s.split(st, loops[0], co_lanes);
     co_outer = loops[0] + ".o";
   }
-  // Every tap in registers where they fit, else a row of taps (7x7 depthwise).
+  // Every tap in registers where they fit (with as many input channels as fill the
+  // accumulators: a 1x1 kernel's taps alone leave them idle), else a row of taps (7x7).
   const bool all_taps = taps <= params.conv_accumulators;
   const bool row_of_taps = !all_taps && shape[3] <= params.conv_accumulators;
-  std::vector<std::string> order{co_outer, loops[1]};
+  int64_t cl_block = 1;
+  for (int64_t d = 1; all_taps && d * taps <= params.conv_accumulators; ++d)
+    if (shape[1] % d == 0) cl_block = d;
+  std::string cl_outer = loops[1];
+  if (cl_block > 1) {
+    s.split(st, loops[1], cl_block);
+    cl_outer = loops[1] + ".o";
+  }
+  std::vector<std::string> order{co_outer, cl_outer};
   if (!all_taps) order.push_back(loops[2]);
   const std::vector<std::string> reductions = reduction_loops(stage);
   order.insert(order.end(), reductions.begin(), reductions.end());
+  if (cl_block > 1) order.push_back(loops[1] + ".i");
   if (all_taps) order.push_back(loops[2]);
   order.push_back(loops[3]);
   if (co_lanes > 1) order.push_back(loops[0] + ".i");
@@ -270,11 +280,13 @@ void schedule_conv2d_grad_weight(Schedule& s, const Tensor& stage, int lanes, bo
   if (all_taps || row_of_taps) {
     if (shape[3] > 1) s.unroll(st, loops[3]);
     if (all_taps && shape[2] > 1) s.unroll(st, loops[2]);
-    s.cache_write(st, all_taps ? loops[1] : loops[2], MemoryScope::Register);
+    if (cl_block > 1) s.unroll(st, loops[1] + ".i");
+    s.cache_write(st, all_taps ? cl_outer : loops[2], MemoryScope::Register);
   }
-  // The output channel vectors or the input channels, whichever are more (the registers
-  // hold the taps inside them).
-  if (parallel) s.parallel(st, shape[0] / co_lanes >= shape[1] ? co_outer : loops[1]);
+  // The output channel vectors or the input channel blocks, whichever are more (the
+  // registers hold the taps inside them).
+  if (parallel)
+    s.parallel(st, shape[0] / co_lanes >= shape[1] / cl_block ? co_outer : cl_outer);
 }
 
 // ---- Stages stored NCHW[x]c: loops [n, c blocks, rows, columns, c lanes] -------------

@@ -4,10 +4,14 @@
 //
 //   ./build/train_step_profile MODEL.onnx [--threads N] [--batch B] [--top K]
 //
-// Prints the kernels by time: ms, share of the sum, family, the graph nodes it computes.
+// Prints the time by anchor op (the group's first node), then the kernels by time: ms,
+// share of the sum, family, the graph nodes it computes.
 #include <tbb/task_arena.h>
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <map>
 #include <cstdio>
 #include <numeric>
 #include <string>
@@ -64,6 +68,20 @@ int main(int argc, char** argv) {
   std::ranges::sort(order, [&](size_t a, size_t b) { return ms[a] > ms[b]; });
   std::printf("%s: %zu kernels, batch %lld, %d thread(s), sum %.3f ms\n", argv[1], ms.size(),
               static_cast<long long>(batch), threads, total);
+  std::map<std::string, std::pair<double, int>> by_op;
+  for (size_t i = 0; i < ms.size(); ++i) {
+    const int32_t anchor = m.fusion.groups[i].nodes.front();
+    auto& [sum, count] = by_op[m.graph.nodes()[static_cast<size_t>(anchor)].op_name()];
+    sum += ms[i];
+    ++count;
+  }
+  std::vector<std::pair<std::string, std::pair<double, int>>> ops(by_op.begin(), by_op.end());
+  std::ranges::sort(ops, [](const auto& a, const auto& b) { return a.second.first > b.second.first; });
+  std::string line = "by op:";
+  for (const auto& [op, entry] : ops)
+    line += fmt::format(" {} {:.1f}% ({}),", op, 100 * entry.first / total, entry.second);
+  line.pop_back();
+  std::printf("%s\n", line.c_str());
   for (size_t i : order) {
     if (top-- == 0) break;
     const lower::LoweredKernel& k = m.kernels[i];

@@ -118,7 +118,22 @@ NodeCompute conv_grad_weight(const ComputeContext& c) {
       graph::ops::window_of(c.attrs(), {xs[2], xs[3]}, {ws[2], ws[3]});
   const int64_t group = c.attrs().i("group"), per_group_in = ws[1];
   const int64_t per_group_out = ws[0] / group;
-  const Accessor dy = c.in(0), x = c.in(1);
+  // The schedule reads a vector of output channels per step of the reduction: dY first
+  // transposed to [N, OH, OW, CO] by a stage, so that vector is one load; for a depthwise
+  // convolution, whose input channel is the output channel, the input too.
+  NodeCompute result;
+  const std::string base = c.graph.value(c.node.outputs[0]).name;
+  auto channels_last = [&](const Accessor& of, const Shape& shape, const std::string& name) {
+    const loop::Tensor t = loop::compute(
+        c.namer(base + name), {shape[0], shape[2], shape[3], shape[1]},
+        [&](const std::vector<loop::Var>& v) { return of({v[0], v[3], v[1], v[2]}); },
+        {.axis_names = {"n", "h", "w", "c"}});
+    result.stages.push_back(t);
+    return Accessor([t](const Indices& idx) { return t({idx[0], idx[2], idx[3], idx[1]}); });
+  };
+  const Accessor dy = channels_last(c.in(0), ys, "_dy");
+  const bool depthwise = per_group_in == 1 && per_group_out == 1;
+  const Accessor x = depthwise ? channels_last(c.in(1), xs, "_x") : c.in(1);
   ReducingCompute r;
   r.shape = ws;
   r.axis_names = {"co", "cl", "kh", "kw"};
@@ -137,7 +152,8 @@ NodeCompute conv_grad_weight(const ComputeContext& c) {
       xv = select(inside, xv, f32(0));
     return loop::sum(dy({n, v[0], oh, ow}) * xv, axes.list());
   };
-  return NodeCompute{.reducing = std::move(r)};
+  result.reducing = std::move(r);
+  return result;
 }
 
 // dB = ConvGradBias(dY): per channel, the sum over n, h, w in that order, as the reference

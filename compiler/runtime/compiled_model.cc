@@ -7,6 +7,7 @@
 #include "compiler/runtime/compiled_model.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 #include <tbb/task_arena.h>
@@ -98,6 +99,18 @@ std::vector<Tensor> CompiledModel::run(const std::vector<Tensor>& inputs) {
 
 void CompiledModel::run(const std::vector<const Tensor*>& inputs,
                         const std::vector<Tensor*>& outputs) {
+  run_kernels(inputs, outputs, nullptr);
+}
+
+std::vector<double> CompiledModel::run_timed(const std::vector<const Tensor*>& inputs,
+                                             const std::vector<Tensor*>& outputs) {
+  std::vector<double> ms(impl_->entries.size());
+  run_kernels(inputs, outputs, &ms);
+  return ms;
+}
+
+void CompiledModel::run_kernels(const std::vector<const Tensor*>& inputs,
+                                const std::vector<Tensor*>& outputs, std::vector<double>* ms) {
   Impl& m = *impl_;
   const Graph& g = m.lowered.graph;
   if (inputs.size() != g.inputs().size())
@@ -128,7 +141,16 @@ void CompiledModel::run(const std::vector<const Tensor*>& inputs,
     for (const Impl::Use& use : m.input_uses[i]) m.args[use.kernel][use.arg] = data;
   }
   m.threads->execute([&] {
-    for (size_t k = 0; k < m.entries.size(); ++k) m.entries[k](m.args[k].data());
+    if (!ms) {
+      for (size_t k = 0; k < m.entries.size(); ++k) m.entries[k](m.args[k].data());
+      return;
+    }
+    for (size_t k = 0; k < m.entries.size(); ++k) {
+      const auto start = std::chrono::steady_clock::now();
+      m.entries[k](m.args[k].data());
+      (*ms)[k] = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                     .count();
+    }
   });
   for (size_t o = 0; o < outputs.size(); ++o) {
     const std::byte* from =

@@ -33,6 +33,10 @@ class CompiledModel {
   // The same, into caller-owned outputs and without allocating: what latency measures.
   void run(const std::vector<const graph::Tensor*>& inputs,
            const std::vector<graph::Tensor*>& outputs);
+  // The same run, timing each kernel as it runs in order (caches as a real run leaves
+  // them): milliseconds per kernel, in the order of describe()'s "kernels".
+  std::vector<double> run_timed(const std::vector<const graph::Tensor*>& inputs,
+                                const std::vector<graph::Tensor*>& outputs);
 
   const target::Target& target() const;
   int64_t peak_activation_bytes() const;  // the memory plan's arena
@@ -45,6 +49,8 @@ class CompiledModel {
 
  private:
   CompiledModel();
+  void run_kernels(const std::vector<const graph::Tensor*>& inputs,
+                   const std::vector<graph::Tensor*>& outputs, std::vector<double>* ms);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -48,6 +48,31 @@ TEST(NasTrain, PrintsTheRecordAsJson) {
   EXPECT_EQ(nlohmann::json::parse(again.out).at("loss_curve"), j.at("loss_curve"));
 }
 
+// The compiled step by default (its memory and compile time in the record), the reference
+// trainer with --reference: the same training up to fp32 rounding.
+TEST(NasTrain, TrainsOnTheCompiledStepOrWithReferenceOnTheReference) {
+  const std::string model = tiny_onnx();
+  const Result compiled = run_nas(fmt::format("train {} {} --json --seed 3", model, kQuick));
+  const Result reference =
+      run_nas(fmt::format("train {} {} --json --seed 3 --reference", model, kQuick));
+  ASSERT_EQ(compiled.code, 0) << compiled.err;
+  ASSERT_EQ(reference.code, 0) << reference.err;
+  const nlohmann::json c = nlohmann::json::parse(compiled.out);
+  const nlohmann::json r = nlohmann::json::parse(reference.out);
+  EXPECT_GT(c.at("peak_training_bytes").get<int64_t>(), 0);
+  EXPECT_GT(c.at("training_compile_seconds").get<double>(), 0);
+  EXPECT_EQ(r.at("peak_training_bytes").get<int64_t>(), 0);
+  EXPECT_NEAR(c.at("loss_curve")[1].get<double>(), r.at("loss_curve")[1].get<double>(), 1e-3);
+  const Result text = run_nas(fmt::format("train {} {}", model, kQuick));
+  EXPECT_THAT(text.out, HasSubstr("compiled step ("));
+}
+
+TEST(NasTrain, RefusesATargetThatCannotRunHere) {
+  const Result r = run_nas(fmt::format("train {} {} --target aarch64", tiny_onnx(), kQuick));
+  EXPECT_NE(r.code, 0);
+  EXPECT_THAT(r.err, HasSubstr("target 'aarch64' (aarch64-linux-gnu) cannot run on this"));
+}
+
 TEST(NasTrain, ResumesFromACheckpointToALargerBudget) {
   const std::string model = tiny_onnx();
   const std::string ckpt = (test_temp_dir() / "one.ckpt").string();

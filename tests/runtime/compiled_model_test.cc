@@ -99,6 +99,19 @@ TEST(CompiledModel, WeightsThatAreInputsArePackedInTheKernel) {
   EXPECT_THAT(kernels, HasSubstr("fc_packed"));
 }
 
+TEST(CompiledModel, RunTimedGivesTheOutputsOfRunAndATimePerKernel) {
+  const Graph g = evaluator::small_cnn(3);
+  const std::unique_ptr<CompiledModel> model = compiler::compile_model(g, host(1));
+  const std::vector<Tensor> inputs = random_inputs(g, 7);
+  const std::vector<Tensor> want = model->run(inputs);
+  std::vector<Tensor> got;
+  for (ValueId v : g.outputs()) got.emplace_back(g.type(v));
+  const std::vector<double> ms = model->run_timed({&inputs[0]}, {&got[0]});
+  EXPECT_EQ(got[0], want[0]);
+  ASSERT_EQ(static_cast<int>(ms.size()), model->kernel_count());
+  for (double t : ms) EXPECT_GE(t, 0);
+}
+
 // Activations stored NCHW[x]c between kernels (the default) or all NCHW: the same results;
 // the description names each parameter's layout.
 TEST(CompiledModel, BothLayoutsMatchTheReference) {

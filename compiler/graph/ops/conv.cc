@@ -245,7 +245,9 @@ OpDef make_op_ConvGradInput() {
       .min_inputs = 2,
       .max_inputs = 2,
       .attrs = with(conv_attrs(), {"input_shape", AttrKind::Ints, std::nullopt}),
-      .fusion = FusionClass::Opaque,
+      // dX takes the gradient of the activation before the convolution (a ReluGrad) as
+      // its epilogue, as Conv takes the activation after it.
+      .fusion = FusionClass::FusableOutput,
       .infer = [](const InferContext& c) -> std::vector<TensorType> {
         expect_nchw(c, 1, "W");
         const Shape x = shape_attr(c, "input_shape");

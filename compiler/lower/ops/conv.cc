@@ -193,11 +193,9 @@ OpLowering lower_op_Conv(const graph::OpDef&) {
 // gathered vectors there: several times faster than the generic reduction, not yet as
 // fast as a schedule of their own would be. ConvGradInput walks every tap of a strided
 // window under a Select (a quarter of them are valid at stride 2).
-// Their fusion classes (graph/ops/conv.cc: Opaque for dX and dW, Reduction for dB) stay as
-// they are: each anchors a group of its own, which is all lowering needs, and neither class
-// takes an epilogue, so an elementwise op after them (the ReluGrad of the layer before) is a
-// kernel of its own for now.
-
+// Fusion (graph/ops/conv.cc): dX takes an elementwise epilogue as Conv does (the
+// gradient of the activation before the convolution, a ReluGrad); dW and dB anchor
+// groups of their own.
 OpLowering lower_op_ConvGradInput(const graph::OpDef&) {
   return OpLowering{.compute = conv_grad_input,
                     .family = always(ScheduleFamily::Conv2dGradInput)};

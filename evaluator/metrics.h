@@ -65,8 +65,8 @@ struct EvalResult {
   std::vector<double> loss_curve;       // mean training loss per epoch (NaN when diverged)
   double training_seconds = 0;
   double step_ms = 0;                            // median training step
-  // The training step's activations and scratch memory (the compiled step's arena; 0 on
-  // the reference trainer), and the seconds compiling it took.
+  // Training memory (the compiled step's activations, weights, gradients and the
+  // optimizer's state; 0 on the reference trainer), and the seconds compiling it took.
   int64_t peak_training_bytes = 0;
   double training_compile_seconds = 0;
   std::map<std::string, LatencyResult> latency;  // by target name

@@ -115,6 +115,9 @@ TrainReport train(const Graph& model, const Dataset& data, const TrainConfig& co
     for (const auto& p : parameters) state.weights[p.name] = step->weight(w++);
     for (const auto& s : running_stats) state.weights[s.name] = step->weight(w++);
     state.optimizer = optimizer.state();
+    if (report.peak_memory_bytes > 0)  // the compiled step's, with the optimizer's state
+      for (const auto* slots : {&state.optimizer.slot1, &state.optimizer.slot2})
+        for (const Tensor& t : *slots) report.peak_memory_bytes += t.nbytes();
     report.status = status;
     report.reason = std::move(reason);
     report.state = std::move(state);

@@ -77,7 +77,9 @@ struct TrainReport {
   double seconds = 0;
   double median_step_ms = 0;
   double setup_seconds = 0;         // compiling the step (0 for the reference)
-  int64_t peak_memory_bytes = 0;    // the step's activations and scratch (compiled step)
+  // The compiled step's memory (TrainingStep::peak_memory_bytes) and the optimizer's
+  // state; 0 on the reference.
+  int64_t peak_memory_bytes = 0;
 };
 
 // The model's own weights as a starting state.

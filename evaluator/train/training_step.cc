@@ -78,7 +78,12 @@ class CompiledStep final : public TrainingStep {
     return outputs_;
   }
   Tensor& weight(size_t i) override { return weights_.at(i); }
-  int64_t peak_memory_bytes() const override { return model_->peak_activation_bytes(); }
+  int64_t peak_memory_bytes() const override {
+    int64_t bytes = model_->peak_activation_bytes();
+    for (const Tensor& w : weights_) bytes += w.nbytes();
+    for (const Tensor& o : outputs_) bytes += o.nbytes();
+    return bytes;
+  }
   double setup_seconds() const override { return setup_seconds_; }
 
  private:

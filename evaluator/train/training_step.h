@@ -33,8 +33,9 @@ class TrainingStep {
   // The weights the next run reads, updated in place by the caller: the training graph's
   // parameters, then its running statistics, in its order.
   virtual graph::Tensor& weight(size_t i) = 0;
-  // Activations and scratch memory of one step (the compiled step's arena; 0 for the
-  // reference, which allocates as it goes).
+  // Memory of one step: the compiled step's arena (the activations kept for the backward
+  // pass and every other value handed between kernels, reused by liveness), its weights
+  // and the outputs (gradients); 0 for the reference, which allocates as it goes.
   virtual int64_t peak_memory_bytes() const = 0;
   // Seconds it took to make the step (compiling, for the compiled one).
   virtual double setup_seconds() const = 0;

@@ -7,7 +7,7 @@
 //
 // Prints one JSON object: model, threads, batch, median/min step ms, compile seconds, the
 // FLOPs of one step (the op registry's count over the training graph: forward, loss and
-// backward, 2 per multiply-add), and the peak activation bytes of the step.
+// backward, 2 per multiply-add), and the memory of the step (activations, weights, gradients).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
       {"steps", steps},
       {"compile_seconds", step->setup_seconds()},
       {"flops_per_step", flops},
-      {"peak_activation_bytes", step->peak_memory_bytes()},
+      {"peak_memory_bytes", step->peak_memory_bytes()},
   };
   std::printf("%s\n", record.dump().c_str());
   return 0;

@@ -95,7 +95,7 @@ void run_train(const TrainArgs& a) {
                              r.training_seconds, r.step_ms, a.recipe.batch,
                              a.reference ? std::string("reference executor")
                                          : fmt::format("compiled step ({:.2f} s to compile, "
-                                                       "{} bytes of activations)",
+                                                       "{} bytes of training memory)",
                                                        r.training_compile_seconds,
                                                        r.peak_training_bytes));
     if (!a.output.empty()) std::cout << "trained model     " << a.output << "\n";

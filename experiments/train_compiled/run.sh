@@ -2,12 +2,16 @@
 # Study: the compiled training step against PyTorch's (eager and torch.compile) on the same
 # networks, weights, batch, optimizer and thread count, side by side in one run.
 #
-#   bash experiments/train_compiled/run.sh [steptime|profile|summary|all]
+#   bash experiments/train_compiled/run.sh [steptime|profile|accuracy|summary|all]
 #
 # steptime  batch 64 on 1x28x28: the small CNN and 5 architectures sampled from each shipped
 #           space (seed $SAMPLE_SEED); per round, per thread count, ours, PyTorch eager and
 #           torch.compile alternate ($ROUNDS rounds), plus the FMA peak of this machine
 # profile   per-kernel times of one compiled step of each network (train_step_profile)
+# accuracy  the small CNN on all 60000 training images with the recipe of
+#           experiments/train_small_cnn (SGD lr 0.05, momentum 0.9, batch 64): compiled,
+#           1 epoch then resumed to 3, seeds $SEEDS; the reference trainer 1 epoch, seeds
+#           $REFERENCE_SEEDS (about 7 minutes each)
 # summary   writes results.md from the records in $OUT
 # The peer needs the venv of ../shared/tools/setup-peer-venv.sh ($PEER_VENV); the product
 # needs none of it.
@@ -19,6 +23,8 @@ ROUNDS=${ROUNDS:-3}
 THREADS=${THREADS:-"1 2"}
 SAMPLE_SEED=${SAMPLE_SEED:-1}
 STEPS=${STEPS:-30}
+SEEDS=${SEEDS:-"1 2 3 4 5"}
+REFERENCE_SEEDS=${REFERENCE_SEEDS:-"1 2 3"}
 PEER_VENV=${PEER_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/nas-peer-venv}
 nas=$root/build/nas
 python=$PEER_VENV/bin/python
@@ -94,12 +100,31 @@ profile() {
   done
 }
 
+accuracy() {
+  mkdir -p "$OUT/accuracy"
+  local common=(--data fashion-mnist --batch 64 --momentum 0.9 --lr 0.05 --train-size 60000
+                --val-size 0 --threads 1 --json --test)
+  for seed in $SEEDS; do
+    "$nas" make-model small-cnn --seed "$seed" -o "$OUT/accuracy/model_$seed.onnx" >/dev/null
+    "$nas" train "$OUT/accuracy/model_$seed.onnx" "${common[@]}" --seed "$seed" --epochs 1 \
+      --checkpoint "$OUT/accuracy/seed$seed.ckpt" > "$OUT/accuracy/compiled_s${seed}_e1.json"
+    "$nas" train "$OUT/accuracy/model_$seed.onnx" "${common[@]}" --seed "$seed" --epochs 3 \
+      --resume "$OUT/accuracy/seed$seed.ckpt" > "$OUT/accuracy/compiled_s${seed}_e3.json"
+  done
+  for seed in $REFERENCE_SEEDS; do
+    "$nas" make-model small-cnn --seed "$seed" -o "$OUT/accuracy/model_$seed.onnx" >/dev/null
+    "$nas" train "$OUT/accuracy/model_$seed.onnx" "${common[@]}" --seed "$seed" --epochs 1 \
+      --reference > "$OUT/accuracy/reference_s${seed}_e1.json"
+  done
+}
+
 summary() { "$python" "$here/summarize.py" "$OUT" > "$here/results.md"; cat "$here/results.md"; }
 
 case "${1:-all}" in
   steptime) steptime ;;
   profile) profile ;;
+  accuracy) accuracy ;;
   summary) summary ;;
-  all) steptime; profile; summary ;;
-  *) echo "usage: $0 [steptime|profile|summary|all]" >&2; exit 2 ;;
+  all) steptime; profile; accuracy; summary ;;
+  *) echo "usage: $0 [steptime|profile|accuracy|summary|all]" >&2; exit 2 ;;
 esac

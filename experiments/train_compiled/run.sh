@@ -2,16 +2,20 @@
 # Study: the compiled training step against PyTorch's (eager and torch.compile) on the same
 # networks, weights, batch, optimizer and thread count, side by side in one run.
 #
-#   bash experiments/train_compiled/run.sh [steptime|profile|accuracy|summary|all]
+#   bash experiments/train_compiled/run.sh [steptime|profile|accuracy|quickstart|summary|all]
 #
 # steptime  batch 64 on 1x28x28: the small CNN and 5 architectures sampled from each shipped
 #           space (seed $SAMPLE_SEED); per round, per thread count, ours, PyTorch eager and
 #           torch.compile alternate ($ROUNDS rounds), plus the FMA peak of this machine
-# profile   per-kernel times of one compiled step of each network (train_step_profile)
+# profile   per-kernel times of one compiled step (train_step_profile): the small CNN and the
+#           first sample of each space
 # accuracy  the small CNN on all 60000 training images with the recipe of
 #           experiments/train_small_cnn (SGD lr 0.05, momentum 0.9, batch 64): compiled,
 #           1 epoch then resumed to 3, seeds $SEEDS; the reference trainer 1 epoch, seeds
 #           $REFERENCE_SEEDS (about 7 minutes each)
+# quickstart  configs/quickstart.yaml as shipped (compiled trainer), and the quickstart before
+#           the compiled trainer (the config of commit 1b53297: 2000 images, 2 final epochs)
+#           on the reference trainer: wall time, candidates per hour, winners' accuracy
 # summary   writes results.md from the records in $OUT
 # The peer needs the venv of ../shared/tools/setup-peer-venv.sh ($PEER_VENV); the product
 # needs none of it.
@@ -93,9 +97,10 @@ steptime() {
 
 profile() {
   : > "$OUT/profile.txt"
-  for model in "$OUT"/models/*.onnx; do
+  for name in small_cnn mobilenet_28_1 nb201_28_1; do
     for threads in $THREADS; do
-      "$root/build/train_step_profile" "$model" --threads "$threads" --top 8 >> "$OUT/profile.txt"
+      "$root/build/train_step_profile" "$OUT/models/$name.onnx" --threads "$threads" --top 6 \
+        >> "$OUT/profile.txt"
     done
   done
 }
@@ -118,13 +123,31 @@ accuracy() {
   done
 }
 
+quickstart() {
+  local before="$OUT/quickstart_before.yaml"
+  git -C "$root" show 1b53297:configs/quickstart.yaml |
+    sed "s|^space: spaces/|space: $root/configs/spaces/|" > "$before"
+  for side in after before; do
+    rm -rf "$OUT/quickstart_$side"
+    local config=$root/configs/quickstart.yaml extra=()
+    if [ "$side" = before ]; then
+      config=$before
+      extra=(--set training.trainer=reference --set final.trainer=reference)
+    fi
+    local start=$(date +%s)
+    "$nas" search "$config" --set "output=$OUT/quickstart_$side" "${extra[@]}"
+    echo $(( $(date +%s) - start )) > "$OUT/quickstart_$side/wall_seconds"
+  done
+}
+
 summary() { "$python" "$here/summarize.py" "$OUT" > "$here/results.md"; cat "$here/results.md"; }
 
 case "${1:-all}" in
   steptime) steptime ;;
   profile) profile ;;
   accuracy) accuracy ;;
+  quickstart) quickstart ;;
   summary) summary ;;
-  all) steptime; profile; accuracy; summary ;;
-  *) echo "usage: $0 [steptime|profile|accuracy|summary|all]" >&2; exit 2 ;;
+  all) steptime; profile; accuracy; quickstart; summary ;;
+  *) echo "usage: $0 [steptime|profile|accuracy|quickstart|summary|all]" >&2; exit 2 ;;
 esac

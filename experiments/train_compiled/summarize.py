@@ -106,9 +106,31 @@ if accuracy.exists():
               f"{c1[seed]['loss_curve'][0]:.4f} / {ref_loss} | {c1[seed]['step_ms']:.1f} |")
     mean = lambda d: 100 * statistics.mean(v["test_accuracy"] for v in d.values())
     print(f"| **mean** | **{mean(c1):.2f}%** | **{mean(r1):.2f}%** | **{mean(c3):.2f}%** | | |")
+quick = {side: out / f"quickstart_{side}" for side in ("before", "after")}
+if all((q / "results.json").exists() for q in quick.values()):
+    print("\n## The quickstart search before and after\n")
+    print("`nas search configs/quickstart.yaml` (12 candidates, 2 workers x 1 thread, then the "
+          "2 winners trained with the final recipe and tested). Before: the config of commit "
+          "1b53297 (2000 training images per candidate, winners 2 epochs) on the reference "
+          "trainer. After: the shipped config (20000 images per candidate, winners 5 epochs "
+          "with a cosine schedule) on the compiled step.\n")
+    print("| | wall time | search part (candidate time / 2 workers) | candidates / hour | median candidate training | "
+          "median step ms | winners' test accuracy |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for side, q in quick.items():
+        j = json.loads((q / "results.json").read_text())
+        trials = [t["result"] for t in j["trials"]]
+        search_s = sum(t["seconds"] for t in j["trials"]) / 2  # two workers
+        wall = int((q / "wall_seconds").read_text()) if (q / "wall_seconds").exists() else None
+        winners = json.loads((q / "winners" / "winners.json").read_text())["winners"]
+        tests = ", ".join(f"{100 * w['final_result']['test_accuracy']:.1f}%" for w in winners)
+        print(f"| {side} | {wall // 60} min {wall % 60} s | {search_s / 60:.1f} min | "
+              f"{len(trials) / (search_s / 3600):.0f} | "
+              f"{statistics.median(t['training_seconds'] for t in trials):.1f} s | "
+              f"{statistics.median(t['step_ms'] for t in trials):.0f} | {tests} |")
 profile = out / "profile.txt"
 if profile.exists():
-    print("\n## Where the time goes (per-kernel profile, `train_step_profile`, top 8)\n")
+    print("\n## Where the time goes (per-kernel profile of one step as it runs, `train_step_profile`, the 6 slowest kernels)\n")
     print("```")
-    print(profile.read_text().rstrip())
+    print(profile.read_text().rstrip().replace(str(out) + '/models/', ''))
     print("```")

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "compiler/lower/compute_util.h"
+#include "compiler/support/error.h"
 
 namespace nas::lower {
 
@@ -79,6 +80,30 @@ GatherTap gather_tap(const Window2d& w, int axis, const Expr& i, const Expr& k) 
   if (stride > 1) tap.valid = all_of(tap.valid, eq(t % stride, i32(0)));
   if (highest > (out - 1) * stride) {
     tap.valid = all_of(tap.valid, t <= (out - 1) * stride);
+    tap.index = min(tap.index, out - 1);
+  }
+  return tap;
+}
+
+int64_t phase_taps(const Window2d& w, int axis) {
+  return (w.kernel[axis] + w.stride[axis] - 1) / w.stride[axis];
+}
+
+PhaseTap phase_tap(const Window2d& w, int axis, const Expr& i, const Expr& m) {
+  NAS_CHECK(w.dilation[axis] == 1, "phase taps of a dilated window");
+  const int64_t stride = w.stride[axis], kernel = w.kernel[axis], out = w.out[axis];
+  const Expr t = plus(i, w.pad_begin[axis]);  // >= 0: pads are not negative
+  PhaseTap tap{t % stride + times(m, stride), t / stride - m, Expr()};
+  if (kernel % stride != 0) {  // the last phase tap may lie past the kernel
+    tap.valid = tap.k < i32(kernel);
+    tap.k = min(tap.k, kernel - 1);
+  }
+  if (phase_taps(w, axis) > 1) {
+    tap.valid = all_of(tap.valid, tap.index >= 0);
+    tap.index = max(tap.index, 0);
+  }
+  if ((w.in[axis] - 1 + w.pad_begin[axis]) / stride > out - 1) {
+    tap.valid = all_of(tap.valid, tap.index <= out - 1);
     tap.index = min(tap.index, out - 1);
   }
   return tap;

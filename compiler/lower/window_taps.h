@@ -36,4 +36,17 @@ struct GatherTap {
 GatherTap gather_tap(const graph::ops::Window2d& w, int axis, const loop::Expr& i,
                      const loop::Expr& k);
 
+// The same gather over only the taps of input index i's stride phase (dilation 1): the
+// m-th of them is tap k = (i + pad_begin) % stride + m * stride, from output position
+// (i + pad_begin) / stride - m, for m in [0, phase_taps(w, axis)). Valid when k is inside
+// the kernel and the position inside [0, out); k and index are clamped into bounds. The
+// taps keep their ascending order, so the nonzero terms of a sum over them come in the
+// order of a sum over every tap; a strided gather does 1/stride of the work per axis.
+struct PhaseTap {
+  loop::Expr k, index, valid;
+};
+int64_t phase_taps(const graph::ops::Window2d& w, int axis);
+PhaseTap phase_tap(const graph::ops::Window2d& w, int axis, const loop::Expr& i,
+                   const loop::Expr& m);
+
 }  // namespace nas::lower

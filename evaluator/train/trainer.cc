@@ -9,9 +9,9 @@
 #include <nlohmann/json.hpp>
 #include <tbb/task_arena.h>
 
-#include "compiler/graph/reference_executor.h"
 #include "compiler/compile.h"
 #include "compiler/graph/rebuild.h"
+#include "compiler/graph/reference_executor.h"
 #include "compiler/support/error.h"
 #include "evaluator/train/training_graph.h"
 
@@ -110,7 +110,7 @@ TrainReport train(const Graph& model, const Dataset& data, const TrainConfig& co
   report.peak_memory_bytes = step->peak_memory_bytes();
   std::vector<double> step_ms;
   auto finish = [&](TrainStatus status, std::string reason) {
-    // Read back the weights and running statistics the graph now holds.
+    // Read back the weights and running statistics the step now holds.
     size_t w = 0;
     for (const auto& p : parameters) state.weights[p.name] = step->weight(w++);
     for (const auto& s : running_stats) state.weights[s.name] = step->weight(w++);
@@ -210,7 +210,7 @@ double evaluate_accuracy(const Graph& model, const Dataset& data, int64_t batch,
     if (compiled) {
       // A last smaller batch is padded with zeros: inference treats samples independently.
       const Tensor images = images_tensor(b);
-      std::memset(padded.raw(), 0, static_cast<size_t>(padded.nbytes()));
+      if (b.size < batch) std::memset(padded.raw(), 0, static_cast<size_t>(padded.nbytes()));
       std::memcpy(padded.raw(), images.raw(), static_cast<size_t>(images.nbytes()));
       out = compiled->run({padded});
     } else {

@@ -37,6 +37,18 @@ bool same_weights(const TrainState& a, const TrainState& b) {
   return true;
 }
 
+// Evaluation compiles the model once at the evaluation batch and pads a last smaller
+// batch: the accuracy of the reference (up to one sample whose two top logits are within
+// rounding of each other on some CPU).
+TEST(Trainer, CompiledEvaluationCountsAsTheReference) {
+  const Graph model = tiny_model(4, 3);
+  const Dataset data = synthetic(150, 2);  // batches of 64, 64 and 22
+  for (int64_t batch : {64, 150, 500})
+    EXPECT_NEAR(evaluate_accuracy(model, data, batch, 2, TrainBackend::Compiled),
+                evaluate_accuracy(model, data, batch, 1, TrainBackend::Reference), 1.5 / 150)
+        << batch;
+}
+
 TEST(Trainer, LossFallsAndAccuracyBeatsChance) {
   const Graph model = tiny_model(4, 1);
   // One draw, split in two, so both halves share the class prototypes.

@@ -196,7 +196,7 @@ void unroll_kernel_taps(Schedule& s, const Tensor& stage, const ScheduleParams& 
 // reduction (input channel outermost) inside it; small kernels' taps unrolled, so the
 // padding tests of each tap simplify and the input loads fold into broadcasts.
 // Also ConvGradInput's (loops n, ci, ih, iw): the same nest with the input's channels as
-// the vector, its weight column read as a gather (the weights are [CO, CI, KH, KW]).
+// the vector, read from weights its compute transposed to [CO, KH, KW, CI].
 void schedule_conv2d(Schedule& s, const Tensor& stage, int lanes, bool parallel,
                      const ScheduleParams& params) {
   const std::string& st = stage.name();
@@ -240,9 +240,10 @@ void schedule_conv2d(Schedule& s, const Tensor& stage, int lanes, bool parallel,
 
 // ConvGradWeight (loops co, cl, kh, kw; reduction n, oh, ow): a vector of output channels
 // times every tap in registers (a row of taps where they do not fit), the whole reduction
-// inside, so each step of it reads one (gathered) vector of dY and one input element per
-// tap (a gathered vector for grouped convolutions, whose input channel follows co). The terms of each weight keep
-// the reference's order (n, oh, ow), so the result is the same at any thread count.
+// inside, so each step of it reads one vector of dY (its compute reads dY channels-last)
+// and one input element per tap (a vector for a depthwise convolution, whose input channel
+// is co). The terms of each weight keep the reference's order (n, oh, ow), so the result
+// is the same at any thread count.
 void schedule_conv2d_grad_weight(Schedule& s, const Tensor& stage, int lanes, bool parallel,
                                  const ScheduleParams& params) {
   const std::string& st = stage.name();

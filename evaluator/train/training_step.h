@@ -2,13 +2,16 @@
 // the compiler's native code (the default) or by the reference executor (the oracle).
 //
 // Both run the graph of build_training_graph. The compiled step compiles it once per model
-// and batch, for the host at the trainer's thread count, with the weights and running
-// statistics as graph inputs rather than constants: the code is the same whatever the
-// weights, nothing derived from them is folded at compile time, and the weights stay in
-// the step's own tensors, which the optimizer updates in place between runs.
+// and batch, for a target that runs here (the host by default) at the trainer's thread
+// count, with the weights and running statistics as graph inputs rather than constants:
+// the code is the same whatever the weights, nothing derived from them is folded at
+// compile time, and the weights stay in the step's own tensors, which the optimizer
+// updates in place between runs.
 #pragma once
 
 #include <memory>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "compiler/graph/tensor.h"

@@ -1,6 +1,6 @@
-// Lowerings of ReduceMean and Softmax (compiler/graph/ops/reduce.cc), and of their
-// gradient ops ReduceMeanGrad (a broadcast) and SoftmaxGrad (a sum along the axis as a
-// stage, then an elementwise expression).
+// Lowerings of ReduceMean, Softmax and the SoftmaxCrossEntropy loss (compiler/graph/ops/
+// reduce.cc), and of their gradient ops ReduceMeanGrad (a broadcast), SoftmaxGrad (a sum
+// along the axis as a stage, then an elementwise expression) and SoftmaxCrossEntropyGrad.
 #include <fmt/format.h>
 
 #include "compiler/lower/compute_util.h"

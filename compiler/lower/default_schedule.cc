@@ -1,6 +1,7 @@
 #include "compiler/lower/default_schedule.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "compiler/loop/mutator.h"
 #include "compiler/loop/simplify.h"
@@ -40,11 +41,11 @@ class LoadCollector : public loop::IRVisitor {
   }
 };
 
-// How far apart in memory a reduction reads the inputs of two neighbouring output columns:
-// the largest step of a load's index when the last axis steps by one, at a point in the
-// middle of the output with the reduction axes at 0 (so away from any padding). 1 when no
-// load depends on the column or the step is not a constant.
-int64_t column_step(const Tensor& stage) {
+// How far apart in memory a reduction's loads read for two neighbouring output columns:
+// each load's step of its index when the last axis steps by one, at a point in the middle
+// of the output with the reduction axes at 0 (so away from any padding); nullopt where the
+// step is not a constant.
+std::vector<std::optional<int64_t>> column_steps(const Tensor& stage) {
   const loop::ComputeDefinition& def = *stage.definition();
   LoadCollector collector;
   collector.include(def.reduction->value);
@@ -55,16 +56,32 @@ int64_t column_step(const Tensor& stage) {
   for (const loop::Axis& a : def.reduction->axes)
     at[a.var.node()] = loop::make_zero(a.var.type());
   const loop::Var& column = def.axes.back().var;
-  int64_t step = 1;
+  std::vector<std::optional<int64_t>> steps;
   for (const loop::Load* load : collector.loads) {
     const loop::Expr here = loop::simplify(loop::substitute(load->index, at));
     loop::Substitutions next = at;
     next[column.node()] = loop::make_const(column.type(), shape.back() / 2 + 1);
     const loop::Expr there = loop::simplify(loop::substitute(load->index, next));
     const auto a = loop::as_const_int(here), b = loop::as_const_int(there);
-    if (a && b) step = std::max(step, std::abs(*b - *a));
+    steps.push_back(a && b ? std::optional<int64_t>(std::abs(*b - *a)) : std::nullopt);
   }
+  return steps;
+}
+
+// The largest constant step of column_steps, 1 where no load depends on the column.
+int64_t column_step(const Tensor& stage) {
+  int64_t step = 1;
+  for (const std::optional<int64_t>& s : column_steps(stage))
+    if (s) step = std::max(step, *s);
   return step;
+}
+
+// Whether every load of a reduction reads neighbouring columns at neighbouring addresses
+// or at the same one (a sum over the outer axes of a tensor, as batch norm's partial sums).
+bool reads_columns_contiguously(const Tensor& stage) {
+  const std::vector<std::optional<int64_t>> steps = column_steps(stage);
+  return std::all_of(steps.begin(), steps.end(),
+                     [](const std::optional<int64_t>& s) { return s && *s <= 1; });
 }
 
 // The taps of a stage's window: the product of its reduction extents.
@@ -144,6 +161,26 @@ void schedule_window(Schedule& s, const Tensor& stage, int lanes, bool parallel,
   }
 }
 
+// Whether `extent` iterations share out evenly among the threads: they divide among them,
+// or number at least parallel_blocks_per_thread per thread (one more or less is then at
+// most a quarter of a thread's share).
+bool shares_evenly(int64_t extent, int threads, const ScheduleParams& params) {
+  if (threads <= 1) return true;
+  return extent >= threads &&
+         (extent % threads == 0 || extent >= params.parallel_blocks_per_thread * threads);
+}
+
+// A parallel loop over the batch, the outermost loop, where the images share out evenly
+// among the threads (training batches): one fork per kernel, and the loops inside stay
+// partitioned at the padding. Returns whether it was chosen.
+bool parallel_over_batch(Schedule& s, const Tensor& stage, int threads,
+                         const ScheduleParams& params) {
+  const int64_t batch = stage.shape()[0];
+  if (threads <= 1 || batch < threads || !shares_evenly(batch, threads, params)) return false;
+  s.parallel(stage.name(), spatial_loops(stage)[0]);
+  return true;
+}
+
 // The extent of a stage's reduction loop `name`, or 1 where there is none.
 int64_t reduction_extent(const Tensor& stage, const std::string& name) {
   if (const auto& r = stage.definition()->reduction)
@@ -197,7 +234,7 @@ void unroll_kernel_taps(Schedule& s, const Tensor& stage, const ScheduleParams& 
 // padding tests of each tap simplify and the input loads fold into broadcasts.
 // Also ConvGradInput's (loops n, ci, ih, iw): the same nest with the input's channels as
 // the vector, read from weights its compute transposed to [CO, KH, KW, CI].
-void schedule_conv2d(Schedule& s, const Tensor& stage, int lanes, bool parallel,
+void schedule_conv2d(Schedule& s, const Tensor& stage, int lanes, int threads,
                      const ScheduleParams& params) {
   const std::string& st = stage.name();
   const std::vector<int64_t>& shape = stage.shape();
@@ -231,8 +268,9 @@ void schedule_conv2d(Schedule& s, const Tensor& stage, int lanes, bool parallel,
   if (block.columns > 1) s.unroll(st, ow + ".i");
   unroll_kernel_taps(s, stage, params);
   s.cache_write(st, ow_outer, MemoryScope::Register);
-  // Channel blocks times rows: enough iterations for the threads even with few channels.
-  if (parallel) {
+  // The batch, else channel blocks times rows: enough iterations for the threads even with
+  // few channels.
+  if (threads > 1 && !parallel_over_batch(s, stage, threads, params)) {
     s.fuse(st, co_outer, loops[2]);
     s.parallel(st, co_outer + "." + loops[2]);
   }
@@ -296,18 +334,12 @@ void schedule_conv2d_grad_weight(Schedule& s, const Tensor& stage, int lanes, bo
 
 bool stores_blocked(const Tensor& stage) { return stage.shape().size() == 5; }
 
-// The parallel loop of a blocked stage: its channel blocks `blocks` (`extent` of them) alone
+// The parallel loop of a blocked stage (where the batch does not share out evenly): its channel blocks `blocks` (`extent` of them) alone
 // where they share out evenly among the threads, otherwise fused with the rows for more
 // iterations. A parallel loop fused with the rows is no longer partitioned at the padding,
 // so every row keeps the padding's tests: measured on Zen 4 with 2 threads, 3x3 convs
 // reach 86-93% of the peak parallel over blocks and rows against 98-99% over blocks alone,
 // depthwise 3x3 128 channels at 56x56 43-46% against 83-88%.
-bool shares_evenly(int64_t extent, int threads, const ScheduleParams& params) {
-  if (threads <= 1) return true;
-  return extent >= threads &&
-         (extent % threads == 0 || extent >= params.parallel_blocks_per_thread * threads);
-}
-
 void parallel_over_blocks(Schedule& s, const Tensor& stage, const std::string& blocks,
                           int64_t extent, const std::string& rows, int threads,
                           const ScheduleParams& params) {
@@ -385,7 +417,7 @@ void schedule_conv2d_blocked(Schedule& s, const Tensor& stage, int threads,
   if (columns > 1) s.unroll(st, ow + ".i");
   unroll_kernel_taps(s, stage, params);
   s.cache_write(st, ow_outer, MemoryScope::Register);
-  if (threads > 1)
+  if (threads > 1 && !parallel_over_batch(s, stage, threads, params))
     parallel_over_blocks(s, stage, cb_outer, shape[1] / vectors, loops[2], threads, params);
 }
 
@@ -412,7 +444,7 @@ void schedule_window_blocked(Schedule& s, const Tensor& stage, int threads,
   if (columns > 1) s.unroll(st, loops[3] + ".i");
   unroll_window_taps(s, stage, params);
   s.cache_write(st, ow_outer, MemoryScope::Register);
-  if (threads > 1)
+  if (threads > 1 && !parallel_over_batch(s, stage, threads, params))
     parallel_over_blocks(s, stage, loops[1], stage.shape()[1], loops[2], threads, params);
 }
 
@@ -469,10 +501,17 @@ std::string outer_loop(const Tensor& stage) {
   return loops.back();
 }
 
-// Any other reduction: accumulated in a register per output element.
-void schedule_reduction(Schedule& s, const Tensor& stage, bool parallel) {
+// Any other reduction: accumulated in a register per output element; where its loads walk
+// the last output axis contiguously and vectors divide it, as a matrix product's columns
+// (vectors of them accumulated in registers, the reduction loops between).
+void schedule_reduction(Schedule& s, const Tensor& stage, int lanes, bool parallel,
+                        const ScheduleParams& params) {
   const std::vector<std::string> loops = spatial_loops(stage);
   if (loops.empty()) return;
+  if (lanes_dividing(stage.shape().back(), lanes) > 1 && reads_columns_contiguously(stage)) {
+    schedule_dense(s, stage, lanes, parallel, params);
+    return;
+  }
   s.cache_write(stage.name(), loops.back(), MemoryScope::Register);
   if (parallel) s.parallel(stage.name(), outer_loop(stage));
 }
@@ -558,13 +597,13 @@ Schedule default_schedule(const std::vector<Tensor>& stages, ScheduleFamily fami
       case StageKind::ConvBlocked: schedule_conv2d_blocked(s, stage, threads, params); break;
       case StageKind::WindowBlocked: schedule_window_blocked(s, stage, threads, params); break;
       case StageKind::ReductionBlocked: schedule_reduction_blocked(s, stage, parallel); break;
-      case StageKind::Conv: schedule_conv2d(s, stage, lanes, parallel, params); break;
+      case StageKind::Conv: schedule_conv2d(s, stage, lanes, threads, params); break;
       case StageKind::ConvGradWeight:
         schedule_conv2d_grad_weight(s, stage, lanes, parallel, params);
         break;
       case StageKind::Window: schedule_window(s, stage, lanes, parallel, params); break;
       case StageKind::Dense: schedule_dense(s, stage, lanes, parallel, params); break;
-      case StageKind::Reduction: schedule_reduction(s, stage, parallel); break;
+      case StageKind::Reduction: schedule_reduction(s, stage, lanes, parallel, params); break;
       case StageKind::Injective: schedule_injective(s, stage, lanes, parallel); break;
     }
   }

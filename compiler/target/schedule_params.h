@@ -27,10 +27,10 @@ struct ScheduleParams {
   // few microseconds) took 1.2-1.5x less time serial below 65536 than parallel everywhere; a
   // larger bound changed nothing measurable. Tests set 0 to run every parallel loop.
   int64_t min_parallel_work = 65536;
-  // NCHW[x]c: a parallel loop over channel blocks alone (kept partitioned at the padding)
-  // when they divide among the threads or number at least this many per thread (one block
-  // more or less is then at most a quarter of a thread's share); otherwise fused with the
-  // rows.
+  // Convolutions and windows: a parallel loop over the batch (training) when its images
+  // divide among the threads or number at least this many per thread (one more or less is
+  // then at most a quarter of a thread's share); else, in NCHW[x]c, over channel blocks
+  // alone (kept partitioned at the padding) by the same rule; otherwise fused with the rows.
   // Blocks alone were measured on Zen 4 with 2 threads (3x3 convs 98-99% of the peak
   // against 86-93% over blocks and rows); the factor 4 itself is a judgment, not measured.
   int64_t parallel_blocks_per_thread = 4;

@@ -5,12 +5,16 @@
 //
 //   ./build/train_step_profile MODEL.onnx [--threads N] [--batch B] [--runs R] [--top K]
 //
+// NAS_DUMP_IR prints the step's IR as `nas compile` does (stderr).
 // Prints the time by anchor op (the kernel's first node), then the K slowest kernels: ms,
-// share of the sum, family, the graph nodes it computes.
+// share of the sum, GFLOP/s (the registry's FLOPs of its nodes), family, the graph nodes it
+// computes and the shape of its first node's first input.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <numeric>
 #include <random>
@@ -42,6 +46,7 @@ int main(int argc, char** argv) {
   compiler::CompileOptions options;
   options.target = target::host_target();
   options.target.threads = threads;
+  if (const char* dump = std::getenv("NAS_DUMP_IR")) options.dump = compiler::parse_ir_dump(dump);
   const graph::Graph model = onnx_io::import_onnx(argv[1]);
   const graph::Graph step =
       evaluator::compiled_step_graph(evaluator::build_training_graph(model, batch));
@@ -77,7 +82,15 @@ int main(int argc, char** argv) {
   const double total = std::accumulate(ms.begin(), ms.end(), 0.0);
 
   std::map<std::string, std::string> op_of;  // node name -> op
-  for (const graph::Node& node : step.nodes()) op_of[node.name] = node.op_name();
+  std::map<std::string, int64_t> flops_of;   // node name -> FLOPs
+  std::map<std::string, std::string> shape_of;  // node name -> its first input's shape
+  for (const graph::Node& node : step.nodes()) {
+    op_of[node.name] = node.op_name();
+    std::vector<const graph::TensorType*> types;
+    for (graph::ValueId v : node.inputs) types.push_back(v == graph::kNoValue ? nullptr : &step.type(v));
+    flops_of[node.name] = node.op->flops ? node.op->flops(graph::InferContext{node, types}) : 0;
+    if (!types.empty() && types[0]) shape_of[node.name] = fmt::format("{}", fmt::join(types[0]->shape, "x"));
+  }
   const nlohmann::json kernels = compiled->describe().at("kernels");
   auto nodes_of = [&](size_t k) {
     std::vector<std::string> names;
@@ -106,9 +119,15 @@ int main(int argc, char** argv) {
   for (size_t k : order) {
     if (top-- == 0) break;
     std::string nodes;
-    for (const std::string& n : nodes_of(k)) nodes += " " + (op_of.contains(n) ? op_of[n] : n);
-    std::printf("%3zu %8.3f ms %5.1f%% %-18s%s\n", k, ms[k], 100 * ms[k] / total,
-                kernels[k].at("family").get<std::string>().c_str(), nodes.c_str());
+    int64_t flops = 0;
+    for (const std::string& n : nodes_of(k)) {
+      nodes += " " + (op_of.contains(n) ? op_of[n] : n);
+      flops += flops_of[n];
+    }
+    std::printf("%3zu %8.3f ms %5.1f%% %6.1f GFLOP/s %-18s%s [%s]\n", k, ms[k],
+                100 * ms[k] / total, flops / (ms[k] * 1e6),
+                kernels[k].at("family").get<std::string>().c_str(), nodes.c_str(),
+                shape_of[nodes_of(k).front()].c_str());
   }
   return 0;
 }

@@ -23,22 +23,55 @@ NodeCompute batch_norm(const ComputeContext& c) {
   }}};
 }
 
-// A per-channel reduction stage [C] over the other axes of X (input `x_input`: n, then
-// h, w, ..., as the reference walks X flat), of term(indices of the element).
-loop::Tensor per_channel_sum(const ComputeContext& c, const std::string& hint,
+// A per-channel reduction [C] over the other axes of X (input `x_input`: n, then h, w, ...)
+// of term(indices of the element), as two stages: partial sums [C, W] over every axis but
+// the channel and the last, then their sum over W. The partial stage walks W contiguously
+// in its innermost loop, so its schedule accumulates whole vectors of columns (a sum over
+// all of (n, h, w) per channel would be one scalar chain). The order of the terms is fixed
+// by the shape alone, so the sums are the same bits at any thread count. Appends its stages
+// to `stages` and returns the sum.
+loop::Tensor per_channel_sum(const ComputeContext& c, std::vector<loop::Tensor>& stages,
+                             const std::string& hint,
                              const std::function<Expr(const Indices&)>& term,
                              size_t x_input = 1) {
   const graph::Shape xs = c.input_shape(x_input);
-  return loop::compute(
-      c.namer(c.graph.value(c.node.outputs[0]).name + hint), {xs[1]},
+  const std::string name = c.graph.value(c.node.outputs[0]).name + hint;
+  const size_t rank = xs.size();
+  const bool two_level = rank >= 3 && xs.back() > 1;
+  // The axes summed by the first stage: all but the channel, and the last when two_level.
+  const auto terms = [&](const std::vector<loop::Var>& v, ReductionAxes& axes) {
+    Indices idx{axes.add("n", xs[0]), v[0]};
+    for (size_t d = 2; d < rank; ++d)
+      idx.push_back(two_level && d + 1 == rank ? Expr(v[1])
+                                               : axes.add(fmt::format("s{}", d), xs[d]));
+    return term(idx);
+  };
+  if (!two_level) {
+    return stages.emplace_back(loop::compute(
+        c.namer(name), {xs[1]},
+        [&](const std::vector<loop::Var>& v) {
+          ReductionAxes axes;
+          Expr value = terms(v, axes);
+          return loop::sum(value, axes.list());
+        },
+        loop::ComputeOptions{.axis_names = {"c"}}));
+  }
+  const loop::Tensor partial = stages.emplace_back(loop::compute(
+      c.namer(name + "_part"), {xs[1], xs.back()},
       [&](const std::vector<loop::Var>& v) {
         ReductionAxes axes;
-        Indices idx{axes.add("n", xs[0]), v[0]};
-        for (size_t d = 2; d < xs.size(); ++d)
-          idx.push_back(axes.add(fmt::format("s{}", d), xs[d]));
-        return loop::sum(term(idx), axes.list());
+        Expr value = terms(v, axes);
+        return loop::sum(value, axes.list());
       },
-      loop::ComputeOptions{.axis_names = {"c"}});
+      loop::ComputeOptions{.axis_names = {"c", "col"}}));
+  return stages.emplace_back(loop::compute(
+      c.namer(name), {xs[1]},
+      [&](const std::vector<loop::Var>& v) {
+        ReductionAxes axes;
+        Expr col = axes.add("col", xs.back());
+        return loop::sum(partial(v[0], col), axes.list());
+      },
+      loop::ComputeOptions{.axis_names = {"c"}}));
 }
 
 // (dX, dscale, dB, dmean, dvar) of inference-mode BatchNormalization, as the reference:
@@ -47,14 +80,14 @@ loop::Tensor per_channel_sum(const ComputeContext& c, const std::string& hint,
 NodeCompute batch_norm_inference_grad(const ComputeContext& c) {
   const float eps = c.attrs().f("epsilon");
   const Accessor dy = c.in(0), x = c.in(1), scale = c.in(2), mean = c.in(3), var = c.in(4);
+  NodeCompute result;
   const auto inv = [=](const Indices& ch) { return f32(1) / sqrt(var(ch) + f32(eps)); };
-  const loop::Tensor dscale = per_channel_sum(c, "_dscale", [&](const Indices& idx) {
+  const loop::Tensor dscale = per_channel_sum(c, result.stages, "_dscale", [&](const Indices& idx) {
     const Indices ch{idx[1]};
     return dy(idx) * (x(idx) - mean(ch)) * inv(ch);
   });
-  const loop::Tensor db = per_channel_sum(c, "_db", [&](const Indices& idx) { return dy(idx); });
-  NodeCompute result;
-  result.stages = {dscale, db};
+  const loop::Tensor db =
+      per_channel_sum(c, result.stages, "_db", [&](const Indices& idx) { return dy(idx); });
   result.outputs = {
       [=](const Indices& idx) {
         const Indices ch{idx[1]};
@@ -79,9 +112,11 @@ NodeCompute batch_norm_training_grad(const ComputeContext& c) {
   const graph::Shape xs = c.input_shape(1);
   const double per_channel = static_cast<double>(graph::numel(xs) / xs[1]);
   const Accessor dy = c.in(0), x = c.in(1), scale = c.in(2);
-  const loop::Tensor x_sum = per_channel_sum(c, "_xsum", [&](const Indices& idx) { return x(idx); });
+  NodeCompute result;
+  const loop::Tensor x_sum =
+      per_channel_sum(c, result.stages, "_xsum", [&](const Indices& idx) { return x(idx); });
   const auto mean = [=](const Indices& ch) { return x_sum(ch) / f32(per_channel); };
-  const loop::Tensor sq_sum = per_channel_sum(c, "_sqsum", [&](const Indices& idx) {
+  const loop::Tensor sq_sum = per_channel_sum(c, result.stages, "_sqsum", [&](const Indices& idx) {
     const Expr d = x(idx) - mean({idx[1]});
     return d * d;
   });
@@ -91,10 +126,10 @@ NodeCompute batch_norm_training_grad(const ComputeContext& c) {
     return (x(idx) - mean(ch)) / sqrt(var(ch) + f32(eps));
   };
   const loop::Tensor dscale =
-      per_channel_sum(c, "_dscale", [&](const Indices& idx) { return dy(idx) * xhat(idx); });
-  const loop::Tensor db = per_channel_sum(c, "_db", [&](const Indices& idx) { return dy(idx); });
-  NodeCompute result;
-  result.stages = {x_sum, sq_sum, dscale, db};
+      per_channel_sum(c, result.stages, "_dscale",
+                      [&](const Indices& idx) { return dy(idx) * xhat(idx); });
+  const loop::Tensor db =
+      per_channel_sum(c, result.stages, "_db", [&](const Indices& idx) { return dy(idx); });
   result.outputs = {
       [=](const Indices& idx) {
         const Indices ch{idx[1]};
@@ -121,19 +156,18 @@ NodeCompute batch_norm_training(const ComputeContext& c) {
   const double per_channel = static_cast<double>(graph::numel(xs) / xs[1]);
   const Accessor x = c.in(0), scale = c.in(1), bias = c.in(2), in_mean = c.in(3),
                  in_var = c.in(4);
+  NodeCompute result;
   const loop::Tensor x_sum =
-      per_channel_sum(c, "_xsum", [&](const Indices& idx) { return x(idx); }, 0);
+      per_channel_sum(c, result.stages, "_xsum", [&](const Indices& idx) { return x(idx); }, 0);
   const auto mean = [=](const Indices& ch) { return x_sum(ch) / f32(per_channel); };
   const loop::Tensor sq_sum = per_channel_sum(
-      c, "_sqsum",
+      c, result.stages, "_sqsum",
       [&](const Indices& idx) {
         const Expr d = x(idx) - mean({idx[1]});
         return d * d;
       },
       0);
   const auto var = [=](const Indices& ch) { return sq_sum(ch) / f32(per_channel); };
-  NodeCompute result;
-  result.stages = {x_sum, sq_sum};
   result.outputs = {
       [=](const Indices& idx) {
         const Indices ch{idx[1]};
@@ -178,8 +212,8 @@ OpLowering lower_op_BatchNormalization(const graph::OpDef&) {
 // The gradients compute per-channel sums as stages first, then their outputs per element
 // (dX) or per channel (the sums read through, dmean, dvar): family Softmax, the "stages,
 // then elementwise" family. A node with stages has no anchor reduction, so every stage takes
-// the generic schedules (a reduction per channel, correct but not vectorized across
-// channels; the elementwise outputs vectorized), as Reduce would give.
+// the generic schedules: the partial sums [C, W] in vectors of columns, the rest per
+// channel, the elementwise outputs vectorized.
 // Their fusion class (Opaque) stays: each anchors a group of its own, and lower_group turns
 // each of its outputs that leaves the group into a stage of its own (a copy of a sum).
 OpLowering lower_op_BatchNormInferenceGrad(const graph::OpDef&) {

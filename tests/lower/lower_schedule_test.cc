@@ -27,10 +27,10 @@ TEST(LowerSchedule, VectorLanesOfTargets) {
   EXPECT_EQ(lanes_dividing(7, 8), 1);
 }
 
-Graph conv_relu(int64_t c_out) {
+Graph conv_relu(int64_t c_out, int64_t batch = 1) {
   Graph g("conv_relu");
   SplitMix64 rng(1);
-  const ValueId x = g.add_input("x", {DType::F32, {1, 3, 5, 9}});
+  const ValueId x = g.add_input("x", {DType::F32, {batch, 3, 5, 9}});
   const ValueId w = g.add_constant("w", random_tensor({c_out, 3, 3, 3}, rng));
   const ValueId b = g.add_constant("b", random_tensor({c_out}, rng));
   const ValueId y = g.add("Conv", {x, w, b}, {{"pads", Shape{1, 1, 1, 1}}}, "conv");
@@ -129,6 +129,40 @@ TEST(LowerSchedule, SmallStagesRunSerially) {
                 .schedule.str()
                 .find("parallel"),
             std::string::npos);
+}
+
+// A batch that shares out evenly among the threads is the parallel loop (training): the
+// rows stay a loop of their own, partitioned at the padding. A single image fuses channel
+// blocks and rows for enough iterations.
+TEST(LowerSchedule, BatchesRunParallelOverTheImages) {
+  const target::Target target = test_target("avx512f", 2);
+  const std::string batched = lower_first(conv_relu(16, 8), target).schedule.str();
+  EXPECT_NE(batched.find("parallel relu.n\n"), std::string::npos) << batched;
+  EXPECT_EQ(batched.find("fuse"), std::string::npos) << batched;
+  const std::string single = lower_first(conv_relu(16, 1), target).schedule.str();
+  EXPECT_NE(single.find("fuse relu.co.o oh\nparallel relu.co.o.oh"), std::string::npos) << single;
+  // 3 images on 2 threads would leave one idle half the time.
+  EXPECT_EQ(lower_first(conv_relu(16, 3), target).schedule.str().find("parallel relu.n\n"),
+            std::string::npos);
+}
+
+// Training-mode batch norm sums each channel over (n, h, w) in two stages: partial sums
+// [C, W] whose columns are vectors (a reduction over the outer axes reads them
+// contiguously), then a short sum over W per channel.
+TEST(LowerSchedule, BatchNormStatisticsSumVectorsOfColumns) {
+  Graph g("bn");
+  SplitMix64 rng(3);
+  std::vector<ValueId> ids{g.add_input("x", {DType::F32, {4, 3, 5, 16}})};
+  for (const char* name : {"scale", "bias", "mean", "var"})
+    ids.push_back(g.add_constant(name, random_tensor({3}, rng)));
+  for (ValueId out : g.add_node("BatchNormalization", ids, {{"training_mode", int64_t{1}}}, "bn"))
+    g.add_output(out);
+  const std::string schedule = lower_first(g, test_target("avx2")).schedule.str();
+  EXPECT_NE(schedule.find("_xsum_part: c col.o n s2 col.i.o col.i.i"), std::string::npos)
+      << schedule;
+  EXPECT_NE(schedule.find("_sqsum_part: c col.o n s2 col.i.o col.i.i"), std::string::npos)
+      << schedule;
+  EXPECT_NE(schedule.find("_xsum_part.col.i.i"), std::string::npos) << schedule;
 }
 
 // A convolution reading and writing NCHW16c (as between two convolutions of a network).

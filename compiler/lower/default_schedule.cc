@@ -41,11 +41,11 @@ class LoadCollector : public loop::IRVisitor {
   }
 };
 
-// How far apart in memory a reduction's loads read for two neighbouring output columns:
-// each load's step of its index when the last axis steps by one, at a point in the middle
-// of the output with the reduction axes at 0 (so away from any padding); nullopt where the
-// step is not a constant.
-std::vector<std::optional<int64_t>> column_steps(const Tensor& stage) {
+// How far apart in memory a reduction's loads read for two neighbouring indices of output
+// axis `axis`: each load's step of its index when that axis steps by one, at a point in
+// the middle of the output with the reduction axes at 0 (so away from any padding);
+// nullopt where the step is not a constant.
+std::vector<std::optional<int64_t>> load_steps(const Tensor& stage, size_t axis) {
   const loop::ComputeDefinition& def = *stage.definition();
   LoadCollector collector;
   collector.include(def.reduction->value);
@@ -55,12 +55,12 @@ std::vector<std::optional<int64_t>> column_steps(const Tensor& stage) {
     at[def.axes[d].var.node()] = loop::make_const(def.axes[d].var.type(), shape[d] / 2);
   for (const loop::Axis& a : def.reduction->axes)
     at[a.var.node()] = loop::make_zero(a.var.type());
-  const loop::Var& column = def.axes.back().var;
+  const loop::Var& stepped = def.axes[axis].var;
   std::vector<std::optional<int64_t>> steps;
   for (const loop::Load* load : collector.loads) {
     const loop::Expr here = loop::simplify(loop::substitute(load->index, at));
     loop::Substitutions next = at;
-    next[column.node()] = loop::make_const(column.type(), shape.back() / 2 + 1);
+    next[stepped.node()] = loop::make_const(stepped.type(), shape[axis] / 2 + 1);
     const loop::Expr there = loop::simplify(loop::substitute(load->index, next));
     const auto a = loop::as_const_int(here), b = loop::as_const_int(there);
     steps.push_back(a && b ? std::optional<int64_t>(std::abs(*b - *a)) : std::nullopt);
@@ -68,18 +68,21 @@ std::vector<std::optional<int64_t>> column_steps(const Tensor& stage) {
   return steps;
 }
 
-// The largest constant step of column_steps, 1 where no load depends on the column.
+// The largest constant step of the loads along the last axis (the columns), 1 where no
+// load depends on it.
 int64_t column_step(const Tensor& stage) {
   int64_t step = 1;
-  for (const std::optional<int64_t>& s : column_steps(stage))
+  for (const std::optional<int64_t>& s : load_steps(stage, stage.shape().size() - 1))
     if (s) step = std::max(step, *s);
   return step;
 }
 
-// Whether every load of a reduction reads neighbouring columns at neighbouring addresses
-// or at the same one (a sum over the outer axes of a tensor, as batch norm's partial sums).
-bool reads_columns_contiguously(const Tensor& stage) {
-  const std::vector<std::optional<int64_t>> steps = column_steps(stage);
+// Whether every load of a reduction reads neighbouring indices of output axis `axis` at
+// neighbouring addresses or at the same one: a sum over the outer axes of a tensor along
+// its last axis (batch norm's partial sums), a depthwise convolution's channels read
+// channels-last.
+bool reads_contiguously_along(const Tensor& stage, size_t axis) {
+  const std::vector<std::optional<int64_t>> steps = load_steps(stage, axis);
   return std::all_of(steps.begin(), steps.end(),
                      [](const std::optional<int64_t>& s) { return s && *s <= 1; });
 }
@@ -508,7 +511,8 @@ void schedule_reduction(Schedule& s, const Tensor& stage, int lanes, bool parall
                         const ScheduleParams& params) {
   const std::vector<std::string> loops = spatial_loops(stage);
   if (loops.empty()) return;
-  if (lanes_dividing(stage.shape().back(), lanes) > 1 && reads_columns_contiguously(stage)) {
+  if (lanes_dividing(stage.shape().back(), lanes) > 1 &&
+      reads_contiguously_along(stage, loops.size() - 1)) {
     schedule_dense(s, stage, lanes, parallel, params);
     return;
   }
@@ -564,7 +568,9 @@ StageKind stage_kind(const Tensor& stage, ScheduleFamily family) {
     case ScheduleFamily::Conv2d:
     case ScheduleFamily::Conv2dGradInput: return StageKind::Conv;
     case ScheduleFamily::Conv2dGradWeight: return StageKind::ConvGradWeight;
-    case ScheduleFamily::DepthwiseConv2d: return StageKind::Window;
+    case ScheduleFamily::DepthwiseConv2d:
+      // Read channels-last (short rows of a batch, ops/conv.cc): vectors of channels.
+      return reads_contiguously_along(stage, 1) ? StageKind::Conv : StageKind::Window;
     case ScheduleFamily::Pool:
       if (has_columns) return StageKind::Window;
       break;

@@ -216,14 +216,15 @@ TEST(LowerSchedule, BlockedConvVectorizesLanesWithARegisterBlock) {
       << three.schedule.str();
 }
 
-Graph depthwise(int64_t kernel, int64_t stride, int64_t width) {
+Graph depthwise(int64_t kernel, int64_t stride, int64_t width, int64_t batch = 1,
+                int64_t channels = 4) {
   Graph g("dw");
   SplitMix64 rng(3);
   const int64_t pad = kernel / 2;
-  const ValueId x = g.add_input("x", {DType::F32, {1, 4, 6, width}});
-  const ValueId w = g.add_constant("w", random_tensor({4, 1, kernel, kernel}, rng));
+  const ValueId x = g.add_input("x", {DType::F32, {batch, channels, 6, width}});
+  const ValueId w = g.add_constant("w", random_tensor({channels, 1, kernel, kernel}, rng));
   g.add_output(g.add("Conv", {x, w},
-                     {{"group", int64_t{4}},
+                     {{"group", channels},
                       {"pads", Shape{pad, pad, pad, pad}},
                       {"strides", Shape{stride, stride}}},
                      "dw"));
@@ -253,6 +254,23 @@ TEST(LowerSchedule, DepthwiseRunsAlongRowsWithTheTapsUnrolled) {
             "cache_write dw at ow.o.o (register)\n");
   // At stride 2 a vector of columns would gather its inputs: scalar columns.
   EXPECT_EQ(lower_first(depthwise(7, 2, 16), test_target("avx512f")).schedule.str().find("vectorize"),
+            std::string::npos);
+}
+
+// A batch of short rows (training at 28x28) reads the input channels-last through a stage
+// and takes Conv2d's nest: vectors of channels times a block of columns.
+TEST(LowerSchedule, BatchedDepthwiseOnShortRowsVectorizesChannels) {
+  const LoweredKernel k = lower_first(depthwise(3, 1, 14, 4, 32), test_target("avx512f"));
+  EXPECT_EQ(k.family, ScheduleFamily::DepthwiseConv2d);
+  const std::string schedule = k.schedule.str();
+  EXPECT_NE(schedule.find("vectorize dw.co.i"), std::string::npos) << schedule;
+  EXPECT_NE(schedule.find("reorder dw: n co.o oh ow.o kh kw"), std::string::npos) << schedule;
+  // Long rows (and a single image) keep the rows' vectors.
+  EXPECT_EQ(lower_first(depthwise(3, 1, 64, 4, 32), test_target("avx512f")).schedule.str().find(
+                "vectorize dw.co"),
+            std::string::npos);
+  EXPECT_EQ(lower_first(depthwise(3, 1, 14, 1, 32), test_target("avx512f")).schedule.str().find(
+                "vectorize dw.co"),
             std::string::npos);
 }
 

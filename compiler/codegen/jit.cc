@@ -17,6 +17,7 @@
 #include "compiler/codegen/codegen.h"
 #include "compiler/codegen/kernel_cache.h"
 #include "compiler/codegen/parallel.h"
+#include "compiler/codegen/perf_map.h"
 #include "compiler/codegen/target_machine.h"
 #include "compiler/support/error.h"
 
@@ -77,10 +78,13 @@ std::unique_ptr<JitModule> JitModule::compile(const std::vector<loop::LoweredFun
   impl.objects = kernels;
 
   // Looking every entry up now links the objects here, not on first call.
+  std::vector<LinkedKernel> linked;
   for (size_t i = 0; i < funcs.size(); ++i) {
     llvm::orc::ExecutorAddr address = take(impl.jit->lookup(kernels[i].symbol), "JIT lookup");
     impl.entries[funcs[i].name] = address.toPtr<KernelEntry>();
+    linked.push_back({funcs[i].name, &impl.objects[i], address.toPtr<const void*>()});
   }
+  write_perf_map(linked);
   impl.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }

@@ -2,6 +2,9 @@
 // simple loop), object files for the host and for aarch64, the error for a target that
 // cannot run here, and compiling from two threads at once.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
 
 #include <cstdint>
 #include <fstream>
@@ -116,6 +119,27 @@ TEST(CodegenModule, ObjectFileOfAParallelLoopCallsNasParallelFor) {
   EXPECT_NE(bytes.find("nas_parallel_for"), std::string::npos);
   const std::string ir = emit_llvm_ir({func}, target::host_target(), false);
   EXPECT_NE(ir.find("call void @nas_parallel_for(i32 64, ptr @par.parallel0, ptr"), std::string::npos) << ir;
+}
+
+// NAS_PERF_MAP=1 names each JIT-compiled function in /tmp/perf-<pid>.map for perf: the
+// entry at the address the JIT gave it, and its outlined parallel body.
+TEST(CodegenModule, PerfMapNamesTheEntryAndItsParallelBody) {
+  if (!is_x86_64_host()) GTEST_SKIP() << "JIT runs on x86-64 hosts here";
+  Buffer a("a", Type::f32(), {64});
+  const Var i("i");
+  const LoweredFunc func{"perf_map_par", {a},
+                         For::make(i, make_zero(Type::i32()), make_const(Type::i32(), int64_t{64}),
+                                   ForKind::Parallel, Store::make(a, Load::make(a, i) * 2.0f, i))};
+  const std::string path = fmt::format("/tmp/perf-{}.map", getpid());
+  ::setenv("NAS_PERF_MAP", "1", 1);
+  auto jit = JitModule::compile({func}, target::host_target());
+  ::unsetenv("NAS_PERF_MAP");
+  std::ifstream in(path);
+  const std::string map((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string entry = fmt::format("{:x} ", reinterpret_cast<uintptr_t>(jit->lookup("perf_map_par")));
+  EXPECT_NE(map.find(entry), std::string::npos) << map;
+  EXPECT_NE(map.find(" perf_map_par\n"), std::string::npos) << map;
+  EXPECT_NE(map.find(" perf_map_par.parallel0\n"), std::string::npos) << map;
 }
 
 // The ELF header: magic, and e_machine (little-endian u16 at offset 18).

@@ -114,10 +114,18 @@ NodeCompute conv_grad_input(const ComputeContext& c) {
   const int64_t per_group_out = ws[0] / group;
   Accessor dy = c.in(0), w = c.in(1);
   NodeCompute result;
-  // A depthwise one reads dY at its own channel: channels-last, so the vector of input
-  // channels reads one vector of dY.
-  if (per_group_in == 1 && per_group_out == 1)
+  // A depthwise one reads dY and W at its own channel: both channels-last ([N, OH, OW, C]
+  // and [KH, KW, C]), so the vector of input channels reads one vector of each.
+  if (per_group_in == 1 && per_group_out == 1) {
     dy = channels_last(c, result.stages, dy, c.input_shape(0), "_dy");
+    const Accessor weights = c.in(1);
+    const loop::Tensor transposed = loop::compute(
+        c.namer(c.graph.value(c.node.outputs[0]).name + "_w"), {ws[2], ws[3], ws[0]},
+        [&](const std::vector<loop::Var>& v) { return weights({v[2], i32(0), v[0], v[1]}); },
+        {.axis_names = {"kh", "kw", "c"}});
+    result.stages.push_back(transposed);
+    w = [transposed](const Indices& idx) { return transposed({idx[2], idx[3], idx[0]}); };
+  }
   if (group == 1) {
     // The schedule reads a vector of input channels per tap: the weights transposed to
     // [CO, KH, KW, CI] by a stage first, so that vector is contiguous.

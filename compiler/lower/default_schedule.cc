@@ -557,7 +557,8 @@ StageKind stage_kind(const Tensor& stage, ScheduleFamily family) {
   const bool has_columns = stage.shape().size() == 4 && stage.shape()[3] > 1;
   if (stores_blocked(stage) && reduces) {
     switch (family) {
-      case ScheduleFamily::Conv2d: return StageKind::ConvBlocked;
+      case ScheduleFamily::Conv2d:
+      case ScheduleFamily::Conv2dGradInput: return StageKind::ConvBlocked;
       case ScheduleFamily::DepthwiseConv2d:
       case ScheduleFamily::Pool:
         return stage.shape()[3] > 1 ? StageKind::WindowBlocked : StageKind::ReductionBlocked;

@@ -11,6 +11,7 @@
 #include "compiler/passes/fusion.h"
 #include "compiler/compile.h"
 #include "evaluator/models/small_cnn.h"
+#include "evaluator/train/training_step.h"
 #include "tests/passes/pass_test_util.h"
 
 namespace nas::passes {
@@ -71,6 +72,31 @@ TEST(Layout, BlocksOnlyBetweenChannelFriendlyKernels) {
   // flatten; d: fused with the returned relu; the pooled value is read by a flatten.
   EXPECT_THAT(blocked_names(g, plan_of(g, 16)), ElementsAre(Pair("a", 8)));
   EXPECT_THAT(blocked_names(g, plan_of(g, 4)), ElementsAre(Pair("a", 4)));
+}
+
+// A training step of the small CNN: activations and their gradients stay blocked between
+// convolutions, batch norm (training mode and its gradient) and the convolution's
+// gradients; a convolution's input, which its weight gradient reads one channel of a pixel
+// at a time, stays NCHW where that gradient reads it.
+TEST(Layout, TrainingStepBlocksBetweenForwardAndBackwardKernels) {
+  const Graph step = evaluator::compiled_step_graph(
+      evaluator::build_training_graph(evaluator::small_cnn(1), 8));
+  const compiler::OptimizedGraph r = compiler::optimize_graph(step);
+  const std::map<std::string, int64_t> blocked =
+      blocked_names(r.graph, plan_layouts(r.graph, r.fusion, 16));
+  EXPECT_EQ(blocked.at("conv2"), 16);     // conv2 -> batch norm (and its gradient)
+  EXPECT_EQ(blocked.at("conv3.bn"), 16);  // batch norm -> relu
+  std::vector<std::string> grad_inputs, conv_inputs;
+  for (const Node& node : r.graph.nodes()) {
+    if (node.op_name() == "BatchNormTrainingGrad")  // dY of a batch norm, from a conv's dX
+      grad_inputs.push_back(r.graph.value(node.inputs[0]).name);
+    if (node.op_name() == "ConvGradWeight")  // X of a (not depthwise) weight gradient
+      conv_inputs.push_back(r.graph.value(node.inputs[1]).name);
+  }
+  int blocked_grads = 0;
+  for (const std::string& name : grad_inputs) blocked_grads += blocked.contains(name);
+  EXPECT_GE(blocked_grads, 1) << "no gradient handed over blocked";
+  for (const std::string& name : conv_inputs) EXPECT_FALSE(blocked.contains(name)) << name;
 }
 
 TEST(Layout, BlockedShape) {

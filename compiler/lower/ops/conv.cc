@@ -117,7 +117,7 @@ NodeCompute conv_grad_input(const ComputeContext& c) {
   // A depthwise one reads dY and W at its own channel: both channels-last ([N, OH, OW, C]
   // and [KH, KW, C]), so the vector of input channels reads one vector of each.
   if (per_group_in == 1 && per_group_out == 1) {
-    dy = channels_last(c, result.stages, dy, c.input_shape(0), "_dy");
+    if (c.channel_block(0) == 1) dy = channels_last(c, result.stages, dy, c.input_shape(0), "_dy");
     const Accessor weights = c.in(1);
     const loop::Tensor transposed = loop::compute(
         c.namer(c.graph.value(c.node.outputs[0]).name + "_w"), {ws[2], ws[3], ws[0]},
@@ -175,11 +175,14 @@ NodeCompute conv_grad_weight(const ComputeContext& c) {
   // The schedule reads a vector of output channels per step of the reduction: dY first
   // transposed to [N, OH, OW, CO] by a stage, so that vector is one load; for a depthwise
   // convolution, whose input channel is the output channel, the input too.
+  // Stored NCHW[x]c, they give vectors of channels as they are.
   NodeCompute result;
-  const Accessor dy = channels_last(c, result.stages, c.in(0), ys, "_dy");
+  const Accessor dy =
+      c.channel_block(0) > 1 ? c.in(0) : channels_last(c, result.stages, c.in(0), ys, "_dy");
   const bool depthwise = per_group_in == 1 && per_group_out == 1;
-  const Accessor x =
-      depthwise ? channels_last(c, result.stages, c.in(1), xs, "_x") : c.in(1);
+  const Accessor x = depthwise && c.channel_block(1) == 1
+                         ? channels_last(c, result.stages, c.in(1), xs, "_x")
+                         : c.in(1);
   ReducingCompute r;
   r.shape = ws;
   r.axis_names = {"co", "cl", "kh", "kw"};
@@ -203,11 +206,22 @@ NodeCompute conv_grad_weight(const ComputeContext& c) {
 }
 
 // dB = ConvGradBias(dY): per channel, the sum over n, h, w, as batch norm's statistics
-// (ops/norm.cc): partial sums [C, W] over (n, h) first, whose columns the schedule takes as
-// vectors, then their sum over W.
+// (ops/norm.cc): in NCHW partial sums [C, W] over (n, h) first, whose columns the schedule
+// takes as vectors, then their sum over W; in NCHW[x]c one sum, over vectors of channels.
 NodeCompute conv_grad_bias(const ComputeContext& c) {
   const Shape ys = c.input_shape(0);
   const Accessor dy = c.in(0);
+  if (c.channel_block(0) > 1) {  // NCHW[x]c: vectors of channels, one stage
+    ReducingCompute r;
+    r.shape = c.output_shape();
+    r.axis_names = {"c"};
+    r.body = [=](const Indices& v) {
+      ReductionAxes axes;
+      const Expr n = axes.add("n", ys[0]), h = axes.add("h", ys[2]), w = axes.add("w", ys[3]);
+      return loop::sum(dy({n, v[0], h, w}), axes.list());
+    };
+    return NodeCompute{.reducing = std::move(r)};
+  }
   const loop::Tensor partial = loop::compute(
       c.namer(c.graph.value(c.node.outputs[0]).name + "_part"), {ys[1], ys[3]},
       [&](const std::vector<loop::Var>& v) {

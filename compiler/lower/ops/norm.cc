@@ -24,7 +24,7 @@ NodeCompute batch_norm(const ComputeContext& c) {
 }
 
 // A per-channel reduction [C] over the other axes of X (input `x_input`: n, then h, w, ...)
-// of term(indices of the element), as two stages: partial sums [C, W] over every axis but
+// of term(indices of the element). In NCHW as two stages: partial sums [C, W] over every axis but
 // the channel and the last, then their sum over W. The partial stage walks W contiguously
 // in its innermost loop, so its schedule accumulates whole vectors of columns (a sum over
 // all of (n, h, w) per channel would be one scalar chain). The order of the terms is fixed
@@ -37,7 +37,8 @@ loop::Tensor per_channel_sum(const ComputeContext& c, std::vector<loop::Tensor>&
   const graph::Shape xs = c.input_shape(x_input);
   const std::string name = c.graph.value(c.node.outputs[0]).name + hint;
   const size_t rank = xs.size();
-  const bool two_level = rank >= 3 && xs.back() > 1;
+  // Stored NCHW[x]c, X gives vectors of channels: one stage over all of (n, h, w) then.
+  const bool two_level = rank >= 3 && xs.back() > 1 && c.channel_block(x_input) == 1;
   // The axes summed by the first stage: all but the channel, and the last when two_level.
   const auto terms = [&](const std::vector<loop::Var>& v, ReductionAxes& axes) {
     Indices idx{axes.add("n", xs[0]), v[0]};
@@ -74,6 +75,18 @@ loop::Tensor per_channel_sum(const ComputeContext& c, std::vector<loop::Tensor>&
       loop::ComputeOptions{.axis_names = {"c"}}));
 }
 
+// A per-channel stage [C] of value(channel index), appended to `stages`: a coefficient
+// the per-element expressions then read instead of dividing and taking square roots per
+// element.
+loop::Tensor channel_stage(const ComputeContext& c, std::vector<loop::Tensor>& stages,
+                           const std::string& hint, int64_t channels,
+                           const std::function<Expr(const Indices&)>& value) {
+  return stages.emplace_back(loop::compute(
+      c.namer(c.graph.value(c.node.outputs[0]).name + hint), {channels},
+      [&](const std::vector<loop::Var>& v) { return value({v[0]}); },
+      loop::ComputeOptions{.axis_names = {"c"}}));
+}
+
 // (dX, dscale, dB, dmean, dvar) of inference-mode BatchNormalization, as the reference:
 // inv = 1 / sqrt(var + eps); dX = dy * scale * inv per element; dscale = sum dy * (x - mean)
 // * inv and dB = sum dy per channel (stages); dmean and dvar per channel from them.
@@ -105,8 +118,9 @@ NodeCompute batch_norm_inference_grad(const ComputeContext& c) {
 
 // (dX, dscale, dB) of training-mode BatchNormalization through the batch statistics, as the
 // reference: the batch mean and population variance (stages of sums, each divided by
-// M = N*H*W where read), xhat = (x - mean) / sqrt(var + eps); dscale = sum dy * xhat and
-// dB = sum dy (stages); dX = scale / (sqrt(var + eps) * M) * (M * dy - dB - xhat * dscale).
+// M = N*H*W where read), xhat = (x - mean) * invstd with invstd = 1 / sqrt(var + eps) per
+// channel; dscale = sum dy * xhat and dB = sum dy (stages); dX = coef * (M * dy - dB -
+// xhat * dscale) with coef = scale * invstd / M per channel.
 NodeCompute batch_norm_training_grad(const ComputeContext& c) {
   const float eps = c.attrs().f("epsilon");
   const graph::Shape xs = c.input_shape(1);
@@ -121,21 +135,25 @@ NodeCompute batch_norm_training_grad(const ComputeContext& c) {
     return d * d;
   });
   const auto var = [=](const Indices& ch) { return sq_sum(ch) / f32(per_channel); };
+  const loop::Tensor inv_std =
+      channel_stage(c, result.stages, "_invstd", xs[1],
+                    [&](const Indices& ch) { return f32(1) / sqrt(var(ch) + f32(eps)); });
   const auto xhat = [=](const Indices& idx) {
     const Indices ch{idx[1]};
-    return (x(idx) - mean(ch)) / sqrt(var(ch) + f32(eps));
+    return (x(idx) - mean(ch)) * inv_std(ch);
   };
   const loop::Tensor dscale =
       per_channel_sum(c, result.stages, "_dscale",
                       [&](const Indices& idx) { return dy(idx) * xhat(idx); });
   const loop::Tensor db =
       per_channel_sum(c, result.stages, "_db", [&](const Indices& idx) { return dy(idx); });
+  const loop::Tensor coef = channel_stage(c, result.stages, "_coef", xs[1], [&](const Indices& ch) {
+    return scale(ch) * inv_std(ch) / f32(per_channel);
+  });
   result.outputs = {
       [=](const Indices& idx) {
         const Indices ch{idx[1]};
-        const Expr m = f32(per_channel);
-        return scale(ch) / (sqrt(var(ch) + f32(eps)) * m) *
-               (m * dy(idx) - db(ch) - xhat(idx) * dscale(ch));
+        return coef(ch) * (f32(per_channel) * dy(idx) - db(ch) - xhat(idx) * dscale(ch));
       },
       [=](const Indices& ch) { return dscale(ch); },
       [=](const Indices& ch) { return db(ch); },
@@ -145,9 +163,10 @@ NodeCompute batch_norm_training_grad(const ComputeContext& c) {
 
 // Training mode, as the reference (batch_stats, then batch_norm_kernel), in f32 as it
 // computes f32: mean = (sum x) / M and var = (sum (x - mean)^2) / M (population variance,
-// M = N*H*W) as stages of sums, each divided where read; Y = scale * (x - mean) /
-// sqrt(var + eps) + B per element; running_mean = input_mean * momentum + mean * (1 -
-// momentum) and running_var likewise from var, per channel.
+// M = N*H*W) as stages of sums, each divided where read; Y = (x - mean) * gain + B per
+// element with gain = scale / sqrt(var + eps) per channel (a stage); running_mean =
+// input_mean * momentum + mean * (1 - momentum) and running_var likewise from var, per
+// channel.
 NodeCompute batch_norm_training(const ComputeContext& c) {
   const float eps = c.attrs().f("epsilon");
   const float momentum = c.attrs().f("momentum");
@@ -168,10 +187,13 @@ NodeCompute batch_norm_training(const ComputeContext& c) {
       },
       0);
   const auto var = [=](const Indices& ch) { return sq_sum(ch) / f32(per_channel); };
+  const loop::Tensor gain = channel_stage(c, result.stages, "_gain", xs[1], [&](const Indices& ch) {
+    return scale(ch) / sqrt(var(ch) + f32(eps));
+  });
   result.outputs = {
       [=](const Indices& idx) {
         const Indices ch{idx[1]};
-        return scale(ch) * (x(idx) - mean(ch)) / sqrt(var(ch) + f32(eps)) + bias(ch);
+        return (x(idx) - mean(ch)) * gain(ch) + bias(ch);
       },
       [=](const Indices& ch) { return in_mean(ch) * f32(momentum) + mean(ch) * f32(keep); },
       [=](const Indices& ch) { return in_var(ch) * f32(momentum) + var(ch) * f32(keep); },

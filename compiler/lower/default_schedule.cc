@@ -337,12 +337,13 @@ void schedule_conv2d_grad_weight(Schedule& s, const Tensor& stage, int lanes, bo
 
 bool stores_blocked(const Tensor& stage) { return stage.shape().size() == 5; }
 
-// The parallel loop of a blocked stage (where the batch does not share out evenly): its channel blocks `blocks` (`extent` of them) alone
-// where they share out evenly among the threads, otherwise fused with the rows for more
-// iterations. A parallel loop fused with the rows is no longer partitioned at the padding,
-// so every row keeps the padding's tests: measured on Zen 4 with 2 threads, 3x3 convs
-// reach 86-93% of the peak parallel over blocks and rows against 98-99% over blocks alone,
-// depthwise 3x3 128 channels at 56x56 43-46% against 83-88%.
+// The parallel loop of a blocked stage whose batch does not share out evenly: its channel
+// blocks `blocks` (`extent` of them) alone where they share out evenly among the threads,
+// otherwise fused with the rows for more iterations. A parallel loop fused with the rows
+// is no longer partitioned at the padding, so every row keeps the padding's tests:
+// measured on Zen 4 with 2 threads, 3x3 convs reach 86-93% of the peak parallel over
+// blocks and rows against 98-99% over blocks alone, depthwise 3x3 128 channels at 56x56
+// 43-46% against 83-88%.
 void parallel_over_blocks(Schedule& s, const Tensor& stage, const std::string& blocks,
                           int64_t extent, const std::string& rows, int threads,
                           const ScheduleParams& params) {

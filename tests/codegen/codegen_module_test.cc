@@ -136,7 +136,8 @@ TEST(CodegenModule, PerfMapNamesTheEntryAndItsParallelBody) {
   ::unsetenv("NAS_PERF_MAP");
   std::ifstream in(path);
   const std::string map((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const std::string entry = fmt::format("{:x} ", reinterpret_cast<uintptr_t>(jit->lookup("perf_map_par")));
+  const std::string entry =
+      fmt::format("{:x} ", reinterpret_cast<uintptr_t>(jit->lookup("perf_map_par")));
   EXPECT_NE(map.find(entry), std::string::npos) << map;
   EXPECT_NE(map.find(" perf_map_par\n"), std::string::npos) << map;
   EXPECT_NE(map.find(" perf_map_par.parallel0\n"), std::string::npos) << map;

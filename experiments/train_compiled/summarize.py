@@ -115,8 +115,8 @@ if all((q / "results.json").exists() for q in quick.values()):
           "trainer. After: the shipped config (20000 images per candidate, winners 5 epochs "
           "with a cosine schedule) on the compiled step.\n")
     print("| | wall time | search part (candidate time / 2 workers) | candidates / hour | median candidate training | "
-          "median step ms | winners' test accuracy |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+          "median step ms | median step compile (s) | winners' test accuracy |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for side, q in quick.items():
         j = json.loads((q / "results.json").read_text())
         trials = [t["result"] for t in j["trials"]]
@@ -124,10 +124,14 @@ if all((q / "results.json").exists() for q in quick.values()):
         wall = int((q / "wall_seconds").read_text()) if (q / "wall_seconds").exists() else None
         winners = json.loads((q / "winners" / "winners.json").read_text())["winners"]
         tests = ", ".join(f"{100 * w['final_result']['test_accuracy']:.1f}%" for w in winners)
+        # The compiled step's compile time per candidate, in the search (kernel cache shared
+        # across candidates); 0 on the reference trainer, which compiles nothing.
+        compiles = [t.get("training_compile_seconds", 0) for t in trials]
+        compile_cell = f"{statistics.median(compiles):.2f}" if any(compiles) else "-"
         print(f"| {side} | {wall // 60} min {wall % 60} s | {search_s / 60:.1f} min | "
               f"{len(trials) / (search_s / 3600):.0f} | "
               f"{statistics.median(t['training_seconds'] for t in trials):.1f} s | "
-              f"{statistics.median(t['step_ms'] for t in trials):.0f} | {tests} |")
+              f"{statistics.median(t['step_ms'] for t in trials):.0f} | {compile_cell} | {tests} |")
 profile = out / "profile.txt"
 if profile.exists():
     print("\n## Where the time goes (per-kernel profile of one step as it runs, `train_step_profile`, the 6 slowest kernels)\n")

@@ -106,6 +106,10 @@ if accuracy.exists():
               f"{c1[seed]['loss_curve'][0]:.4f} / {ref_loss} | {c1[seed]['step_ms']:.1f} |")
     mean = lambda d: 100 * statistics.mean(v["test_accuracy"] for v in d.values())
     print(f"| **mean** | **{mean(c1):.2f}%** | **{mean(r1):.2f}%** | **{mean(c3):.2f}%** | | |")
+    both = {seed: c1[seed] for seed in r1 if seed in c1}  # the seeds both trainers ran
+    if both and len(both) < len(c1):
+        print(f"| **mean, seeds {', '.join(map(str, sorted(both)))}** | **{mean(both):.2f}%** | "
+              f"**{mean(r1):.2f}%** | | | |")
 quick = {side: out / f"quickstart_{side}" for side in ("before", "after")}
 if all((q / "results.json").exists() for q in quick.values()):
     print("\n## The quickstart search before and after\n")

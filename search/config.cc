@@ -13,6 +13,7 @@
 #include "compiler/support/yaml_reader.h"
 #include "compiler/target/target.h"
 #include "evaluator/evaluate.h"
+#include "search/strategy.h"
 
 namespace nas::search {
 
@@ -268,6 +269,17 @@ ExperimentConfig parse_tree(const YAML::Node& root, const Reader& r) {
       data.train_subset = r.integer(*n, "data.train_subset", 0);
     if (auto n = child(*d, "validation_subset"))
       data.validation_subset = r.integer(*n, "data.validation_subset", 0);
+    // A subset draws from its split (Fashion-MNIST's; synthetic sets are made to size).
+    const auto check_subset = [&](const char* key, int64_t subset, const char* size_key,
+                                  int64_t size) {
+      const std::string path = std::string("data.") + key;
+      if (auto n = child(*d, key); n && data.set == "fashion-mnist" && subset > size)
+        r.fail(*n, path, "key '{}': {} is more than the {} images of its split (data.{}); "
+               "expected at most {}, or 0 for all of them", path, subset, size, size_key, size);
+    };
+    check_subset("train_subset", data.train_subset, "train_size", data.train_size);
+    check_subset("validation_subset", data.validation_subset, "validation_size",
+                 data.validation_size);
   }
 
   const YAML::Node space = required("space");
@@ -356,13 +368,21 @@ ExperimentConfig parse_tree(const YAML::Node& root, const Reader& r) {
     c.objectives.push_back(o);
   }
 
+  c.strategy_at = c.file.string();
   if (auto s = child(root, "strategy")) {
     r.check_map(*s, "strategy", kStrategyKeys);
-    if (auto n = child(*s, "name")) c.strategy = r.text(*n, "strategy.name");
+    if (auto n = child(*s, "name")) c.strategy = r.one_of(*n, "strategy.name", strategy_names());
+    c.strategy_at = r.where(*s, "strategy");
     if (auto n = child(*s, "settings")) {
       if (!n->IsMap() && !n->IsNull())
         r.fail_expected(*n, "strategy.settings", "a map of keys");
-      if (n->IsMap()) c.strategy_settings = to_json(*n);
+      if (n->IsMap()) {
+        c.strategy_settings = to_json(*n);
+        for (const auto& item : *n) {
+          const std::string key = item.first.as<std::string>();
+          c.strategy_setting_at[key] = r.where(item.second, "strategy.settings." + key);
+        }
+      }
     }
   }
   if (auto b = child(root, "budget")) {

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -66,6 +67,11 @@ struct ExperimentConfig {
   std::vector<ObjectiveSpec> objectives;
   std::string strategy = "random";
   nlohmann::json strategy_settings = nlohmann::json::object();
+  // "FILE:LINE:COL" (or "--set KEY") of the strategy's section and of each of its settings,
+  // for the errors check_strategy finds in them once the space is known (the file where
+  // there is no section).
+  std::string strategy_at;
+  std::map<std::string, std::string> strategy_setting_at;
   int64_t candidates = 16;  // budget: candidates evaluated in all
   double wall_minutes = 0;  // budget: no new batch after this long (0: no limit)
   int64_t batch = 0;        // candidates per ask(); 0: one per worker

@@ -21,6 +21,22 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// The output folder is a folder or does not exist yet; a file at it or above it is a
+// UserError naming both.
+void check_output_folder(const fs::path& folder) {
+  std::error_code error;
+  for (fs::path p = folder; !p.empty(); p = p.parent_path()) {
+    if (fs::exists(p, error)) {
+      if (!fs::is_directory(p, error))
+        user_error("output folder '{}': '{}' is a file, not a folder; choose another output "
+                   "(--set output=FOLDER)",
+                   folder.string(), p.string());
+      return;
+    }
+    if (p == p.parent_path()) return;
+  }
+}
+
 double now_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
       .count();
@@ -275,13 +291,21 @@ SearchOutcome run_search(const ExperimentConfig& config, const space::SearchSpac
                  config.name, required.str(), why_not_matching(required, here));
     local = make_local_backend(config, space, data);
   }
+  // Everything is checked before the first write: a corrected rerun into the same folder
+  // then finds no store of a config that never ran.
+  check_strategy(config, space);
   const fs::path folder = config.output;
+  check_output_folder(folder);
   const fs::path db = store_path(folder);
   const bool existed = fs::exists(db);
   if (options.resume && !existed)
     user_error("--resume: there is no search to resume in '{}' (no {})", folder.string(),
                db.filename().string());
-  fs::create_directories(folder);
+  try {
+    fs::create_directories(folder);
+  } catch (const fs::filesystem_error& e) {
+    user_error("cannot create the output folder '{}': {}", folder.string(), e.code().message());
+  }
   ExperimentStore store(db);
   const std::optional<StoredExperiment> stored = store.experiment();
   if (stored) {

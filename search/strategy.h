@@ -40,5 +40,12 @@ class Strategy {
 std::unique_ptr<Strategy> make_strategy(const std::string& name, const space::SearchSpace& space,
                                         uint64_t seed, const nlohmann::json& settings,
                                         int num_objectives);
+// The names make_strategy knows, in the order messages list them.
+const std::vector<std::string>& strategy_names();
+
+struct ExperimentConfig;
+// Builds the config's strategy over `space` and drops it: a UserError in its settings is
+// raised before a search writes anything, located where the config gives them.
+void check_strategy(const ExperimentConfig& config, const space::SearchSpace& space);
 
 }  // namespace nas::search

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -41,6 +42,36 @@ TEST(SearchCli, ReportsConfigErrorsWithTheirLocation) {
                     (dir / "empty.yaml").string() + ": the config file is empty");
   expect_user_error(run_nas("search " + dir.path().string() + " --set budget.candidates=2"),
                     "cannot read config file '" + dir.path().string() + "': it is a folder");
+}
+
+// Everything is checked before anything is written: a bad strategy setting (known only
+// once the space is read) and an output folder under a file are refused, located, and
+// leave no folder or store behind, so the corrected command runs into the same folder.
+TEST(SearchCli, RefusesBadStrategySettingsAndOutputsBeforeWritingAnything) {
+  TempDir dir;
+  std::string config = slurp(kSmoke);
+  config.replace(config.find("spaces/"), 7, std::string(NAS_SOURCE_DIR) + "/configs/spaces/");
+  const std::string strategy = "strategy:\n  name: nsga2\n";
+  config.replace(config.find(strategy), strategy.size(),
+                 strategy + "  settings:\n    populaton: 4\n");  // line 20
+  std::ofstream(dir / "exp.yaml") << config;
+  const std::string out = (dir / "out").string();
+  expect_user_error(run_nas("search " + (dir / "exp.yaml").string() + " --set output=" + out),
+                    (dir / "exp.yaml").string() +
+                        ":20:16: strategy 'nsga2': unknown setting 'populaton' (expected "
+                        "population, crossover, mutation_rate)");
+  EXPECT_FALSE(std::filesystem::exists(out)) << "a refused search created " << out;
+  expect_user_error(run_nas("search " + kSmoke + " --set strategy.name=nsga2 --set "
+                            "strategy.settings.population=1 --set output=" + out),
+                    "--set strategy.settings.population: strategy 'nsga2': setting "
+                    "'population' must be an integer >= 2 (got 1)");
+  EXPECT_FALSE(std::filesystem::exists(out));
+
+  std::ofstream(dir / "a_file") << "not a folder\n";
+  const std::string under = (dir / "a_file" / "out").string();
+  expect_user_error(run_nas("search " + kSmoke + " --set output=" + under),
+                    "output folder '" + under + "': '" + (dir / "a_file").string() +
+                        "' is a file, not a folder");
 }
 
 // Starts `nas ARGS...` with its output thrown away; returns its pid.

@@ -199,6 +199,17 @@ TEST_F(ConfigTest, BadValuesNameTheirLocation) {
                      "target name)");
   EXPECT_EQ(error(m + "strategy: {settings: 3}\n"),
             file() + ":5:22: key 'strategy.settings': expected a map of keys, got '3'");
+  EXPECT_EQ(error(m + "strategy: {name: nsga3}\n"),
+            file() + ":5:18: key 'strategy.name': expected random, evolution, nsga2 or "
+                     "predictor, got 'nsga3'");
+  // A subset larger than its split, at the subset's line (it once named neither).
+  EXPECT_EQ(error(m + "data: {validation_subset: 20000}\n"),
+            file() + ":5:27: key 'data.validation_subset': 20000 is more than the 10000 images "
+                     "of its split (data.validation_size); expected at most 10000, or 0 for all "
+                     "of them");
+  EXPECT_EQ(error(m + "data: {train_size: 100, train_subset: 101}\n"),
+            file() + ":5:39: key 'data.train_subset': 101 is more than the 100 images of its "
+                     "split (data.train_size); expected at most 100, or 0 for all of them");
   EXPECT_EQ(error("name: x\nspace: missing.yaml\nobjectives: []\n"),
             file() + ":2:8: key 'space': space file '" + (dir_ / "missing.yaml").string() +
                 "' not found");

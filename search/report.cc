@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "compiler/support/atomic_file.h"
 #include "compiler/support/error.h"
 #include "search/config.h"
 #include "search/hypervolume.h"
@@ -77,17 +78,10 @@ std::string csv_row(const TrialRecord& r, const TrialStanding& s,
   return line + "\r\n";
 }
 
-// Written whole or not at all (a new file renamed over the old), so that an interrupted
-// `nas report` never leaves a truncated results.json behind.
+// Written whole or not at all, so that an interrupted `nas report` never leaves a
+// truncated results.json behind.
 void write_file(const fs::path& path, const std::string& text) {
-  const fs::path partial = path.string() + ".partial";
-  std::ofstream out(partial, std::ios::binary);
-  out << text;
-  out.close();
-  if (!out) user_error("cannot write {}", path.string());
-  std::error_code ec;
-  fs::rename(partial, path, ec);
-  if (ec) user_error("cannot write {}: {}", path.string(), ec.message());
+  write_file_atomically(path.string(), text);
 }
 
 nlohmann::json space_json(const space::SearchSpace& space) {

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "compiler/support/atomic_file.h"
 #include "compiler/support/error.h"
 #include "search/report.h"
 
@@ -410,10 +411,7 @@ void write_report_html(const fs::path& dir, const std::vector<TrialRecord>& reco
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) user_error("cannot create {}: {}", dir.string(), ec.message());
-  std::ofstream out(dir / "report.html", std::ios::binary);
-  out << html;
-  out.close();
-  if (!out) user_error("cannot write {}", (dir / "report.html").string());
+  write_file_atomically((dir / "report.html").string(), html);
 }
 
 }  // namespace nas::search

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "compiler/onnx/onnx_export.h"
+#include "compiler/support/atomic_file.h"
 #include "compiler/support/error.h"
 #include "search/config.h"
 #include "search/run_search.h"
@@ -109,14 +110,12 @@ std::vector<Winner> export_winners(const fs::path& dir, const std::vector<TrialR
     winners.push_back(std::move(w));
   }
   const fs::path json_path = folder / "winners.json";
-  std::ofstream out(json_path, std::ios::binary);
-  out << nlohmann::json{{"top_k", top_k},
-                        {"final_epochs", config.train.epochs},
-                        {"winners", listing}}
-                 .dump(2)
-      << "\n";
-  out.close();
-  if (!out) user_error("cannot write {}", json_path.string());
+  write_file_atomically(json_path.string(),
+                        nlohmann::json{{"top_k", top_k},
+                                       {"final_epochs", config.train.epochs},
+                                       {"winners", listing}}
+                                .dump(2) +
+                            "\n");
   return winners;
 }
 

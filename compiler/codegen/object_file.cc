@@ -13,6 +13,7 @@
 #include "compiler/codegen/llvm_codegen.h"
 #include "compiler/codegen/optimize.h"
 #include "compiler/codegen/target_machine.h"
+#include "compiler/support/atomic_file.h"
 #include "compiler/support/error.h"
 
 namespace nas::codegen {
@@ -46,15 +47,13 @@ void write_object_file(const std::vector<loop::LoweredFunc>& funcs, const target
     NAS_CHECK(!linker.linkInModule(std::move(*kernel)), "linking {} into the object", funcs[i].name);
   }
 
-  std::error_code error;
-  llvm::raw_fd_ostream out(path, error, llvm::sys::fs::OF_None);
-  if (error) user_error("cannot write the object file '{}': {}", path, error.message());
+  llvm::SmallVector<char, 0> bytes;
+  llvm::raw_svector_ostream out(bytes);
   llvm::legacy::PassManager passes;
   NAS_CHECK(!machine->addPassesToEmitFile(passes, out, nullptr, llvm::CodeGenFileType::ObjectFile),
             "LLVM cannot emit an object file for {}", target.str());
   passes.run(*module);
-  out.flush();
-  if (out.has_error()) user_error("cannot write the object file '{}': {}", path, out.error().message());
+  write_file_atomically(path, std::string_view(bytes.data(), bytes.size()));
 }
 
 }  // namespace nas::codegen

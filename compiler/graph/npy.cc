@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "compiler/support/atomic_file.h"
 #include "compiler/support/error.h"
 
 namespace nas {
@@ -228,11 +229,7 @@ Tensor read_npy(const std::string& path) {
 }
 
 void write_npy(const std::string& path, const Tensor& tensor) {
-  std::ofstream out(path, std::ios::binary);
-  if (!out) user_error("{}: cannot open for writing", path);
-  const std::string bytes = encode_npy(tensor);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  if (!out) user_error("{}: write failed", path);
+  write_file_atomically(path, encode_npy(tensor));
 }
 
 }  // namespace nas

@@ -10,6 +10,7 @@
 #include <onnx/shape_inference/implementation.h>
 
 #include "compiler/graph/op_registry.h"
+#include "compiler/support/atomic_file.h"
 #include "compiler/support/error.h"
 
 #ifndef NAS_VERSION
@@ -282,11 +283,9 @@ std::string export_onnx_bytes(const Graph& graph, const ExportOptions& options) 
 
 void export_onnx(const Graph& graph, const std::string& path, const ExportOptions& options) {
   const onnx::ModelProto model = Exporter(graph).run();
-  {
-    std::ofstream out(path, std::ios::binary);
-    if (!out) user_error("{}: cannot open for writing", path);
-    if (!model.SerializeToOstream(&out)) user_error("{}: write failed", path);
-  }
+  std::string bytes;
+  if (!model.SerializeToString(&bytes)) user_error("{}: the model does not serialize", path);
+  write_file_atomically(path, bytes);
   if (options.check) check(model, graph.name());
 }
 

@@ -12,6 +12,7 @@
 #include "compiler/compile.h"
 #include "compiler/graph/rebuild.h"
 #include "compiler/graph/reference_executor.h"
+#include "compiler/support/atomic_file.h"
 #include "compiler/support/error.h"
 #include "evaluator/train/training_graph.h"
 
@@ -253,14 +254,12 @@ void save_checkpoint(const TrainState& state, const std::string& path) {
   header["steps_done"] = state.steps_done;
   header["epoch_losses"] = state.epoch_losses;
   const std::string text = header.dump();
-  std::ofstream out(path, std::ios::binary);
-  if (!out) user_error("{}: cannot write checkpoint", path);
   const uint64_t length = text.size();
-  out.write(kMagic, sizeof kMagic);
-  out.write(reinterpret_cast<const char*>(&length), sizeof length);
-  out.write(text.data(), static_cast<std::streamsize>(text.size()));
-  for (const Tensor* t : blobs) out.write(reinterpret_cast<const char*>(t->raw()), t->nbytes());
-  if (!out) user_error("{}: writing the checkpoint failed", path);
+  std::string bytes(kMagic, sizeof kMagic);
+  bytes.append(reinterpret_cast<const char*>(&length), sizeof length);
+  bytes += text;
+  for (const Tensor* t : blobs) bytes.append(reinterpret_cast<const char*>(t->raw()), t->nbytes());
+  write_file_atomically(path, bytes);  // a killed write leaves the previous checkpoint
 }
 
 TrainState load_checkpoint(const std::string& path) {

@@ -11,6 +11,7 @@
 
 #include "compiler/compile.h"
 #include "compiler/runtime/lowered_model.h"
+#include "compiler/support/atomic_file.h"
 #include "compiler/support/error.h"
 #include "search/cli/commands.h"
 #include "search/cli/compile_options.h"
@@ -27,9 +28,8 @@ struct CompileArgs {
 };
 
 void write_bytes(const std::string& path, const void* data, int64_t size) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(static_cast<const char*>(data), static_cast<std::streamsize>(size));
-  if (!out) user_error("{}: cannot write", path);
+  write_file_atomically(path, std::string_view(static_cast<const char*>(data),
+                                               static_cast<size_t>(size)));
 }
 
 void compile(const CompileArgs& args) {

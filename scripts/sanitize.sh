@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Builds the suite with sanitizers into build-SANITIZER/ and runs it.
+#
+#   bash scripts/sanitize.sh [address,undefined|thread] [CTEST_ARGS...]
+#
+# address,undefined (the default) runs every test but the two that spawn and kill whole
+# searches many times (SearchCli.KilledSearches..., MpiSearch.*: minutes each under ASan,
+# and they test process kills, not memory); thread runs the tests of the parallel parts:
+# oneTBB workers in compiled kernels, the kernel cache, the measurement gate, the parallel
+# search and parallel compilation.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sanitizer=${1:-address,undefined}
+shift || true
+build=build-${sanitizer//,/-}
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNAS_SANITIZE="$sanitizer" >/dev/null
+cmake --build "$build" -j"$(nproc)"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
+if [ "$sanitizer" = thread ]; then
+  filter='Parallel|Thread|KernelCache|MeasurementGate|Concurrent|TwoThreads|Workers|SameBits'
+else
+  filter=''
+fi
+cd "$build"
+if [ -n "$filter" ]; then
+  ctest -j"$(nproc)" --timeout 1800 -R "$filter" "$@"
+else
+  ctest -j"$(nproc)" --timeout 1800 -E 'KilledSearches|MpiSearch' "$@"
+fi

@@ -24,8 +24,8 @@ NodeCompute batch_norm(const ComputeContext& c) {
 }
 
 // A per-channel reduction [C] over the other axes of X (input `x_input`: n, then h, w, ...)
-// of term(indices of the element). In NCHW as two stages: partial sums [C, W] over every axis but
-// the channel and the last, then their sum over W. The partial stage walks W contiguously
+// of term(indices of the element). In NCHW as two stages: partial sums [C, W] over every
+// axis but the channel and the last, then their sum over W. The partial stage walks W contiguously
 // in its innermost loop, so its schedule accumulates whole vectors of columns (a sum over
 // all of (n, h, w) per channel would be one scalar chain). The order of the terms is fixed
 // by the shape alone, so the sums are the same bits at any thread count. Appends its stages
@@ -234,8 +234,9 @@ OpLowering lower_op_BatchNormalization(const graph::OpDef&) {
 // The gradients compute per-channel sums as stages first, then their outputs per element
 // (dX) or per channel (the sums read through, dmean, dvar): family Softmax, the "stages,
 // then elementwise" family. A node with stages has no anchor reduction, so every stage takes
-// the generic schedules: the partial sums [C, W] in vectors of columns, the rest per
-// channel, the elementwise outputs vectorized.
+// the generic schedules: sums over a blocked X in vectors of channels, in NCHW the partial
+// sums [C, W] in vectors of columns and the rest per channel; the elementwise outputs
+// vectorized.
 // Their fusion class (Opaque) stays: each anchors a group of its own, and lower_group turns
 // each of its outputs that leaves the group into a stage of its own (a copy of a sum).
 OpLowering lower_op_BatchNormInferenceGrad(const graph::OpDef&) {

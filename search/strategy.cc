@@ -1,6 +1,7 @@
 #include "search/strategy.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "compiler/support/error.h"
 #include "search/config.h"
@@ -18,7 +19,7 @@ std::unique_ptr<Strategy> make_strategy(const std::string& name, const space::Se
   if (name == "evolution") return make_evolution_strategy(space, seed, settings, num_objectives);
   if (name == "nsga2") return make_nsga2_strategy(space, seed, settings, num_objectives);
   if (name == "predictor") return make_predictor_strategy(space, seed, settings, num_objectives);
-  user_error("unknown strategy '{}' (expected one of random, evolution, nsga2, predictor)", name);
+  user_error("unknown strategy '{}' (expected one of {})", name, fmt::join(strategy_names(), ", "));
 }
 
 const std::vector<std::string>& strategy_names() {

@@ -38,4 +38,16 @@ void write_file_atomically(const std::string& path, std::string_view bytes) {
   }
 }
 
+void check_destination(const std::string& path) {
+  namespace fs = std::filesystem;
+  const fs::path p(path);
+  const fs::path folder = p.parent_path().empty() ? fs::path(".") : p.parent_path();
+  std::error_code error;
+  if (fs::is_directory(p, error)) user_error("{}: cannot write: it is a folder", path);
+  if (!fs::exists(folder, error))
+    user_error("{}: cannot write: folder '{}' does not exist", path, folder.string());
+  if (!fs::is_directory(folder, error))
+    user_error("{}: cannot write: '{}' is not a folder", path, folder.string());
+}
+
 }  // namespace nas

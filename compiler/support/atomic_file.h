@@ -11,4 +11,8 @@ namespace nas {
 // UserError naming `path` where it cannot be written (the partial file is removed).
 void write_file_atomically(const std::string& path, std::string_view bytes);
 
+// Checked before the work that produces a result: the folder `path` goes in exists and is
+// a folder, and `path` is not a folder; a UserError naming `path` otherwise.
+void check_destination(const std::string& path);
+
 }  // namespace nas

@@ -33,10 +33,11 @@ void write_bytes(const std::string& path, const void* data, int64_t size) {
 }
 
 void compile(const CompileArgs& args) {
-  const compiler::CompileOptions options = compile_options(args.target);
-  const graph::Graph model = import_with_shapes(args.model, args.shapes);
   const std::string stem =
       args.out.ends_with(".o") ? args.out.substr(0, args.out.size() - 2) : args.out;
+  check_destination(stem + ".o");
+  const compiler::CompileOptions options = compile_options(args.target);
+  const graph::Graph model = import_with_shapes(args.model, args.shapes);
 
   const auto start = std::chrono::steady_clock::now();
   const runtime::LoweredModel lowered = compiler::compile_object_file(model, options, stem + ".o");

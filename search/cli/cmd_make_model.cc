@@ -12,6 +12,7 @@
 
 #include "compiler/graph/npy.h"
 #include "compiler/onnx/onnx_export.h"
+#include "compiler/support/atomic_file.h"
 #include "compiler/support/error.h"
 #include "evaluator/data/dataset.h"
 #include "evaluator/models/small_cnn.h"
@@ -67,6 +68,8 @@ graph::Graph build_model(const MakeModelArgs& a) {
 }
 
 void run_make_model(const MakeModelArgs& a) {
+  check_destination(a.output);
+  if (!a.sample_input.empty()) check_destination(a.sample_input);
   const graph::Graph model = build_model(a);
   onnx_io::export_onnx(model, a.output);
   std::cout << fmt::format("wrote {}: {} parameters, {} FLOPs\n", a.output,

@@ -16,6 +16,7 @@
 #include "compiler/graph/reference_executor.h"
 #include "compiler/onnx/onnx_import.h"
 #include "compiler/compile.h"
+#include "compiler/support/atomic_file.h"
 #include "compiler/support/error.h"
 #include "search/cli/commands.h"
 #include "search/cli/compile_options.h"
@@ -88,17 +89,8 @@ void run(const RunArgs& args) {
 
   const graph::Graph g = onnx_io::import_onnx(args.model, options);
   if (args.print_graph) std::cerr << graph::print_graph(g);
-  std::vector<graph::Tensor> inputs;
-  for (graph::ValueId v : g.inputs()) inputs.push_back(data.at(g.value(v).name));
-  std::vector<graph::Tensor> outputs;
-  if (args.reference) {
-    tbb::task_arena arena(compile.target.threads);
-    arena.execute([&] { outputs = graph::run_reference(g, inputs); });
-  } else {
-    outputs = compiler::compile_model(g, compile)->run(inputs);
-  }
-
-  // Output files: a plain path for the first output, name=path for any.
+  // Output files: a plain path for the first output, name=path for any; checked before
+  // the model runs.
   std::map<size_t, std::string> out_paths;
   for (const std::string& arg : args.outputs) {
     auto [name, path] = split_binding(arg);
@@ -116,8 +108,19 @@ void run(const RunArgs& args) {
     }
     if (out_paths.count(index))
       user_error("--output {}: output '{}' is given twice", arg, g.value(g.outputs()[index]).name);
+    check_destination(path);
     out_paths[index] = path;
   }
+  std::vector<graph::Tensor> inputs;
+  for (graph::ValueId v : g.inputs()) inputs.push_back(data.at(g.value(v).name));
+  std::vector<graph::Tensor> outputs;
+  if (args.reference) {
+    tbb::task_arena arena(compile.target.threads);
+    arena.execute([&] { outputs = graph::run_reference(g, inputs); });
+  } else {
+    outputs = compiler::compile_model(g, compile)->run(inputs);
+  }
+
   if (out_paths.empty()) {
     for (size_t o = 0; o < outputs.size(); ++o)
       std::cout << fmt::format("{}: {} = {}\n", g.value(g.outputs()[o]).name,

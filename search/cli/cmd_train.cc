@@ -10,6 +10,7 @@
 
 #include "compiler/onnx/onnx_export.h"
 #include "compiler/onnx/onnx_import.h"
+#include "compiler/support/atomic_file.h"
 #include "compiler/support/error.h"
 #include "evaluator/data/data_splits.h"
 #include "evaluator/evaluate.h"
@@ -43,6 +44,9 @@ void run_train(const TrainArgs& a) {
   if (a.model.empty() == a.space.empty())
     user_error("give either MODEL.onnx or --space FILE with --arch STRING");
   if (!a.space.empty() && a.arch.empty()) user_error("--space needs --arch STRING");
+  // Where the results go, checked before the training that produces them.
+  if (!a.output.empty()) check_destination(a.output);
+  if (!a.checkpoint.empty()) check_destination(a.checkpoint);
   const graph::Graph model = a.model.empty() ? [&] {
     const space::SearchSpace space = space::load_space(a.space);
     return space.decode(space.parse(a.arch));

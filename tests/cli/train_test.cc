@@ -73,6 +73,15 @@ TEST(NasTrain, RefusesATargetThatCannotRunHere) {
   EXPECT_THAT(r.err, HasSubstr("target 'aarch64' (aarch64-linux-gnu) cannot run on this"));
 }
 
+// Where the results go is checked before training, not after it (nothing is trained).
+TEST(NasTrain, RefusesAnUnwritableOutputBeforeTraining) {
+  const std::string missing = (test_temp_dir() / "missing" / "trained.onnx").string();
+  const Result r = run_nas(fmt::format("train {} {} -o {}", tiny_onnx(), kQuick, missing));
+  expect_user_error(r, missing + ": cannot write: folder '" +
+                           (test_temp_dir() / "missing").string() + "' does not exist");
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("epoch 1/2")));
+}
+
 TEST(NasTrain, ResumesFromACheckpointToALargerBudget) {
   const std::string model = tiny_onnx();
   const std::string ckpt = (test_temp_dir() / "one.ckpt").string();

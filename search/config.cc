@@ -152,7 +152,9 @@ void read_recipe(const Reader& r, const YAML::Node& node, const std::string& pat
                  TrainingRecipe& t) {
   for (auto it = node.begin(); it != node.end(); ++it) {
     const std::string key = it->first.Scalar();
-    const YAML::Node& v = it->second;
+    // A copy (a handle): it->second lives in a proxy that ends with the statement
+    // (AddressSanitizer: stack-use-after-scope).
+    const YAML::Node v = it->second;
     const std::string p = path + "." + key;
     if (key == "epochs") t.epochs = r.integer(v, p, 1);
     if (key == "batch") t.batch = r.integer(v, p, 1);

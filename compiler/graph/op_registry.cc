@@ -60,9 +60,9 @@ std::vector<ValueId> GradContext::add_node(std::string_view op, std::vector<Valu
                         graph.fresh_name(node.name + ".grad"));
 }
 
-ValueId GradContext::unbroadcast(ValueId grad, const Shape& target) {
+ValueId GradContext::unbroadcast(ValueId grad, Shape target) {
   if (graph.type(grad).shape == target) return grad;
-  return add("ReduceSumTo", {grad}, {{"shape", target}});
+  return add("ReduceSumTo", {grad}, {{"shape", std::move(target)}});
 }
 
 std::vector<std::string> check_op_def(const OpDef& def) {

@@ -94,7 +94,9 @@ struct GradContext {
   std::vector<ValueId> add_node(std::string_view op, std::vector<ValueId> inputs,
                                 Attrs attrs = {});
   // Sums a broadcast gradient back to the shape of input `target` (identity when equal).
-  ValueId unbroadcast(ValueId grad, const Shape& target);
+  // `target` by value: callers pass graph.type(x).shape beside a `grad` that adds a node,
+  // and adding may move the graph's values (found by AddressSanitizer).
+  ValueId unbroadcast(ValueId grad, Shape target);
 };
 // Returns one entry per forward input: its gradient value, or kNoValue.
 using GradientFn = std::function<std::vector<ValueId>(GradContext&)>;

@@ -61,16 +61,17 @@ std::vector<Winner> export_winners(const fs::path& dir, const std::vector<TrialR
                space.name());
   const std::vector<size_t> picked = pick_winners(records, space, objectives, constraints, top_k);
 
+  // The previous export stays whole until this one has trained every winner: the models
+  // are written only then, each atomically, and the stale ones removed last.
   const fs::path folder = dir / "winners";
-  std::error_code ec;
-  fs::create_directories(folder, ec);
-  if (ec) user_error("cannot create {}: {}", folder.string(), ec.message());
-  for (const fs::directory_entry& entry : fs::directory_iterator(folder))
-    if (entry.path().extension() == ".onnx") fs::remove(entry.path());
+  if (fs::exists(folder) && !fs::is_directory(folder))
+    user_error("{}: exists and is not a folder, so the winners cannot be written there",
+               folder.string());
 
   evaluator::EvaluationConfig config = recipe.evaluation;
   config.test_accuracy = true;
   std::vector<Winner> winners;
+  std::vector<std::pair<std::string, graph::Graph>> models;  // file name, trained model
   nlohmann::json listing = nlohmann::json::array();
   for (size_t i : picked) {
     const TrialRecord& r = records[i];
@@ -85,7 +86,7 @@ std::vector<Winner> export_winners(const fs::path& dir, const std::vector<TrialR
     w.final_result = evaluator::evaluate_candidate(model, recipe.data, config, &state);
     if (w.final_result.status == evaluator::EvalStatus::Ok) {
       w.file = fmt::format("{}_{:016x}.onnx", w.rank, w.hash);
-      onnx_io::export_onnx(evaluator::with_weights(model, state), (folder / w.file).string());
+      models.emplace_back(w.file, evaluator::with_weights(model, state));
     }
     nlohmann::json metrics = nlohmann::json::object();
     for (const ObjectiveSpec& o : objectives)
@@ -109,6 +110,17 @@ std::vector<Winner> export_winners(const fs::path& dir, const std::vector<TrialR
                        {"final_result", w.final_result.to_json()}});
     winners.push_back(std::move(w));
   }
+  std::error_code ec;
+  fs::create_directories(folder, ec);
+  if (ec) user_error("cannot create {}: {}", folder.string(), ec.message());
+  std::set<std::string> written;
+  for (const auto& [file, model] : models) {
+    onnx_io::export_onnx(model, (folder / file).string());
+    written.insert(file);
+  }
+  for (const fs::directory_entry& entry : fs::directory_iterator(folder))
+    if (entry.path().extension() == ".onnx" && !written.count(entry.path().filename().string()))
+      fs::remove(entry.path());
   const fs::path json_path = folder / "winners.json";
   write_file_atomically(json_path.string(),
                         nlohmann::json{{"top_k", top_k},

@@ -120,7 +120,7 @@ const OpDef& OpRegistry::get(std::string_view name) const {
 Attrs complete_attrs(const OpDef& op, const std::string& node_name, Attrs attrs) {
   for (const auto& [name, value] : attrs.items()) {
     auto spec = std::find_if(op.attrs.begin(), op.attrs.end(),
-                             [&](const AttrSpec& s) { return s.name == name; });
+                             [&, &name = name](const AttrSpec& s) { return s.name == name; });
     if (spec == op.attrs.end()) {
       std::string known;
       for (const AttrSpec& s : op.attrs) known += (known.empty() ? "" : ", ") + s.name;

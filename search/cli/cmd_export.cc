@@ -20,6 +20,8 @@ void add_export_command(CLI::App& app) {
   cmd->add_option("dir", *dir, "The experiment folder")->required();
   cmd->add_option("--top", *top, "How many winners to export")->capture_default_str();
   cmd->callback([dir, top] {
+    if (*top < 1)
+      user_error("--top: the number of winners to export must be at least 1 (got {})", *top);
     const search::Experiment e = search::load_experiment(*dir);
     if (!e.space.network() || !e.final_recipe)
       user_error("{}: the experiment does not say how to build and train its architectures "

@@ -97,7 +97,9 @@ void run(const RunArgs& args) {
     size_t index = 0;
     if (!name.empty()) {
       auto found = std::find_if(g.outputs().begin(), g.outputs().end(),
-                                [&](graph::ValueId v) { return g.value(v).name == name; });
+                                [&, &name = name](graph::ValueId v) {
+                                  return g.value(v).name == name;
+                                });
       if (found == g.outputs().end()) {
         std::vector<std::string> out_names;
         for (graph::ValueId v : g.outputs()) out_names.push_back(g.value(v).name);

@@ -1,5 +1,6 @@
 // The end-of-search outputs: results.csv/json, pareto.csv, report.html, the winners'
 // export, and the `nas report` / `nas export` commands.
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -330,6 +331,51 @@ TEST(Winners, ExportedOnnxMatchesTheTrainedGraph) {
     EXPECT_EQ(evaluator::evaluate_accuracy(imported, recipe.data.test, 64),
               *w.final_result.test_accuracy);
   }
+}
+
+// A template whose "8,hswish" network cannot be built: an export stopped midway.
+class FailingTemplate : public TinyConvTemplate {
+ public:
+  graph::Graph build(const space::SearchSpace& space, const space::Architecture& arch,
+                     int64_t batch) const override {
+    if (space.label(arch, "width") == "8") user_error("cannot build width 8");
+    return TinyConvTemplate::build(space, arch, batch);
+  }
+};
+
+// The models are written only once every winner is trained: an export that stops midway
+// leaves the previous one whole, and a complete one replaces it, stale models removed.
+TEST(Winners, AnExportThatFailsLeavesThePreviousOneWhole) {
+  TempDir dir;
+  const std::vector<TrialRecord> records = {ok_record(0, "4,relu", 0.6, 0.3),
+                                            ok_record(1, "8,hswish", 0.7, 0.5)};
+  export_winners(dir.path(), {records[0]}, toy_space(std::make_shared<TinyConvTemplate>()),
+                 kObjectives, kConstraints, tiny_recipe(), 3);
+  std::ofstream(dir / "winners" / "9_stale.onnx") << "from an older export";
+  const std::string listing = slurp((dir / "winners" / "winners.json").string());
+  const auto files = [&] {
+    std::vector<std::string> names;
+    for (const auto& e : std::filesystem::directory_iterator(dir / "winners"))
+      names.push_back(e.path().filename().string());
+    std::sort(names.begin(), names.end());
+    return names;
+  };
+  const std::vector<std::string> before = files();
+  ASSERT_EQ(before.size(), 3u);
+
+  EXPECT_EQ(user_error_message([&] {
+              export_winners(dir.path(), records, toy_space(std::make_shared<FailingTemplate>()),
+                             kObjectives, kConstraints, tiny_recipe(), 3);
+            }),
+            "cannot build width 8");
+  EXPECT_EQ(files(), before);
+  EXPECT_EQ(slurp((dir / "winners" / "winners.json").string()), listing);
+
+  const std::vector<Winner> winners =
+      export_winners(dir.path(), records, toy_space(std::make_shared<TinyConvTemplate>()),
+                     kObjectives, kConstraints, tiny_recipe(), 3);
+  ASSERT_EQ(winners.size(), 2u);
+  EXPECT_THAT(files(), ElementsAre(winners[0].file, winners[1].file, "winners.json"));
 }
 
 TEST(Winners, NeedsANetworkTemplate) {

@@ -179,15 +179,22 @@ Tensor decode_npy(std::string_view bytes, const std::string& source) {
   else if (descr == "<i8") dtype = DType::I64;
   else user_error("{}: unsupported dtype '{}' ({})", source, descr, kSupported);
 
-  Tensor t(dtype, shape);
-  const size_t expected = static_cast<size_t>(t.nbytes());
+  // The size the header claims is checked against the data before anything is allocated,
+  // so a header claiming a huge shape costs nothing.
+  const graph::TensorType type{dtype, shape};
+  uint64_t expected = static_cast<uint64_t>(dtype_size(dtype));
+  bool overflow = false;
+  for (int64_t d : shape)
+    overflow |= __builtin_mul_overflow(expected, static_cast<uint64_t>(d), &expected);
+  if (expected == 0) overflow = false;  // a zero dimension, whatever the others
   const size_t found = bytes.size() - data_offset;
-  if (found < expected)
-    user_error("{}: truncated data (expected {} bytes for {}, found {})", source, expected,
-               t.type().str(), found);
+  if (overflow || found < expected)
+    user_error("{}: truncated data (expected {} bytes for {}, found {})", source,
+               overflow ? "more than 2^64" : std::to_string(expected), type.str(), found);
   if (found > expected)
     user_error("{}: {} bytes of trailing data after the array ({} expected)", source,
                found - expected, expected);
+  Tensor t(type);
   if (expected) std::memcpy(t.raw(), bytes.data() + data_offset, expected);
   return t;
 }

@@ -1,5 +1,6 @@
 #include "compiler/graph/tensor.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -22,6 +23,8 @@ int64_t dtype_size(DType dtype) { return dtype == DType::F32 ? 4 : 8; }
 bool is_float(DType dtype) { return dtype != DType::I64; }
 
 int64_t numel(const Shape& shape) {
+  // A zero dimension first: the product of the others may not fit (a file's claim).
+  if (std::find(shape.begin(), shape.end(), 0) != shape.end()) return 0;
   int64_t n = 1;
   for (int64_t d : shape) n *= d;
   return n;

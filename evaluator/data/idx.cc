@@ -41,11 +41,13 @@ std::vector<uint8_t> read_file_bytes(const fs::path& file) {
 // Inflates every gzip member of `compressed` into one buffer.
 std::vector<uint8_t> gunzip(const fs::path& file, const std::vector<uint8_t>& compressed) {
   std::vector<uint8_t> out;
-  // The last member's trailer holds its size modulo 2^32: a good first guess.
+  // The last member's trailer holds its size modulo 2^32: a good first guess, but only a
+  // claim, so never more than deflate can expand these bytes to (1032:1 at best).
   if (compressed.size() >= 18) {
     const size_t n = compressed.size();
-    out.reserve(uint32_t{compressed[n - 4]} | uint32_t{compressed[n - 3]} << 8 |
-                uint32_t{compressed[n - 2]} << 16 | uint32_t{compressed[n - 1]} << 24);
+    const size_t claimed = uint32_t{compressed[n - 4]} | uint32_t{compressed[n - 3]} << 8 |
+                           uint32_t{compressed[n - 2]} << 16 | uint32_t{compressed[n - 1]} << 24;
+    out.reserve(std::min(claimed, n * 1032));
   }
   z_stream zs{};
   if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)

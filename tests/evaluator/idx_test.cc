@@ -175,6 +175,15 @@ TEST(IdxFile, TruncatedGzipStream) {
   }
 }
 
+// Found by fuzzing: a 43-byte file whose gzip trailer claims 2.6 GB. The claim is only a
+// first guess of the size, capped by what deflate can expand the bytes to.
+TEST(IdxFile, GzipTrailerClaimingGigabytes) {
+  const std::filesystem::path file = std::filesystem::path(NAS_SOURCE_DIR) /
+                                     "tests/fuzz/regressions/idx/gzip-trailer-claims-2.6GB";
+  EXPECT_EQ(user_error_message([&] { read_idx_images(file); }),
+            file.string() + ": corrupt gzip stream (zlib: invalid stored block lengths)");
+}
+
 TEST(IdxFile, CorruptGzipStream) {
   TempDir dir;
   Bytes gz = gzip_bytes(idx_bytes({100, 10, 10}, nas::testing::test_pixels(100, 10, 10)));

@@ -121,5 +121,21 @@ TEST(Npy, TruncatedData) {
               HasSubstr("x.npy: truncated data (expected 24 bytes for f32[2,3], found 10)"));
 }
 
+// Found by fuzzing: the shape a header claims is checked against the data before the
+// tensor is allocated, and a claim past 2^64 bytes is refused, not wrapped around.
+TEST(Npy, HugeShapeIsCheckedBeforeAllocating) {
+  const auto npy = [](const std::string& shape) {
+    return npy_with_header(
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (" + shape + "), }", "data");
+  };
+  EXPECT_THAT(message_of(npy("2, 12, 82, 1, 28, 2870, 1, 28, 28")),
+              HasSubstr("truncated data (expected 495953633280 bytes for "
+                        "f32[2,12,82,1,28,2870,1,28,28], found 4)"));
+  EXPECT_THAT(message_of(npy("999999999999999, 999999999999999")),
+              HasSubstr("truncated data (expected more than 2^64 bytes"));
+  EXPECT_THAT(message_of(npy("999999999999999, 999999999999999, 0")),
+              HasSubstr("4 bytes of trailing data after the array (0 expected)"));
+}
+
 }  // namespace
 }  // namespace nas

@@ -44,8 +44,15 @@ LatencyResult measure_latency(const Graph& model, const LatencyTarget& target,
   const std::unique_ptr<runtime::CompiledModel> compiled =
       compiler::compile_model(single, options);
   MeasurementGate::Measurement alone(gate);
-  return LatencyResult::from_stats(runtime::measure([&] { compiled->run(in, out); }, protocol),
-                                   options.target.threads, compiled->compile_seconds());
+  const runtime::TimingStats stats = runtime::measure([&] { compiled->run(in, out); }, protocol);
+  // A latency that moves from one measurement to the next cannot rank candidates.
+  if (!runtime::repeatable(stats, protocol))
+    user_error("latency on {} not repeatable: the medians of its {} timing rounds spread {:.1f}% "
+               "of the median in each of {} measurements (timing.max_spread: {:g}%); is the "
+               "machine busy?",
+               target.name, protocol.rounds, stats.spread * 100, stats.attempts,
+               protocol.max_spread * 100);
+  return LatencyResult::from_stats(stats, options.target.threads, compiled->compile_seconds());
 }
 
 EvalResult evaluate_candidate(const Graph& model, const DataSplits& data,

@@ -62,13 +62,14 @@ LatencyResult LatencyResult::from_stats(const runtime::TimingStats& stats, int t
                        .p75_ms = stats.p75_ms,
                        .repeats = stats.repeats,
                        .threads = threads,
-                       .compile_seconds = compile_seconds};
+                       .compile_seconds = compile_seconds,
+                       .spread = stats.spread};
 }
 
 nlohmann::json LatencyResult::to_json() const {
   return {{"median_ms", median_ms}, {"min_ms", min_ms},   {"max_ms", max_ms},  {"p25_ms", p25_ms},
           {"p75_ms", p75_ms},       {"repeats", repeats}, {"threads", threads},
-          {"compile_seconds", compile_seconds}};
+          {"compile_seconds", compile_seconds}, {"spread", spread}};
 }
 
 LatencyResult LatencyResult::from_json(const nlohmann::json& j) {
@@ -79,7 +80,8 @@ LatencyResult LatencyResult::from_json(const nlohmann::json& j) {
                        .p75_ms = j.at("p75_ms").get<double>(),
                        .repeats = j.at("repeats").get<int64_t>(),
                        .threads = j.at("threads").get<int>(),
-                       .compile_seconds = j.value("compile_seconds", 0.0)};
+                       .compile_seconds = j.value("compile_seconds", 0.0),
+                       .spread = j.value("spread", 0.0)};
 }
 
 nlohmann::json EvalResult::to_json() const {

@@ -47,6 +47,7 @@ struct LatencyResult {
   int64_t repeats = 0;
   int threads = 1;
   double compile_seconds = 0;  // compiling the model for the target (0 in older records)
+  double spread = 0;           // of the round medians, relative (0 in older records)
 
   static LatencyResult from_stats(const runtime::TimingStats& stats, int threads,
                                   double compile_seconds = 0);

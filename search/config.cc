@@ -142,8 +142,9 @@ const std::vector<std::string> kObjectiveKeys = {"metric", "goal"};
 const std::vector<std::string> kStrategyKeys = {"name", "settings"};
 const std::vector<std::string> kBudgetKeys = {"candidates", "wall_minutes", "batch"};
 const std::vector<std::string> kParallelKeys = {"workers", "threads_per_worker"};
-const std::vector<std::string> kTimingKeys = {"warmup", "min_repeats", "min_seconds",
-                                              "max_repeats", "max_seconds"};
+const std::vector<std::string> kTimingKeys = {"warmup",      "min_repeats", "min_seconds",
+                                              "max_repeats", "max_seconds", "rounds",
+                                              "pin",         "max_spread",  "attempts"};
 const std::vector<std::string> kRecipeKeys = {
     "epochs", "batch",         "lr",      "optimizer",          "momentum", "weight_decay",
     "schedule", "warmup_epochs", "augment", "time_limit_seconds", "trainer"};
@@ -410,6 +411,12 @@ ExperimentConfig parse_tree(const YAML::Node& root, const Reader& r) {
     if (auto n = child(*t, "max_repeats"))
       p.max_repeats = static_cast<int>(r.integer(*n, "timing.max_repeats", 1));
     if (auto n = child(*t, "max_seconds")) p.max_seconds = r.number(*n, "timing.max_seconds", 0);
+    if (auto n = child(*t, "rounds"))
+      p.rounds = static_cast<int>(r.integer(*n, "timing.rounds", 1));
+    if (auto n = child(*t, "pin")) p.pin = r.boolean(*n, "timing.pin");
+    if (auto n = child(*t, "max_spread")) p.max_spread = r.number(*n, "timing.max_spread", 0);
+    if (auto n = child(*t, "attempts"))
+      p.attempts = static_cast<int>(r.integer(*n, "timing.attempts", 1));
   }
   if (auto t = child(root, "training")) {
     r.check_map(*t, "training", kRecipeKeys);

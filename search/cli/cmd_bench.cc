@@ -1,7 +1,7 @@
 // `nas bench MODEL.onnx --target T --threads N`: the latency of one inference, measured with
 // the timing protocol (runtime/timing.h) on random inputs: the compiled code by default, the
-// reference executor with --reference. Prints the median, min, max and IQR, the protocol
-// and the compile time, or one JSON object with --json.
+// reference executor with --reference. Prints the median, min, max and IQR, the spread of
+// the round medians, the protocol and the compile time, or one JSON object with --json.
 #include <iostream>
 #include <memory>
 #include <random>
@@ -30,6 +30,9 @@ struct BenchArgs {
   double min_seconds = runtime::TimingProtocol{}.min_seconds;
   int warmup = runtime::TimingProtocol{}.warmup;
   int min_repeats = runtime::TimingProtocol{}.min_repeats;
+  int rounds = runtime::TimingProtocol{}.rounds;
+  bool no_pin = false;
+  double max_spread = runtime::TimingProtocol{}.max_spread;
 };
 
 std::vector<graph::Tensor> random_inputs(const graph::Graph& g) {
@@ -53,6 +56,9 @@ void bench(const BenchArgs& args) {
   protocol.min_seconds = args.min_seconds;
   protocol.warmup = args.warmup;
   protocol.min_repeats = args.min_repeats;
+  protocol.rounds = args.rounds;
+  protocol.pin = !args.no_pin;
+  protocol.max_spread = args.max_spread;
 
   const std::vector<graph::Tensor> inputs = random_inputs(model);
   std::vector<graph::Tensor> outputs;
@@ -92,6 +98,9 @@ void bench(const BenchArgs& args) {
                               {"p25_ms", stats.p25_ms},
                               {"p75_ms", stats.p75_ms},
                               {"repeats", stats.repeats},
+                              {"spread", stats.spread},
+                              {"attempts", stats.attempts},
+                              {"repeatable", runtime::repeatable(stats, protocol)},
                               {"protocol", protocol.describe()},
                               {"compile_seconds", compile_seconds},
                               {"peak_activation_bytes", peak_bytes}};
@@ -108,6 +117,11 @@ void bench(const BenchArgs& args) {
                            "IQR {:.4f} ms ({:.4f} .. {:.4f}) over {} runs\n",
                            stats.median_ms, stats.min_ms, stats.max_ms, stats.iqr_ms(),
                            stats.p25_ms, stats.p75_ms, stats.repeats)
+            << fmt::format("spread:    {:.1f}% between the medians of {} rounds{}{}\n",
+                           stats.spread * 100, protocol.rounds,
+                           stats.attempts > 1 ? fmt::format(" ({} measurements)", stats.attempts)
+                                              : "",
+                           runtime::repeatable(stats, protocol) ? "" : ": NOT REPEATABLE")
             << fmt::format("memory:    {} bytes of activations\n", peak_bytes)
             << fmt::format("protocol:  {}\n", protocol.describe());
 }
@@ -134,6 +148,15 @@ void add_bench_command(CLI::App& app) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->add_option("--warmup", args->warmup, "Untimed runs first")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--rounds", args->rounds, "The timed runs in this many rounds")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_flag("--no-pin", args->no_pin, "Leave the measuring thread free to change CPUs");
+  cmd->add_option("--max-spread", args->max_spread,
+                  "Measure again (twice at most) while the round medians spread wider than "
+                  "this fraction of the median; 0: once")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   cmd->callback([args] { bench(*args); });

@@ -175,7 +175,11 @@ TEST(NasBench, JsonFields) {
   EXPECT_THAT(j.at("protocol").get<std::string>(), HasSubstr("1 warm-up run, then >= 3 runs"));
   EXPECT_GT(j.at("compile_seconds").get<double>(), 0);
   EXPECT_GT(j.at("peak_activation_bytes").get<int64_t>(), 0);
-  EXPECT_EQ(j.size(), 13u);
+  EXPECT_GE(j.at("spread").get<double>(), 0);
+  EXPECT_GE(j.at("attempts").get<int>(), 1);
+  EXPECT_LE(j.at("attempts").get<int>(), 3);
+  EXPECT_EQ(j.at("repeatable").get<bool>(), j.at("spread").get<double>() <= 0.1);
+  EXPECT_EQ(j.size(), 16u);
 
   const Result ref = run_nas(fmt::format(
       "bench {} --reference --json --min-seconds 0 --min-repeats 2 --warmup 0", small_cnn_file()));

@@ -29,8 +29,23 @@ EvaluationConfig quick() {
   EvaluationConfig c;
   c.train.epochs = 2;
   c.train.batch = 16;
-  c.timing = {.warmup = 1, .min_repeats = 3, .min_seconds = 0.0};
+  c.timing = {.warmup = 1, .min_repeats = 3, .min_seconds = 0.0, .max_spread = 0};
   return c;
+}
+
+// A latency whose timing rounds never agree is not ranked: the candidate fails with why.
+TEST(Evaluate, ALatencyThatDoesNotSettleFailsTheCandidate) {
+  EvaluationConfig config = quick();
+  config.targets = {{"host", 1}};
+  // Five rounds of one run each must agree to within 1e-12 of the median: they never do.
+  config.timing = {.warmup = 0, .min_repeats = 5, .min_seconds = 0, .rounds = 5,
+                   .max_spread = 1e-12, .attempts = 2};
+  const EvalResult r = evaluate_candidate(tiny_model(4, 1), tiny_splits(), config);
+  EXPECT_EQ(r.status, EvalStatus::Failed);
+  EXPECT_THAT(r.reason, ::testing::StartsWith("latency on host not repeatable: the medians of "
+                                              "its 5 timing rounds spread "));
+  EXPECT_THAT(r.reason, ::testing::HasSubstr("in each of 2 measurements (timing.max_spread: "
+                                             "1e-10%); is the machine busy?"));
 }
 
 TEST(Evaluate, MeasuresEveryMetric) {

@@ -62,7 +62,8 @@ strategy:
   settings: {population: 20, mutation_rate: 0.25, crossover: true, kind: fast}
 budget: {candidates: 40, wall_minutes: 5, batch: 4}
 parallel: {workers: 2, threads_per_worker: 3}
-timing: {warmup: 1, min_repeats: 5, min_seconds: 0.05, max_repeats: 100, max_seconds: 1}
+timing: {warmup: 1, min_repeats: 5, min_seconds: 0.05, max_repeats: 100, max_seconds: 1,
+         rounds: 4, pin: false, max_spread: 0.2, attempts: 2}
 training:
   epochs: 2
   batch: 32
@@ -122,6 +123,10 @@ TEST_F(ConfigTest, FullConfigReadsEveryKey) {
   EXPECT_EQ(c.timing.min_seconds, 0.05);
   EXPECT_EQ(c.timing.max_repeats, 100);
   EXPECT_EQ(c.timing.max_seconds, 1);
+  EXPECT_EQ(c.timing.rounds, 4);
+  EXPECT_FALSE(c.timing.pin);
+  EXPECT_EQ(c.timing.max_spread, 0.2);
+  EXPECT_EQ(c.timing.attempts, 2);
   const TrainingRecipe& t = c.training;
   EXPECT_EQ(t.epochs, 2);
   EXPECT_EQ(t.batch, 32);

@@ -277,7 +277,7 @@ FinalRecipe tiny_recipe() {
   recipe.evaluation.train.batch = 32;
   recipe.evaluation.train.lr = 0.05;
   recipe.evaluation.train.seed = 3;
-  recipe.evaluation.timing = {.warmup = 0, .min_repeats = 2, .min_seconds = 0};
+  recipe.evaluation.timing = {.warmup = 0, .min_repeats = 2, .min_seconds = 0, .max_spread = 0};
   const evaluator::Dataset all = evaluator::make_synthetic(
       {.n = 384, .classes = 4, .channels = 1, .height = 8, .width = 8, .seed = 5});
   auto range = [](int64_t begin, int64_t n) {

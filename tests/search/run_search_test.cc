@@ -50,7 +50,7 @@ objectives:
   - {metric: params, goal: minimize}
 budget: {candidates: 6, batch: 2}
 parallel: {workers: 2, threads_per_worker: 1}
-timing: {warmup: 0, min_repeats: 2, min_seconds: 0, max_seconds: 1}
+timing: {warmup: 0, min_repeats: 2, min_seconds: 0, max_seconds: 1, max_spread: 0}
 training: {epochs: 1, batch: 16, lr: 0.1}
 )",
                         dir_ / "exp.yaml", sets);

@@ -7,7 +7,8 @@
 # searches many times (SearchCli.KilledSearches..., MpiSearch.*: minutes each under ASan,
 # and they test process kills, not memory); thread runs the tests of the parallel parts:
 # oneTBB workers in compiled kernels, the kernel cache, the measurement gate, the parallel
-# search and parallel compilation.
+# search (RunSearch: two workers) and parallel compilation, with the suppressions of
+# scripts/tsan-suppressions.txt (oneTBB's own header code; see there).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sanitizer=${1:-address,undefined}
@@ -23,9 +24,9 @@ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNAS_SANITIZE="$saniti
 cmake --build "$build" -j"$(nproc)"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/scripts/tsan-suppressions.txt}
 if [ "$sanitizer" = thread ]; then
-  filter='Parallel|Thread|KernelCache|MeasurementGate|Concurrent|TwoThreads|Workers|SameBits'
+  filter='Parallel|Thread|Cache|MeasurementGate|Concurrent|TwoThreads|SameBits|RunSearch'
 else
   filter=''
 fi

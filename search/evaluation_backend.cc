@@ -9,6 +9,8 @@
 #include <tbb/partitioner.h>
 #include <tbb/task_arena.h>
 
+#include "compiler/support/task_order.h"
+
 namespace nas::search {
 
 namespace {
@@ -30,18 +32,20 @@ class LocalBackend : public EvaluationBackend {
                 const std::function<void(const TrialRecord&)>& done) override {
     std::mutex mutex;
     tbb::task_arena arena(workers_);
+    TaskOrder order;
     arena.execute([&] {
       tbb::parallel_for(
           tbb::blocked_range<size_t>(0, trials.size(), 1),
-          [&](const tbb::blocked_range<size_t>& range) {
+          order.task([&](const tbb::blocked_range<size_t>& range) {
             for (size_t k = range.begin(); k != range.end(); ++k) {
               evaluate_trial(*trials[k], space_, data_, eval_);
               std::lock_guard lock(mutex);
               done(*trials[k]);
             }
-          },
+          }),
           tbb::simple_partitioner());
     });
+    order.joined();
   }
 
  private:

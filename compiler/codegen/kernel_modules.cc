@@ -17,6 +17,7 @@
 #include "compiler/codegen/optimize.h"
 #include "compiler/codegen/target_machine.h"
 #include "compiler/support/error.h"
+#include "compiler/support/task_order.h"
 
 namespace nas::codegen {
 
@@ -44,9 +45,11 @@ OptimizedModule optimized_module(const loop::LoweredFunc& func, const target::Ta
 void for_each_kernel(size_t count, int threads, const std::function<void(size_t)>& body) {
   // A grain of one: kernels differ in size by orders of magnitude.
   auto run = [&] {
-    tbb::parallel_for(tbb::blocked_range<size_t>(0, count, 1), [&](const auto& range) {
+    TaskOrder order;
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, count, 1), order.task([&](const auto& range) {
       for (size_t i = range.begin(); i != range.end(); ++i) body(i);
-    });
+    }));
+    order.joined();
   };
   if (threads <= 0) {
     run();

@@ -3,6 +3,8 @@
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
+#include "compiler/support/task_order.h"
+
 // tbb::parallel_for runs in the arena of the calling thread (its task_arena when called
 // inside one), so the caller decides how many threads a model uses.
 extern "C" void nas_parallel_for(int32_t extent, void (*body)(void* closure, int32_t index),
@@ -12,7 +14,10 @@ extern "C" void nas_parallel_for(int32_t extent, void (*body)(void* closure, int
     body(closure, 0);
     return;
   }
-  tbb::parallel_for(tbb::blocked_range<int32_t>(0, extent), [&](const tbb::blocked_range<int32_t>& range) {
-    for (int32_t i = range.begin(); i != range.end(); ++i) body(closure, i);
-  });
+  nas::TaskOrder order;
+  tbb::parallel_for(tbb::blocked_range<int32_t>(0, extent),
+                    order.task([&](const tbb::blocked_range<int32_t>& range) {
+                      for (int32_t i = range.begin(); i != range.end(); ++i) body(closure, i);
+                    }));
+  order.joined();
 }

@@ -8,6 +8,7 @@
 
 #include "compiler/graph/ops/op_helpers.h"
 #include "compiler/graph/ops/window_geometry.h"
+#include "compiler/support/task_order.h"
 
 namespace nas::graph {
 using namespace ops;
@@ -95,6 +96,14 @@ int64_t conv_macs(const Shape& x, const Shape& w, const Window2d& win) {
   return x[0] * w[0] * win.out[0] * win.out[1] * w[1] * w[2] * w[3];
 }
 
+// tbb::parallel_for over [0, n), telling ThreadSanitizer the order oneTBB keeps.
+template <class Body>
+void parallel_for_index(int64_t n, const Body& body) {
+  TaskOrder order;
+  tbb::parallel_for(int64_t{0}, n, order.task(body));
+  order.joined();
+}
+
 template <class T>
 void conv_kernel(const KernelContext& c) {  // (X, W, B?) -> Y
   const Tensor& x = c.in(0);
@@ -108,7 +117,7 @@ void conv_kernel(const KernelContext& c) {  // (X, W, B?) -> Y
     py[i] = c.has_input(2) ? c.in(2).data<T>()[(i / spatial) % y.dim(1)] : T(0);
   const Window2d win = kernel_window(c.attrs(), x.shape(), w.shape());
   // Batch items are independent: split them across threads.
-  tbb::parallel_for(int64_t{0}, x.dim(0), [&](int64_t n) {
+  parallel_for_index(x.dim(0), [&](int64_t n) {
     for_each_tap_row(x.shape(), w.shape(), win, c.attrs().i("group"), n, n + 1, 0, w.dim(0),
                      [&](int64_t x_row, int64_t wi, int64_t y_row, int64_t b, int64_t e,
                          int64_t s) {
@@ -128,7 +137,7 @@ void conv_grad_input_kernel(const KernelContext& c) {  // (dY, W) -> dX
   T* pdx = dx.data<T>();
   std::fill(pdx, pdx + dx.numel(), T(0));
   const Window2d win = kernel_window(c.attrs(), dx.shape(), w.shape());
-  tbb::parallel_for(int64_t{0}, dx.dim(0), [&](int64_t n) {
+  parallel_for_index(dx.dim(0), [&](int64_t n) {
     for_each_tap_row(dx.shape(), w.shape(), win, c.attrs().i("group"), n, n + 1, 0, w.dim(0),
                      [&](int64_t x_row, int64_t wi, int64_t y_row, int64_t b, int64_t e,
                          int64_t s) {
@@ -149,7 +158,7 @@ void conv_grad_weight_kernel(const KernelContext& c) {  // (dY, X) -> dW
   std::fill(pdw, pdw + dw.numel(), T(0));
   const Window2d win = kernel_window(c.attrs(), x.shape(), dw.shape());
   // Each output channel's weights are summed over the whole batch by one thread, in order.
-  tbb::parallel_for(int64_t{0}, dw.dim(0), [&](int64_t co) {
+  parallel_for_index(dw.dim(0), [&](int64_t co) {
     for_each_tap_row(x.shape(), dw.shape(), win, c.attrs().i("group"), 0, x.dim(0), co, co + 1,
                      [&](int64_t x_row, int64_t wi, int64_t y_row, int64_t b, int64_t e,
                          int64_t s) {

@@ -45,7 +45,6 @@ class LocalBackend : public EvaluationBackend {
           }),
           tbb::simple_partitioner());
     });
-    order.joined();
   }
 
  private:

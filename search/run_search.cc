@@ -46,9 +46,8 @@ double now_seconds() {
 class Orchestrator {
  public:
   Orchestrator(const ExperimentConfig& config, const space::SearchSpace& space,
-               const evaluator::DataSplits& data, const SearchOptions& options,
-               ExperimentStore& store, EvaluationBackend& backend)
-      : config_(config), space_(space), data_(data), options_(options), store_(store),
+               const SearchOptions& options, ExperimentStore& store, EvaluationBackend& backend)
+      : config_(config), space_(space), options_(options), store_(store),
         backend_(backend), constraints_(config.constraints()), rungs_(config.fidelity_epochs()),
         start_(now_seconds()),
         progress_(options.log ? *options.log : null_stream_, options.terminal,
@@ -244,7 +243,6 @@ class Orchestrator {
 
   const ExperimentConfig& config_;
   const space::SearchSpace& space_;
-  const evaluator::DataSplits& data_;
   const SearchOptions& options_;
   ExperimentStore& store_;
   EvaluationBackend& backend_;
@@ -327,7 +325,7 @@ SearchOutcome run_search(const ExperimentConfig& config, const space::SearchSpac
     out << config.resolved_yaml;
     if (!out) user_error("cannot write '{}'", (folder / "config.yaml").string());
   }
-  Orchestrator orchestrator(config, space, data, options, store,
+  Orchestrator orchestrator(config, space, options, store,
                             options.backend ? *options.backend : *local);
   SearchOutcome outcome = orchestrator.run();
   outcome.folder = folder;

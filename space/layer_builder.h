@@ -30,12 +30,20 @@ class LayerBuilder {
   // Gemm with transB = 1 from [N, in] to [N, out], with bias.
   graph::ValueId dense(const std::string& name, graph::ValueId x, int64_t out);
 
+  // A network's weights stop at 2^28 parameters (1 GiB of f32, twice VGG-16's): a space
+  // file with a mistyped width is refused with the layer named, not built in 10 GB.
+  static constexpr int64_t kMaxParameters = int64_t{1} << 28;
+
  private:
-  graph::Tensor uniform(graph::Shape shape, double bound);
-  graph::Tensor filled(graph::Shape shape, float value);
+  // Weights drawn uniformly from [-bound, bound], or filled with `value`, as constants.
+  graph::ValueId uniform(const std::string& name, graph::Shape shape, double bound);
+  graph::ValueId filled(const std::string& name, graph::Shape shape, float value);
+  // Adds the shape's elements to the network's count; a UserError past kMaxParameters.
+  void count_parameters(const std::string& name, const graph::Shape& shape);
 
   graph::Graph& g_;
   SplitMix64 rng_;
+  int64_t parameters_ = 0;
 };
 
 }  // namespace nas::space

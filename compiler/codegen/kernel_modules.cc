@@ -49,7 +49,6 @@ void for_each_kernel(size_t count, int threads, const std::function<void(size_t)
     tbb::parallel_for(tbb::blocked_range<size_t>(0, count, 1), order.task([&](const auto& range) {
       for (size_t i = range.begin(); i != range.end(); ++i) body(i);
     }));
-    order.joined();
   };
   if (threads <= 0) {
     run();

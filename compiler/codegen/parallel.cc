@@ -19,5 +19,4 @@ extern "C" void nas_parallel_for(int32_t extent, void (*body)(void* closure, int
                     order.task([&](const tbb::blocked_range<int32_t>& range) {
                       for (int32_t i = range.begin(); i != range.end(); ++i) body(closure, i);
                     }));
-  order.joined();
 }

@@ -208,6 +208,27 @@ network:
                    "input of at least 4x4, got 2x2");
 }
 
+// Found by fuzzing: a mistyped width (9664128) made load build a 2.3 GB layer. Networks
+// stop at 2^28 parameters, with the layer named.
+TEST(SpaceFile, RefusesANetworkPastTheParameterLimit) {
+  const std::string path = write_space(R"(input: [1, 8, 8]
+classes: 3
+choices:
+  w: [8, 9664128]
+network:
+  template: macro
+  stem: {width: 8, act: relu, stride: 2}
+  stages:
+    - {depth: 1, kernel: 3, expand: 1, width: 64, act: relu, se: off, stride: 1}
+  head: {width: $w, act: relu}
+)");
+  EXPECT_EQ(user_error_message([&] { load_space(path); }),
+            path + ":6:3: the network of architecture '9664128' (the last option of every "
+                   "choice) cannot be built: 'head.conv.weight' [9664128,64,1,1] brings the "
+                   "network past 268435456 parameters (1 GiB of weights); is a width or an "
+                   "expansion a typo?");
+}
+
 TEST(SpaceFile, ReportsBadCellEdges) {
   const std::string text = R"(input: [1, 8, 8]
 classes: 3

@@ -101,7 +101,6 @@ template <class Body>
 void parallel_for_index(int64_t n, const Body& body) {
   TaskOrder order;
   tbb::parallel_for(int64_t{0}, n, order.task(body));
-  order.joined();
 }
 
 template <class T>

@@ -47,11 +47,11 @@ LatencyResult measure_latency(const Graph& model, const LatencyTarget& target,
   const runtime::TimingStats stats = runtime::measure([&] { compiled->run(in, out); }, protocol);
   // A latency that moves from one measurement to the next cannot rank candidates.
   if (!runtime::repeatable(stats, protocol))
-    user_error("latency on {} not repeatable: the medians of its {} timing rounds spread {:.1f}% "
-               "of the median in each of {} measurements (timing.max_spread: {:g}%); is the "
-               "machine busy?",
-               target.name, protocol.rounds, stats.spread * 100, stats.attempts,
-               protocol.max_spread * 100);
+    user_error("latency on {} not repeatable: in each of {} measurements its {} timing rounds "
+               "spread more than timing.max_spread ({:g}%) or the machine ran that much slower "
+               "than its quiet speed (at best {:.1f}% and {:.1f}%); is the machine busy?",
+               target.name, stats.attempts, protocol.rounds, protocol.max_spread * 100,
+               stats.spread * 100, (stats.slowdown - 1) * 100);
   return LatencyResult::from_stats(stats, options.target.threads, compiled->compile_seconds());
 }
 

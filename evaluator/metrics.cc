@@ -63,13 +63,16 @@ LatencyResult LatencyResult::from_stats(const runtime::TimingStats& stats, int t
                        .repeats = stats.repeats,
                        .threads = threads,
                        .compile_seconds = compile_seconds,
-                       .spread = stats.spread};
+                       .spread = stats.spread,
+                       .calibration_ms = stats.calibration_ms,
+                       .slowdown = stats.slowdown};
 }
 
 nlohmann::json LatencyResult::to_json() const {
   return {{"median_ms", median_ms}, {"min_ms", min_ms},   {"max_ms", max_ms},  {"p25_ms", p25_ms},
           {"p75_ms", p75_ms},       {"repeats", repeats}, {"threads", threads},
-          {"compile_seconds", compile_seconds}, {"spread", spread}};
+          {"compile_seconds", compile_seconds}, {"spread", spread},
+          {"calibration_ms", calibration_ms},   {"slowdown", slowdown}};
 }
 
 LatencyResult LatencyResult::from_json(const nlohmann::json& j) {
@@ -81,7 +84,9 @@ LatencyResult LatencyResult::from_json(const nlohmann::json& j) {
                        .repeats = j.at("repeats").get<int64_t>(),
                        .threads = j.at("threads").get<int>(),
                        .compile_seconds = j.value("compile_seconds", 0.0),
-                       .spread = j.value("spread", 0.0)};
+                       .spread = j.value("spread", 0.0),
+                       .calibration_ms = j.value("calibration_ms", 0.0),
+                       .slowdown = j.value("slowdown", 1.0)};
 }
 
 nlohmann::json EvalResult::to_json() const {

@@ -48,6 +48,10 @@ struct LatencyResult {
   int threads = 1;
   double compile_seconds = 0;  // compiling the model for the target (0 in older records)
   double spread = 0;           // of the round medians, relative (0 in older records)
+  // The calibration work's median (0 without), and how much slower than its quiet speed
+  // the machine ran: the times above are at the quiet speed (timing.h).
+  double calibration_ms = 0;
+  double slowdown = 1;
 
   static LatencyResult from_stats(const runtime::TimingStats& stats, int threads,
                                   double compile_seconds = 0);

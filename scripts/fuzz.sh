@@ -87,6 +87,7 @@ for fuzzer in "${fuzzers[@]}"; do
   cov=$(grep -o 'cov: [0-9]*' <<<"$last" | grep -o '[0-9]*' || echo -)
   ft=$(grep -o 'ft: [0-9]*' <<<"$last" | grep -o '[0-9]*' || echo -)
   corpus=$(ls "$build/corpus/$fuzzer" | wc -l)
-  found=$(ls "$crashes" | grep -c "^$fuzzer-" || true)
+  # libFuzzer also keeps inputs slower than 10 s (slow-unit-*): listed, not crashes.
+  found=$(ls "$crashes" | grep -cE "^$fuzzer-(crash|oom|timeout|leak)-" || true)
   printf '%-12s %10s %8s %8s %8s %s\n' "$fuzzer" "$execs" "$cov" "$ft" "$corpus" "$found"
 done

@@ -144,7 +144,8 @@ const std::vector<std::string> kBudgetKeys = {"candidates", "wall_minutes", "bat
 const std::vector<std::string> kParallelKeys = {"workers", "threads_per_worker"};
 const std::vector<std::string> kTimingKeys = {"warmup",      "min_repeats", "min_seconds",
                                               "max_repeats", "max_seconds", "rounds",
-                                              "pin",         "max_spread",  "attempts"};
+                                              "pin",         "max_spread",  "attempts",
+                                              "calibrate"};
 const std::vector<std::string> kRecipeKeys = {
     "epochs", "batch",         "lr",      "optimizer",          "momentum", "weight_decay",
     "schedule", "warmup_epochs", "augment", "time_limit_seconds", "trainer"};
@@ -415,6 +416,7 @@ ExperimentConfig parse_tree(const YAML::Node& root, const Reader& r) {
       p.rounds = static_cast<int>(r.integer(*n, "timing.rounds", 1));
     if (auto n = child(*t, "pin")) p.pin = r.boolean(*n, "timing.pin");
     if (auto n = child(*t, "max_spread")) p.max_spread = r.number(*n, "timing.max_spread", 0);
+    if (auto n = child(*t, "calibrate")) p.calibrate = r.boolean(*n, "timing.calibrate");
     if (auto n = child(*t, "attempts"))
       p.attempts = static_cast<int>(r.integer(*n, "timing.attempts", 1));
   }

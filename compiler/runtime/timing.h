@@ -2,11 +2,18 @@
 // minimum number of runs and a minimum time have passed (capped by a maximum of each), and
 // report the median with its spread. Every latency this project quotes goes through here.
 //
-// Repeatability (experiments/latency_repeatability/): the measuring thread is pinned to
-// the CPU it runs on (where the OS allows), so the scheduler cannot move it between runs;
-// the timed runs are taken in rounds, and the spread of the round medians says how far the
-// median could move on a repeat. A measurement whose rounds disagree by more than
-// max_spread is taken again, and reported as not repeatable if it never settles.
+// Repeatability (experiments/latency_repeatability/): on a shared machine the same model's
+// median moves by 10-30% from one invocation to the next, and ONNX Runtime's with it: the
+// whole machine runs slower at times. So:
+// - the measuring thread is pinned to the CPU it runs on (where the OS allows);
+// - the timed runs are taken in rounds, and the spread of the round medians says how far
+//   the median could move on a repeat;
+// - a fixed piece of work (calibration.h) is timed after each run. Its median against the
+//   machine's quiet time for it (the least this process has seen)
+//   says how much slower the machine is now; the latency is reported at the quiet speed
+//   (times scaled by quiet / now), which the slowdown leaves as it is;
+// - a measurement whose rounds disagree, or taken while the machine ran slower, by more
+//   than max_spread is taken again, and reported as not repeatable if it never settles.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +34,7 @@ struct TimingProtocol {
   bool pin = true;            // keep the measuring thread on one CPU
   double max_spread = 0.10;   // (max - min) / median of the round medians; 0: no check
   int attempts = 3;           // measurements taken at most while the spread is wider
+  bool calibrate = true;      // time the calibration work after each run, scale to quiet
 
   // One line, e.g. "3 warm-up runs, then >= 10 runs and >= 0.2 s (at most 1000000 runs or
   // 10 s); median, IQR".
@@ -49,10 +57,18 @@ struct TimingStats {
   // taken (more than one when the first ones' rounds disagreed).
   double spread = 0;
   int attempts = 1;
+  // With calibration (0 and 1 without): the median time of the calibration work timed
+  // after each run, and its ratio to the machine's quiet time for it. The times above are
+  // then the measured ones divided by the slowdown; measured_median_ms keeps the measured
+  // median. median_ms / calibration_ms is the latency as a machine-independent ratio.
+  double calibration_ms = 0;
+  double slowdown = 1;
+  double measured_median_ms = 0;
 
   double iqr_ms() const { return p75_ms - p25_ms; }
   // {"median_ms", "min_ms", "max_ms", "p25_ms", "p75_ms", "mean_ms", "repeats",
-  //  "total_seconds", "spread", "attempts"}
+  //  "total_seconds", "spread", "attempts", "calibration_ms", "slowdown",
+  //  "measured_median_ms"}
   nlohmann::json to_json() const;
   static TimingStats from_json(const nlohmann::json& j);
 };
@@ -70,7 +86,13 @@ double steady_clock_seconds();
 TimingStats measure(const std::function<void()>& run, const TimingProtocol& protocol = {},
                     const Clock& clock = steady_clock_seconds);
 
-// Whether `stats` settled within the protocol's max_spread.
+// Whether `stats` settled within the protocol's max_spread: its rounds agree, and the
+// machine ran at most that much slower than its quiet speed.
 bool repeatable(const TimingStats& stats, const TimingProtocol& protocol);
+
+// The calibration work's median time on a quiet machine, in ms: the least of the round
+// medians of 0.25 s of runs at the first call of the process, and of the calibration
+// medians of every calibrated measurement since.
+double quiet_calibration_ms();
 
 }  // namespace nas::runtime

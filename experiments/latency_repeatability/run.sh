@@ -7,11 +7,12 @@
 # Three models (the small CNN, one MobileNet and one NB201 architecture of the shipped
 # spaces, batch 1), at 1 and 2 threads. Each of INVOCATIONS rounds (default 10), GAP seconds
 # apart (default 20), runs for every model and thread count, one after the other:
-#   before: nas bench --rounds 1 --no-pin --max-spread 0   (the protocol before issue 13)
-#   after:  nas bench                                      (the default protocol)
+#   before: nas bench --rounds 1 --no-pin --max-spread 0 --no-calibrate
+#                                           (the protocol before issue 13)
+#   after:  nas bench                       (the default protocol: at the quiet speed)
 #   ort:    ONNX Runtime with the protocol of `nas bench` before (compiler_latency's script)
 # and the summary gives, per model, thread count and protocol, the medians' spread:
-# (max - min) / median over the invocations. Output: experiments/runs/latency_repeatability/.
+# (max - min) / median over the invocations, and that of the ratio to the calibration work. Output: experiments/runs/latency_repeatability/.
 # Python (ONNX Runtime, the summary) from VENV (default ~/.cache/nas-peer-venv, made from
 # experiments/compiler_latency/requirements.txt when missing).
 set -euo pipefail
@@ -53,7 +54,7 @@ for ((i = 1; i <= invocations; i++)); do
       m=$out/models/$model.onnx
       tag="\"invocation\": $i, \"model\": \"$model\", \"threads\": $threads"
       echo "{$tag, \"protocol\": \"before\", \"bench\": $("$nas" bench "$m" --threads "$threads" \
-        --json --rounds 1 --no-pin --max-spread 0)}" >>"$runs"
+        --json --rounds 1 --no-pin --max-spread 0 --no-calibrate)}" >>"$runs"
       echo "{$tag, \"protocol\": \"after\", \"bench\": $("$nas" bench "$m" --threads "$threads" \
         --json)}" >>"$runs"
       echo "{$tag, \"protocol\": \"ort\", \"bench\": $("$venv/bin/python" \

@@ -32,6 +32,7 @@ struct BenchArgs {
   int min_repeats = runtime::TimingProtocol{}.min_repeats;
   int rounds = runtime::TimingProtocol{}.rounds;
   bool no_pin = false;
+  bool no_calibrate = false;
   double max_spread = runtime::TimingProtocol{}.max_spread;
 };
 
@@ -58,6 +59,7 @@ void bench(const BenchArgs& args) {
   protocol.min_repeats = args.min_repeats;
   protocol.rounds = args.rounds;
   protocol.pin = !args.no_pin;
+  protocol.calibrate = !args.no_calibrate;
   protocol.max_spread = args.max_spread;
 
   const std::vector<graph::Tensor> inputs = random_inputs(model);
@@ -100,6 +102,9 @@ void bench(const BenchArgs& args) {
                               {"repeats", stats.repeats},
                               {"spread", stats.spread},
                               {"attempts", stats.attempts},
+                              {"calibration_ms", stats.calibration_ms},
+                              {"slowdown", stats.slowdown},
+                              {"measured_median_ms", stats.measured_median_ms},
                               {"repeatable", runtime::repeatable(stats, protocol)},
                               {"protocol", protocol.describe()},
                               {"compile_seconds", compile_seconds},
@@ -122,6 +127,13 @@ void bench(const BenchArgs& args) {
                            stats.attempts > 1 ? fmt::format(" ({} measurements)", stats.attempts)
                                               : "",
                            runtime::repeatable(stats, protocol) ? "" : ": NOT REPEATABLE")
+            << (stats.calibration_ms > 0
+                    ? fmt::format("speed:     the machine ran {:.2f}x its quiet time on the "
+                                  "calibration work ({:.4f} ms); measured median {:.4f} ms, "
+                                  "{:.3f}x the calibration work\n",
+                                  stats.slowdown, stats.calibration_ms, stats.measured_median_ms,
+                                  stats.measured_median_ms / stats.calibration_ms)
+                    : "")
             << fmt::format("memory:    {} bytes of activations\n", peak_bytes)
             << fmt::format("protocol:  {}\n", protocol.describe());
 }
@@ -154,6 +166,9 @@ void add_bench_command(CLI::App& app) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->add_flag("--no-pin", args->no_pin, "Leave the measuring thread free to change CPUs");
+  cmd->add_flag("--no-calibrate", args->no_calibrate,
+                "Report the times as measured, not at the machine's quiet speed (no "
+                "calibration work after each run)");
   cmd->add_option("--max-spread", args->max_spread,
                   "Measure again (twice at most) while the round medians spread wider than "
                   "this fraction of the median; 0: once")

@@ -179,7 +179,12 @@ TEST(NasBench, JsonFields) {
   EXPECT_GE(j.at("attempts").get<int>(), 1);
   EXPECT_LE(j.at("attempts").get<int>(), 3);
   EXPECT_EQ(j.at("repeatable").get<bool>(), j.at("spread").get<double>() <= 0.1);
-  EXPECT_EQ(j.size(), 16u);
+  EXPECT_GT(j.at("calibration_ms").get<double>(), 0);
+  EXPECT_GT(j.at("slowdown").get<double>(), 0);
+  EXPECT_NEAR(median, j.at("measured_median_ms").get<double>() /
+                          std::max(1.0, j.at("slowdown").get<double>()),
+              1e-12);
+  EXPECT_EQ(j.size(), 19u);
 
   const Result ref = run_nas(fmt::format(
       "bench {} --reference --json --min-seconds 0 --min-repeats 2 --warmup 0", small_cnn_file()));

@@ -133,9 +133,12 @@ TEST(TimingStats, JsonRoundTrip) {
 TEST(TimingProtocol, Describe) {
   EXPECT_EQ(TimingProtocol{}.describe(),
             "3 warm-up runs, then >= 10 runs and >= 0.2 s in 5 rounds (at most 1000000 runs or "
-            "10 s), pinned to one CPU; median, IQR, spread of the round medians (retried up to 2 "
-            "times above 10%)");
-  EXPECT_EQ((TimingProtocol{.warmup = 1, .rounds = 1, .pin = false, .max_spread = 0}.describe()),
+            "10 s), pinned to one CPU, each run followed by the calibration work; median at the "
+            "machine's quiet speed, IQR, spread of the round medians (retried up to 2 times above "
+            "10% of spread or slowdown)");
+  EXPECT_EQ((TimingProtocol{.warmup = 1, .rounds = 1, .pin = false, .max_spread = 0,
+                            .calibrate = false}
+                 .describe()),
             "1 warm-up run, then >= 10 runs and >= 0.2 s in 1 round (at most 1000000 runs or "
             "10 s); median, IQR, spread of the round medians");
 }
@@ -191,6 +194,70 @@ TEST(TimingRounds, AnUnsettledMeasurementIsTakenAgain) {
   EXPECT_NEAR(s.spread, 0.2 / 1.1, 1e-9);
   EXPECT_FALSE(repeatable(s, p));
   EXPECT_EQ(script.calls, 8u);
+}
+
+TEST(TimingCalibration, TimedAfterEachRunAndTheTimesScaledToTheQuietSpeed) {
+  int runs = 0;
+  const TimingProtocol plain{.warmup = 0, .min_repeats = 5, .min_seconds = 0, .max_spread = 0,
+                             .calibrate = false};
+  const TimingStats as_measured = measure([&] { ++runs; }, plain);
+  EXPECT_EQ(as_measured.calibration_ms, 0);
+  EXPECT_EQ(as_measured.slowdown, 1);
+  EXPECT_EQ(as_measured.measured_median_ms, as_measured.median_ms);
+
+  TimingProtocol calibrated = plain;
+  calibrated.calibrate = true;
+  const TimingStats s = measure([&] { ++runs; }, calibrated);
+  EXPECT_EQ(runs, 10);  // the calibration work is timed apart from the runs
+  EXPECT_GT(s.calibration_ms, 0);
+  EXPECT_LT(s.measured_median_ms, s.calibration_ms);  // an empty run against 64 K FMAs
+  EXPECT_GT(quiet_calibration_ms(), 0);
+  EXPECT_DOUBLE_EQ(s.slowdown, s.calibration_ms / quiet_calibration_ms());
+  EXPECT_DOUBLE_EQ(s.median_ms, s.measured_median_ms / std::max(1.0, s.slowdown));
+  const TimingStats back = TimingStats::from_json(s.to_json());
+  EXPECT_EQ(back.calibration_ms, s.calibration_ms);
+  EXPECT_EQ(back.slowdown, s.slowdown);
+  EXPECT_EQ(back.measured_median_ms, s.measured_median_ms);
+}
+
+// A slower machine (the calibration work took 1.5x its quiet time) is measured again, and
+// its times are reported at the quiet speed.
+TEST(TimingCalibration, ASlowerMachineIsMeasuredAgainAndScaled) {
+  const double quiet = quiet_calibration_ms();
+  double now = 0;
+  int calls = 0;
+  // Each run takes 2 ms. The calibration work after it (ended by the second clock read
+  // after the run) takes 1.5x its quiet time in the first attempt, the quiet time after.
+  int reads_since_run = 0;
+  const Clock clock = [&] {
+    if (++reads_since_run == 2) now += (calls <= 2 ? 1.5 : 1.0) * quiet / 1000;
+    return now;
+  };
+  const auto run = [&] {
+    now += 0.002;
+    ++calls;
+    reads_since_run = 0;
+  };
+  const TimingProtocol p{.warmup = 0, .min_repeats = 2, .min_seconds = 0, .rounds = 1,
+                         .pin = false, .max_spread = 0.1, .attempts = 3};
+  const TimingStats s = measure(run, p, clock);
+  EXPECT_EQ(s.attempts, 2);
+  EXPECT_NEAR(s.slowdown, 1.0, 1e-9);
+  EXPECT_NEAR(s.median_ms, 2.0, 1e-9);
+  EXPECT_TRUE(repeatable(s, p));
+
+  // Never quiet: the narrowest attempt, scaled, and not repeatable.
+  now = 0;
+  calls = -100;  // every calibration 1.5x
+  const TimingStats slow = measure(run, TimingProtocol{.warmup = 0, .min_repeats = 2,
+                                                       .min_seconds = 0, .rounds = 1,
+                                                       .pin = false, .max_spread = 0.1,
+                                                       .attempts = 2},
+                                   clock);
+  EXPECT_NEAR(slow.slowdown, 1.5, 1e-9);
+  EXPECT_NEAR(slow.measured_median_ms, 2.0, 1e-9);
+  EXPECT_NEAR(slow.median_ms, 2.0 / 1.5, 1e-9);
+  EXPECT_FALSE(repeatable(slow, TimingProtocol{.max_spread = 0.1}));
 }
 
 TEST(TimingRounds, PinningKeepsTheThreadOnOneCpuOnlyWhileMeasuring) {

@@ -63,7 +63,7 @@ strategy:
 budget: {candidates: 40, wall_minutes: 5, batch: 4}
 parallel: {workers: 2, threads_per_worker: 3}
 timing: {warmup: 1, min_repeats: 5, min_seconds: 0.05, max_repeats: 100, max_seconds: 1,
-         rounds: 4, pin: false, max_spread: 0.2, attempts: 2}
+         rounds: 4, pin: false, max_spread: 0.2, attempts: 2, calibrate: false}
 training:
   epochs: 2
   batch: 32
@@ -127,6 +127,7 @@ TEST_F(ConfigTest, FullConfigReadsEveryKey) {
   EXPECT_FALSE(c.timing.pin);
   EXPECT_EQ(c.timing.max_spread, 0.2);
   EXPECT_EQ(c.timing.attempts, 2);
+  EXPECT_FALSE(c.timing.calibrate);
   const TrainingRecipe& t = c.training;
   EXPECT_EQ(t.epochs, 2);
   EXPECT_EQ(t.batch, 32);

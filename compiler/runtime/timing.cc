@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
 
@@ -160,45 +159,28 @@ double steady_clock_seconds() {
   return duration<double>(steady_clock::now().time_since_epoch()).count();
 }
 
-namespace {
-
-// The least calibration median seen in this process: the first is measured on its own,
-// and every calibrated measurement may lower it (a process started on a busy machine).
-std::atomic<double>& least_calibration_ms() {
-  static std::atomic<double> least = [] {
+double quiet_calibration_ms() {
+  // Many short rounds, and the least of their medians: one of them is likely quiet.
+  static const double quiet = [] {
     PinnedToCurrentCpu pinned(true);
     volatile float sink = 0;
-    double least_median = 0;
-    for (int round = 0; round < 5; ++round) {
+    double least = 0;
+    for (int round = 0; round < 10; ++round) {
       std::vector<double> samples_ms;
       const double start = steady_clock_seconds();
-      for (double now = start; now - start < 0.05;) {
+      for (double now = start; now - start < 0.025;) {
         sink = sink + run_calibration_work();
         const double after = steady_clock_seconds();
         samples_ms.push_back((after - now) * 1000.0);
         now = after;
       }
       const double median = summarize(std::move(samples_ms)).median_ms;
-      least_median = round == 0 ? median : std::min(least_median, median);
+      least = round == 0 ? median : std::min(least, median);
     }
-    return least_median;
+    return least;
   }();
-  return least;
+  return quiet;
 }
-
-// Lowers the quiet time to `calibration_ms` where that is less; returns the quiet time.
-double lower_quiet_calibration(double calibration_ms) {
-  std::atomic<double>& least = least_calibration_ms();
-  double now = least.load();
-  while (calibration_ms > 0 && calibration_ms < now &&
-         !least.compare_exchange_weak(now, calibration_ms)) {
-  }
-  return least.load();
-}
-
-}  // namespace
-
-double quiet_calibration_ms() { return least_calibration_ms().load(); }
 
 TimingStats measure(const std::function<void()>& run, const TimingProtocol& protocol,
                     const Clock& clock) {
@@ -218,13 +200,14 @@ TimingStats measure(const std::function<void()>& run, const TimingProtocol& prot
   for (int attempt = 1; attempt <= protocol.attempts; ++attempt) {
     TimingStats stats = measure_once(run, protocol, clock);
     stats.measured_median_ms = stats.median_ms;
-    if (stats.calibration_ms > 0)
-      stats.slowdown = stats.calibration_ms / lower_quiet_calibration(stats.calibration_ms);
+    if (stats.calibration_ms > 0) stats.slowdown = stats.calibration_ms / quiet_calibration_ms();
     if (attempt == 1 || unsettled(stats) < unsettled(best)) best = stats;
     best.attempts = attempt;
     if (repeatable(best, protocol)) break;
   }
-  // At the quiet speed (the slowdown is at least 1: the quiet time is the least seen).
+  // At the quiet speed: the measured times divided by the slowdown. Interleaved with a
+  // model's runs the calibration work finds colder caches than alone, so the slowdown of a
+  // quiet machine is a few percent above 1, the same in every measurement of the model.
   const double scale = 1 / best.slowdown;
   for (double* t : {&best.median_ms, &best.min_ms, &best.max_ms, &best.p25_ms, &best.p75_ms,
                     &best.mean_ms})

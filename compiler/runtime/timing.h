@@ -9,7 +9,7 @@
 // - the timed runs are taken in rounds, and the spread of the round medians says how far
 //   the median could move on a repeat;
 // - a fixed piece of work (calibration.h) is timed after each run. Its median against the
-//   machine's quiet time for it (the least this process has seen)
+//   machine's quiet time for it (measured alone, once per process)
 //   says how much slower the machine is now; the latency is reported at the quiet speed
 //   (times scaled by quiet / now), which the slowdown leaves as it is;
 // - a measurement whose rounds disagree, or taken while the machine ran slower, by more
@@ -90,9 +90,8 @@ TimingStats measure(const std::function<void()>& run, const TimingProtocol& prot
 // machine ran at most that much slower than its quiet speed.
 bool repeatable(const TimingStats& stats, const TimingProtocol& protocol);
 
-// The calibration work's median time on a quiet machine, in ms: the least of the round
-// medians of 0.25 s of runs at the first call of the process, and of the calibration
-// medians of every calibrated measurement since.
+// The calibration work's median time on a quiet machine, in ms: the least of the medians
+// of 10 rounds of 25 ms of it alone, measured at the first call of the process.
 double quiet_calibration_ms();
 
 }  // namespace nas::runtime

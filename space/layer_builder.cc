@@ -19,7 +19,8 @@ Activation activation_from_label(const std::string& label) {
 
 void LayerBuilder::count_parameters(const std::string& name, const Shape& shape) {
   int64_t n = 1;
-  for (int64_t d : shape) n = d > 0 && n <= kMaxParameters / d ? n * d : kMaxParameters + 1;
+  for (int64_t d : shape)  // saturating: past the limit is past the limit
+    n = d == 0 || n == 0 ? 0 : n <= kMaxParameters / d ? n * d : kMaxParameters + 1;
   parameters_ += n;
   if (parameters_ > kMaxParameters)
     user_error("'{}' {} brings the network past {} parameters (1 GiB of weights); is a width "

@@ -4,12 +4,13 @@
 #   bash scripts/fuzz.sh [SECONDS_PER_FUZZER] [FUZZER...]
 #
 # FUZZER is one of npy onnx_import idx target space config (default: all). Builds into
-# build-fuzz/ with clang (the Debian packages clang and libclang-rt-dev), seeds each
-# corpus from the repository's own files and models `nas` writes, runs the fuzzers JOBS at a
-# time (default: the number of cores), and prints one line per fuzzer: executions, coverage,
-# corpus size and the inputs that crashed (build-fuzz/crashes/RUN/). A crash is any input a
-# reader refuses other than with a UserError, or a sanitizer report, or more than
-# 2 GB of memory or 10 s on one input (60 s for spaces and configs). Rerun one input: build-fuzz/tests/fuzz/FUZZER_fuzz FILE.
+# build-fuzz/ with clang (installs clang and libclang-rt-dev where missing), seeds
+# each corpus from the repository's own files and models `nas` writes, runs the fuzzers
+# JOBS at a time (default: the number of cores), and prints one line per fuzzer:
+# executions, coverage, corpus size and the inputs that crashed (build-fuzz/crashes/RUN/).
+# A crash is any input a reader refuses other than with a UserError, a sanitizer report,
+# more than 2 GB of memory, or more than 10 s on one input (60 s for spaces and configs).
+# Rerun one input: build-fuzz/tests/fuzz/FUZZER_fuzz FILE.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
@@ -18,6 +19,7 @@ fuzzers=("$@")
 [ ${#fuzzers[@]} -gt 0 ] || fuzzers=(npy onnx_import idx target space config)
 jobs=${JOBS:-$(nproc)}
 build=build-fuzz
+bash scripts/install-deps.sh clang libclang-rt-dev
 export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
 cmake -S . -B "$build" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DNAS_FUZZ=ON -DNAS_SANITIZE=address,undefined -DNAS_WITH_MPI=OFF -DBUILD_TESTING=OFF >/dev/null
@@ -43,7 +45,7 @@ if [ ! -d "$seeds" ]; then
   done
   # IDX: 3 images of 4x4 and their labels, plain and gzipped.
   printf '\x00\x00\x08\x03\x00\x00\x00\x03\x00\x00\x00\x04\x00\x00\x00\x04' >"$seeds/idx/images"
-  head -c 48 /dev/urandom >>"$seeds/idx/images"
+  printf '%048d' 7 >>"$seeds/idx/images"
   printf '\x00\x00\x08\x01\x00\x00\x00\x03\x01\x02\x03' >"$seeds/idx/labels"
   gzip -k -c "$seeds/idx/images" >"$seeds/idx/images.gz"
   gzip -k -c "$seeds/idx/labels" >"$seeds/idx/labels.gz"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages the project needs, only those that are missing, so a
-# second run takes a second. Run as root (or with sudo available).
+# Installs the Debian 12 packages the project needs, and those named as arguments (e.g.
+# scripts/fuzz.sh's clang), only those that are missing, so a second run takes a second.
+# Run as root (or with sudo available).
 set -euo pipefail
 
 packages=(
@@ -11,6 +12,7 @@ packages=(
   libfmt-dev nlohmann-json3-dev zlib1g-dev
   chromium               # the report's browser test (headless)
   python3 python3-venv   # outside checkers only (ONNX Runtime), never the product
+  "$@"
 )
 
 missing=()

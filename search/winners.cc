@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "compiler/graph/rebuild.h"
 #include "compiler/onnx/onnx_export.h"
 #include "compiler/support/atomic_file.h"
 #include "compiler/support/error.h"
@@ -24,11 +25,72 @@ FinalRecipe final_recipe(const ExperimentConfig& config, const space::SearchSpac
   for (const TargetConfig& t : config.targets) r.evaluation.targets.push_back({t.name, t.threads});
   r.evaluation.timing = config.timing;
   r.data = load_experiment_data(config, space);
+  if (config.data.set == "fashion-mnist") {
+    r.input_normalization = evaluator::Normalization{};  // what the loader applied
+    r.class_names = evaluator::fashion_mnist_class_names();
+  }
   return r;
 }
 
 
 namespace fs = std::filesystem;
+
+namespace {
+
+// The model a user deploys: it takes pixel / 255 (float32 in [0, 1]), the data set's
+// normalization in front as Sub and Div with the loader's constants, so it computes bit for
+// bit what training saw.
+graph::Graph deployable(const graph::Graph& trained,
+                        const std::optional<evaluator::Normalization>& normalization) {
+  if (!normalization) return trained;
+  graph::RebuildOptions options;
+  options.before_inputs = [&](graph::Graph& g, graph::ValueId x) {
+    const auto scalar = [&](const std::string& name, float value) {
+      graph::Tensor t(graph::DType::F32, {1});
+      t.data<float>()[0] = value;
+      return g.add_constant(name, std::move(t));
+    };
+    const graph::ValueId centred =
+        g.add("Sub", {x, scalar("input.mean", normalization->mean)}, {}, "input.centre");
+    return g.add("Div", {centred, scalar("input.std", normalization->std)}, {}, "input.scale");
+  };
+  return graph::rebuild_graph(trained, options).graph;
+}
+
+// The median latency on each target, measured with the final training's evaluation.
+nlohmann::json latency_ms(const evaluator::EvalResult& result) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [target, latency] : result.latency) out[target] = latency.median_ms;
+  return out;
+}
+
+// The targets the latencies were measured on: name, LLVM CPU and threads.
+nlohmann::json target_descriptions(const FinalRecipe& recipe) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const evaluator::LatencyTarget& t : recipe.evaluation.targets) {
+    const target::Target compiled = evaluator::latency_compile_target(t);
+    out.push_back({{"name", t.name}, {"cpu", compiled.cpu}, {"threads", compiled.threads}});
+  }
+  return out;
+}
+
+// What a user needs to feed the exported models: their input, and what the outputs mean.
+nlohmann::json input_description(const graph::Graph& model, const FinalRecipe& recipe) {
+  const graph::ValueId x = model.inputs().at(0);
+  nlohmann::json input = {{"name", model.value(x).name},
+                          {"shape", model.type(x).shape},
+                          {"dtype", "float32"},
+                          {"layout", "NCHW"}};
+  if (recipe.input_normalization) {
+    input["range"] = {0.0, 1.0};
+    input["values"] = "pixel / 255 (0 black, 1 white); the normalization is in the model";
+  } else {
+    input["values"] = "as the data set gives them";
+  }
+  return input;
+}
+
+}  // namespace
 
 std::vector<size_t> pick_winners(const std::vector<TrialRecord>& records,
                                  const space::SearchSpace& space,
@@ -86,7 +148,9 @@ std::vector<Winner> export_winners(const fs::path& dir, const std::vector<TrialR
     w.final_result = evaluator::evaluate_candidate(model, recipe.data, config, &state);
     if (w.final_result.status == evaluator::EvalStatus::Ok) {
       w.file = fmt::format("{}_{:016x}.onnx", w.rank, w.hash);
-      models.emplace_back(w.file, evaluator::with_weights(model, state));
+      models.emplace_back(w.file,
+                          deployable(evaluator::with_weights(model, state),
+                                     recipe.input_normalization));
     }
     nlohmann::json metrics = nlohmann::json::object();
     for (const ObjectiveSpec& o : objectives)
@@ -105,6 +169,7 @@ std::vector<Winner> export_winners(const fs::path& dir, const std::vector<TrialR
                        {"test_accuracy", w.final_result.test_accuracy
                                              ? nlohmann::json(*w.final_result.test_accuracy)
                                              : nlohmann::json()},
+                       {"latency_ms", latency_ms(w.final_result)},
                        {"metrics", metrics},
                        {"search_result", r.result.to_json()},
                        {"final_result", w.final_result.to_json()}});
@@ -122,12 +187,14 @@ std::vector<Winner> export_winners(const fs::path& dir, const std::vector<TrialR
     if (entry.path().extension() == ".onnx" && !written.count(entry.path().filename().string()))
       fs::remove(entry.path());
   const fs::path json_path = folder / "winners.json";
-  write_file_atomically(json_path.string(),
-                        nlohmann::json{{"top_k", top_k},
-                                       {"final_epochs", config.train.epochs},
-                                       {"winners", listing}}
-                                .dump(2) +
-                            "\n");
+  const nlohmann::json description = {
+      {"top_k", top_k},
+      {"final_epochs", config.train.epochs},
+      {"input", models.empty() ? nlohmann::json() : input_description(models[0].second, recipe)},
+      {"classes", recipe.class_names},
+      {"targets", target_descriptions(recipe)},
+      {"winners", listing}};
+  write_file_atomically(json_path.string(), description.dump(2) + "\n");
   return winners;
 }
 

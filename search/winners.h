@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,11 @@ struct FinalRecipe {
   evaluator::EvaluationConfig evaluation;  // training recipe and targets; test accuracy is
                                            // always measured
   evaluator::DataSplits data;
+  // How the data set turned pixels into the model's input: folded into the exported
+  // winners, which then take pixel / 255 (float32 in [0, 1]). None: the data are the
+  // model's input as they are (the synthetic set).
+  std::optional<evaluator::Normalization> input_normalization;
+  std::vector<std::string> class_names;  // in label order; empty: unnamed
 };
 
 struct ExperimentConfig;

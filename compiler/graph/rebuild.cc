@@ -19,8 +19,9 @@ Rebuilt rebuild_graph(const Graph& old, const RebuildOptions& options) {
   }
   for (ValueId v : old.inputs()) {
     auto it = options.input_types.find(v);
-    out.value_map[v] = g.add_input(old.value(v).name,
-                                   it != options.input_types.end() ? it->second : old.type(v));
+    const ValueId input = g.add_input(old.value(v).name,
+                                      it != options.input_types.end() ? it->second : old.type(v));
+    out.value_map[v] = options.before_inputs ? options.before_inputs(g, input) : input;
   }
   for (ValueId v : options.constants_as_inputs) {
     NAS_CHECK(old.is_constant(v), "value '{}' is not a constant", old.value(v).name);

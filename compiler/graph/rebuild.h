@@ -19,6 +19,9 @@ struct RebuildOptions {
   // Constants that become graph inputs (of their own type and name), after the old inputs
   // in this order: what a compiled training step reads its weights from.
   std::vector<ValueId> constants_as_inputs;
+  // Applied to each graph input as it is added: returns the value its consumers read
+  // instead (a normalization in front of the model). May be empty.
+  std::function<ValueId(Graph& g, ValueId input)> before_inputs;
 };
 
 struct Rebuilt {

@@ -333,6 +333,53 @@ TEST(Winners, ExportedOnnxMatchesTheTrainedGraph) {
   }
 }
 
+// Exported for deployment: the model takes pixel / 255 with the data's normalization folded
+// in front, and winners.json says so, with the classes, the latency and the target.
+TEST(Winners, ExportedModelsTakeRawPixelsAndWinnersJsonDescribesThem) {
+  TempDir dir;
+  const space::SearchSpace space = toy_space(std::make_shared<TinyConvTemplate>());
+  FinalRecipe recipe = tiny_recipe();
+  recipe.input_normalization = evaluator::Normalization{.mean = 0.5f, .std = 0.25f};
+  recipe.class_names = {"a", "b", "c", "d"};
+  recipe.evaluation.targets = {{"host", 1}};
+  const std::vector<Winner> winners = export_winners(
+      dir.path(), {ok_record(0, "8,relu", 0.6, 0.3)}, space, kObjectives, kConstraints, recipe, 1);
+  ASSERT_EQ(winners.size(), 1u);
+  ASSERT_EQ(winners[0].final_result.status, evaluator::EvalStatus::Ok);
+
+  // The trained model on normalized images, the exported one on the pixels they came from.
+  const graph::Graph model = space.decode(space.parse("8,relu"));
+  const evaluator::TrainReport report = evaluator::train(model, recipe.data.train,
+                                                         recipe.evaluation.train,
+                                                         evaluator::initial_state(model));
+  const graph::Graph trained = evaluator::with_weights(model, report.state);
+  const graph::Graph exported =
+      onnx_io::import_onnx((dir / "winners" / winners[0].file).string());
+  graph::Tensor normalized(graph::DType::F32, {1, 1, 8, 8});
+  graph::Tensor pixels(graph::DType::F32, {1, 1, 8, 8});
+  for (int64_t i = 0; i < 64; ++i) {
+    pixels.data<float>()[i] = static_cast<float>(i) / 63.0f;
+    normalized.data<float>()[i] = (pixels.data<float>()[i] - 0.5f) / 0.25f;
+  }
+  const graph::Tensor expected = graph::run_reference(trained, {normalized})[0];
+  const graph::Tensor actual = graph::run_reference(exported, {pixels})[0];
+  for (int64_t i = 0; i < 4; ++i) EXPECT_EQ(actual.data<float>()[i], expected.data<float>()[i]);
+
+  const nlohmann::json listing =
+      nlohmann::json::parse(slurp((dir / "winners" / "winners.json").string()));
+  EXPECT_EQ(listing["input"]["shape"], (std::vector<int64_t>{1, 1, 8, 8}));
+  EXPECT_EQ(listing["input"]["layout"], "NCHW");
+  EXPECT_EQ(listing["input"]["range"], (std::vector<double>{0, 1}));
+  EXPECT_THAT(listing["input"]["values"].get<std::string>(), HasSubstr("pixel / 255"));
+  EXPECT_EQ(listing["classes"], (std::vector<std::string>{"a", "b", "c", "d"}));
+  ASSERT_EQ(listing["targets"].size(), 1u);
+  EXPECT_EQ(listing["targets"][0]["name"], "host");
+  EXPECT_EQ(listing["targets"][0]["threads"], 1);
+  EXPECT_FALSE(listing["targets"][0]["cpu"].get<std::string>().empty());
+  EXPECT_GT(listing["winners"][0]["latency_ms"]["host"].get<double>(), 0);
+  EXPECT_EQ(listing["winners"][0]["test_accuracy"], *winners[0].final_result.test_accuracy);
+}
+
 // A template whose "8,hswish" network cannot be built: an export stopped midway.
 class FailingTemplate : public TinyConvTemplate {
  public:

@@ -2,6 +2,7 @@
 
 #include <bit>
 #include <cctype>
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -186,7 +187,12 @@ Tensor decode_npy(std::string_view bytes, const std::string& source) {
   bool overflow = false;
   for (int64_t d : shape)
     overflow |= __builtin_mul_overflow(expected, static_cast<uint64_t>(d), &expected);
-  if (expected == 0) overflow = false;  // a zero dimension, whatever the others
+  // A zero dimension holds nothing, whatever the others (a product that wraps to 0, as
+  // 2^32 x 2^32 x 4 bytes does, is an overflow, not an empty array).
+  if (std::find(shape.begin(), shape.end(), 0) != shape.end()) {
+    expected = 0;
+    overflow = false;
+  }
   const size_t found = bytes.size() - data_offset;
   if (overflow || found < expected)
     user_error("{}: truncated data (expected {} bytes for {}, found {})", source,

@@ -133,6 +133,9 @@ TEST(Npy, HugeShapeIsCheckedBeforeAllocating) {
                         "f32[2,12,82,1,28,2870,1,28,28], found 4)"));
   EXPECT_THAT(message_of(npy("999999999999999, 999999999999999")),
               HasSubstr("truncated data (expected more than 2^64 bytes"));
+  // 2^32 x 2^32 x 4 bytes wraps to 0 in 64 bits: still an overflow.
+  EXPECT_THAT(message_of(npy("4294967296, 4294967296")),
+              HasSubstr("truncated data (expected more than 2^64 bytes"));
   EXPECT_THAT(message_of(npy("999999999999999, 999999999999999, 0")),
               HasSubstr("4 bytes of trailing data after the array (0 expected)"));
 }

@@ -20,7 +20,8 @@ target::Target latency_compile_target(const LatencyTarget& target) {
 }
 
 LatencyResult measure_latency(const Graph& model, const LatencyTarget& target,
-                             const runtime::TimingProtocol& protocol, MeasurementGate* gate) {
+                             const runtime::TimingProtocol& protocol, MeasurementGate* gate,
+                             bool require_repeatable) {
   compiler::CompileOptions options;
   options.target = latency_compile_target(target);
   const Graph single = with_batch_size(model, 1);
@@ -46,7 +47,7 @@ LatencyResult measure_latency(const Graph& model, const LatencyTarget& target,
   MeasurementGate::Measurement alone(gate);
   const runtime::TimingStats stats = runtime::measure([&] { compiled->run(in, out); }, protocol);
   // A latency that moves from one measurement to the next cannot rank candidates.
-  if (!runtime::repeatable(stats, protocol))
+  if (require_repeatable && !runtime::repeatable(stats, protocol))
     user_error("latency on {} not repeatable: in each of {} measurements its {} timing rounds "
                "spread more than timing.max_spread ({:g}%) or the machine ran that much slower "
                "than its quiet speed (at best {:.1f}% and {:.1f}%); is the machine busy?",
@@ -62,7 +63,8 @@ EvalResult evaluate_candidate(const Graph& model, const DataSplits& data,
     verify_or_throw(model);
     result.cost = cost_metrics(with_batch_size(model, 1));
     for (const LatencyTarget& target : config.targets)
-      result.latency[target.name] = measure_latency(model, target, config.timing, config.gate);
+      result.latency[target.name] = measure_latency(model, target, config.timing, config.gate,
+                                                    config.require_repeatable_latency);
 
     TrainState start = state ? std::move(*state) : initial_state(model);
     TrainConfig train_config = config.train;

@@ -37,6 +37,10 @@ struct EvaluationConfig {
   std::vector<LatencyTarget> targets = {LatencyTarget{}};
   runtime::TimingProtocol timing;
   bool test_accuracy = false;  // also measure on the test split (final reports only)
+  // A latency that did not settle within timing.max_spread fails the candidate (a search
+  // must not rank on it); otherwise it is reported with its spread and slowdown (`nas
+  // train`, the winners' final training).
+  bool require_repeatable_latency = false;
   std::function<void(const EpochProgress&)> on_epoch;  // progress of training, may be empty
   // Set by a caller that runs several evaluations at once on one machine: latency is then
   // measured while no training step runs (train.gate is set from it).
@@ -45,10 +49,11 @@ struct EvaluationConfig {
 
 // Latency of one inference at batch 1 on a target, and the time it took to compile the
 // model for it; with a gate, measured while no training step of another worker runs. A
-// model that does not compile, or a target that cannot run here, is a UserError.
+// model that does not compile, or a target that cannot run here, is a UserError; so is a
+// latency that does not settle, when `require_repeatable`.
 LatencyResult measure_latency(const graph::Graph& model, const LatencyTarget& target,
-                                     const runtime::TimingProtocol& protocol,
-                                     MeasurementGate* gate = nullptr);
+                              const runtime::TimingProtocol& protocol,
+                              MeasurementGate* gate = nullptr, bool require_repeatable = false);
 
 // Accuracy is measured on the validation split (left 0 when that split is empty).
 // `state` (optional) is where training starts and receives the trained state, so a

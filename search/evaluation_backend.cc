@@ -64,6 +64,7 @@ evaluator::EvaluationConfig evaluation_config(const ExperimentConfig& config,
   eval.targets.clear();
   for (const TargetConfig& t : config.targets) eval.targets.push_back({t.name, t.threads});
   eval.timing = config.timing;
+  eval.require_repeatable_latency = true;  // candidates are ranked on their latency
   eval.gate = gate;
   return eval;
 }

@@ -148,7 +148,7 @@ const std::vector<std::string> kTimingKeys = {"warmup",      "min_repeats", "min
                                               "calibrate"};
 const std::vector<std::string> kRecipeKeys = {
     "epochs", "batch",         "lr",      "optimizer",          "momentum", "weight_decay",
-    "schedule", "warmup_epochs", "augment", "time_limit_seconds", "trainer"};
+    "schedule", "warmup_epochs", "augment", "label_smoothing", "time_limit_seconds", "trainer"};
 
 void read_recipe(const Reader& r, const YAML::Node& node, const std::string& path,
                  TrainingRecipe& t) {
@@ -165,6 +165,10 @@ void read_recipe(const Reader& r, const YAML::Node& node, const std::string& pat
     if (key == "weight_decay") t.weight_decay = r.number(v, p, 0);
     if (key == "warmup_epochs") t.warmup_epochs = r.number(v, p, 0);
     if (key == "augment") t.augment = r.boolean(v, p);
+    if (key == "label_smoothing") {
+      t.label_smoothing = r.number(v, p, 0);
+      if (t.label_smoothing >= 1) r.fail_expected(v, p, "a number in [0, 1)");
+    }
     if (key == "time_limit_seconds") t.time_limit_seconds = r.number(v, p, 0);
     try {
       if (key == "optimizer") {
@@ -186,6 +190,42 @@ void read_recipe(const Reader& r, const YAML::Node& node, const std::string& pat
 }
 
 // A target's `requires:`: {cpu: NAME, cpu_features: [F, ...], min_threads: N}.
+// final.budgets: a list of maps {METRIC: LIMIT}, each a cost a winner must meet.
+std::vector<WinnerBudget> read_budgets(const Reader& r, const YAML::Node& node,
+                                       const std::vector<TargetConfig>& targets) {
+  r.check_list(node, "final.budgets", 1,
+               "a list of budgets such as [{\"latency:host\": 0.1}, {params: 50000}]");
+  std::vector<WinnerBudget> budgets;
+  for (size_t i = 0; i < node.size(); ++i) {
+    const std::string path = r.item_path("final.budgets", i);
+    const YAML::Node item = node[i];
+    if (!item.IsMap() || item.size() == 0)
+      r.fail_expected(item, path, "a map of costs and their limits, such as {\"latency:host\": 0.1}");
+    WinnerBudget budget;
+    for (auto it = item.begin(); it != item.end(); ++it) {
+      const YAML::Node key = it->first;
+      const YAML::Node limit = it->second;
+      const std::string metric = key.Scalar();
+      const std::string p = path + "." + metric;
+      try {
+        check_metric_name(metric);
+      } catch (const UserError& e) {
+        r.fail(key, p, "key '{}': {}", p, e.what());
+      }
+      if (metric == "accuracy" || metric == "test_accuracy")
+        r.fail(key, p, "key '{}': a budget limits a cost (latency, params, flops, ...); '{}' "
+               "is not one", p, metric);
+      if (metric.rfind("latency:", 0) == 0 &&
+          std::none_of(targets.begin(), targets.end(),
+                       [&](const TargetConfig& t) { return t.name == metric.substr(8); }))
+        r.fail(key, p, "key '{}': '{}' names no target in 'targets'", p, metric);
+      budget.push_back({metric, r.number(limit, p, 0)});
+    }
+    budgets.push_back(std::move(budget));
+  }
+  return budgets;
+}
+
 HardwareRequirement read_requirement(const Reader& r, const YAML::Node& node,
                                      const std::string& target_path) {
   const std::string path = target_path + ".requires";
@@ -233,12 +273,15 @@ nlohmann::json optional_json(const std::optional<double>& v) {
 }
 
 nlohmann::json recipe_json(const TrainingRecipe& t) {
-  return {{"epochs", t.epochs},       {"batch", t.batch},
-          {"lr", t.lr},               {"optimizer", t.optimizer},
-          {"momentum", t.momentum},   {"weight_decay", t.weight_decay},
-          {"schedule", t.schedule},   {"warmup_epochs", t.warmup_epochs},
-          {"augment", t.augment},     {"time_limit_seconds", t.time_limit_seconds},
-          {"trainer", t.trainer}};
+  nlohmann::json j = {{"epochs", t.epochs},       {"batch", t.batch},
+                      {"lr", t.lr},               {"optimizer", t.optimizer},
+                      {"momentum", t.momentum},   {"weight_decay", t.weight_decay},
+                      {"schedule", t.schedule},   {"warmup_epochs", t.warmup_epochs},
+                      {"augment", t.augment},     {"time_limit_seconds", t.time_limit_seconds},
+                      {"trainer", t.trainer}};
+  // Only where set, so configs without it keep the hash they had.
+  if (t.label_smoothing > 0) j["label_smoothing"] = t.label_smoothing;
+  return j;
 }
 
 ExperimentConfig parse_tree(const YAML::Node& root, const Reader& r) {
@@ -445,11 +488,21 @@ ExperimentConfig parse_tree(const YAML::Node& root, const Reader& r) {
   }
   c.final_training.recipe = c.training;
   if (auto f = child(root, "final")) {
-    std::vector<std::string> keys = {"top_k"};
+    std::vector<std::string> keys = {"top_k", "budgets", "train_subset", "include_validation"};
     keys.insert(keys.end(), kRecipeKeys.begin(), kRecipeKeys.end());
     r.check_map(*f, "final", keys);
     if (auto n = child(*f, "top_k")) c.final_training.top_k = r.integer(*n, "final.top_k", 0);
-    read_recipe(r, *f, "final", c.final_training.recipe);  // skips top_k
+    if (auto n = child(*f, "budgets")) c.final_training.budgets = read_budgets(r, *n, c.targets);
+    if (auto n = child(*f, "train_subset"))
+      c.final_training.train_subset = r.integer(*n, "final.train_subset", 0);
+    if (auto n = child(*f, "include_validation")) {
+      c.final_training.include_validation = r.boolean(*n, "final.include_validation");
+      if (c.final_training.include_validation && c.data.set != "fashion-mnist")
+        r.fail(*n, "final.include_validation",
+               "key 'final.include_validation': the {} data set has no validation split to "
+               "train on (fashion-mnist has)", c.data.set);
+    }
+    read_recipe(r, *f, "final", c.final_training.recipe);  // skips the keys above
   }
 
   // The saved config must read the same from the results folder: paths become absolute.

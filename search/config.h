@@ -49,7 +49,11 @@ struct FidelityConfig {
 };
 
 struct FinalConfig {
-  int64_t top_k = 0;  // 0: no final training
+  int64_t top_k = 0;  // with no budgets, 0: no final training
+  std::vector<WinnerBudget> budgets;  // each adds the best trial within it
+  bool trains_winners() const { return top_k > 0 || !budgets.empty(); }
+  std::optional<int64_t> train_subset;  // none: data.train_subset
+  bool include_validation = false;      // also train on the validation split
   TrainingRecipe recipe;
 };
 

@@ -61,6 +61,9 @@ evaluator::EvaluationConfig evaluation_config(const ExperimentConfig& config,
                                               evaluator::MeasurementGate* gate) {
   evaluator::EvaluationConfig eval;
   eval.train = config.training.train_config(config.seed, config.threads_per_worker);
+  // Every fidelity follows the schedule of the highest, so a promoted trial continues from
+  // its checkpoint with the weights training from scratch would give.
+  if (config.fidelity.epochs.size() > 1) eval.train.schedule_epochs = config.fidelity.epochs.back();
   eval.targets.clear();
   for (const TargetConfig& t : config.targets) eval.targets.push_back({t.name, t.threads});
   eval.timing = config.timing;
@@ -77,7 +80,11 @@ void evaluate_trial(TrialRecord& trial, const space::SearchSpace& space,
     eval.train.epochs = trial.fidelity;
     eval.train.seed = trial.seed;
     const graph::Graph model = space.decode(space.parse(trial.arch));
-    trial.result = evaluator::evaluate_candidate(model, data, eval);
+    evaluator::TrainState state =
+        trial.start ? *trial.start : evaluator::initial_state(model);
+    trial.result = evaluator::evaluate_candidate(model, data, eval, &state);
+    if (trial.keep_checkpoint && trial.result.status == evaluator::EvalStatus::Ok)
+      trial.checkpoint = std::make_shared<const evaluator::TrainState>(std::move(state));
   } catch (const std::exception& e) {
     trial.result = evaluator::EvalResult{};
     trial.result.status = evaluator::EvalStatus::Failed;

@@ -22,6 +22,10 @@ struct ConstraintSpec {
   double max = 0;  // the metric must be <= max
 };
 
+// A cost a deployed winner must meet, such as {latency:host <= 0.1}: every metric at most its
+// limit (final.budgets).
+using WinnerBudget = std::vector<ConstraintSpec>;
+
 // The metric's value in a record; UserError for an unknown metric name or a target the
 // record has no latency for.
 double metric_value(const evaluator::EvalResult& result, const std::string& metric);

@@ -294,6 +294,8 @@ Experiment load_experiment(const fs::path& dir) {
     for (const StoredTrial& t : store.trials())
       if (t.done) e.records.push_back(t.record);
     e.final_recipe = [config, space = e.space] { return final_recipe(config, space); };
+    e.final_selection = {config.final_training.budgets,
+                         static_cast<int>(config.final_training.top_k)};
     return e;
   }
   const fs::path path = dir / "results.json";

@@ -75,6 +75,7 @@ struct Experiment {
   // The final training recipe with its data, for `nas export`; empty where the folder does
   // not say (results.json alone does not, and its space has no network template).
   std::function<FinalRecipe()> final_recipe;
+  WinnerSelection final_selection;  // the config's final.budgets and final.top_k
 };
 
 // results.json's content: the experiment, every trial, and a summary {"trials", "ok",

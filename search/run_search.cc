@@ -81,6 +81,8 @@ class Orchestrator {
       complete_batch(next_batch_++, batch, done);
     }
     progress_.finish();
+    std::error_code ignored;  // removed only when empty: every batch is complete
+    std::filesystem::remove(config_.output / "checkpoints", ignored);
     SearchOutcome out;
     out.records = std::move(records_);
     out.evaluated = evaluated_;
@@ -157,8 +159,13 @@ class Orchestrator {
       std::vector<size_t> members;
       for (size_t i = 0; i < batch.size(); ++i)
         if (batch[i].fidelity == rungs_[rung]) members.push_back(i);
+      const bool last = rung + 1 == rungs_.size();
+      for (size_t i : members) {
+        batch[i].keep_checkpoint = !last;
+        if (rung > 0 && !done[i]) batch[i].start = checkpoint_below(batch, i);
+      }
       evaluate_pending(batch, done, members);
-      if (rung + 1 == rungs_.size()) break;
+      if (last) break;
       std::vector<RungResult> results;
       for (size_t i : members) results.push_back({batch[i].id, trial_result(batch[i])});
       std::vector<std::string> promoted;
@@ -168,6 +175,10 @@ class Orchestrator {
       std::vector<std::string> stored;
       for (const TrialRecord& t : batch)
         if (t.fidelity == rungs_[rung + 1]) stored.push_back(t.arch);
+      // The members not promoted need their checkpoints no more.
+      for (size_t i : members)
+        if (std::find(promoted.begin(), promoted.end(), batch[i].arch) == promoted.end())
+          drop_checkpoint(batch[i]);
       if (!stored.empty()) {
         NAS_CHECK(stored == promoted,
                   "resuming the search in '{}': batch {} promoted [{}] to {} epochs, but the "
@@ -194,6 +205,7 @@ class Orchestrator {
     for (size_t i = 0; i < batch.size(); ++i) {
       auto [it, fresh] = highest.emplace(batch[i].arch, i);
       if (!fresh && batch[i].fidelity > batch[it->second].fidelity) it->second = i;
+      drop_checkpoint(batch[i]);
       records_.push_back(batch[i]);
     }
     std::vector<TrialResult> results;
@@ -227,12 +239,49 @@ class Orchestrator {
           t.result.status == evaluator::EvalStatus::Ok)
         t.result.latency = lower->second->result.latency;
       done[index] = true;
+      // The checkpoint is on disk before the trial is committed, so a resumed search finds
+      // it (without it, a promoted trial trains from scratch to the same weights).
+      if (t.checkpoint) {
+        std::filesystem::create_directories(checkpoint_file(t.id).parent_path());
+        evaluator::save_checkpoint(*t.checkpoint, checkpoint_file(t.id).string());
+      }
       store_.finish_trial(t);
       ++evaluated_;
       note(t, true);
       progress_.print();
       if (options_.on_trial_committed) options_.on_trial_committed(t);
     });
+  }
+
+  // Successive halving's checkpoints: one file per trial whose training may be continued,
+  // removed once it is not (not promoted, or its promoted trial is done).
+  std::filesystem::path checkpoint_file(int64_t trial) const {
+    return config_.output / "checkpoints" / fmt::format("trial_{}.ckpt", trial);
+  }
+
+  // The state batch[i] continues from: that of its architecture at the fidelity below, in
+  // memory or, after a resume, on disk; null when neither has it (then it trains from
+  // scratch, to the same weights).
+  std::shared_ptr<const evaluator::TrainState> checkpoint_below(
+      const std::vector<TrialRecord>& batch, size_t i) const {
+    const TrialRecord* below = nullptr;
+    for (const TrialRecord& t : batch)
+      if (t.arch == batch[i].arch && t.fidelity < batch[i].fidelity &&
+          (!below || t.fidelity > below->fidelity))
+        below = &t;
+    if (!below || below->result.status != evaluator::EvalStatus::Ok) return nullptr;
+    if (below->checkpoint) return below->checkpoint;
+    const std::filesystem::path file = checkpoint_file(below->id);
+    if (!std::filesystem::exists(file)) return nullptr;
+    return std::make_shared<const evaluator::TrainState>(
+        evaluator::load_checkpoint(file.string()));
+  }
+
+  void drop_checkpoint(TrialRecord& t) {
+    t.start.reset();
+    t.checkpoint.reset();
+    std::error_code ignored;  // a file that is not there is fine
+    std::filesystem::remove(checkpoint_file(t.id), ignored);
   }
 
   void note(const TrialRecord& t, bool now) {
@@ -273,7 +322,7 @@ evaluator::DataSplits load_experiment_data(const ExperimentConfig& config,
   space::Architecture first;
   first.choices.assign(space.decisions().size(), 0);
   return evaluator::load_data_splits(config.data, config.seed,
-                                     /*load_test=*/config.final_training.top_k > 0,
+                                     /*load_test=*/config.final_training.trains_winners(),
                                      space.decode(first));
 }
 

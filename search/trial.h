@@ -2,9 +2,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "evaluator/metrics.h"
+#include "evaluator/train/trainer.h"
 
 namespace nas::search {
 
@@ -16,6 +18,15 @@ struct TrialRecord {
   uint64_t seed = 0;     // seed of its training run
   evaluator::EvalResult result;
   double seconds = 0;    // wall time of the evaluation
+
+  // Multi-fidelity continuation (not part of the record): training starts from `start`
+  // when set (the checkpoint of the same architecture at the fidelity below), and with
+  // `keep_checkpoint` the trained state is left in `checkpoint`. The schedule's horizon is
+  // the highest fidelity, so continuing gives the same weights as training from scratch:
+  // a backend may ignore both.
+  std::shared_ptr<const evaluator::TrainState> start;
+  bool keep_checkpoint = false;
+  std::shared_ptr<const evaluator::TrainState> checkpoint;
 };
 
 }  // namespace nas::search

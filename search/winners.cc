@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iostream>
 #include <set>
 
 #include <fmt/format.h>
@@ -24,7 +25,15 @@ FinalRecipe final_recipe(const ExperimentConfig& config, const space::SearchSpac
   r.evaluation.targets.clear();
   for (const TargetConfig& t : config.targets) r.evaluation.targets.push_back({t.name, t.threads});
   r.evaluation.timing = config.timing;
-  r.data = load_experiment_data(config, space);
+  ExperimentConfig final_data = config;
+  if (config.final_training.train_subset)
+    final_data.data.train_subset = *config.final_training.train_subset;
+  if (config.final_training.include_validation) {
+    final_data.data.train_size += final_data.data.validation_size;
+    final_data.data.validation_size = 0;
+    final_data.data.validation_subset = 0;
+  }
+  r.data = load_experiment_data(final_data, space);
   if (config.data.set == "fashion-mnist") {
     r.input_normalization = evaluator::Normalization{};  // what the loader applied
     r.class_names = evaluator::fashion_mnist_class_names();
@@ -90,6 +99,16 @@ nlohmann::json input_description(const graph::Graph& model, const FinalRecipe& r
   return input;
 }
 
+nlohmann::json budget_descriptions(const std::vector<WinnerBudget>& budgets) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const WinnerBudget& budget : budgets) {
+    nlohmann::json limits = nlohmann::json::object();
+    for (const ConstraintSpec& limit : budget) limits[limit.metric] = limit.max;
+    out.push_back(limits);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<size_t> pick_winners(const std::vector<TrialRecord>& records,
@@ -113,15 +132,73 @@ std::vector<size_t> pick_winners(const std::vector<TrialRecord>& records,
   return picked;
 }
 
+std::string describe_budget(const WinnerBudget& budget) {
+  std::string out;
+  for (const ConstraintSpec& limit : budget)
+    out += fmt::format("{}{} <= {}", out.empty() ? "" : ", ", limit.metric, limit.max);
+  return out;
+}
+
+std::vector<WinnerPick> select_winners(const std::vector<TrialRecord>& records,
+                                       const space::SearchSpace& space,
+                                       const std::vector<ObjectiveSpec>& objectives,
+                                       const std::vector<ConstraintSpec>& constraints,
+                                       const WinnerSelection& selection) {
+  std::vector<WinnerPick> picks;
+  const auto picked = [&](size_t i) {
+    return std::any_of(picks.begin(), picks.end(), [&](const WinnerPick& p) { return p.record == i; });
+  };
+  if (!selection.budgets.empty()) {
+    // Every feasible architecture once, best first: the best within a budget is the first
+    // that meets it.
+    const std::vector<size_t> ranked =
+        pick_winners(records, space, objectives, constraints, static_cast<int>(records.size()));
+    std::vector<size_t> by_first_objective = ranked;
+    const std::vector<TrialStanding> standings =
+        rank_trials(records, space, objectives, constraints);
+    std::stable_sort(by_first_objective.begin(), by_first_objective.end(), [&](size_t a, size_t b) {
+      return standings[a].objectives.at(0) < standings[b].objectives.at(0);
+    });
+    for (const WinnerBudget& budget : selection.budgets) {
+      const auto within = [&](size_t i) {
+        return std::all_of(budget.begin(), budget.end(), [&](const ConstraintSpec& limit) {
+          return metric_value(records[i].result, limit.metric) <= limit.max;
+        });
+      };
+      const auto best = std::find_if(by_first_objective.begin(), by_first_objective.end(), within);
+      if (best == by_first_objective.end()) {
+        std::cerr << fmt::format("nas: warning: no feasible trial is within the budget {}\n",
+                                 describe_budget(budget));
+      } else if (!picked(*best)) {
+        picks.push_back({*best, describe_budget(budget)});
+      }
+    }
+  }
+  if (selection.top_k > 0) {
+    int added = 0;
+    for (size_t i : pick_winners(records, space, objectives, constraints,
+                                 static_cast<int>(records.size()))) {
+      if (added == selection.top_k) break;
+      if (picked(i)) continue;
+      picks.push_back({i, "front"});
+      ++added;
+    }
+  }
+  return picks;
+}
+
 std::vector<Winner> export_winners(const fs::path& dir, const std::vector<TrialRecord>& records,
                                    const space::SearchSpace& space,
                                    const std::vector<ObjectiveSpec>& objectives,
                                    const std::vector<ConstraintSpec>& constraints,
-                                   const FinalRecipe& recipe, int top_k) {
+                                   const FinalRecipe& recipe, const WinnerSelection& selection) {
+  if (selection.top_k < 0 || (selection.top_k == 0 && selection.budgets.empty()))
+    user_error("the number of winners to export must be at least 1 (got {})", selection.top_k);
   if (!space.network())
     user_error("space '{}' has no network template, so its winners cannot be built",
                space.name());
-  const std::vector<size_t> picked = pick_winners(records, space, objectives, constraints, top_k);
+  const std::vector<WinnerPick> picked =
+      select_winners(records, space, objectives, constraints, selection);
 
   // The previous export stays whole until this one has trained every winner: the models
   // are written only then, each atomically, and the stale ones removed last.
@@ -135,12 +212,13 @@ std::vector<Winner> export_winners(const fs::path& dir, const std::vector<TrialR
   std::vector<Winner> winners;
   std::vector<std::pair<std::string, graph::Graph>> models;  // file name, trained model
   nlohmann::json listing = nlohmann::json::array();
-  for (size_t i : picked) {
-    const TrialRecord& r = records[i];
+  for (const WinnerPick& pick : picked) {
+    const TrialRecord& r = records[pick.record];
     const space::Architecture arch = space.parse(r.arch);
     Winner w;
     w.rank = static_cast<int>(winners.size()) + 1;
     w.trial = r.id;
+    w.picked_for = pick.picked_for;
     w.arch = r.arch;
     w.hash = space.hash(arch);
     const graph::Graph model = space.decode(arch);
@@ -161,6 +239,7 @@ std::vector<Winner> export_winners(const fs::path& dir, const std::vector<TrialR
         metrics[c.metric] = metric_value(w.final_result, c.metric);
     listing.push_back({{"rank", w.rank},
                        {"trial", w.trial},
+                       {"picked_for", pick.picked_for},
                        {"arch", w.arch},
                        {"arch_json", space.to_json(arch)},
                        {"hash", fmt::format("{:016x}", w.hash)},
@@ -188,7 +267,8 @@ std::vector<Winner> export_winners(const fs::path& dir, const std::vector<TrialR
       fs::remove(entry.path());
   const fs::path json_path = folder / "winners.json";
   const nlohmann::json description = {
-      {"top_k", top_k},
+      {"top_k", selection.top_k},
+      {"budgets", budget_descriptions(selection.budgets)},
       {"final_epochs", config.train.epochs},
       {"input", models.empty() ? nlohmann::json() : input_description(models[0].second, recipe)},
       {"classes", recipe.class_names},

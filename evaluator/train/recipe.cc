@@ -15,6 +15,7 @@ TrainConfig TrainingRecipe::train_config(uint64_t seed, int threads) const {
   t.optimizer.weight_decay = weight_decay;
   t.schedule = parse_lr_schedule_kind(schedule);
   t.warmup_epochs = warmup_epochs;
+  t.label_smoothing = label_smoothing;
   if (augment) t.augmentation = {.crop_padding = 2, .horizontal_flip = true};
   t.time_limit_seconds = time_limit_seconds;
   t.backend = parse_train_backend(trainer);

@@ -20,6 +20,7 @@ struct TrainingRecipe {
   std::string schedule = "constant";  // constant, cosine or step
   double warmup_epochs = 0;
   bool augment = false;              // random crop (padding 2) and horizontal flip
+  double label_smoothing = 0;        // in [0, 1)
   double time_limit_seconds = 0;     // 0: no limit
   std::string trainer = "compiled";  // compiled (the compiler's step) or reference
 

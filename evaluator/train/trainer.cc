@@ -89,7 +89,7 @@ TrainReport train(const Graph& model, const Dataset& data, const TrainConfig& co
     user_error("the training set has {} samples, fewer than one batch of {}", data.n,
                config.batch);
   const Clock::time_point start = Clock::now();
-  TrainingGraph graph = build_training_graph(model, config.batch);
+  TrainingGraph graph = build_training_graph(model, config.batch, config.label_smoothing);
   load_weights(graph.graph, state);
   const std::vector<TrainingGraph::Parameter> parameters = graph.parameters;
   const std::vector<TrainingGraph::RunningStat> running_stats = graph.running_stats;

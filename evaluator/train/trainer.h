@@ -33,6 +33,7 @@ struct TrainConfig {
   double warmup_epochs = 0;
   double step_epochs = 0;       // step schedule: multiply by gamma every step_epochs
   double gamma = 0.1;
+  double label_smoothing = 0;   // the share of each label spread evenly over the classes
   OptimizerConfig optimizer;
   Augmentation augmentation;
   uint64_t seed = 0;

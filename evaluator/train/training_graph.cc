@@ -10,7 +10,9 @@ namespace nas::evaluator {
 
 using namespace graph;
 
-TrainingGraph build_training_graph(const Graph& model, int64_t batch) {
+TrainingGraph build_training_graph(const Graph& model, int64_t batch, double label_smoothing) {
+  if (!(label_smoothing >= 0 && label_smoothing < 1))
+    user_error("label smoothing must be in [0, 1), got {}", label_smoothing);
   if (model.inputs().size() != 1)
     user_error("model '{}' has {} inputs; training needs exactly one (the images)", model.name(),
                model.inputs().size());
@@ -31,7 +33,6 @@ TrainingGraph build_training_graph(const Graph& model, int64_t batch) {
     user_error("model '{}': output '{}' is {}, training needs logits [batch, classes]",
                model.name(), g.value(t.logits).name, logits.str());
   t.labels = g.add_input("labels", {DType::I64, {batch}});
-  t.loss = g.add("SoftmaxCrossEntropy", {t.logits, t.labels}, {}, "loss");
 
   // Running statistics: inputs 3 and 4 of each batch norm, updated by its outputs 1 and 2.
   std::set<ValueId> state;
@@ -52,6 +53,22 @@ TrainingGraph build_training_graph(const Graph& model, int64_t batch) {
   std::vector<ValueId> params;
   for (const auto& [id, tensor] : g.constants())
     if (tensor.dtype() == DType::F32 && !state.count(id)) params.push_back(id);
+
+  // The loss comes after the parameters are listed: its constants are not trained.
+  const std::vector<ValueId> cross_entropy =
+      g.add_node("SoftmaxCrossEntropy", {t.logits, t.labels}, {}, "loss");
+  t.loss = cross_entropy[0];
+  if (label_smoothing > 0) {
+    const auto scalar = [&](const std::string& name, double value) {
+      return g.add_constant(g.fresh_name(name), Tensor::scalar_f32(static_cast<float>(value)));
+    };
+    const ValueId mean_log_prob = g.add("ReduceMean", {cross_entropy[1]},
+                                        {{"keepdims", int64_t{0}}}, "loss.mean_log_prob");
+    t.loss = g.add("Sub",
+                   {g.add("Mul", {t.loss, scalar("loss.keep", 1 - label_smoothing)}),
+                    g.add("Mul", {mean_log_prob, scalar("loss.spread", label_smoothing)})},
+                   {}, "loss.smoothed");
+  }
   std::vector<ValueId> grads = append_gradients(g, t.loss, params);
   for (size_t i = 0; i < params.size(); ++i)
     t.parameters.push_back({g.value(params[i]).name, params[i], grads[i]});

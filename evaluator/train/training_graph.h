@@ -37,6 +37,9 @@ struct TrainingGraph {
   // running statistic.
 };
 
-TrainingGraph build_training_graph(const graph::Graph& model, int64_t batch);
+// With label_smoothing e > 0 the loss is the cross-entropy against labels smoothed as in
+// Szegedy et al. (2016): (1 - e) * CE(label) + e * mean over classes of -log p.
+TrainingGraph build_training_graph(const graph::Graph& model, int64_t batch,
+                                   double label_smoothing = 0);
 
 }  // namespace nas::evaluator

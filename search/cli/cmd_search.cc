@@ -86,15 +86,15 @@ void finish_search(const Experiment& e, const search::SearchOutcome& outcome) {
   if (winners_current) {
     std::cout << fmt::format("winners: {} (already exported; `nas export` redoes them)\n",
                              (outcome.folder / "winners").string());
-  } else if (config.final_training.top_k > 0) {
-    std::cout << fmt::format("training the top {} with the final recipe...\n",
-                             config.final_training.top_k)
-              << std::flush;
+  } else if (config.final_training.trains_winners()) {
+    std::cout << "training the winners with the final recipe...\n" << std::flush;
     const std::vector<search::Winner> winners = search::export_winners(
         outcome.folder, outcome.records, space, config.objectives, constraints,
-        search::final_recipe(config, space), static_cast<int>(config.final_training.top_k));
+        search::final_recipe(config, space),
+        {config.final_training.budgets, static_cast<int>(config.final_training.top_k)});
     for (const search::Winner& w : winners)
-      std::cout << fmt::format("  winner {}: {}  test accuracy {:.4f}  {}\n", w.rank, w.arch,
+      std::cout << fmt::format("  winner {} ({}): {}  test accuracy {:.4f}  {}\n", w.rank,
+                               w.picked_for, w.arch,
                                w.final_result.test_accuracy.value_or(0.0),
                                w.file.empty() ? "(final training failed: " + w.final_result.reason + ")"
                                               : (outcome.folder / "winners" / w.file).string());

@@ -129,6 +129,10 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--schedule", a->recipe.schedule, "constant, cosine or step")->capture_default_str();
   cmd->add_option("--warmup-epochs", a->recipe.warmup_epochs)->capture_default_str();
   cmd->add_flag("--augment", a->recipe.augment, "Random crop (padding 2) and horizontal flip");
+  cmd->add_option("--label-smoothing", a->recipe.label_smoothing,
+                  "Share of each label spread over the classes, in [0, 1)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 0.999999));
   cmd->add_option("--threads", a->threads)->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--target", a->target,
                   "Target the training step is compiled for and latency measured on (a name "

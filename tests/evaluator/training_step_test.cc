@@ -108,6 +108,64 @@ TEST(CompiledTrainingStep, SameBitsAtOneTwoAndFourThreads) {
   }
 }
 
+// Label smoothing e: the loss is (1 - e) * CE(label) + e * mean over classes of -log p,
+// computed here from the step's logits; its gradient agrees with central differences of the
+// loss (the classifier's bias, each class); the compiled step agrees with the reference.
+TEST(LabelSmoothing, LossGradientAndCompiledStepAgree) {
+  const double e = 0.2;
+  const Graph model = small_cnn(1);
+  const auto smoothed = [&] { return build_training_graph(model, 8, e); };
+  const TrainingGraph t = smoothed();
+  const Batch b = random_batch(t, 7);
+  const std::vector<Tensor> out =
+      make_training_step(smoothed(), TrainBackend::Reference, host(1))->run(b.images, b.labels);
+  const Tensor& logits = out[1];
+  const int64_t n = logits.shape()[0], classes = logits.shape()[1];
+  double expected = 0, unsmoothed = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    double top = -1e30, sum = 0, mean_logit = 0;
+    for (int64_t k = 0; k < classes; ++k) top = std::max(top, double(logits.at(i * classes + k)));
+    for (int64_t k = 0; k < classes; ++k) {
+      sum += std::exp(logits.at(i * classes + k) - top);
+      mean_logit += logits.at(i * classes + k) / double(classes);
+    }
+    const double log_z = top + std::log(sum);
+    const double label = logits.at(i * classes + b.labels.data<int64_t>()[i]);
+    expected += ((1 - e) * (log_z - label) + e * (log_z - mean_logit)) / double(n);
+    unsmoothed += (log_z - label) / double(n);
+  }
+  EXPECT_NEAR(out[0].at(0), expected, 1e-5);
+  EXPECT_GT(std::fabs(out[0].at(0) - unsmoothed), 1e-3);
+
+  // The bias of the dense layer: the last parameter with one element per class.
+  size_t bias = t.parameters.size();
+  for (size_t i = 0; i < t.parameters.size(); ++i)
+    if (t.graph.type(t.parameters[i].value).shape == Shape{classes}) bias = i;
+  ASSERT_LT(bias, t.parameters.size());
+  const Tensor& gradient = out[2 + bias];
+  const double h = 1e-2;
+  for (int64_t k = 0; k < classes; ++k) {
+    double loss[2];
+    for (int side = 0; side < 2; ++side) {
+      TrainingGraph moved = smoothed();
+      moved.graph.mutable_constant(moved.parameters[bias].value).data<float>()[k] +=
+          static_cast<float>(side == 0 ? h : -h);
+      loss[side] = make_training_step(std::move(moved), TrainBackend::Reference, host(1))
+                       ->run(b.images, b.labels)[0].at(0);
+    }
+    EXPECT_NEAR(gradient.at(k), (loss[0] - loss[1]) / (2 * h), 2e-4) << "class " << k;
+  }
+
+  const std::vector<Tensor> reference = out;
+  const std::vector<Tensor> compiled =
+      make_training_step(smoothed(), TrainBackend::Compiled, host(2))->run(b.images, b.labels);
+  ASSERT_EQ(compiled.size(), reference.size());
+  for (size_t i = 0; i < reference.size(); ++i)
+    EXPECT_LT(relative_difference(compiled[i], reference[i]), 2e-4) << "output " << i;
+  EXPECT_EQ(nas::testing::user_error_message([&] { build_training_graph(model, 8, 1.0); }),
+            "label smoothing must be in [0, 1), got 1");
+}
+
 // 20 steps of SGD with momentum (batch 8, lr 0.005, 28x28 synthetic images) on the compiled
 // step and on the reference agree to 1% of how far training moved the weights:
 // ||compiled - reference|| / ||reference - initial||, over every weight and running

@@ -8,6 +8,7 @@
 
 #include "compiler/target/target.h"
 #include "search/config.h"
+#include "search/winners.h"
 #include "search/evaluation_backend.h"
 #include "tests/test_util.h"
 
@@ -173,8 +174,46 @@ TEST_F(ConfigTest, UnknownKeysNameTheirLocationAndTheExpectedKeys) {
                      "params, peak_memory");
   EXPECT_EQ(error(std::string(kMinimal) + "final: {top_k: 2, epoch: 3}\n"),
             file() + ":5:19: unknown key 'final.epoch' (did you mean 'final.epochs'?); known: "
-                     "top_k, epochs, batch, lr, optimizer, momentum, weight_decay, schedule, "
-                     "warmup_epochs, augment, time_limit_seconds, trainer");
+                     "top_k, budgets, train_subset, include_validation, epochs, batch, lr, "
+                     "optimizer, momentum, weight_decay, schedule, warmup_epochs, augment, "
+                     "label_smoothing, time_limit_seconds, trainer");
+}
+
+TEST_F(ConfigTest, FinalBudgetsAreCostLimits) {
+  const std::string m = kMinimal;
+  const ExperimentConfig c =
+      parse(m + "final:\n  budgets:\n    - {\"latency:host\": 0.1}\n"
+                "    - {\"latency:host\": 0.02, params: 50000}\n");
+  ASSERT_EQ(c.final_training.budgets.size(), 2u);
+  EXPECT_EQ(describe_budget(c.final_training.budgets[0]), "latency:host <= 0.1");
+  EXPECT_EQ(describe_budget(c.final_training.budgets[1]), "latency:host <= 0.02, params <= 50000");
+  EXPECT_EQ(c.final_training.top_k, 0);
+  EXPECT_EQ(c.final_training.train_subset, std::nullopt);
+  EXPECT_FALSE(c.final_training.include_validation);
+  const ExperimentConfig all =
+      parse(m + "final: {top_k: 1, train_subset: 0, include_validation: true}\n");
+  EXPECT_EQ(all.final_training.train_subset, 0);
+  EXPECT_TRUE(all.final_training.include_validation);
+  EXPECT_EQ(error(m + "data: {set: synthetic}\nfinal: {include_validation: true}\n"),
+            file() + ":6:29: key 'final.include_validation': the synthetic data set has no "
+                     "validation split to train on (fashion-mnist has)");
+
+  EXPECT_EQ(error(m + "final: {budgets: 0.1}\n"),
+            file() + ":5:18: key 'final.budgets': expected a list of budgets such as "
+                     "[{\"latency:host\": 0.1}, {params: 50000}], got '0.1'");
+  EXPECT_EQ(error(m + "final: {budgets: [0.1]}\n"),
+            file() + ":5:19: key 'final.budgets.0': expected a map of costs and their limits, "
+                     "such as {\"latency:host\": 0.1}, got '0.1'");
+  EXPECT_EQ(error(m + "final: {budgets: [{accuracy: 0.9}]}\n"),
+            file() + ":5:20: key 'final.budgets.0.accuracy': a budget limits a cost (latency, "
+                     "params, flops, ...); 'accuracy' is not one");
+  EXPECT_EQ(error(m + "final: {budgets: [{\"latency:phone\": 1}]}\n"),
+            file() + ":5:20: key 'final.budgets.0.latency:phone': 'latency:phone' names no "
+                     "target in 'targets'");
+  EXPECT_EQ(error(m + "final: {budgets: [{params: -1}]}\n"),
+            file() + ":5:28: key 'final.budgets.0.params': expected a number >= 0, got '-1'");
+  EXPECT_THAT(error(m + "final: {budgets: [{speed: 1}]}\n"),
+              HasSubstr(file() + ":5:20: key 'final.budgets.0.speed': "));
 }
 
 TEST_F(ConfigTest, BadValuesNameTheirLocation) {
@@ -185,6 +224,10 @@ TEST_F(ConfigTest, BadValuesNameTheirLocation) {
             file() + ":5:22: key 'budget.candidates': expected an integer >= 1, got '0'");
   EXPECT_EQ(error(m + "training: {lr: fast}\n"),
             file() + ":5:16: key 'training.lr': expected a number >= 0, got 'fast'");
+  EXPECT_EQ(error(m + "training: {label_smoothing: 1}\n"),
+            file() + ":5:29: key 'training.label_smoothing': expected a number in [0, 1), got '1'");
+  EXPECT_EQ(parse(m + "final: {label_smoothing: 0.1}\n").final_training.recipe.label_smoothing,
+            0.1);
   EXPECT_EQ(error(m + "training: {augment: maybe}\n"),
             file() + ":5:21: key 'training.augment': expected true or false, got 'maybe'");
   EXPECT_THAT(error(m + "training: {optimizer: rmsprop}\n"),

@@ -240,6 +240,32 @@ TEST(Winners, PickTheFrontThenTheOtherFeasibleTrials) {
             "the number of winners to export must be at least 1 (got 0)");
 }
 
+TEST(Winners, EachBudgetPicksTheBestWithinItThenTheTopK) {
+  std::vector<TrialRecord> records = hand_built_records();
+  records.push_back(ok_record(7, "8,hswish", 0.60, 0.8));  // feasible, dominated
+  const WinnerSelection selection{
+      .budgets = {{{"latency:host", 0.45}}, {{"latency:host", 0.1}}, {{"latency:host", 0.6}},
+                  {{"latency:host", 0.5}}},
+      .top_k = 2};
+  ::testing::internal::CaptureStderr();
+  const std::vector<WinnerPick> picks =
+      select_winners(records, toy_space(), kObjectives, kConstraints, selection);
+  // No trial is within 0.1 ms; the last budget picks trial 1 again, which is not repeated.
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(),
+            "nas: warning: no feasible trial is within the budget latency:host <= 0.1\n");
+  std::vector<std::pair<size_t, std::string>> got;
+  for (const WinnerPick& p : picks) got.emplace_back(p.record, p.picked_for);
+  EXPECT_THAT(got, ElementsAre(std::pair<size_t, std::string>(6, "latency:host <= 0.45"),
+                               std::pair<size_t, std::string>(1, "latency:host <= 0.6"),
+                               std::pair<size_t, std::string>(5, "front"),
+                               std::pair<size_t, std::string>(0, "front")));
+  // Budgets alone.
+  EXPECT_EQ(select_winners(records, toy_space(), kObjectives, kConstraints,
+                           {.budgets = {{{"latency:host", 0.3}}}})
+                .size(),
+            1u);
+}
+
 // conv 3x3 stride 2 (width channels) -> activation -> flatten -> dense to 4 classes, on
 // 1x8x8 images; weights drawn from the architecture's hash.
 class TinyConvTemplate : public space::NetworkTemplate {
@@ -298,7 +324,7 @@ TEST(Winners, ExportedOnnxMatchesTheTrainedGraph) {
                                             ok_record(2, "16,relu", 0.8, 2.0)};
   const FinalRecipe recipe = tiny_recipe();
   const std::vector<Winner> winners =
-      export_winners(dir.path(), records, space, kObjectives, kConstraints, recipe, 3);
+      export_winners(dir.path(), records, space, kObjectives, kConstraints, recipe, {.top_k = 3});
   ASSERT_EQ(winners.size(), 2u);  // trial 2 breaks the latency constraint
   EXPECT_EQ(winners[0].trial, 1);
   EXPECT_EQ(winners[1].trial, 0);
@@ -343,7 +369,7 @@ TEST(Winners, ExportedModelsTakeRawPixelsAndWinnersJsonDescribesThem) {
   recipe.class_names = {"a", "b", "c", "d"};
   recipe.evaluation.targets = {{"host", 1}};
   const std::vector<Winner> winners = export_winners(
-      dir.path(), {ok_record(0, "8,relu", 0.6, 0.3)}, space, kObjectives, kConstraints, recipe, 1);
+      dir.path(), {ok_record(0, "8,relu", 0.6, 0.3)}, space, kObjectives, kConstraints, recipe, {.top_k = 1});
   ASSERT_EQ(winners.size(), 1u);
   ASSERT_EQ(winners[0].final_result.status, evaluator::EvalStatus::Ok);
 
@@ -397,7 +423,7 @@ TEST(Winners, AnExportThatFailsLeavesThePreviousOneWhole) {
   const std::vector<TrialRecord> records = {ok_record(0, "4,relu", 0.6, 0.3),
                                             ok_record(1, "8,hswish", 0.7, 0.5)};
   export_winners(dir.path(), {records[0]}, toy_space(std::make_shared<TinyConvTemplate>()),
-                 kObjectives, kConstraints, tiny_recipe(), 3);
+                 kObjectives, kConstraints, tiny_recipe(), {.top_k = 3});
   std::ofstream(dir / "winners" / "9_stale.onnx") << "from an older export";
   const std::string listing = slurp((dir / "winners" / "winners.json").string());
   const auto files = [&] {
@@ -412,7 +438,7 @@ TEST(Winners, AnExportThatFailsLeavesThePreviousOneWhole) {
 
   EXPECT_EQ(user_error_message([&] {
               export_winners(dir.path(), records, toy_space(std::make_shared<FailingTemplate>()),
-                             kObjectives, kConstraints, tiny_recipe(), 3);
+                             kObjectives, kConstraints, tiny_recipe(), {.top_k = 3});
             }),
             "cannot build width 8");
   EXPECT_EQ(files(), before);
@@ -420,7 +446,7 @@ TEST(Winners, AnExportThatFailsLeavesThePreviousOneWhole) {
 
   const std::vector<Winner> winners =
       export_winners(dir.path(), records, toy_space(std::make_shared<TinyConvTemplate>()),
-                     kObjectives, kConstraints, tiny_recipe(), 3);
+                     kObjectives, kConstraints, tiny_recipe(), {.top_k = 3});
   ASSERT_EQ(winners.size(), 2u);
   EXPECT_THAT(files(), ElementsAre(winners[0].file, winners[1].file, "winners.json"));
 }
@@ -429,7 +455,7 @@ TEST(Winners, NeedsANetworkTemplate) {
   TempDir dir;
   EXPECT_EQ(user_error_message([&] {
               export_winners(dir.path(), hand_built_records(), toy_space(), kObjectives,
-                             kConstraints, FinalRecipe{}, 1);
+                             kConstraints, tiny_recipe(), {.top_k = 1});
             }),
             "space 'toy' has no network template, so its winners cannot be built");
 }

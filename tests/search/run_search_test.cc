@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include "compiler/support/random.h"
 #include "search/run_search.h"
 #include "search/store.h"
 #include "tests/search/tiny_space.h"
@@ -160,17 +161,41 @@ INSTANTIATE_TEST_SUITE_P(Strategies, RunSearchTest,
 class RunSearch : public RunSearchTest {
  protected:
   std::string strategy() const override { return "random"; }
+
+  // Successive halving over epochs 1 and 2 with eta 2, 2 batches of 4.
+  ExperimentConfig halving(const std::string& output) {
+    ExperimentConfig c = config(output, {"budget.candidates=8", "budget.batch=4"});
+    std::string text = c.resolved_yaml;
+    text.replace(text.find("epochs: 1, "), 11, "");  // training.epochs goes
+    return parse_config(text + "fidelity: {epochs: [1, 2], eta: 2}\n", dir_ / "exp.yaml");
+  }
+};
+
+// Runs the local backend; `from_scratch` drops the checkpoints promoted trials would
+// continue from. Counts the trials that started from one.
+class CheckpointWatcher : public EvaluationBackend {
+ public:
+  CheckpointWatcher(const ExperimentConfig& c, const space::SearchSpace& space,
+                    const evaluator::DataSplits& data, bool from_scratch)
+      : local_(make_local_backend(c, space, data)), from_scratch_(from_scratch) {}
+  void evaluate(const std::vector<TrialRecord*>& trials,
+                const std::function<void(const TrialRecord&)>& done) override {
+    for (TrialRecord* t : trials) {
+      if (from_scratch_) t->start.reset();
+      continued += t->start != nullptr;
+    }
+    local_->evaluate(trials, done);
+  }
+  int continued = 0;
+
+ private:
+  std::unique_ptr<EvaluationBackend> local_;
+  bool from_scratch_;
 };
 
 // Successive halving over epochs 1 and 2 with eta 2: each batch of 4 trains 4 candidates
 // for one epoch, then its best 2 (by constraint domination) for two.
 TEST_F(RunSearch, SuccessiveHalvingPromotesTheBestOfEachBatchAndResumes) {
-  const auto halving = [&](const std::string& output) {
-    ExperimentConfig c = config(output, {"budget.candidates=8", "budget.batch=4"});
-    std::string text = c.resolved_yaml;
-    text.replace(text.find("epochs: 1, "), 11, "");  // training.epochs goes
-    return parse_config(text + "fidelity: {epochs: [1, 2], eta: 2}\n", dir_ / "exp.yaml");
-  };
   const SearchOutcome out = run(halving("sh"));
   ASSERT_EQ(out.records.size(), 12u);
   std::vector<int64_t> fidelities;
@@ -211,9 +236,61 @@ TEST_F(RunSearch, SuccessiveHalvingPromotesTheBestOfEachBatchAndResumes) {
                                                  if (++committed == 5) throw Stop{};
                                                }}),
                Stop);
+  // The two promoted trials' checkpoints at 1 epoch stay until the batch is complete.
+  std::vector<std::string> kept;
+  for (const auto& f : std::filesystem::directory_iterator(dir_ / "sh-stopped" / "checkpoints"))
+    kept.push_back(f.path().filename().string());
+  EXPECT_EQ(kept.size(), 2u);
   const SearchOutcome resumed = run(halving("sh-stopped"));
   EXPECT_EQ(committed + resumed.evaluated, 12);
   EXPECT_EQ(deterministic_view(resumed.records), straight);
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "sh-stopped" / "checkpoints"));
+}
+
+// evaluate_trial continues from `start`: it trains only the epochs still to do, and ends
+// where training from scratch ends.
+TEST_F(RunSearch, ATrialContinuesFromItsStart) {
+  const ExperimentConfig c = halving("unused");
+  const evaluator::DataSplits data = load_experiment_data(c, space_);
+  evaluator::EvaluationConfig eval = evaluation_config(c, nullptr);
+  EXPECT_EQ(eval.train.schedule_epochs, 2);
+  int epochs_trained = 0;
+  eval.on_epoch = [&](const evaluator::EpochProgress&) { ++epochs_trained; };
+  SplitMix64 rng(1);
+  const std::string arch = space_.to_string(space_.sample(rng));
+  TrialRecord first{.arch = arch, .fidelity = 1, .seed = 3};
+  first.keep_checkpoint = true;
+  evaluate_trial(first, space_, data, eval);
+  ASSERT_EQ(first.result.status, evaluator::EvalStatus::Ok) << first.result.reason;
+  ASSERT_TRUE(first.checkpoint);
+  TrialRecord continued{.arch = arch, .fidelity = 2, .seed = 3}, scratch = continued;
+  continued.start = first.checkpoint;
+  epochs_trained = 0;
+  evaluate_trial(continued, space_, data, eval);
+  EXPECT_EQ(epochs_trained, 1);
+  epochs_trained = 0;
+  evaluate_trial(scratch, space_, data, eval);
+  EXPECT_EQ(epochs_trained, 2);
+  EXPECT_FALSE(scratch.checkpoint);  // not asked for
+  EXPECT_EQ(continued.result.accuracy, scratch.result.accuracy);
+  EXPECT_EQ(continued.result.loss_curve, scratch.result.loss_curve);
+  EXPECT_EQ(continued.result.loss_curve.size(), 2u);
+}
+
+// A promoted trial continues from its checkpoint at the fidelity below: every fidelity
+// follows the schedule of the highest, so this gives the weights, accuracy and loss curve
+// that training from scratch gives. No checkpoint is left behind.
+TEST_F(RunSearch, PromotedTrialsContinueFromTheirCheckpointsAsIfStraight) {
+  const auto search = [&](const std::string& output, bool from_scratch) {
+    const ExperimentConfig c = halving(output);
+    const evaluator::DataSplits data = load_experiment_data(c, space_);
+    CheckpointWatcher backend(c, space_, data, from_scratch);
+    const SearchOutcome out = run_search(c, space_, data, {.backend = &backend});
+    EXPECT_EQ(backend.continued, from_scratch ? 0 : 4) << output;
+    EXPECT_FALSE(std::filesystem::exists(dir_ / output / "checkpoints")) << output;
+    return deterministic_view(out.records);
+  };
+  EXPECT_EQ(search("continued", false), search("from-scratch", true));
 }
 
 TEST_F(RunSearch, RefusesToResumeAChangedConfig) {

@@ -99,7 +99,7 @@ TEST_F(ConfigErrors, UnknownKeySuggestsTheClosest) {
   EXPECT_EQ(error(std::string(kConfig) + "training: {epoch: 2}\n"),
             file() + ":4:12: unknown key 'training.epoch' (did you mean 'training.epochs'?); "
                      "known: epochs, batch, lr, optimizer, momentum, weight_decay, schedule, "
-                     "warmup_epochs, augment, time_limit_seconds, trainer");
+                     "warmup_epochs, augment, label_smoothing, time_limit_seconds, trainer");
 }
 
 TEST_F(ConfigErrors, UnknownTrainerNamesTheChoices) {
@@ -124,7 +124,7 @@ TEST_F(ConfigErrors, CommandLineValuesAreLocatedAtTheirSet) {
   EXPECT_EQ(user_error_message([&] { search::load_config(path, {"training.epoch=2"}); }),
             "--set training.epoch: unknown key 'training.epoch' (did you mean "
             "'training.epochs'?); known: epochs, batch, lr, optimizer, momentum, weight_decay, "
-            "schedule, warmup_epochs, augment, time_limit_seconds, trainer");
+            "schedule, warmup_epochs, augment, label_smoothing, time_limit_seconds, trainer");
   EXPECT_EQ(user_error_message([&] { search::load_config(path, {"timing={warmup: x}"}); }),
             "--set timing: key 'timing.warmup': expected an integer >= 0, got 'x'");
 }

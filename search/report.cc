@@ -204,6 +204,7 @@ nlohmann::json results_json(const std::vector<TrialRecord>& records,
                       {"fidelity", r.fidelity},
                       {"seed", r.seed},
                       {"seconds", r.seconds},
+                      {"finished", r.finished},
                       {"feasible", standings[i].feasible},
                       {"on_front", standings[i].on_front},
                       {"result", r.result.to_json()}});
@@ -251,6 +252,7 @@ Experiment experiment_from_json(const nlohmann::json& j, const std::string& sour
       r.fidelity = t.at("fidelity").get<int64_t>();
       r.seed = t.at("seed").get<uint64_t>();
       r.seconds = t.at("seconds").get<double>();
+      r.finished = t.value("finished", "");
       r.result = evaluator::EvalResult::from_json(t.at("result"));
       e.space.parse(r.arch);  // the architecture must belong to the space
       e.records.push_back(std::move(r));

@@ -3,13 +3,18 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <ctime>
 #include <limits>
+#include <map>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
 
 #include "compiler/support/atomic_file.h"
 #include "compiler/support/error.h"
 #include "search/report.h"
+#include "search/report_charts.h"
 
 namespace nas::search {
 
@@ -39,44 +44,6 @@ std::string show(double v) {
   if (v == std::floor(v) && std::abs(v) < 1e15) return fmt::format("{:.0f}", v);
   return fmt::format("{:.6g}", v);
 }
-std::string coord(double v) { return fmt::format("{:.2f}", v); }
-
-// A linear axis over [lo, hi] with "nice" ticks (1, 2 or 5 times a power of ten).
-struct Axis {
-  double lo = 0, hi = 1;
-  double step = 0.2;
-  int decimals = 1;
-
-  static Axis fit(double min, double max) {
-    if (!(max > min)) {
-      const double pad = min == 0 ? 1 : std::abs(min) * 0.1;
-      min -= pad;
-      max += pad;
-    }
-    const double pad = (max - min) * 0.05;
-    Axis a;
-    const double raw = (max - min + 2 * pad) / 6;
-    const double power = std::pow(10.0, std::floor(std::log10(raw)));
-    const double ratio = raw / power;
-    a.step = power * (ratio < 1.5 ? 1 : ratio < 3.5 ? 2 : ratio < 7.5 ? 5 : 10);
-    a.lo = std::floor((min - pad) / a.step) * a.step;
-    if (min >= 0 && a.lo < 0) a.lo = 0;  // latencies, counts and accuracies are never negative
-    a.hi = std::ceil((max + pad) / a.step) * a.step;
-    a.decimals = std::max(0, static_cast<int>(-std::floor(std::log10(a.step) + 1e-9)));
-    return a;
-  }
-  std::vector<double> ticks() const {
-    std::vector<double> t;
-    const int64_t n = std::llround((hi - lo) / step);
-    for (int64_t i = 0; i <= n; ++i) t.push_back(lo + static_cast<double>(i) * step);
-    return t;
-  }
-  std::string label(double v) const {
-    if (std::abs(v) < step * 1e-9) v = 0;  // no "-0.0" from rounding
-    return fmt::format("{:.{}f}", v, decimals);
-  }
-};
-
 struct Point {
   size_t record = 0;
   double x = 0, y = 0;
@@ -86,11 +53,12 @@ class ReportWriter {
  public:
   ReportWriter(const std::vector<TrialRecord>& records, const space::SearchSpace& space,
                const std::vector<ObjectiveSpec>& objectives,
-               const std::vector<ConstraintSpec>& constraints)
+               const std::vector<ConstraintSpec>& constraints, const nlohmann::json* winners)
       : records_(records),
         space_(space),
         objectives_(objectives),
         constraints_(constraints),
+        winners_(winners),
         standings_(rank_trials(records, space, objectives, constraints)),
         axes_(choose_plot_axes(objectives, constraints)) {
     for (size_t i = 0; i < records.size(); ++i)
@@ -110,6 +78,11 @@ class ReportWriter {
     html += plot();
     html += "<pre id=\"details\">Hover over a point for its architecture and metrics.</pre>\n";
     html += front_table();
+    html += winners_table();
+    html += progress_section();
+    html += batch_section();
+    html += flops_section();
+    html += importance_section();
     html += failure_table();
     html += kScript;
     html += "</body>\n</html>\n";
@@ -141,6 +114,12 @@ table { border-collapse: collapse; font-size: 0.9em; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
 td.arch, td.reason { text-align: left; font-family: monospace; }
 #details { background: #f6f6f6; padding: 0.5em; min-height: 3em; white-space: pre-wrap; }
+svg.chart { border: 1px solid #ddd; background: #fff; margin: 0.3em 0.6em 0.3em 0; }
+svg.chart .grid { stroke: #eee; }
+svg.chart g.front circle { fill: #e8590c; stroke: #8a2f00; }
+svg.chart g.feasible circle { fill: #6b9bd1; stroke: #2f5f96; fill-opacity: 0.6; }
+svg.chart path.series-line { fill: none; stroke: #e8590c; stroke-width: 2; }
+span.bar { display: inline-block; height: 0.7em; background: #6b9bd1; vertical-align: middle; }
 </style>
 )";
   static constexpr const char* kScript = R"(<script>
@@ -201,28 +180,28 @@ for (const c of document.querySelectorAll('circle.candidate')) {
     // Grid and axes.
     svg += "<g class=\"axis\">\n";
     for (double t : ax.ticks()) {
-      const std::string x = coord(px(t));
+      const std::string x = svg_coord(px(t));
       svg += fmt::format("<line class=\"grid\" x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\"/>"
                          "<line x1=\"{0}\" y1=\"{3}\" x2=\"{0}\" y2=\"{4}\"/>"
                          "<text x=\"{0}\" y=\"{5}\" text-anchor=\"middle\">{6}</text>\n",
-                         x, coord(y1), coord(y0), coord(y0), coord(y0 + 5), coord(y0 + 18),
+                         x, svg_coord(y1), svg_coord(y0), svg_coord(y0), svg_coord(y0 + 5), svg_coord(y0 + 18),
                          ax.label(t));
     }
     for (double t : ay.ticks()) {
-      const std::string y = coord(py(t));
+      const std::string y = svg_coord(py(t));
       svg += fmt::format("<line class=\"grid\" x1=\"{1}\" y1=\"{0}\" x2=\"{2}\" y2=\"{0}\"/>"
                          "<line x1=\"{3}\" y1=\"{0}\" x2=\"{4}\" y2=\"{0}\"/>"
                          "<text x=\"{5}\" y=\"{6}\" text-anchor=\"end\">{7}</text>\n",
-                         y, coord(x0), coord(x1), coord(x0 - 5), coord(x0), coord(x0 - 8),
-                         coord(py(t) + 4), ay.label(t));
+                         y, svg_coord(x0), svg_coord(x1), svg_coord(x0 - 5), svg_coord(x0), svg_coord(x0 - 8),
+                         svg_coord(py(t) + 4), ay.label(t));
     }
-    svg += fmt::format("<path d=\"M{0} {1} H{2} M{0} {1} V{3}\"/>\n</g>\n", coord(x0),
-                       coord(y0), coord(x1), coord(y1));
+    svg += fmt::format("<path d=\"M{0} {1} H{2} M{0} {1} V{3}\"/>\n</g>\n", svg_coord(x0),
+                       svg_coord(y0), svg_coord(x1), svg_coord(y1));
     svg += fmt::format("<text class=\"axis-label\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n",
-                       coord((x0 + x1) / 2), coord(kHeight - 15), html_escape(metric_label(axes_.x)));
+                       svg_coord((x0 + x1) / 2), svg_coord(kHeight - 15), html_escape(metric_label(axes_.x)));
     svg += fmt::format("<text class=\"axis-label\" transform=\"translate(20 {}) rotate(-90)\" "
                        "text-anchor=\"middle\">{}</text>\n",
-                       coord((y0 + y1) / 2), html_escape(metric_label(axes_.y)));
+                       svg_coord((y0 + y1) / 2), html_escape(metric_label(axes_.y)));
 
     // Constraint lines on either axis.
     for (const ConstraintSpec& c : constraints_) {
@@ -230,13 +209,13 @@ for (const c of document.querySelectorAll('circle.candidate')) {
       if (c.metric == axes_.x)
         svg += fmt::format("<line class=\"constraint\" x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\"/>"
                            "<text class=\"constraint-label\" x=\"{3}\" y=\"{4}\">{5}</text>\n",
-                           coord(px(c.max)), coord(y0), coord(y1), coord(px(c.max) + 4),
-                           coord(y1 + 12), label);
+                           svg_coord(px(c.max)), svg_coord(y0), svg_coord(y1), svg_coord(px(c.max) + 4),
+                           svg_coord(y1 + 12), label);
       if (c.metric == axes_.y)
         svg += fmt::format("<line class=\"constraint\" x1=\"{1}\" y1=\"{0}\" x2=\"{2}\" y2=\"{0}\"/>"
                            "<text class=\"constraint-label\" x=\"{3}\" y=\"{4}\" text-anchor=\"end\">{5}</text>\n",
-                           coord(py(c.max)), coord(x0), coord(x1), coord(x1 - 4),
-                           coord(py(c.max) - 4), label);
+                           svg_coord(py(c.max)), svg_coord(x0), svg_coord(x1), svg_coord(x1 - 4),
+                           svg_coord(py(c.max) - 4), label);
     }
 
     // The front's step line, when the plot shows exactly the two objectives.
@@ -252,9 +231,9 @@ for (const c of document.querySelectorAll('circle.candidate')) {
         return std::tuple(a->x, a->y, records_[a->record].id) <
                std::tuple(b->x, b->y, records_[b->record].id);
       });
-      std::string d = fmt::format("M{} {}", coord(px(front[0]->x)), coord(py(front[0]->y)));
+      std::string d = fmt::format("M{} {}", svg_coord(px(front[0]->x)), svg_coord(py(front[0]->y)));
       for (size_t i = 1; i < front.size(); ++i)
-        d += fmt::format(" H{} V{}", coord(px(front[i]->x)), coord(py(front[i]->y)));
+        d += fmt::format(" H{} V{}", svg_coord(px(front[i]->x)), svg_coord(py(front[i]->y)));
       svg += "<path class=\"front-line\" d=\"" + d + "\"/>\n";
     }
 
@@ -275,7 +254,7 @@ for (const c of document.querySelectorAll('circle.candidate')) {
       if (s.superseded) cls += " superseded";
       svg += fmt::format("<circle class=\"{}\" data-id=\"{}\" cx=\"{}\" cy=\"{}\" r=\"{}\">"
                          "<title>{}</title></circle>\n",
-                         cls, records_[p->record].id, coord(px(p->x)), coord(py(p->y)),
+                         cls, records_[p->record].id, svg_coord(px(p->x)), svg_coord(py(p->y)),
                          s.on_front ? 6 : 4.5, html_escape(hover_text(p->record)));
     }
     svg += "</g>\n</svg>\n";
@@ -353,10 +332,226 @@ for (const c of document.querySelectorAll('circle.candidate')) {
            "<th>architecture</th><th>status</th><th>reason</th></tr>\n" + rows + "</table>\n";
   }
 
+  // The winners of winners.json, when the search exported them: what was picked for which
+  // budget, tested how, and a link to each model (relative: the report sits beside winners/).
+  std::string winners_table() const {
+    if (!winners_ || !winners_->contains("winners")) return "";
+    std::string html =
+        "<h2>Winners (trained again with the final recipe, measured on the test split)</h2>\n"
+        "<table id=\"winners\">\n<tr><th>rank</th><th>picked for</th><th>trial</th>"
+        "<th>architecture</th><th>test accuracy</th><th>latency (ms)</th><th>params</th>"
+        "<th>model</th></tr>\n";
+    for (const nlohmann::json& w : winners_->at("winners")) {
+      // Copies, not references into temporaries: a range-for over value()'s result's
+      // items() would outlive it.
+      const nlohmann::json latencies = w.value("latency_ms", nlohmann::json::object());
+      std::string latency;
+      for (const auto& [target, ms] : latencies.items())
+        if (ms.is_number())
+          latency += (latency.empty() ? "" : ", ") + target + " " + show(ms.get<double>());
+      const nlohmann::json test = w.value("test_accuracy", nlohmann::json());
+      const nlohmann::json file = w.value("file", nlohmann::json());
+      const nlohmann::json cost =
+          w.value("final_result", nlohmann::json::object()).value("cost", nlohmann::json::object());
+      html += fmt::format(
+          "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"arch\">{}</td><td>{}</td>"
+          "<td>{}</td><td>{}</td><td>{}</td></tr>\n",
+          w.value("rank", 0), html_escape(w.value("picked_for", "")), w.value("trial", 0),
+          html_escape(w.value("arch", "")), test.is_number() ? show(test.get<double>()) : "-",
+          html_escape(latency),
+          cost.value("parameters", nlohmann::json()).is_number()
+              ? show(cost.at("parameters").get<double>())
+              : "-",
+          file.is_string() ? "<a href=\"winners/" + html_escape(file.get<std::string>()) + "\">" +
+                                 html_escape(file.get<std::string>()) + "</a>"
+                           : html_escape(w.value("status", "failed")));
+    }
+    return html + "</table>\n";
+  }
+
+  // The front as it grew: the hypervolume of the trials committed so far (the fixed
+  // reference point of results.json), against trials and against wall time.
+  std::string progress_section() const {
+    const auto reference = hypervolume_reference(objectives_, constraints_);
+    if (!reference)
+      return "<h2>The front over time</h2>\n<p id=\"progress\">No hypervolume: a minimised "
+             "objective has no constraint to bound it.</p>\n";
+    std::vector<size_t> order(records_.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return std::pair(records_[a].finished, records_[a].id) <
+             std::pair(records_[b].finished, records_[b].id);
+    });
+    const std::optional<double> start = search_start();
+    ChartSeries by_trial{.css_class = "hypervolume", .line = true, .dots = false};
+    ChartSeries by_time{.css_class = "hypervolume", .line = true, .dots = false};
+    std::vector<TrialRecord> prefix;
+    for (size_t i : order) {
+      prefix.push_back(records_[i]);
+      const double volume =
+          experiment_hypervolume(rank_trials(prefix, space_, objectives_, constraints_),
+                                 objectives_, constraints_)
+              .value_or(0);
+      by_trial.points.push_back({static_cast<double>(prefix.size()), volume, ""});
+      if (start)
+        by_time.points.push_back({(utc_seconds(records_[i].finished) - *start) / 60, volume, ""});
+    }
+    std::string html = "<h2>The front over time</h2>\n<p id=\"progress\">" +
+                       html_escape(fmt::format(
+                           "Hypervolume of the feasible trials committed so far (reference point "
+                           "{}; larger is better): {} after {} trials.",
+                           fmt::join(*reference, ", "),
+                           show(by_trial.points.empty() ? 0 : by_trial.points.back().y),
+                           records_.size())) +
+                       "</p>\n";
+    html += svg_chart({.id = "hypervolume-by-trial", .x_label = "trials committed",
+                       .y_label = "hypervolume", .series = {by_trial}});
+    if (start)
+      html += svg_chart({.id = "hypervolume-by-time", .x_label = "wall time (minutes)",
+                         .y_label = "hypervolume", .series = {by_time}});
+    return html;
+  }
+
+  // Seconds since the Unix epoch of "2026-12-06T11:05:00Z"; NaN when malformed.
+  static double utc_seconds(const std::string& stamp) {
+    std::tm tm{};
+    if (stamp.size() != 20 || !strptime(stamp.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm))
+      return std::nan("");
+    return static_cast<double>(timegm(&tm));
+  }
+
+  // When the first evaluation began: the earliest commit less its evaluation's seconds;
+  // none when a trial has no commit time.
+  std::optional<double> search_start() const {
+    double start = std::numeric_limits<double>::infinity();
+    for (const TrialRecord& r : records_) {
+      const double t = utc_seconds(r.finished);
+      if (std::isnan(t)) return std::nullopt;
+      start = std::min(start, t - r.seconds);
+    }
+    return std::isfinite(start) ? std::optional<double>(start) : std::nullopt;
+  }
+
+  // Each batch's candidates: what the strategy proposed as it learned.
+  std::string batch_section() const {
+    std::string html = "<h2>Candidates by batch</h2>\n";
+    for (const std::string& metric : {axes_.y, axes_.x}) {
+      ChartSeries front{.css_class = "front"}, other{.css_class = "feasible"};
+      for (const Point& p : points_) {
+        const TrialRecord& r = records_[p.record];
+        (standings_[p.record].on_front ? front : other)
+            .points.push_back({static_cast<double>(r.batch), metric_value(r.result, metric),
+                               hover_text(p.record)});
+      }
+      html += svg_chart({.id = "by-batch-" + metric, .x_label = "batch",
+                         .y_label = metric_label(metric), .series = {other, front}});
+    }
+    return html;
+  }
+
+  // Latency against FLOPs for every candidate: how far FLOPs are from ranking latency.
+  std::string flops_section() const {
+    std::string html;
+    for (const ObjectiveSpec& o : objectives_) {
+      if (o.metric.rfind("latency:", 0) != 0) continue;
+      std::vector<double> flops, latency;
+      ChartSeries dots{.css_class = "feasible"};
+      for (const Point& p : points_) {
+        const TrialRecord& r = records_[p.record];
+        if (standings_[p.record].superseded) continue;  // one point per architecture
+        flops.push_back(metric_value(r.result, "flops") / 1e6);
+        latency.push_back(metric_value(r.result, o.metric));
+        dots.points.push_back({flops.back(), latency.back(), hover_text(p.record)});
+      }
+      const std::optional<double> tau = kendall_tau(flops, latency);
+      size_t misordered = 0, pairs = 0;
+      for (size_t i = 0; i < flops.size(); ++i)
+        for (size_t j = i + 1; j < flops.size(); ++j) {
+          if (flops[i] == flops[j] || latency[i] == latency[j]) continue;
+          ++pairs;
+          misordered += (flops[i] < flops[j]) != (latency[i] < latency[j]);
+        }
+      html += "<h2>" + html_escape(o.metric) + " against FLOPs</h2>\n<p class=\"flops-rank\">" +
+              html_escape(fmt::format(
+                  "Over {} architectures, Kendall's tau between FLOPs and {} is {}; FLOPs "
+                  "order {} of {} pairs the other way round from the measured latency.",
+                  flops.size(), o.metric, tau ? fmt::format("{:.3f}", *tau) : "undefined",
+                  misordered, pairs)) +
+              "</p>\n";
+      html += svg_chart({.id = "latency-flops-" + o.metric, .x_label = "MFLOPs",
+                         .y_label = metric_label(o.metric), .series = {dots}});
+    }
+    return html;
+  }
+
+  // What each decision of the space does: the share of each objective's variance its
+  // options' means explain (main effects, as fANOVA's first order), over the candidates at
+  // the lowest fidelity (every architecture has one there), and the option with the best
+  // mean.
+  std::string importance_section() const {
+    int64_t lowest = std::numeric_limits<int64_t>::max();
+    for (const Point& p : points_) lowest = std::min(lowest, records_[p.record].fidelity);
+    std::vector<space::Architecture> archs;
+    std::vector<const TrialRecord*> used;
+    for (const Point& p : points_)
+      if (records_[p.record].fidelity == lowest) {
+        used.push_back(&records_[p.record]);
+        archs.push_back(space_.parse(records_[p.record].arch));
+      }
+    if (used.size() < 2) return "";
+    std::string html =
+        "<h2>What each choice does</h2>\n<p>" +
+        html_escape(fmt::format(
+            "The share of each objective's variance over the {} candidates evaluated at {} "
+            "epoch(s) that a decision's options explain on their own (its main effect), and "
+            "the option with the best mean. Decisions sampled together by the strategy share "
+            "their effects.", used.size(), lowest)) +
+        "</p>\n<table id=\"importance\">\n<tr><th>decision</th>";
+    for (const ObjectiveSpec& o : objectives_)
+      html += "<th>" + html_escape(o.metric) + ": share</th><th>best option</th>";
+    html += "</tr>\n";
+    const std::vector<space::Decision>& decisions = space_.decisions();
+    std::vector<std::pair<double, size_t>> rows;  // first objective's share, decision
+    std::vector<std::vector<std::pair<double, std::string>>> cells(decisions.size());
+    for (size_t d = 0; d < decisions.size(); ++d) {
+      std::vector<int> group;
+      for (const space::Architecture& a : archs) group.push_back(static_cast<int>(a.choices[d]));
+      for (const ObjectiveSpec& o : objectives_) {
+        std::vector<double> values;
+        for (const TrialRecord* r : used) values.push_back(metric_value(r->result, o.metric));
+        std::map<int, std::pair<double, int>> means;
+        for (size_t i = 0; i < values.size(); ++i) {
+          means[group[i]].first += values[i];
+          means[group[i]].second += 1;
+        }
+        int best = -1;
+        double best_mean = 0;
+        for (const auto& [option, s] : means) {
+          const double m = s.first / s.second;
+          if (best < 0 || (o.maximize ? m > best_mean : m < best_mean)) best = option, best_mean = m;
+        }
+        cells[d].push_back({explained_variance(group, values),
+                            fmt::format("{} ({})", decisions[d].labels.at(best), show(best_mean))});
+      }
+      rows.push_back({-cells[d].at(0).first, d});
+    }
+    std::sort(rows.begin(), rows.end());
+    for (const auto& [unused, d] : rows) {
+      html += "<tr><td class=\"arch\">" + html_escape(decisions[d].name) + "</td>";
+      for (const auto& [share, best] : cells[d])
+        html += fmt::format("<td><span class=\"bar\" style=\"width:{:.0f}px\"></span> {:.1f}%"
+                            "</td><td class=\"arch\">{}</td>",
+                            share * 100, share * 100, html_escape(best));
+      html += "</tr>\n";
+    }
+    return html + "</table>\n";
+  }
+
   const std::vector<TrialRecord>& records_;
   const space::SearchSpace& space_;
   const std::vector<ObjectiveSpec>& objectives_;
   const std::vector<ConstraintSpec>& constraints_;
+  const nlohmann::json* winners_;
   std::vector<TrialStanding> standings_;
   PlotAxes axes_;
   std::vector<Point> points_;
@@ -399,15 +594,23 @@ PlotAxes choose_plot_axes(const std::vector<ObjectiveSpec>& objectives,
 
 std::string report_html(const std::vector<TrialRecord>& records, const space::SearchSpace& space,
                         const std::vector<ObjectiveSpec>& objectives,
-                        const std::vector<ConstraintSpec>& constraints) {
-  return ReportWriter(records, space, objectives, constraints).page();
+                        const std::vector<ConstraintSpec>& constraints,
+                        const nlohmann::json* winners) {
+  return ReportWriter(records, space, objectives, constraints, winners).page();
 }
 
 void write_report_html(const fs::path& dir, const std::vector<TrialRecord>& records,
                        const space::SearchSpace& space,
                        const std::vector<ObjectiveSpec>& objectives,
                        const std::vector<ConstraintSpec>& constraints) {
-  const std::string html = report_html(records, space, objectives, constraints);
+  // The winners, once exported: a listing that cannot be read is left out, not fatal.
+  nlohmann::json winners;
+  if (std::ifstream in(dir / "winners" / "winners.json"); in) {
+    winners = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+    if (winners.is_discarded() || !winners.is_object()) winners = nullptr;
+  }
+  const std::string html = report_html(records, space, objectives, constraints,
+                                       winners.is_object() ? &winners : nullptr);
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) user_error("cannot create {}: {}", dir.string(), ec.message());

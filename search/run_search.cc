@@ -239,6 +239,7 @@ class Orchestrator {
           t.result.status == evaluator::EvalStatus::Ok)
         t.result.latency = lower->second->result.latency;
       done[index] = true;
+      t.finished = utc_now();
       // The checkpoint is on disk before the trial is committed, so a resumed search finds
       // it (without it, a promoted trial trains from scratch to the same weights).
       if (t.checkpoint) {
@@ -273,8 +274,12 @@ class Orchestrator {
     if (below->checkpoint) return below->checkpoint;
     const std::filesystem::path file = checkpoint_file(below->id);
     if (!std::filesystem::exists(file)) return nullptr;
-    return std::make_shared<const evaluator::TrainState>(
-        evaluator::load_checkpoint(file.string()));
+    try {
+      return std::make_shared<const evaluator::TrainState>(
+          evaluator::load_checkpoint(file.string()));
+    } catch (const UserError&) {
+      return nullptr;  // damaged: training from scratch gives the same weights
+    }
   }
 
   void drop_checkpoint(TrialRecord& t) {

@@ -44,6 +44,8 @@ CREATE TABLE IF NOT EXISTS trials (
 );
 )sql";
 
+}  // namespace
+
 std::string utc_now() {
   const std::time_t t = std::time(nullptr);
   std::tm tm{};
@@ -52,6 +54,8 @@ std::string utc_now() {
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
 }
+
+namespace {
 
 // A prepared statement, finalized on scope exit.
 class Statement {
@@ -223,7 +227,7 @@ void ExperimentStore::finish_trial(const TrialRecord& t) {
   s.bind(1, std::string(evaluator::status_name(r.status))).bind(2, r.reason);
   s.bind(3, r.accuracy).bind(4, r.cost.parameters).bind(5, r.cost.flops);
   s.bind(6, r.cost.peak_activation_bytes).bind(7, r.to_json().dump());
-  s.bind(8, t.seconds).bind(9, utc_now()).bind(10, t.id);
+  s.bind(8, t.seconds).bind(9, t.finished.empty() ? utc_now() : t.finished).bind(10, t.id);
   s.step();
   NAS_CHECK(sqlite3_changes(db_) == 1, "trial {} finished twice or never added", t.id);
 }
@@ -237,8 +241,8 @@ std::vector<StoredBatch> ExperimentStore::batches() const {
 
 std::vector<StoredTrial> ExperimentStore::trials() const {
   Statement s(db_,
-              "SELECT id, batch, arch, fidelity, seed, status, result_json, seconds "
-              "FROM trials ORDER BY id",
+              "SELECT id, batch, arch, fidelity, seed, status, result_json, seconds, "
+              "coalesce(finished, '') FROM trials ORDER BY id",
               path_);
   std::vector<StoredTrial> out;
   while (s.step()) {
@@ -257,6 +261,7 @@ std::vector<StoredTrial> ExperimentStore::trials() const {
                    t.record.id, x.what());
       }
       t.record.seconds = s.real(7);
+      t.record.finished = s.text(8);
     }
     out.push_back(std::move(t));
   }

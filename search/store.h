@@ -34,6 +34,9 @@ struct StoredBatch {
 };
 
 // A trial as stored: its record, complete once `done`.
+// The time now in UTC, "2026-12-06T11:05:00Z" (TrialRecord::finished).
+std::string utc_now();
+
 struct StoredTrial {
   TrialRecord record;
   bool done = false;

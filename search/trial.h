@@ -18,6 +18,7 @@ struct TrialRecord {
   uint64_t seed = 0;     // seed of its training run
   evaluator::EvalResult result;
   double seconds = 0;    // wall time of the evaluation
+  std::string finished;  // UTC time it was committed, "2026-12-06T11:05:00Z"; empty: unknown
 
   // Multi-fidelity continuation (not part of the record): training starts from `start`
   // when set (the checkpoint of the same architecture at the fidelity below), and with

@@ -234,6 +234,8 @@ std::vector<Winner> export_winners(const fs::path& dir, const std::vector<TrialR
     for (const ObjectiveSpec& o : objectives)
       if (w.final_result.status == evaluator::EvalStatus::Ok)
         metrics[o.metric] = metric_value(w.final_result, o.metric);
+    // Trained on the validation split too (final.include_validation): none to measure.
+    if (recipe.data.validation.n == 0 && metrics.contains("accuracy")) metrics["accuracy"] = nullptr;
     for (const ConstraintSpec& c : constraints)
       if (w.final_result.status == evaluator::EvalStatus::Ok)
         metrics[c.metric] = metric_value(w.final_result, c.metric);

@@ -9,6 +9,7 @@
 #include "compiler/support/error.h"
 #include "search/cli/commands.h"
 #include "search/report.h"
+#include "search/report_html.h"
 #include "search/winners.h"
 
 namespace nas::cli {
@@ -37,6 +38,7 @@ void add_export_command(CLI::App& app) {
     const std::vector<search::Winner> winners =
         search::export_winners(*dir, e.records, e.space, e.objectives, e.constraints, recipe,
                                selection);
+    search::write_report_html(*dir, e.records, e.space, e.objectives, e.constraints);
     for (const search::Winner& w : winners) {
       const std::string outcome =
           w.file.empty() ? fmt::format("{}: {}", evaluator::status_name(w.final_result.status),

@@ -98,6 +98,9 @@ void finish_search(const Experiment& e, const search::SearchOutcome& outcome) {
                                w.final_result.test_accuracy.value_or(0.0),
                                w.file.empty() ? "(final training failed: " + w.final_result.reason + ")"
                                               : (outcome.folder / "winners" / w.file).string());
+    // Again, now with the winners.
+    search::write_report_html(outcome.folder, outcome.records, space, config.objectives,
+                              constraints);
   }
   std::cout << fmt::format("report:  {}\n", (outcome.folder / "report.html").string())
             << fmt::format("results: {} (results.csv, results.json, pareto.csv)\n",

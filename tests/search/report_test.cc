@@ -12,6 +12,7 @@
 #include "compiler/onnx/onnx_import.h"
 #include "evaluator/data/synthetic.h"
 #include "search/report.h"
+#include "search/report_charts.h"
 #include "search/report_html.h"
 #include "search/winners.h"
 #include "tests/cli/cli_util.h"
@@ -213,6 +214,56 @@ TEST(ReportHtml, OneMarkPerEvaluatedCandidateAndTheConstraintLine) {
   for (const char* external : {"http:", "https:", "src=", "<link", "@import", "url("})
     EXPECT_THAT(html, Not(HasSubstr(external))) << external;
   EXPECT_EQ(html, report_html(hand_built_records(), toy_space(), kObjectives, kConstraints));
+}
+
+// How the search went: the front over trials and wall time, each batch, latency against
+// FLOPs with Kendall's tau, each decision's share of the variance, and the winners.
+TEST(ReportHtml, ShowsHowTheSearchWent) {
+  std::vector<TrialRecord> records = hand_built_records();
+  for (size_t i = 0; i < records.size(); ++i)
+    records[i].finished = fmt::format("2026-12-06T10:{:02d}:00Z", 10 + i);
+  const nlohmann::json winners = {
+      {"winners",
+       {{{"rank", 1}, {"picked_for", "latency:host <= 0.5"}, {"trial", 1}, {"arch", "8,relu"},
+         {"test_accuracy", 0.81}, {"latency_ms", {{"host", 0.45}}}, {"file", "1_ab.onnx"},
+         {"final_result", {{"cost", {{"parameters", 200}}}}}}}}};
+  const std::string html =
+      report_html(records, toy_space(), kObjectives, kConstraints, &winners);
+  EXPECT_THAT(html, HasSubstr("<svg class=\"chart\" id=\"hypervolume-by-trial\""));
+  EXPECT_THAT(html, HasSubstr("<svg class=\"chart\" id=\"hypervolume-by-time\""));
+  const double volume =
+      *experiment_hypervolume(rank_trials(records, toy_space(), kObjectives, kConstraints),
+                              kObjectives, kConstraints);
+  EXPECT_THAT(html, HasSubstr(fmt::format("larger is better): {:.6g} after 7 trials.", volume)));
+  EXPECT_THAT(html, HasSubstr("id=\"by-batch-accuracy\""));
+  EXPECT_THAT(html, HasSubstr("id=\"by-batch-latency:host\""));
+  // FLOPs grow with the trial id here, latency does not: 6 of 10 pairs agree, 4 do not.
+  EXPECT_THAT(html, HasSubstr("Over 5 architectures, Kendall&#39;s tau between FLOPs and "
+                              "latency:host is 0.200; FLOPs order 4 of 10 pairs the other way "
+                              "round from the measured latency."));
+  EXPECT_THAT(html, HasSubstr("<table id=\"importance\">"));
+  EXPECT_THAT(html, HasSubstr("<td class=\"arch\">width</td>"));
+  EXPECT_THAT(html, HasSubstr("<td class=\"arch\">act</td>"));
+  EXPECT_THAT(html, HasSubstr("<a href=\"winners/1_ab.onnx\">1_ab.onnx</a>"));
+  EXPECT_THAT(html, HasSubstr("<td>latency:host &lt;= 0.5</td>"));
+  // Without commit times there is no wall-time chart; without winners no winners table.
+  const std::string plain = report_html(hand_built_records(), toy_space(), kObjectives,
+                                        kConstraints);
+  EXPECT_THAT(plain, Not(HasSubstr("hypervolume-by-time")));
+  EXPECT_THAT(plain, Not(HasSubstr("<table id=\"winners\">")));
+  EXPECT_THAT(plain, HasSubstr("hypervolume-by-trial"));
+}
+
+TEST(ReportCharts, KendallTauAndExplainedVariance) {
+  EXPECT_NEAR(*kendall_tau({1, 2, 3, 4}, {1, 3, 2, 4}), 4.0 / 6, 1e-12);
+  EXPECT_NEAR(*kendall_tau({1, 1, 2}, {1, 2, 3}), 2 / std::sqrt(6.0), 1e-12);  // tau-b ties
+  EXPECT_NEAR(*kendall_tau({1, 2, 3}, {3, 2, 1}), -1, 1e-12);
+  EXPECT_EQ(kendall_tau({1, 1, 1}, {1, 2, 3}), std::nullopt);
+  EXPECT_EQ(kendall_tau({1}, {1}), std::nullopt);
+  EXPECT_DOUBLE_EQ(explained_variance({0, 0, 1, 1}, {1, 1, 3, 3}), 1);
+  EXPECT_DOUBLE_EQ(explained_variance({0, 0, 1, 1}, {1, 3, 1, 3}), 0);
+  EXPECT_DOUBLE_EQ(explained_variance({0, 0, 1, 1}, {1, 2, 3, 4}), 0.8);
+  EXPECT_DOUBLE_EQ(explained_variance({0, 1}, {2, 2}), 0);
 }
 
 TEST(ReportHtml, EscapesAndAxes) {

@@ -41,9 +41,13 @@ LatencyResult measure_latency(const Graph& model, const LatencyTarget& target,
   for (const Tensor& t : inputs) in.push_back(&t);
   for (Tensor& t : outputs) out.push_back(&t);
 
-  // Compiling uses the CPUs as training does, so it stays outside the exclusive measurement.
-  const std::unique_ptr<runtime::CompiledModel> compiled =
-      compiler::compile_model(single, options);
+  // Compiling uses the CPUs as a training step does: it waits for other workers'
+  // measurements, and theirs wait for it.
+  std::unique_ptr<runtime::CompiledModel> compiled;
+  {
+    MeasurementGate::Step compiling(gate);
+    compiled = compiler::compile_model(single, options);
+  }
   MeasurementGate::Measurement alone(gate);
   const runtime::TimingStats stats = runtime::measure([&] { compiled->run(in, out); }, protocol);
   // A latency that moves from one measurement to the next cannot rank candidates.
@@ -86,10 +90,12 @@ EvalResult evaluate_candidate(const Graph& model, const DataSplits& data,
     if (result.status == EvalStatus::Ok) {
       if (data.validation.n > 0)
         result.accuracy = evaluate_accuracy(trained, data.validation, config.train.eval_batch,
-                                            config.train.threads, config.train.backend);
+                                            config.train.threads, config.train.backend,
+                                            config.gate);
       if (config.test_accuracy)
         result.test_accuracy = evaluate_accuracy(trained, data.test, config.train.eval_batch,
-                                                 config.train.threads, config.train.backend);
+                                                 config.train.threads, config.train.backend,
+                                                 config.gate);
     }
     if (state) *state = std::move(report.state);
   } catch (const std::exception& e) {

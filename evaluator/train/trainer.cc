@@ -189,7 +189,7 @@ Graph with_weights(const Graph& model, const TrainState& state) {
 }
 
 double evaluate_accuracy(const Graph& model, const Dataset& data, int64_t batch, int threads,
-                         TrainBackend backend) {
+                         TrainBackend backend, MeasurementGate* gate) {
   if (data.n == 0) user_error("cannot evaluate accuracy on an empty data set");
   batch = std::min(batch, data.n);
   tbb::task_arena arena(std::max(1, threads));
@@ -200,6 +200,7 @@ double evaluate_accuracy(const Graph& model, const Dataset& data, int64_t batch,
     compiler::CompileOptions options;
     options.target = target::host_target();
     options.target.threads = std::max(1, threads);
+    MeasurementGate::Step compiling(gate);
     compiled = compiler::compile_model(batched, options);
   }
   std::map<int64_t, std::unique_ptr<Graph>> graphs;  // reference: by batch size
@@ -208,6 +209,7 @@ double evaluate_accuracy(const Graph& model, const Dataset& data, int64_t batch,
   Tensor padded(batched.type(batched.inputs()[0]));
   while (batches.next(b)) {
     std::vector<Tensor> out;
+    MeasurementGate::Step running(gate);  // each batch, as a training step
     if (compiled) {
       // A last smaller batch is padded with zeros: inference treats samples independently.
       const Tensor images = images_tensor(b);

@@ -95,8 +95,10 @@ graph::Graph with_weights(const graph::Graph& model, const TrainState& state);
 
 // Top-1 accuracy of a model (inference mode) on a data set, at `batch` per run: compiled
 // once for the host at that batch (a last smaller batch is padded), or on the reference.
+// `gate`: compiling and each batch wait for other workers' latency measurements.
 double evaluate_accuracy(const graph::Graph& model, const Dataset& data, int64_t batch,
-                         int threads = 1, TrainBackend backend = TrainBackend::Compiled);
+                         int threads = 1, TrainBackend backend = TrainBackend::Compiled,
+                         MeasurementGate* gate = nullptr);
 
 // Checkpoints on disk. Errors name the file.
 void save_checkpoint(const TrainState& state, const std::string& path);

@@ -200,7 +200,8 @@ std::vector<WinnerBudget> read_budgets(const Reader& r, const YAML::Node& node,
     const std::string path = r.item_path("final.budgets", i);
     const YAML::Node item = node[i];
     if (!item.IsMap() || item.size() == 0)
-      r.fail_expected(item, path, "a map of costs and their limits, such as {\"latency:host\": 0.1}");
+      r.fail_expected(item, path,
+                      "a map of costs and their limits, such as {\"latency:host\": 0.1}");
     WinnerBudget budget;
     for (auto it = item.begin(); it != item.end(); ++it) {
       const YAML::Node key = it->first;

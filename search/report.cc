@@ -206,6 +206,7 @@ nlohmann::json results_json(const std::vector<TrialRecord>& records,
                       {"seconds", r.seconds},
                       {"finished", r.finished},
                       {"feasible", standings[i].feasible},
+                      {"superseded", standings[i].superseded},
                       {"on_front", standings[i].on_front},
                       {"result", r.result.to_json()}});
   }

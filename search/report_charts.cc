@@ -75,9 +75,9 @@ std::string svg_chart(const ChartSpec& spec) {
                        svg_coord(py(t) + 4), ay.label(t));
   svg += fmt::format("<path d=\"M{0} {1} H{2} M{0} {1} V{3}\"/>\n</g>\n", svg_coord(x0),
                      svg_coord(y0), svg_coord(x1), svg_coord(y1));
-  svg += fmt::format("<text class=\"axis-label\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n",
-                     svg_coord((x0 + x1) / 2), svg_coord(spec.height - 8),
-                     html_escape(spec.x_label));
+  svg += fmt::format(
+      "<text class=\"axis-label\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n",
+      svg_coord((x0 + x1) / 2), svg_coord(spec.height - 8), html_escape(spec.x_label));
   svg += fmt::format("<text class=\"axis-label\" transform=\"translate(16 {}) rotate(-90)\" "
                      "text-anchor=\"middle\">{}</text>\n",
                      svg_coord((y0 + y1) / 2), html_escape(spec.y_label));

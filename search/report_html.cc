@@ -22,6 +22,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
+constexpr auto& coord = svg_coord;
+
 // Plot geometry, in SVG user units.
 constexpr double kWidth = 800, kHeight = 500;
 constexpr double kLeft = 80, kRight = 30, kTop = 30, kBottom = 60;
@@ -180,28 +182,28 @@ for (const c of document.querySelectorAll('circle.candidate')) {
     // Grid and axes.
     svg += "<g class=\"axis\">\n";
     for (double t : ax.ticks()) {
-      const std::string x = svg_coord(px(t));
+      const std::string x = coord(px(t));
       svg += fmt::format("<line class=\"grid\" x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\"/>"
                          "<line x1=\"{0}\" y1=\"{3}\" x2=\"{0}\" y2=\"{4}\"/>"
                          "<text x=\"{0}\" y=\"{5}\" text-anchor=\"middle\">{6}</text>\n",
-                         x, svg_coord(y1), svg_coord(y0), svg_coord(y0), svg_coord(y0 + 5), svg_coord(y0 + 18),
+                         x, coord(y1), coord(y0), coord(y0), coord(y0 + 5), coord(y0 + 18),
                          ax.label(t));
     }
     for (double t : ay.ticks()) {
-      const std::string y = svg_coord(py(t));
+      const std::string y = coord(py(t));
       svg += fmt::format("<line class=\"grid\" x1=\"{1}\" y1=\"{0}\" x2=\"{2}\" y2=\"{0}\"/>"
                          "<line x1=\"{3}\" y1=\"{0}\" x2=\"{4}\" y2=\"{0}\"/>"
                          "<text x=\"{5}\" y=\"{6}\" text-anchor=\"end\">{7}</text>\n",
-                         y, svg_coord(x0), svg_coord(x1), svg_coord(x0 - 5), svg_coord(x0), svg_coord(x0 - 8),
-                         svg_coord(py(t) + 4), ay.label(t));
+                         y, coord(x0), coord(x1), coord(x0 - 5), coord(x0), coord(x0 - 8),
+                         coord(py(t) + 4), ay.label(t));
     }
-    svg += fmt::format("<path d=\"M{0} {1} H{2} M{0} {1} V{3}\"/>\n</g>\n", svg_coord(x0),
-                       svg_coord(y0), svg_coord(x1), svg_coord(y1));
+    svg += fmt::format("<path d=\"M{0} {1} H{2} M{0} {1} V{3}\"/>\n</g>\n", coord(x0),
+                       coord(y0), coord(x1), coord(y1));
     svg += fmt::format("<text class=\"axis-label\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n",
-                       svg_coord((x0 + x1) / 2), svg_coord(kHeight - 15), html_escape(metric_label(axes_.x)));
+                       coord((x0 + x1) / 2), coord(kHeight - 15), html_escape(metric_label(axes_.x)));
     svg += fmt::format("<text class=\"axis-label\" transform=\"translate(20 {}) rotate(-90)\" "
                        "text-anchor=\"middle\">{}</text>\n",
-                       svg_coord((y0 + y1) / 2), html_escape(metric_label(axes_.y)));
+                       coord((y0 + y1) / 2), html_escape(metric_label(axes_.y)));
 
     // Constraint lines on either axis.
     for (const ConstraintSpec& c : constraints_) {
@@ -209,13 +211,13 @@ for (const c of document.querySelectorAll('circle.candidate')) {
       if (c.metric == axes_.x)
         svg += fmt::format("<line class=\"constraint\" x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\"/>"
                            "<text class=\"constraint-label\" x=\"{3}\" y=\"{4}\">{5}</text>\n",
-                           svg_coord(px(c.max)), svg_coord(y0), svg_coord(y1), svg_coord(px(c.max) + 4),
-                           svg_coord(y1 + 12), label);
+                           coord(px(c.max)), coord(y0), coord(y1), coord(px(c.max) + 4),
+                           coord(y1 + 12), label);
       if (c.metric == axes_.y)
         svg += fmt::format("<line class=\"constraint\" x1=\"{1}\" y1=\"{0}\" x2=\"{2}\" y2=\"{0}\"/>"
                            "<text class=\"constraint-label\" x=\"{3}\" y=\"{4}\" text-anchor=\"end\">{5}</text>\n",
-                           svg_coord(py(c.max)), svg_coord(x0), svg_coord(x1), svg_coord(x1 - 4),
-                           svg_coord(py(c.max) - 4), label);
+                           coord(py(c.max)), coord(x0), coord(x1), coord(x1 - 4),
+                           coord(py(c.max) - 4), label);
     }
 
     // The front's step line, when the plot shows exactly the two objectives.
@@ -231,9 +233,9 @@ for (const c of document.querySelectorAll('circle.candidate')) {
         return std::tuple(a->x, a->y, records_[a->record].id) <
                std::tuple(b->x, b->y, records_[b->record].id);
       });
-      std::string d = fmt::format("M{} {}", svg_coord(px(front[0]->x)), svg_coord(py(front[0]->y)));
+      std::string d = fmt::format("M{} {}", coord(px(front[0]->x)), coord(py(front[0]->y)));
       for (size_t i = 1; i < front.size(); ++i)
-        d += fmt::format(" H{} V{}", svg_coord(px(front[i]->x)), svg_coord(py(front[i]->y)));
+        d += fmt::format(" H{} V{}", coord(px(front[i]->x)), coord(py(front[i]->y)));
       svg += "<path class=\"front-line\" d=\"" + d + "\"/>\n";
     }
 
@@ -254,7 +256,7 @@ for (const c of document.querySelectorAll('circle.candidate')) {
       if (s.superseded) cls += " superseded";
       svg += fmt::format("<circle class=\"{}\" data-id=\"{}\" cx=\"{}\" cy=\"{}\" r=\"{}\">"
                          "<title>{}</title></circle>\n",
-                         cls, records_[p->record].id, svg_coord(px(p->x)), svg_coord(py(p->y)),
+                         cls, records_[p->record].id, coord(px(p->x)), coord(py(p->y)),
                          s.on_front ? 6 : 4.5, html_escape(hover_text(p->record)));
     }
     svg += "</g>\n</svg>\n";
@@ -528,7 +530,10 @@ for (const c of document.querySelectorAll('circle.candidate')) {
         double best_mean = 0;
         for (const auto& [option, s] : means) {
           const double m = s.first / s.second;
-          if (best < 0 || (o.maximize ? m > best_mean : m < best_mean)) best = option, best_mean = m;
+          if (best < 0 || (o.maximize ? m > best_mean : m < best_mean)) {
+            best = option;
+            best_mean = m;
+          }
         }
         cells[d].push_back({explained_variance(group, values),
                             fmt::format("{} ({})", decisions[d].labels.at(best), show(best_mean))});

@@ -146,7 +146,8 @@ std::vector<WinnerPick> select_winners(const std::vector<TrialRecord>& records,
                                        const WinnerSelection& selection) {
   std::vector<WinnerPick> picks;
   const auto picked = [&](size_t i) {
-    return std::any_of(picks.begin(), picks.end(), [&](const WinnerPick& p) { return p.record == i; });
+    return std::any_of(picks.begin(), picks.end(),
+                       [&](const WinnerPick& p) { return p.record == i; });
   };
   if (!selection.budgets.empty()) {
     // Every feasible architecture once, best first: the best within a budget is the first
@@ -235,7 +236,8 @@ std::vector<Winner> export_winners(const fs::path& dir, const std::vector<TrialR
       if (w.final_result.status == evaluator::EvalStatus::Ok)
         metrics[o.metric] = metric_value(w.final_result, o.metric);
     // Trained on the validation split too (final.include_validation): none to measure.
-    if (recipe.data.validation.n == 0 && metrics.contains("accuracy")) metrics["accuracy"] = nullptr;
+    if (recipe.data.validation.n == 0 && metrics.contains("accuracy"))
+      metrics["accuracy"] = nullptr;
     for (const ConstraintSpec& c : constraints)
       if (w.final_result.status == evaluator::EvalStatus::Ok)
         metrics[c.metric] = metric_value(w.final_result, c.metric);

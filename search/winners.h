@@ -1,7 +1,8 @@
 // The winners of a search: for each budget the best feasible trial within it, then the top-K
-// feasible trials (the front first, each group by the first objective), trained again with the final recipe (longer, from the architecture's
-// initial weights), measured on the test split, and exported as ONNX models with their
-// trained weights: DIR/winners/<rank>_<hash>.onnx, described by DIR/winners/winners.json.
+// feasible trials (the front first, each group by the first objective), trained again with
+// the final recipe (longer, from the architecture's initial weights), measured on the test
+// split, and exported as ONNX models with their trained weights:
+// DIR/winners/<rank>_<hash>.onnx, described by DIR/winners/winners.json.
 #pragma once
 
 #include <cstdint>
@@ -75,8 +76,9 @@ std::vector<size_t> pick_winners(const std::vector<TrialRecord>& records,
                                  const std::vector<ObjectiveSpec>& objectives,
                                  const std::vector<ConstraintSpec>& constraints, int top_k);
 
-// Trains, measures and exports the winners select_winners picks into DIR/winners (replacing the ONNX files of an
-// earlier export) and writes winners.json. The space must have a network template.
+// Trains, measures and exports the winners select_winners picks into DIR/winners (replacing
+// the ONNX files of an earlier export) and writes winners.json. The space must have a
+// network template.
 std::vector<Winner> export_winners(const std::filesystem::path& dir,
                                    const std::vector<TrialRecord>& records,
                                    const space::SearchSpace& space,

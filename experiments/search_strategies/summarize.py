@@ -33,7 +33,7 @@ def load(path):
     for t in results["trials"]:
         done = datetime.strptime(t["finished"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
         point = None
-        if t["feasible"]:
+        if t["feasible"] and not t.get("superseded", False):
             point = (t["result"]["latency"][metric.split(":", 1)[1]]["median_ms"], t["result"]["accuracy"])
         trials.append((done.timestamp(), t["seconds"], point))
     start = min(done - seconds for done, seconds, _ in trials)

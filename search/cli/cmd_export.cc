@@ -1,6 +1,6 @@
 // `nas export DIR [--top K]`: trains the experiment's winners (the best within each of its
-// final.budgets, then its top-K feasible architectures) with the final recipe and exports them to DIR/winners/*.onnx with their test accuracy
-// (DIR/winners/winners.json).
+// final.budgets, then its top-K feasible architectures) with the final recipe and exports
+// them to DIR/winners/*.onnx with their test accuracy (DIR/winners/winners.json).
 #include <iostream>
 #include <optional>
 

@@ -46,12 +46,13 @@ inline void expect_user_error(const Result& r, const std::string& what) {
 }
 
 // The trials of a search's results.json as a rerun must reproduce them: no timings, no
-// latencies.
+// commit times, no latencies.
 inline nlohmann::json deterministic_trials(const std::string& results_file) {
   std::ifstream in(results_file);
   nlohmann::json trials = nlohmann::json::parse(in).at("trials");
   for (nlohmann::json& t : trials) {
     t.erase("seconds");
+    t.erase("finished");
     t["result"].erase("latency");
     t["result"].erase("training_seconds");
     t["result"].erase("step_ms");

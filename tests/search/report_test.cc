@@ -420,7 +420,8 @@ TEST(Winners, ExportedModelsTakeRawPixelsAndWinnersJsonDescribesThem) {
   recipe.class_names = {"a", "b", "c", "d"};
   recipe.evaluation.targets = {{"host", 1}};
   const std::vector<Winner> winners = export_winners(
-      dir.path(), {ok_record(0, "8,relu", 0.6, 0.3)}, space, kObjectives, kConstraints, recipe, {.top_k = 1});
+      dir.path(), {ok_record(0, "8,relu", 0.6, 0.3)}, space, kObjectives, kConstraints, recipe,
+      {.top_k = 1});
   ASSERT_EQ(winners.size(), 1u);
   ASSERT_EQ(winners[0].final_result.status, evaluator::EvalStatus::Ok);
 

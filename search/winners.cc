@@ -149,11 +149,12 @@ std::vector<WinnerPick> select_winners(const std::vector<TrialRecord>& records,
     return std::any_of(picks.begin(), picks.end(),
                        [&](const WinnerPick& p) { return p.record == i; });
   };
+  // Every feasible architecture once, the front first (pick_winners' order).
+  const std::vector<size_t> ranked = pick_winners(
+      records, space, objectives, constraints, std::max<int>(1, static_cast<int>(records.size())));
   if (!selection.budgets.empty()) {
-    // Every feasible architecture once, best first: the best within a budget is the first
-    // that meets it.
-    const std::vector<size_t> ranked =
-        pick_winners(records, space, objectives, constraints, static_cast<int>(records.size()));
+    // Best first by the first objective alone: the best within a budget is the first that
+    // meets it.
     std::vector<size_t> by_first_objective = ranked;
     const std::vector<TrialStanding> standings =
         rank_trials(records, space, objectives, constraints);
@@ -175,15 +176,12 @@ std::vector<WinnerPick> select_winners(const std::vector<TrialRecord>& records,
       }
     }
   }
-  if (selection.top_k > 0) {
-    int added = 0;
-    for (size_t i : pick_winners(records, space, objectives, constraints,
-                                 static_cast<int>(records.size()))) {
-      if (added == selection.top_k) break;
-      if (picked(i)) continue;
-      picks.push_back({i, "front"});
-      ++added;
-    }
+  int added = 0;
+  for (size_t i : ranked) {
+    if (added == selection.top_k) break;
+    if (picked(i)) continue;
+    picks.push_back({i, "front"});
+    ++added;
   }
   return picks;
 }

@@ -69,6 +69,13 @@ EvalResult evaluate_candidate(const Graph& model, const DataSplits& data,
     for (const LatencyTarget& target : config.targets)
       result.latency[target.name] = measure_latency(model, target, config.timing, config.gate,
                                                     config.require_repeatable_latency);
+    if (config.broken_constraint) {
+      result.reason = config.broken_constraint(result);
+      if (!result.reason.empty()) {
+        result.status = EvalStatus::Infeasible;
+        return result;
+      }
+    }
 
     TrainState start = state ? std::move(*state) : initial_state(model);
     TrainConfig train_config = config.train;

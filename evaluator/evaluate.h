@@ -41,6 +41,10 @@ struct EvaluationConfig {
   // must not rank on it); otherwise it is reported with its spread and slowdown (`nas
   // train`, the winners' final training).
   bool require_repeatable_latency = false;
+  // Set by a search: why the costs measured before training (cost metrics, latency) break
+  // one of its hard constraints, or "" when none is broken. A candidate that breaks one is
+  // not trained (EvalStatus::Infeasible): no strategy can rank it above a feasible one.
+  std::function<std::string(const EvalResult&)> broken_constraint;
   std::function<void(const EpochProgress&)> on_epoch;  // progress of training, may be empty
   // Set by a caller that runs several evaluations at once on one machine: latency is then
   // measured while no training step runs (train.gate is set from it).

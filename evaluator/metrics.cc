@@ -37,6 +37,7 @@ constexpr std::pair<EvalStatus, std::string_view> kStatusNames[] = {
     {EvalStatus::Failed, "failed"},
     {EvalStatus::Diverged, "diverged"},
     {EvalStatus::TimedOut, "timed_out"},
+    {EvalStatus::Infeasible, "infeasible"},
 };
 }  // namespace
 
@@ -50,7 +51,7 @@ std::string_view status_name(EvalStatus status) {
 EvalStatus parse_status(std::string_view name) {
   for (const auto& [s, n] : kStatusNames)
     if (n == name) return s;
-  user_error("unknown evaluation status '{}' (expected ok, failed, diverged or timed_out)", name);
+  user_error("unknown evaluation status '{}' (expected ok, failed, diverged, timed_out or infeasible)", name);
 }
 
 LatencyResult LatencyResult::from_stats(const runtime::TimingStats& stats, int threads,

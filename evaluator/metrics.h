@@ -30,9 +30,11 @@ struct ModelCost {
 
 ModelCost cost_metrics(const graph::Graph& graph);
 
-enum class EvalStatus { Ok, Failed, Diverged, TimedOut };
+// Infeasible: the candidate's costs, measured before training, break a hard constraint of
+// the search, so it was not trained (its accuracy is not measured).
+enum class EvalStatus { Ok, Failed, Diverged, TimedOut, Infeasible };
 
-// "ok", "failed", "diverged", "timed_out".
+// "ok", "failed", "diverged", "timed_out", "infeasible".
 std::string_view status_name(EvalStatus status);
 // The inverse; an unknown name is a UserError listing the known ones.
 EvalStatus parse_status(std::string_view name);

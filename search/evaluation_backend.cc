@@ -68,6 +68,12 @@ evaluator::EvaluationConfig evaluation_config(const ExperimentConfig& config,
   for (const TargetConfig& t : config.targets) eval.targets.push_back({t.name, t.threads});
   eval.timing = config.timing;
   eval.require_repeatable_latency = true;  // candidates are ranked on their latency
+  // Training a candidate that breaks a hard constraint tells no strategy anything it can use
+  // (constraint-domination ranks it by its violation alone), and the slow, large candidates
+  // that break a latency limit are the costliest to train.
+  eval.broken_constraint = [constraints = config.constraints()](const evaluator::EvalResult& r) {
+    return broken_constraint(r, constraints);
+  };
   eval.gate = gate;
   return eval;
 }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <limits>
 
+#include <fmt/format.h>
+
 #include "compiler/support/error.h"
 
 namespace nas::search {
@@ -34,12 +36,30 @@ double metric_value(const evaluator::EvalResult& r, const std::string& metric) {
   return it->second.median_ms;
 }
 
+bool known_before_training(const std::string& metric) {
+  return metric == "params" || metric == "flops" || metric == "peak_memory" ||
+         metric == "model_bytes" || metric.starts_with("latency:");
+}
+
+std::string broken_constraint(const evaluator::EvalResult& result,
+                              const std::vector<ConstraintSpec>& constraints) {
+  std::string broken;
+  for (const ConstraintSpec& c : constraints) {
+    if (!known_before_training(c.metric)) continue;
+    const double v = metric_value(result, c.metric);
+    if (v > c.max) broken += fmt::format("{}{} {:.4g} > {:.4g}", broken.empty() ? "" : ", ",
+                                         c.metric, v, c.max);
+  }
+  return broken;
+}
+
 TrialResult to_trial_result(const space::Architecture& arch, const evaluator::EvalResult& r,
                             const std::vector<ObjectiveSpec>& objectives,
                             const std::vector<ConstraintSpec>& constraints) {
   TrialResult t;
   t.arch = arch;
-  t.ok = r.status == evaluator::EvalStatus::Ok;
+  t.ok = r.status == evaluator::EvalStatus::Ok || r.status == evaluator::EvalStatus::Infeasible;
+  t.trained = r.status == evaluator::EvalStatus::Ok;
   for (const ObjectiveSpec& o : objectives) {
     if (!t.ok) {
       t.objectives.push_back(std::numeric_limits<double>::infinity());

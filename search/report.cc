@@ -57,7 +57,7 @@ std::string csv_row(const TrialRecord& r, const TrialStanding& s,
       s.feasible ? "1" : "0",
       s.on_front ? "1" : "0",
       s.ok ? number(s.violation) : "",
-      number(e.accuracy),
+      s.ok && !s.trained ? "" : number(e.accuracy),  // not trained: no accuracy
       e.test_accuracy ? number(*e.test_accuracy) : "",
       std::to_string(e.cost.parameters),
       std::to_string(e.cost.flops),
@@ -110,6 +110,7 @@ std::vector<TrialStanding> rank_trials(const std::vector<TrialRecord>& records,
       user_error("trial {} ({}): {}", r.id, r.arch, e.what());
     }
     s.ok = t.ok;
+    s.trained = t.ok && t.trained;
     s.objectives = t.objectives;
     s.violation = t.violation;
     s.feasible = t.ok && t.violation == 0;
@@ -216,6 +217,7 @@ nlohmann::json results_json(const std::vector<TrialRecord>& records,
   const nlohmann::json summary = {
       {"trials", records.size()},
       {"ok", count([](const TrialStanding& s) { return s.ok; })},
+      {"not_trained", count([](const TrialStanding& s) { return s.ok && !s.trained; })},
       {"feasible", count([](const TrialStanding& s) { return s.feasible; })},
       {"front", count([](const TrialStanding& s) { return s.on_front; })},
       {"hypervolume", volume ? nlohmann::json(*volume) : nlohmann::json()},

@@ -27,6 +27,7 @@ namespace nas::search {
 // How the report sees one trial.
 struct TrialStanding {
   bool ok = false;          // evaluation status ok
+  bool trained = false;     // ok and trained (not ruled out by its costs before training)
   bool feasible = false;    // ok and every constraint holds
   bool superseded = false;  // a longer (or later) evaluation of the same architecture exists
   bool on_front = false;

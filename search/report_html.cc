@@ -64,7 +64,7 @@ class ReportWriter {
         standings_(rank_trials(records, space, objectives, constraints)),
         axes_(choose_plot_axes(objectives, constraints)) {
     for (size_t i = 0; i < records.size(); ++i)
-      if (standings_[i].ok)
+      if (standings_[i].trained)
         points_.push_back({i, metric_value(records[i].result, axes_.x),
                            metric_value(records[i].result, axes_.y)});
   }
@@ -134,9 +134,10 @@ for (const c of document.querySelectorAll('circle.candidate')) {
 )";
 
   std::string summary() const {
-    size_t ok = 0, feasible = 0, front = 0;
+    size_t ok = 0, untrained = 0, feasible = 0, front = 0;
     for (const TrialStanding& s : standings_) {
       ok += s.ok;
+      untrained += s.ok && !s.trained;
       feasible += s.feasible;
       front += s.on_front;
     }
@@ -149,9 +150,11 @@ for (const c of document.querySelectorAll('circle.candidate')) {
       limits += (limits.empty() ? "" : ", ") + c.metric + " <= " + show(c.max) +
                 (unit_of(c.metric).empty() ? "" : " " + unit_of(c.metric));
     std::string html = "<p id=\"summary\">";
-    html += html_escape(fmt::format("{} trials: {} evaluated, {} failed, {} feasible, {} on the "
-                                    "front. Objectives: {}. Constraints: {}.",
-                                    records_.size(), ok, records_.size() - ok, feasible, front,
+    html += html_escape(fmt::format("{} trials: {} evaluated, {} failed, {} not trained for "
+                                    "breaking a constraint, {} feasible, {} on the front. "
+                                    "Objectives: {}. Constraints: {}.",
+                                    records_.size(), ok, records_.size() - ok, untrained,
+                                    feasible, front,
                                     goals.empty() ? "none" : goals,
                                     limits.empty() ? "none" : limits));
     return html + "</p>\n";
@@ -458,12 +461,12 @@ for (const c of document.querySelectorAll('circle.candidate')) {
       if (o.metric.rfind("latency:", 0) != 0) continue;
       std::vector<double> flops, latency;
       ChartSeries dots{.css_class = "feasible"};
-      for (const Point& p : points_) {
-        const TrialRecord& r = records_[p.record];
-        if (standings_[p.record].superseded) continue;  // one point per architecture
-        flops.push_back(metric_value(r.result, "flops") / 1e6);
-        latency.push_back(metric_value(r.result, o.metric));
-        dots.points.push_back({flops.back(), latency.back(), hover_text(p.record)});
+      for (size_t i = 0; i < records_.size(); ++i) {  // trained or not: latency is measured
+        // One point per architecture.
+        if (!standings_[i].ok || standings_[i].superseded) continue;
+        flops.push_back(metric_value(records_[i].result, "flops") / 1e6);
+        latency.push_back(metric_value(records_[i].result, o.metric));
+        dots.points.push_back({flops.back(), latency.back(), hover_text(i)});
       }
       const std::optional<double> tau = kendall_tau(flops, latency);
       size_t misordered = 0, pairs = 0;

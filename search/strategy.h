@@ -24,6 +24,9 @@ struct TrialResult {
   bool ok = true;                  // false: failed, diverged or timed out (worse than any ok)
   std::vector<double> objectives;  // every objective in minimisation form (e.g. -accuracy)
   double violation = 0;            // 0 when every constraint holds; larger is worse
+  // false: ruled out by its costs before training (violation > 0), so the objectives that
+  // training measures (accuracy) are placeholders that no model should learn from.
+  bool trained = true;
 };
 
 class Strategy {

@@ -28,11 +28,16 @@ std::vector<int64_t> SuccessiveHalving::promote(const std::vector<RungResult>& r
   NAS_CHECK(rung >= 0 && rung < rungs(), "rung {} out of range [0, {})", rung, rungs());
   if (rung + 1 == rungs()) return {};
   std::vector<TrialResult> trials;
-  for (const RungResult& r : results) trials.push_back(r.result);
-  const size_t keep = results.size() / static_cast<size_t>(eta_);
+  size_t ranked = 0;  // all but those ruled out before training
+  for (const RungResult& r : results) {
+    trials.push_back(r.result);
+    ranked += !(r.result.ok && !r.result.trained);
+  }
+  const size_t keep = ranked / static_cast<size_t>(eta_);
   std::vector<int64_t> promoted;
   for (size_t i : crowded_order(trials)) {
     if (promoted.size() == keep || !trials[i].ok) break;
+    if (!trials[i].trained) continue;  // may rank above an infeasible trained one
     promoted.push_back(results[i].trial_id);
   }
   return promoted;

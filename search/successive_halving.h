@@ -6,8 +6,10 @@
 // orchestrator calls promote(results at rung r, r) and evaluates the returned trials at rung
 // r + 1 (a larger budget). promote is pure and deterministic: it ranks the results by
 // constraint-domination (non-dominated rank, then crowding distance, then the order given)
-// and returns the ids of the best floor(n / eta), best first. Failed results are never
-// promoted, and nothing is promoted from the last rung. Strategies should be told the
+// and returns the ids of the best floor(n / eta), best first, n counting all but the results
+// ruled out before training.
+// Failed results and those ruled out before training are never promoted, and nothing is
+// promoted from the last rung. Strategies should be told the
 // result of a trial at the highest rung it reached.
 #pragma once
 

@@ -71,15 +71,20 @@ search::SearchOptions search_options(const SearchArgs& a) {
 void finish_search(const Experiment& e, const search::SearchOutcome& outcome) {
   const search::ExperimentConfig& config = e.config;
   const space::SearchSpace& space = e.space;
-  int64_t failed = 0;
-  for (const search::TrialRecord& t : outcome.records)
-    failed += t.result.status != evaluator::EvalStatus::Ok;
+  int64_t failed = 0, infeasible = 0;
+  for (const search::TrialRecord& t : outcome.records) {
+    infeasible += t.result.status == evaluator::EvalStatus::Infeasible;
+    failed += t.result.status != evaluator::EvalStatus::Ok &&
+              t.result.status != evaluator::EvalStatus::Infeasible;
+  }
   const std::vector<search::ConstraintSpec> constraints = config.constraints();
   search::write_results(outcome.folder, outcome.records, space, config.objectives, constraints);
   search::write_report_html(outcome.folder, outcome.records, space, config.objectives,
                             constraints);
-  std::cout << fmt::format("{} trials ({} evaluated now, {} from the store), {} failed\n",
-                           outcome.records.size(), outcome.evaluated, outcome.reused, failed);
+  std::cout << fmt::format(
+      "{} trials ({} evaluated now, {} from the store), {} failed, {} not trained for breaking "
+      "a constraint\n",
+      outcome.records.size(), outcome.evaluated, outcome.reused, failed, infeasible);
   // A rerun that evaluated nothing new keeps the winners it exported before.
   const bool winners_current =
       outcome.evaluated == 0 && std::filesystem::exists(outcome.folder / "winners" / "winners.json");

@@ -41,9 +41,13 @@ class PredictorStrategy final : public HistoryStrategy {
  private:
   void propose(int n, SplitMix64& rng, std::vector<space::Architecture>& out) override {
     std::vector<size_t> usable;  // ok results: the surrogates' training set
+    size_t trained = 0;          // of which trained: those with every objective measured
     for (size_t i = 0; i < history().size(); ++i)
-      if (history()[i].ok) usable.push_back(i);
-    if (static_cast<int64_t>(history().size()) < settings_.initial || usable.size() < 2) return;
+      if (history()[i].ok) {
+        usable.push_back(i);
+        trained += history()[i].trained;
+      }
+    if (static_cast<int64_t>(history().size()) < settings_.initial || trained < 2) return;
 
     std::vector<space::Architecture> pool = build_pool(rng);
     std::vector<Prediction> predictions = predict(usable, pool);
@@ -95,26 +99,37 @@ class PredictorStrategy final : public HistoryStrategy {
     std::vector<std::vector<double>> train_features, pool_features;
     for (size_t i : usable) train_features.push_back(space().features(history()[i].arch));
     for (const auto& arch : pool) pool_features.push_back(space().features(arch));
-    update_normalisation(usable);
 
     std::vector<Prediction> predictions(pool.size());
-    auto fit_and_predict = [&](uint64_t stream, const std::vector<double>& targets) {
+    auto fit_and_predict = [&](const std::vector<std::vector<double>>& features,
+                               uint64_t stream, const std::vector<double>& targets) {
       XGBoostModel model({.rounds = static_cast<int>(settings_.rounds),
                           .max_depth = static_cast<int>(settings_.max_depth),
                           .seed = counter_hash({seed(), stream})});
-      model.fit(train_features, targets);
+      model.fit(features, targets);
       return model.predict(pool_features);
     };
+    // The objectives are learned from trained results only: one ruled out before training
+    // has no accuracy. Feasibility is learned from all.
+    std::vector<std::vector<double>> trained_features;
+    std::vector<size_t> trained;
+    for (size_t u = 0; u < usable.size(); ++u)
+      if (history()[usable[u]].trained) {
+        trained.push_back(usable[u]);
+        trained_features.push_back(train_features[u]);
+      }
+    update_normalisation(trained);
     for (int k = 0; k < num_objectives(); ++k) {
       std::vector<double> targets;
-      for (size_t i : usable) targets.push_back(normalise(history()[i].objectives)[k]);
-      const std::vector<double> predicted = fit_and_predict(k, targets);
+      for (size_t i : trained) targets.push_back(normalise(history()[i].objectives)[k]);
+      const std::vector<double> predicted = fit_and_predict(trained_features, k, targets);
       for (size_t p = 0; p < pool.size(); ++p) predictions[p].objectives.push_back(predicted[p]);
     }
     std::vector<double> infeasible;
     for (size_t i : usable) infeasible.push_back(history()[i].violation > 0 ? 1.0 : 0.0);
     if (std::any_of(infeasible.begin(), infeasible.end(), [](double v) { return v > 0; })) {
-      const std::vector<double> predicted = fit_and_predict(num_objectives(), infeasible);
+      const std::vector<double> predicted =
+          fit_and_predict(train_features, num_objectives(), infeasible);
       for (size_t p = 0; p < pool.size(); ++p) predictions[p].infeasibility = predicted[p];
     }
     return predictions;

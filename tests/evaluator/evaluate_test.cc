@@ -98,6 +98,31 @@ TEST(Evaluate, LatencyThreadsAreTheCallersElseTheTargetFilesElseOne) {
   EXPECT_EQ(measured.threads, 3);
 }
 
+// A search rules out a candidate whose measured costs break a hard constraint before
+// training it: its costs and latency are kept, nothing is trained.
+TEST(Evaluate, DoesNotTrainACandidateThatBreaksAConstraint) {
+  EvaluationConfig config = quick();
+  TrainState state = initial_state(tiny_model(4, 1));
+  config.broken_constraint = [](const EvalResult& r) {
+    EXPECT_GT(r.latency.at("host").median_ms, 0);  // measured before the decision
+    return r.cost.parameters > 100 ? std::string("params 628 > 100") : std::string();
+  };
+  const EvalResult r = evaluate_candidate(tiny_model(4, 1), tiny_splits(), config, &state);
+  EXPECT_EQ(r.status, EvalStatus::Infeasible);
+  EXPECT_EQ(r.reason, "params 628 > 100");
+  EXPECT_EQ(r.cost.parameters, 628);
+  EXPECT_GT(r.latency.at("host").median_ms, 0);
+  EXPECT_TRUE(r.loss_curve.empty());
+  EXPECT_EQ(r.training_seconds, 0);
+  EXPECT_EQ(r.accuracy, 0);
+  EXPECT_EQ(state.epochs_done, 0);
+
+  config.broken_constraint = [](const EvalResult&) { return std::string(); };
+  const EvalResult kept = evaluate_candidate(tiny_model(4, 1), tiny_splits(), config);
+  EXPECT_EQ(kept.status, EvalStatus::Ok) << kept.reason;
+  EXPECT_EQ(kept.loss_curve.size(), 2u);
+}
+
 TEST(Evaluate, RecordsFailuresWithTheirReason) {
   EvaluationConfig config = quick();
   config.targets = {{"aarch64", 1}};  // compiles, but cannot run on this x86_64 host

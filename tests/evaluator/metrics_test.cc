@@ -60,14 +60,16 @@ TEST(EvalStatus, Names) {
   EXPECT_EQ(status_name(EvalStatus::Failed), "failed");
   EXPECT_EQ(status_name(EvalStatus::Diverged), "diverged");
   EXPECT_EQ(status_name(EvalStatus::TimedOut), "timed_out");
-  for (EvalStatus s :
-       {EvalStatus::Ok, EvalStatus::Failed, EvalStatus::Diverged, EvalStatus::TimedOut})
+  EXPECT_EQ(status_name(EvalStatus::Infeasible), "infeasible");
+  for (EvalStatus s : {EvalStatus::Ok, EvalStatus::Failed, EvalStatus::Diverged,
+                       EvalStatus::TimedOut, EvalStatus::Infeasible})
     EXPECT_EQ(parse_status(status_name(s)), s);
 }
 
 TEST(EvalStatus, RejectsUnknownName) {
   EXPECT_EQ(user_error_message([] { parse_status("crashed"); }),
-            "unknown evaluation status 'crashed' (expected ok, failed, diverged or timed_out)");
+            "unknown evaluation status 'crashed' (expected ok, failed, diverged, timed_out or "
+            "infeasible)");
 }
 
 EvalResult full_result() {

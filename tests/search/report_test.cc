@@ -216,6 +216,36 @@ TEST(ReportHtml, OneMarkPerEvaluatedCandidateAndTheConstraintLine) {
   EXPECT_EQ(html, report_html(hand_built_records(), toy_space(), kObjectives, kConstraints));
 }
 
+// A candidate ruled out by its latency before training: counted, in the latency-FLOPs
+// chart (its latency was measured), but not plotted or tabled with an accuracy it never had.
+TEST(ReportHtml, ACandidateNotTrainedHasNoAccuracy) {
+  std::vector<TrialRecord> records = hand_built_records();
+  records.push_back(ok_record(7, "8,hswish", 0, 2.5));  // supersedes the failed trial 4
+  records[7].result.status = evaluator::EvalStatus::Infeasible;
+  records[7].result.reason = "latency:host 2.5 > 1";
+  records[7].result.loss_curve.clear();
+  const std::vector<TrialStanding> standings =
+      rank_trials(records, toy_space(), kObjectives, kConstraints);
+  EXPECT_TRUE(standings[7].ok);
+  EXPECT_FALSE(standings[7].trained);
+  EXPECT_FALSE(standings[7].feasible);
+  const nlohmann::json summary =
+      results_json(records, toy_space(), kObjectives, kConstraints).at("summary");
+  EXPECT_EQ(summary.at("ok"), 7);
+  EXPECT_EQ(summary.at("not_trained"), 1);
+  EXPECT_EQ(summary.at("feasible"), 5);
+  TempDir dir;
+  write_results(dir.path(), records, toy_space(), kObjectives, kConstraints);
+  EXPECT_EQ(lines_of(slurp((dir / "results.csv").string())).back(),
+            "7,1,\"8,hswish\",1,1007,infeasible,latency:host 2.5 > 1,0,0,1.5,,,800,16000,0,0,2.5,"
+            "0,0,7.5");
+  const std::string html = report_html(records, toy_space(), kObjectives, kConstraints);
+  EXPECT_THAT(html, HasSubstr("8 trials: 7 evaluated, 1 failed, 1 not trained for breaking a "
+                              "constraint, 5 feasible, 4 on the front."));
+  EXPECT_EQ(count(html, "<circle class=\"candidate"), 6u);  // as without it
+  EXPECT_THAT(html, HasSubstr("Over 6 architectures, Kendall&#39;s tau between FLOPs and "));
+}
+
 // How the search went: the front over trials and wall time, each batch, latency against
 // FLOPs with Kendall's tau, each decision's share of the variance, and the winners.
 TEST(ReportHtml, ShowsHowTheSearchWent) {

@@ -92,9 +92,19 @@ TEST_P(RunSearchTest, SearchesAndStoresEveryTrial) {
   EXPECT_FALSE(out.resumed);
   std::set<std::string> archs;
   double best = 0;
+  int ruled_out = 0;
   for (const TrialRecord& t : out.records) {
     archs.insert(t.arch);
-    EXPECT_EQ(t.result.status, evaluator::EvalStatus::Ok) << t.result.reason;
+    // A candidate over the constraint (params <= 500) is measured, not trained.
+    if (t.result.cost.parameters > 500) {
+      ++ruled_out;
+      EXPECT_EQ(t.result.status, evaluator::EvalStatus::Infeasible);
+      EXPECT_EQ(t.result.reason, fmt::format("params {} > 500", t.result.cost.parameters));
+      EXPECT_TRUE(t.result.loss_curve.empty());
+    } else {
+      EXPECT_EQ(t.result.status, evaluator::EvalStatus::Ok) << t.result.reason;
+      EXPECT_EQ(t.result.loss_curve.size(), 1u);
+    }
     EXPECT_EQ(t.fidelity, 1);
     EXPECT_EQ(t.seed, 3u);
     EXPECT_EQ(t.batch, t.id / 2);
@@ -102,6 +112,8 @@ TEST_P(RunSearchTest, SearchesAndStoresEveryTrial) {
     EXPECT_GT(t.seconds, 0);
     best = std::max(best, t.result.accuracy);
   }
+  EXPECT_GT(ruled_out, 0);
+  EXPECT_LT(ruled_out, 6);
   EXPECT_EQ(archs.size(), 6u);  // never the same architecture twice
   EXPECT_GT(best, 0.5);         // 4 learnable classes
   // Stored as returned, with the resolved config beside the store.
@@ -162,9 +174,11 @@ class RunSearch : public RunSearchTest {
  protected:
   std::string strategy() const override { return "random"; }
 
-  // Successive halving over epochs 1 and 2 with eta 2, 2 batches of 4.
+  // Successive halving over epochs 1 and 2 with eta 2, 2 batches of 4, every candidate
+  // trained (none ruled out by the constraint).
   ExperimentConfig halving(const std::string& output) {
-    ExperimentConfig c = config(output, {"budget.candidates=8", "budget.batch=4"});
+    ExperimentConfig c =
+        config(output, {"budget.candidates=8", "budget.batch=4", "constraints.params=100000"});
     std::string text = c.resolved_yaml;
     text.replace(text.find("epochs: 1, "), 11, "");  // training.epochs goes
     return parse_config(text + "fidelity: {epochs: [1, 2], eta: 2}\n", dir_ / "exp.yaml");

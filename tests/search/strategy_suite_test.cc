@@ -61,6 +61,9 @@ class StrategySuite : public ::testing::TestWithParam<StrategyCase> {
                                  const nlohmann::json& settings = nullptr) {
     return make_strategy(GetParam().name, space, seed, settings, 2);
   }
+  // Searches constrained ZDT1 with 3 seeds: the front is feasible, and the second half of
+  // the candidates is mostly feasible (random search: about half).
+  void expect_feasible_later(bool train_infeasible);
 };
 
 TEST_P(StrategySuite, SameSeedSameCandidates) {
@@ -162,12 +165,29 @@ TEST_P(StrategySuite, HandlesFailedTrials) {
   for (const auto& r : told) EXPECT_TRUE(seen.insert(space.to_string(r.arch)).second);
 }
 
+// Also where, as in a search, an infeasible candidate is not trained: its second objective
+// is then a placeholder (the worst value) that the strategy must not learn from.
 TEST_P(StrategySuite, RespectsConstraints) {
+  for (const bool train_infeasible : {true, false}) {
+    SCOPED_TRACE(train_infeasible ? "infeasible trained" : "infeasible not trained");
+    expect_feasible_later(train_infeasible);
+  }
+}
+
+void StrategySuite::expect_feasible_later(bool train_infeasible) {
   const space::SearchSpace space = grid_space(8, 4);
+  auto evaluate = [&](const space::SearchSpace& s, const space::Architecture& arch) {
+    TrialResult r = constrained_zdt1(s, arch);
+    if (!train_infeasible && r.violation > 0) {
+      r.trained = false;
+      r.objectives.back() = 1e3;
+    }
+    return r;
+  };
   int feasible_late = 0, late = 0;
   for (uint64_t seed = 0; seed < 3; ++seed) {
     auto strategy = make(space, seed);
-    const auto told = run_search(*strategy, space, constrained_zdt1, 100, 10);
+    const auto told = run_search(*strategy, space, evaluate, 100, 10);
     for (size_t i : pareto_front(told)) EXPECT_EQ(told[i].violation, 0);
     for (size_t i = told.size() / 2; i < told.size(); ++i, ++late)
       feasible_late += told[i].violation == 0;

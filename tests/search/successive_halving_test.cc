@@ -41,6 +41,28 @@ TEST(SuccessiveHalving, FeasibleFirstAndNeverFailed) {
               ElementsAre(3));
 }
 
+// A candidate ruled out by its costs before training has nothing to continue: it is never
+// promoted, and the share promoted counts the trained ones.
+TEST(SuccessiveHalving, NeverPromotesWhatWasNotTrained) {
+  const SuccessiveHalving sh({1, 3}, 3);
+  auto untrained = [](int64_t id, double violation) {
+    RungResult r = trial(id, 0, violation);
+    r.result.trained = false;
+    return r;
+  };
+  // Three trained (one of them infeasible) and three ruled out: floor(3 / 3) = 1 promoted.
+  EXPECT_THAT(sh.promote({untrained(1, 0.1), trial(2, 5), untrained(3, 0.2), trial(4, 3),
+                          trial(5, 1, 0.3), untrained(6, 0.4)},
+                         0),
+              ElementsAre(4));
+  // The ruled-out ones break their constraints by less than the trained ones, and so rank
+  // first: they are passed over.
+  EXPECT_THAT(sh.promote({untrained(1, 0.1), untrained(2, 0.2), untrained(3, 0.3),
+                          trial(4, 2, 0.5), trial(5, 1, 0.6), trial(6, 0, 0.7)},
+                         0),
+              ElementsAre(4));
+}
+
 TEST(SuccessiveHalving, MultiObjectivePromotesTheFrontSpreadFirst) {
   const SuccessiveHalving sh({1, 2}, 2);
   auto two = [](int64_t id, double a, double b) {

@@ -53,10 +53,11 @@ LatencyResult measure_latency(const Graph& model, const LatencyTarget& target,
   // A latency that moves from one measurement to the next cannot rank candidates.
   if (require_repeatable && !runtime::repeatable(stats, protocol))
     user_error("latency on {} not repeatable: in each of {} measurements its {} timing rounds "
-               "spread more than timing.max_spread ({:g}%) or the machine ran that much slower "
-               "than its quiet speed (at best {:.1f}% and {:.1f}%); is the machine busy?",
+               "spread more than timing.max_spread ({:g}%) or the machine ran more than "
+               "timing.max_slowdown ({:g}%) slower than its quiet speed (at best {:.1f}% and "
+               "{:.1f}%); is the machine busy?",
                target.name, stats.attempts, protocol.rounds, protocol.max_spread * 100,
-               stats.spread * 100, (stats.slowdown - 1) * 100);
+               protocol.slowdown_limit() * 100, stats.spread * 100, (stats.slowdown - 1) * 100);
   return LatencyResult::from_stats(stats, options.target.threads, compiled->compile_seconds());
 }
 
@@ -66,9 +67,14 @@ EvalResult evaluate_candidate(const Graph& model, const DataSplits& data,
   try {
     verify_or_throw(model);
     result.cost = cost_metrics(with_batch_size(model, 1));
-    for (const LatencyTarget& target : config.targets)
-      result.latency[target.name] = measure_latency(model, target, config.timing, config.gate,
-                                                    config.require_repeatable_latency);
+    for (const LatencyTarget& target : config.targets) {
+      const auto known = config.known_latency.find(target.name);
+      result.latency[target.name] =
+          known != config.known_latency.end()
+              ? known->second
+              : measure_latency(model, target, config.timing, config.gate,
+                                config.require_repeatable_latency);
+    }
     if (config.broken_constraint) {
       result.reason = config.broken_constraint(result);
       if (!result.reason.empty()) {
@@ -80,14 +86,28 @@ EvalResult evaluate_candidate(const Graph& model, const DataSplits& data,
     TrainState start = state ? std::move(*state) : initial_state(model);
     TrainConfig train_config = config.train;
     train_config.gate = config.gate;
+    StopAfterEpoch stop;
+    if (config.early_stop && data.validation.n > 0)
+      stop = [&](const TrainState& trained) {
+        const double accuracy =
+            evaluate_accuracy(with_weights(model, trained), data.validation,
+                              config.train.eval_batch, config.train.threads,
+                              config.train.backend, config.gate);
+        result.epoch_accuracy[trained.epochs_done] = accuracy;
+        return config.early_stop(trained.epochs_done, accuracy, result);
+      };
     TrainReport report =
-        train(model, data.train, train_config, std::move(start), config.on_epoch);
+        train(model, data.train, train_config, std::move(start), config.on_epoch, stop);
     result.loss_curve = report.state.epoch_losses;
     result.training_seconds = report.seconds;
     result.step_ms = report.median_step_ms;
     result.peak_training_bytes = report.peak_memory_bytes;
     result.training_compile_seconds = report.setup_seconds;
-    if (report.status != TrainStatus::Ok) {
+    if (report.status == TrainStatus::Stopped) {
+      result.status = EvalStatus::Stopped;
+      result.reason = report.reason;
+      result.accuracy = result.epoch_accuracy.at(report.state.epochs_done);
+    } else if (report.status != TrainStatus::Ok) {
       result.status =
           report.status == TrainStatus::Diverged ? EvalStatus::Diverged : EvalStatus::TimedOut;
       result.reason = report.reason;

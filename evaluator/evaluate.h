@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,6 +46,15 @@ struct EvaluationConfig {
   // one of its hard constraints, or "" when none is broken. A candidate that breaks one is
   // not trained (EvalStatus::Infeasible): no strategy can rank it above a feasible one.
   std::function<std::string(const EvalResult&)> broken_constraint;
+  // Set by a search for early stopping: after each epoch but the last, the validation
+  // accuracy is measured (into EvalResult::epoch_accuracy) and this says why training
+  // should stop there (epochs done, that accuracy, the costs measured before training), or
+  // "" to go on. A candidate stopped is EvalStatus::Stopped with that accuracy.
+  std::function<std::string(int64_t epochs_done, double accuracy, const EvalResult& costs)>
+      early_stop;
+  // Latencies measured before, by target name (a promoted candidate's, at a lower fidelity):
+  // taken as they are instead of measured again.
+  std::map<std::string, LatencyResult> known_latency;
   std::function<void(const EpochProgress&)> on_epoch;  // progress of training, may be empty
   // Set by a caller that runs several evaluations at once on one machine: latency is then
   // measured while no training step runs (train.gate is set from it).

@@ -1,5 +1,6 @@
 #include "evaluator/metrics.h"
 
+#include <charconv>
 #include <cmath>
 #include <limits>
 
@@ -38,6 +39,7 @@ constexpr std::pair<EvalStatus, std::string_view> kStatusNames[] = {
     {EvalStatus::Diverged, "diverged"},
     {EvalStatus::TimedOut, "timed_out"},
     {EvalStatus::Infeasible, "infeasible"},
+    {EvalStatus::Stopped, "stopped"},
 };
 }  // namespace
 
@@ -51,7 +53,7 @@ std::string_view status_name(EvalStatus status) {
 EvalStatus parse_status(std::string_view name) {
   for (const auto& [s, n] : kStatusNames)
     if (n == name) return s;
-  user_error("unknown evaluation status '{}' (expected ok, failed, diverged, timed_out or infeasible)", name);
+  user_error("unknown evaluation status '{}' (expected ok, failed, diverged, timed_out, infeasible or stopped)", name);
 }
 
 LatencyResult LatencyResult::from_stats(const runtime::TimingStats& stats, int threads,
@@ -96,17 +98,23 @@ nlohmann::json EvalResult::to_json() const {
     losses.push_back(std::isfinite(loss) ? nlohmann::json(loss) : nlohmann::json(nullptr));
   nlohmann::json latencies = nlohmann::json::object();
   for (const auto& [target, l] : latency) latencies[target] = l.to_json();
-  return {{"status", status_name(status)},
-          {"reason", reason},
-          {"accuracy", accuracy},
-          {"test_accuracy", test_accuracy ? nlohmann::json(*test_accuracy) : nullptr},
-          {"loss_curve", std::move(losses)},
-          {"training_seconds", training_seconds},
-          {"step_ms", step_ms},
-          {"peak_training_bytes", peak_training_bytes},
-          {"training_compile_seconds", training_compile_seconds},
-          {"latency", std::move(latencies)},
-          {"cost", cost.to_json()}};
+  nlohmann::json j = {{"status", status_name(status)},
+                      {"reason", reason},
+                      {"accuracy", accuracy},
+                      {"test_accuracy", test_accuracy ? nlohmann::json(*test_accuracy) : nullptr},
+                      {"loss_curve", std::move(losses)},
+                      {"training_seconds", training_seconds},
+                      {"step_ms", step_ms},
+                      {"peak_training_bytes", peak_training_bytes},
+                      {"training_compile_seconds", training_compile_seconds},
+                      {"latency", std::move(latencies)},
+                      {"cost", cost.to_json()}};
+  // Only where measured, so records without early stopping read as they always did.
+  if (!epoch_accuracy.empty()) {
+    nlohmann::json& curve = j["epoch_accuracy"] = nlohmann::json::object();
+    for (const auto& [epoch, a] : epoch_accuracy) curve[std::to_string(epoch)] = a;
+  }
+  return j;
 }
 
 EvalResult EvalResult::from_json(const nlohmann::json& j) {
@@ -123,6 +131,15 @@ EvalResult EvalResult::from_json(const nlohmann::json& j) {
     r.step_ms = j.at("step_ms").get<double>();
     r.peak_training_bytes = j.value("peak_training_bytes", int64_t{0});
     r.training_compile_seconds = j.value("training_compile_seconds", 0.0);
+    if (const auto it = j.find("epoch_accuracy"); it != j.end())
+      for (const auto& [key, a] : it->items()) {
+        int64_t epoch = 0;
+        const auto [end, error] = std::from_chars(key.data(), key.data() + key.size(), epoch);
+        if (error != std::errc() || end != key.data() + key.size() || epoch < 1)
+          user_error("malformed evaluation record: epoch_accuracy key '{}' is not an epoch "
+                     "count", key);
+        r.epoch_accuracy[epoch] = a.get<double>();
+      }
     for (const auto& [target, l] : j.at("latency").items())
       r.latency.emplace(target, LatencyResult::from_json(l));
     r.cost = ModelCost::from_json(j.at("cost"));

@@ -31,10 +31,12 @@ struct ModelCost {
 ModelCost cost_metrics(const graph::Graph& graph);
 
 // Infeasible: the candidate's costs, measured before training, break a hard constraint of
-// the search, so it was not trained (its accuracy is not measured).
-enum class EvalStatus { Ok, Failed, Diverged, TimedOut, Infeasible };
+// the search, so it was not trained (its accuracy is not measured). Stopped: training was
+// stopped early, its learning curve being unable to reach the front; its accuracy is the
+// one measured where it stopped.
+enum class EvalStatus { Ok, Failed, Diverged, TimedOut, Infeasible, Stopped };
 
-// "ok", "failed", "diverged", "timed_out", "infeasible".
+// "ok", "failed", "diverged", "timed_out", "infeasible", "stopped".
 std::string_view status_name(EvalStatus status);
 // The inverse; an unknown name is a UserError listing the known ones.
 EvalStatus parse_status(std::string_view name);
@@ -70,6 +72,8 @@ struct EvalResult {
   double accuracy = 0;                  // top-1 on the validation split, in [0, 1]
   std::optional<double> test_accuracy;  // top-1 on the test split, when measured
   std::vector<double> loss_curve;       // mean training loss per epoch (NaN when diverged)
+  // Validation accuracy after the epochs where early stopping measured it, by epoch count.
+  std::map<int64_t, double> epoch_accuracy;
   double training_seconds = 0;
   double step_ms = 0;                            // median training step
   // Training memory (the compiled step's activations, weights, gradients and the

@@ -130,7 +130,7 @@ const std::vector<std::string> kTopKeys = {
     "name",     "output",     "seed",     "data",     "space",  "targets", "constraints",
     "objectives", "strategy", "budget",  "parallel", "timing", "training", "fidelity",
     "final"};
-const std::vector<std::string> kFidelityKeys = {"epochs", "eta"};
+const std::vector<std::string> kFidelityKeys = {"epochs", "eta", "early_stopping"};
 const std::vector<std::string> kDataKeys = {"set",          "folder",           "train_size",
                                             "validation_size", "train_subset",
                                             "validation_subset"};
@@ -144,8 +144,8 @@ const std::vector<std::string> kBudgetKeys = {"candidates", "wall_minutes", "bat
 const std::vector<std::string> kParallelKeys = {"workers", "threads_per_worker"};
 const std::vector<std::string> kTimingKeys = {"warmup",      "min_repeats", "min_seconds",
                                               "max_repeats", "max_seconds", "rounds",
-                                              "pin",         "max_spread",  "attempts",
-                                              "calibrate"};
+                                              "pin",         "max_spread",  "max_slowdown",
+                                              "attempts",    "calibrate"};
 const std::vector<std::string> kRecipeKeys = {
     "epochs", "batch",         "lr",      "optimizer",          "momentum", "weight_decay",
     "schedule", "warmup_epochs", "augment", "label_smoothing", "time_limit_seconds", "trainer"};
@@ -460,6 +460,8 @@ ExperimentConfig parse_tree(const YAML::Node& root, const Reader& r) {
       p.rounds = static_cast<int>(r.integer(*n, "timing.rounds", 1));
     if (auto n = child(*t, "pin")) p.pin = r.boolean(*n, "timing.pin");
     if (auto n = child(*t, "max_spread")) p.max_spread = r.number(*n, "timing.max_spread", 0);
+    if (auto n = child(*t, "max_slowdown"))
+      p.max_slowdown = r.number(*n, "timing.max_slowdown", 0);
     if (auto n = child(*t, "calibrate")) p.calibrate = r.boolean(*n, "timing.calibrate");
     if (auto n = child(*t, "attempts"))
       p.attempts = static_cast<int>(r.integer(*n, "timing.attempts", 1));
@@ -482,6 +484,8 @@ ExperimentConfig parse_tree(const YAML::Node& root, const Reader& r) {
       c.fidelity.epochs.push_back(e);
     }
     if (auto n = child(*f, "eta")) c.fidelity.eta = static_cast<int>(r.integer(*n, "fidelity.eta", 2));
+    if (auto n = child(*f, "early_stopping"))
+      c.fidelity.early_stopping = r.boolean(*n, "fidelity.early_stopping");
     if (auto t = child(root, "training"); t && child(*t, "epochs"))
       r.fail((*t)["epochs"], "training.epochs",
              "key 'training.epochs' cannot be set with a 'fidelity' section: fidelity.epochs "
@@ -580,6 +584,8 @@ nlohmann::json ExperimentConfig::resume_key() const {
   j["budget"] = {{"batch", batch_size()}};
   j["training"] = recipe_json(training);
   if (!fidelity.epochs.empty()) j["fidelity"] = {{"epochs", fidelity.epochs}, {"eta", fidelity.eta}};
+  // Only where on, so configs without it keep the hash they had.
+  if (fidelity.early_stopping) j["fidelity"]["early_stopping"] = true;
   nlohmann::json flat = nlohmann::json::object();
   flatten(j, "", flat);
   return flat;

@@ -46,6 +46,9 @@ struct TargetConfig {
 struct FidelityConfig {
   std::vector<int64_t> epochs;  // strictly increasing
   int eta = 3;
+  // Stop a trial after an epoch when its learning curve cannot reach the front
+  // (early_stopping.h); costs a validation pass after each epoch but a fidelity's last.
+  bool early_stopping = false;
 };
 
 struct FinalConfig {

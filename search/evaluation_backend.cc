@@ -85,6 +85,8 @@ void evaluate_trial(TrialRecord& trial, const space::SearchSpace& space,
     evaluator::EvaluationConfig eval = base;
     eval.train.epochs = trial.fidelity;
     eval.train.seed = trial.seed;
+    eval.early_stop = trial.stop_early;
+    eval.known_latency = trial.known_latency;
     const graph::Graph model = space.decode(space.parse(trial.arch));
     evaluator::TrainState state =
         trial.start ? *trial.start : evaluator::initial_state(model);

@@ -58,8 +58,11 @@ TrialResult to_trial_result(const space::Architecture& arch, const evaluator::Ev
                             const std::vector<ConstraintSpec>& constraints) {
   TrialResult t;
   t.arch = arch;
-  t.ok = r.status == evaluator::EvalStatus::Ok || r.status == evaluator::EvalStatus::Infeasible;
-  t.trained = r.status == evaluator::EvalStatus::Ok;
+  using evaluator::EvalStatus;
+  // A trial stopped early is trained, to where it stopped: its accuracy is real.
+  t.ok = r.status == EvalStatus::Ok || r.status == EvalStatus::Infeasible ||
+         r.status == EvalStatus::Stopped;
+  t.trained = r.status != EvalStatus::Infeasible;
   for (const ObjectiveSpec& o : objectives) {
     if (!t.ok) {
       t.objectives.push_back(std::numeric_limits<double>::infinity());

@@ -214,10 +214,15 @@ nlohmann::json results_json(const std::vector<TrialRecord>& records,
   const auto reference = hypervolume_reference(objectives, constraints);
   const auto volume = experiment_hypervolume(standings, objectives, constraints);
   const auto count = [&](auto pred) { return std::count_if(standings.begin(), standings.end(), pred); };
+  const auto count_status = [&](evaluator::EvalStatus status) {
+    return std::count_if(records.begin(), records.end(),
+                         [&](const TrialRecord& r) { return r.result.status == status; });
+  };
   const nlohmann::json summary = {
       {"trials", records.size()},
       {"ok", count([](const TrialStanding& s) { return s.ok; })},
       {"not_trained", count([](const TrialStanding& s) { return s.ok && !s.trained; })},
+      {"stopped_early", count_status(evaluator::EvalStatus::Stopped)},
       {"feasible", count([](const TrialStanding& s) { return s.feasible; })},
       {"front", count([](const TrialStanding& s) { return s.on_front; })},
       {"hypervolume", volume ? nlohmann::json(*volume) : nlohmann::json()},

@@ -134,10 +134,12 @@ for (const c of document.querySelectorAll('circle.candidate')) {
 )";
 
   std::string summary() const {
-    size_t ok = 0, untrained = 0, feasible = 0, front = 0;
-    for (const TrialStanding& s : standings_) {
+    size_t ok = 0, untrained = 0, stopped = 0, feasible = 0, front = 0;
+    for (size_t i = 0; i < standings_.size(); ++i) {
+      const TrialStanding& s = standings_[i];
       ok += s.ok;
       untrained += s.ok && !s.trained;
+      stopped += records_[i].result.status == evaluator::EvalStatus::Stopped;
       feasible += s.feasible;
       front += s.on_front;
     }
@@ -151,10 +153,10 @@ for (const c of document.querySelectorAll('circle.candidate')) {
                 (unit_of(c.metric).empty() ? "" : " " + unit_of(c.metric));
     std::string html = "<p id=\"summary\">";
     html += html_escape(fmt::format("{} trials: {} evaluated, {} failed, {} not trained for "
-                                    "breaking a constraint, {} feasible, {} on the front. "
-                                    "Objectives: {}. Constraints: {}.",
+                                    "breaking a constraint, {} stopped early, {} feasible, {} "
+                                    "on the front. Objectives: {}. Constraints: {}.",
                                     records_.size(), ok, records_.size() - ok, untrained,
-                                    feasible, front,
+                                    stopped, feasible, front,
                                     goals.empty() ? "none" : goals,
                                     limits.empty() ? "none" : limits));
     return html + "</p>\n";

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "compiler/support/error.h"
+#include "search/early_stopping.h"
 #include "search/hardware.h"
 #include "search/objectives.h"
 #include "search/progress.h"
@@ -162,12 +163,18 @@ class Orchestrator {
       const bool last = rung + 1 == rungs_.size();
       for (size_t i : members) {
         batch[i].keep_checkpoint = !last;
-        if (rung > 0 && !done[i]) batch[i].start = checkpoint_below(batch, i);
+        if (rung > 0 && !done[i]) {
+          batch[i].start = checkpoint_below(batch, i);
+          batch[i].known_latency = latency_below(batch, i);
+        }
       }
+      if (config_.fidelity.early_stopping) set_early_stopping(batch, members, rung);
       evaluate_pending(batch, done, members);
       if (last) break;
-      std::vector<RungResult> results;
-      for (size_t i : members) results.push_back({batch[i].id, trial_result(batch[i])});
+      std::vector<RungResult> results;  // a trial stopped early has nothing to continue
+      for (size_t i : members)
+        if (batch[i].result.status != evaluator::EvalStatus::Stopped)
+          results.push_back({batch[i].id, trial_result(batch[i])});
       std::vector<std::string> promoted;
       for (int64_t id : halving_->promote(results, static_cast<int>(rung)))
         for (size_t i : members)
@@ -206,12 +213,27 @@ class Orchestrator {
       auto [it, fresh] = highest.emplace(batch[i].arch, i);
       if (!fresh && batch[i].fidelity > batch[it->second].fidelity) it->second = i;
       drop_checkpoint(batch[i]);
+      batch[i].stop_early = nullptr;  // its rule holds the records of earlier batches
       records_.push_back(batch[i]);
     }
     std::vector<TrialResult> results;
     for (const TrialRecord& t : batch)
       if (t.fidelity == rungs_[0]) results.push_back(trial_result(batch[highest.at(t.arch)]));
     strategy_->tell(results);
+  }
+
+  // Early stopping for the members of a rung, judged against the batches finished so far
+  // (a promoted member's costs are its lowest fidelity's: its latency is not measured again).
+  void set_early_stopping(std::vector<TrialRecord>& batch, const std::vector<size_t>& members,
+                          size_t rung) {
+    const std::shared_ptr<const EarlyStopping> rule = EarlyStopping::from_records(
+        records_, rungs_[rung], space_, config_.objectives, constraints_);
+    if (!rule) return;
+    for (size_t i : members)
+      batch[i].stop_early = [rule](int64_t epochs_done, double accuracy,
+                                   const evaluator::EvalResult& measured) {
+        return rule->why_stop(epochs_done, accuracy, measured);
+      };
   }
 
   TrialResult trial_result(const TrialRecord& t) const {
@@ -280,6 +302,17 @@ class Orchestrator {
     } catch (const UserError&) {
       return nullptr;  // damaged: training from scratch gives the same weights
     }
+  }
+
+  // The latency batch[i]'s architecture measured at the lowest fidelity, when it was
+  // evaluated there.
+  std::map<std::string, evaluator::LatencyResult> latency_below(
+      const std::vector<TrialRecord>& batch, size_t i) const {
+    for (const TrialRecord& t : batch)
+      if (t.arch == batch[i].arch && t.fidelity == rungs_[0] &&
+          t.result.status == evaluator::EvalStatus::Ok)
+        return t.result.latency;
+    return {};
   }
 
   void drop_checkpoint(TrialRecord& t) {

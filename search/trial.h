@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -28,6 +30,15 @@ struct TrialRecord {
   std::shared_ptr<const evaluator::TrainState> start;
   bool keep_checkpoint = false;
   std::shared_ptr<const evaluator::TrainState> checkpoint;
+  // The latency its architecture measured at the lowest fidelity (not part of the record):
+  // a promoted trial is not measured again, so it cannot fail on a noisy measurement.
+  std::map<std::string, evaluator::LatencyResult> known_latency;
+  // Early stopping (not part of the record; early_stopping.h): why training should stop
+  // after an epoch, given the accuracy then and the costs measured before training, or ""
+  // to go on. Empty: trained to the end. A backend may ignore it.
+  std::function<std::string(int64_t epochs_done, double accuracy,
+                            const evaluator::EvalResult& measured)>
+      stop_early;
 };
 
 }  // namespace nas::search

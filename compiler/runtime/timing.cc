@@ -102,10 +102,13 @@ std::string TimingProtocol::describe() const {
       max_repeats, max_seconds, pin ? ", pinned to one CPU" : "",
       calibrate ? ", each run followed by the calibration work" : "",
       calibrate ? " at the machine's quiet speed" : "",
-      max_spread > 0 ? fmt::format(" (retried up to {} times above {:g}% of spread{})",
-                                   attempts - 1, max_spread * 100,
-                                   calibrate ? " or slowdown" : "")
-                     : "");
+      max_spread > 0
+          ? fmt::format(" (retried up to {} times above {:g}% of spread{})", attempts - 1,
+                        max_spread * 100,
+                        !calibrate                     ? ""
+                        : slowdown_limit() == max_spread ? " or slowdown"
+                            : fmt::format(" or {:g}% of slowdown", slowdown_limit() * 100))
+          : "");
 }
 
 nlohmann::json TimingStats::to_json() const {
@@ -195,7 +198,12 @@ TimingStats measure(const std::function<void()>& run, const TimingProtocol& prot
   for (int i = 0; i < protocol.warmup; ++i) run();
   // How far a measurement is from settled: its rounds' disagreement or the machine's
   // slowdown, whichever is worse.
-  const auto unsettled = [](const TimingStats& s) { return std::max(s.spread, s.slowdown - 1); };
+  // Each relative to its limit, so a generous slowdown limit does not crowd out the spread.
+  const double spread_limit = std::max(protocol.max_spread, 1e-9);
+  const double slowdown_limit = std::max(protocol.slowdown_limit(), 1e-9);
+  const auto unsettled = [&](const TimingStats& s) {
+    return std::max(s.spread / spread_limit, (s.slowdown - 1) / slowdown_limit);
+  };
   TimingStats best;
   for (int attempt = 1; attempt <= protocol.attempts; ++attempt) {
     TimingStats stats = measure_once(run, protocol, clock);
@@ -216,8 +224,8 @@ TimingStats measure(const std::function<void()>& run, const TimingProtocol& prot
 }
 
 bool repeatable(const TimingStats& stats, const TimingProtocol& protocol) {
-  return protocol.max_spread <= 0 ||
-         (stats.spread <= protocol.max_spread && stats.slowdown - 1 <= protocol.max_spread);
+  return protocol.max_spread <= 0 || (stats.spread <= protocol.max_spread &&
+                                      stats.slowdown - 1 <= protocol.slowdown_limit());
 }
 
 }  // namespace nas::runtime

@@ -33,8 +33,13 @@ struct TimingProtocol {
   int rounds = 5;             // the timed runs split into this many rounds, back to back
   bool pin = true;            // keep the measuring thread on one CPU
   double max_spread = 0.10;   // (max - min) / median of the round medians; 0: no check
+  // How much slower than its quiet speed the machine may run (the times are scaled back to
+  // it); below 0: max_spread. A VM that runs steadily slower for minutes needs more.
+  double max_slowdown = -1;
   int attempts = 3;           // measurements taken at most while the spread is wider
   bool calibrate = true;      // time the calibration work after each run, scale to quiet
+
+  double slowdown_limit() const { return max_slowdown >= 0 ? max_slowdown : max_spread; }
 
   // One line, e.g. "3 warm-up runs, then >= 10 runs and >= 0.2 s (at most 1000000 runs or
   // 10 s); median, IQR".
@@ -87,7 +92,7 @@ TimingStats measure(const std::function<void()>& run, const TimingProtocol& prot
                     const Clock& clock = steady_clock_seconds);
 
 // Whether `stats` settled within the protocol's max_spread: its rounds agree, and the
-// machine ran at most that much slower than its quiet speed.
+// machine ran at most max_slowdown (else max_spread) slower than its quiet speed.
 bool repeatable(const TimingStats& stats, const TimingProtocol& protocol);
 
 // The calibration work's median time on a quiet machine, in ms: the least of the medians

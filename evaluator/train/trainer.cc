@@ -26,6 +26,7 @@ std::string_view train_status_name(TrainStatus status) {
     case TrainStatus::Ok: return "ok";
     case TrainStatus::Diverged: return "diverged";
     case TrainStatus::TimedOut: return "timed_out";
+    case TrainStatus::Stopped: return "stopped";
   }
   return "?";
 }
@@ -83,7 +84,8 @@ Tensor images_tensor(const Batch& b) {
 }  // namespace
 
 TrainReport train(const Graph& model, const Dataset& data, const TrainConfig& config,
-                  TrainState state, const std::function<void(const EpochProgress&)>& on_epoch) {
+                  TrainState state, const std::function<void(const EpochProgress&)>& on_epoch,
+                  const StopAfterEpoch& stop_after_epoch) {
   if (config.batch < 1) user_error("batch size must be >= 1, got {}", config.batch);
   if (data.n < config.batch)
     user_error("the training set has {} samples, fewer than one batch of {}", data.n,
@@ -110,12 +112,15 @@ TrainReport train(const Graph& model, const Dataset& data, const TrainConfig& co
   report.setup_seconds = step->setup_seconds();
   report.peak_memory_bytes = step->peak_memory_bytes();
   std::vector<double> step_ms;
-  auto finish = [&](TrainStatus status, std::string reason) {
-    // Read back the weights and running statistics the step now holds.
+  // Reads back the weights, running statistics and optimizer state the step now holds.
+  auto read_back = [&] {
     size_t w = 0;
     for (const auto& p : parameters) state.weights[p.name] = step->weight(w++);
     for (const auto& s : running_stats) state.weights[s.name] = step->weight(w++);
     state.optimizer = optimizer.state();
+  };
+  auto finish = [&](TrainStatus status, std::string reason) {
+    read_back();
     if (report.peak_memory_bytes > 0)  // the compiled step's, with the optimizer's state
       for (const auto* slots : {&state.optimizer.slot1, &state.optimizer.slot2})
         for (const Tensor& t : *slots) report.peak_memory_bytes += t.nbytes();
@@ -178,6 +183,11 @@ TrainReport train(const Graph& model, const Dataset& data, const TrainConfig& co
     if (on_epoch)
       on_epoch({state.epochs_done, config.epochs, state.epoch_losses.back(), lr,
                 seconds_since(start)});
+    if (stop_after_epoch && state.epochs_done < config.epochs) {
+      read_back();
+      std::string why = stop_after_epoch(state);
+      if (!why.empty()) return finish(TrainStatus::Stopped, std::move(why));
+    }
   }
   return finish(TrainStatus::Ok, "");
 }

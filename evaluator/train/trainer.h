@@ -51,8 +51,10 @@ struct TrainConfig {
   int64_t eval_batch = 500;
 };
 
-enum class TrainStatus { Ok, Diverged, TimedOut };
-std::string_view train_status_name(TrainStatus status);  // "ok", "diverged", "timed_out"
+// Stopped: the caller's stop_after_epoch asked to stop before the last epoch.
+enum class TrainStatus { Ok, Diverged, TimedOut, Stopped };
+// "ok", "diverged", "timed_out", "stopped"
+std::string_view train_status_name(TrainStatus status);
 
 // Everything needed to continue training: a checkpoint.
 struct TrainState {
@@ -86,9 +88,14 @@ struct TrainReport {
 // The model's own weights as a starting state.
 TrainState initial_state(const graph::Graph& model);
 
+// After each epoch but the last, `stop_after_epoch` (when given) sees the state trained so
+// far and returns why training should stop there, or "" to go on (early stopping).
+using StopAfterEpoch = std::function<std::string(const TrainState&)>;
+
 TrainReport train(const graph::Graph& model, const Dataset& data, const TrainConfig& config,
                   TrainState state,
-                  const std::function<void(const EpochProgress&)>& on_epoch = {});
+                  const std::function<void(const EpochProgress&)>& on_epoch = {},
+                  const StopAfterEpoch& stop_after_epoch = {});
 
 // The model with the state's weights (names must match its constants).
 graph::Graph with_weights(const graph::Graph& model, const TrainState& state);

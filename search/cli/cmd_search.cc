@@ -71,11 +71,13 @@ search::SearchOptions search_options(const SearchArgs& a) {
 void finish_search(const Experiment& e, const search::SearchOutcome& outcome) {
   const search::ExperimentConfig& config = e.config;
   const space::SearchSpace& space = e.space;
-  int64_t failed = 0, infeasible = 0;
+  int64_t failed = 0, infeasible = 0, stopped = 0;
   for (const search::TrialRecord& t : outcome.records) {
-    infeasible += t.result.status == evaluator::EvalStatus::Infeasible;
-    failed += t.result.status != evaluator::EvalStatus::Ok &&
-              t.result.status != evaluator::EvalStatus::Infeasible;
+    using evaluator::EvalStatus;
+    infeasible += t.result.status == EvalStatus::Infeasible;
+    stopped += t.result.status == EvalStatus::Stopped;
+    failed += t.result.status != EvalStatus::Ok && t.result.status != EvalStatus::Infeasible &&
+              t.result.status != EvalStatus::Stopped;
   }
   const std::vector<search::ConstraintSpec> constraints = config.constraints();
   search::write_results(outcome.folder, outcome.records, space, config.objectives, constraints);
@@ -83,8 +85,8 @@ void finish_search(const Experiment& e, const search::SearchOutcome& outcome) {
                             constraints);
   std::cout << fmt::format(
       "{} trials ({} evaluated now, {} from the store), {} failed, {} not trained for breaking "
-      "a constraint\n",
-      outcome.records.size(), outcome.evaluated, outcome.reused, failed, infeasible);
+      "a constraint, {} stopped early\n",
+      outcome.records.size(), outcome.evaluated, outcome.reused, failed, infeasible, stopped);
   // A rerun that evaluated nothing new keeps the winners it exported before.
   const bool winners_current =
       outcome.evaluated == 0 && std::filesystem::exists(outcome.folder / "winners" / "winners.json");

@@ -52,7 +52,8 @@ TEST(Evaluate, ALatencyThatDoesNotSettleFailsTheCandidateWhereRequired) {
   EXPECT_THAT(r.reason, ::testing::StartsWith(
                             "latency on host not repeatable: in each of 2 measurements its 5 "
                             "timing rounds spread more than timing.max_spread (1e-10%) or the "
-                            "machine ran that much slower than its quiet speed (at best "));
+                            "machine ran more than timing.max_slowdown (1e-10%) slower than its "
+                            "quiet speed (at best "));
   EXPECT_THAT(r.reason, ::testing::EndsWith("); is the machine busy?"));
 }
 
@@ -81,6 +82,17 @@ TEST(Evaluate, MeasuresEveryMetric) {
   EXPECT_EQ(*r.test_accuracy, r.accuracy);  // the test split is the validation split here
   EXPECT_GT(r.step_ms, 0);
   EXPECT_EQ(state.epochs_done, 2);  // the trained state came back for a later fidelity
+}
+
+// A latency measured before (a promoted candidate's) is taken as it is, not measured again.
+TEST(Evaluate, TakesAKnownLatencyAsItIs) {
+  EvaluationConfig config = quick();
+  config.targets = {{"host", 1}};
+  const LatencyResult known{.median_ms = 42, .repeats = 7, .threads = 1, .compile_seconds = 3};
+  config.known_latency = {{"host", known}};
+  const EvalResult r = evaluate_candidate(tiny_model(4, 1), tiny_splits(), config);
+  ASSERT_EQ(r.status, EvalStatus::Ok) << r.reason;
+  EXPECT_EQ(r.latency.at("host"), known);
 }
 
 // A target file's `threads:` counts as in `nas bench`, unless the caller gives threads.
@@ -121,6 +133,41 @@ TEST(Evaluate, DoesNotTrainACandidateThatBreaksAConstraint) {
   const EvalResult kept = evaluate_candidate(tiny_model(4, 1), tiny_splits(), config);
   EXPECT_EQ(kept.status, EvalStatus::Ok) << kept.reason;
   EXPECT_EQ(kept.loss_curve.size(), 2u);
+}
+
+// Early stopping: the validation accuracy after each epoch but the last is recorded and
+// shown to the rule, with the costs measured before training; a stopped candidate keeps the
+// accuracy where it stopped.
+TEST(Evaluate, StopsEarlyWhereTheRuleSays) {
+  EvaluationConfig config = quick();
+  config.train.epochs = 3;
+  std::vector<std::pair<int64_t, double>> shown;
+  config.early_stop = [&](int64_t epochs_done, double accuracy, const EvalResult& costs) {
+    EXPECT_GT(costs.latency.at("host").median_ms, 0);
+    EXPECT_GT(costs.cost.parameters, 0);
+    shown.push_back({epochs_done, accuracy});
+    return std::string();
+  };
+  const EvalResult through = evaluate_candidate(tiny_model(4, 1), tiny_splits(), config);
+  ASSERT_EQ(through.status, EvalStatus::Ok) << through.reason;
+  ASSERT_EQ(shown.size(), 2u);
+  EXPECT_EQ(shown[0].first, 1);
+  EXPECT_EQ(shown[1].first, 2);
+  EXPECT_EQ(through.epoch_accuracy,
+            (std::map<int64_t, double>{{1, shown[0].second}, {2, shown[1].second}}));
+  EXPECT_EQ(through.loss_curve.size(), 3u);
+
+  config.early_stop = [](int64_t epochs_done, double, const EvalResult&) {
+    return std::string(epochs_done == 1 ? "cannot reach the front" : "");
+  };
+  TrainState state = initial_state(tiny_model(4, 1));
+  const EvalResult stopped = evaluate_candidate(tiny_model(4, 1), tiny_splits(), config, &state);
+  EXPECT_EQ(stopped.status, EvalStatus::Stopped);
+  EXPECT_EQ(stopped.reason, "cannot reach the front");
+  EXPECT_EQ(stopped.accuracy, shown[0].second);  // the same first epoch: deterministic
+  EXPECT_EQ(stopped.epoch_accuracy, (std::map<int64_t, double>{{1, shown[0].second}}));
+  EXPECT_EQ(stopped.loss_curve.size(), 1u);
+  EXPECT_EQ(state.epochs_done, 1);
 }
 
 TEST(Evaluate, RecordsFailuresWithTheirReason) {

@@ -61,15 +61,16 @@ TEST(EvalStatus, Names) {
   EXPECT_EQ(status_name(EvalStatus::Diverged), "diverged");
   EXPECT_EQ(status_name(EvalStatus::TimedOut), "timed_out");
   EXPECT_EQ(status_name(EvalStatus::Infeasible), "infeasible");
+  EXPECT_EQ(status_name(EvalStatus::Stopped), "stopped");
   for (EvalStatus s : {EvalStatus::Ok, EvalStatus::Failed, EvalStatus::Diverged,
-                       EvalStatus::TimedOut, EvalStatus::Infeasible})
+                       EvalStatus::TimedOut, EvalStatus::Infeasible, EvalStatus::Stopped})
     EXPECT_EQ(parse_status(status_name(s)), s);
 }
 
 TEST(EvalStatus, RejectsUnknownName) {
   EXPECT_EQ(user_error_message([] { parse_status("crashed"); }),
-            "unknown evaluation status 'crashed' (expected ok, failed, diverged, timed_out or "
-            "infeasible)");
+            "unknown evaluation status 'crashed' (expected ok, failed, diverged, timed_out, "
+            "infeasible or stopped)");
 }
 
 EvalResult full_result() {
@@ -92,6 +93,7 @@ EvalResult full_result() {
                                     .threads = 1,
                                     .compile_seconds = 0.75};
   r.cost = cost_metrics(tiny_network(4));
+  r.epoch_accuracy = {{1, 0.75}, {2, 0.8125}};
   return r;
 }
 
@@ -116,7 +118,14 @@ TEST(EvalResult, JsonRoundTrip) {
   EXPECT_EQ(back.training_compile_seconds, r.training_compile_seconds);
   EXPECT_EQ(back.latency, r.latency);
   EXPECT_EQ(back.cost, r.cost);
+  EXPECT_EQ(back.epoch_accuracy, r.epoch_accuracy);
   EXPECT_EQ(back.to_json(), j);
+  // Without early stopping a record has no epoch_accuracy; a bad key is named.
+  r.epoch_accuracy.clear();
+  EXPECT_FALSE(r.to_json().contains("epoch_accuracy"));
+  j["epoch_accuracy"] = {{"two", 0.5}};
+  EXPECT_EQ(user_error_message([&] { EvalResult::from_json(j); }),
+            "malformed evaluation record: epoch_accuracy key 'two' is not an epoch count");
   EXPECT_EQ(back.latency.at("avx2").compile_seconds, 0.75);
 }
 

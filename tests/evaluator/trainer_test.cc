@@ -106,6 +106,41 @@ TEST(Trainer, ResumingToALargerBudgetEqualsTrainingStraight) {
   EXPECT_EQ(resumed.state.steps_done, straight.state.steps_done);
 }
 
+// Early stopping: asked after each epoch but the last, with the weights trained so far; a
+// reason stops training there, with the state training that far straight gives.
+TEST(Trainer, StopsAfterAnEpochWhenAsked) {
+  const Graph model = tiny_model(4, 3);
+  const Dataset data = synthetic(64, 1);
+  TrainConfig c = quick_config();
+  c.schedule = LrSchedule::Kind::Cosine;
+  c.schedule_epochs = 3;
+  std::vector<int64_t> asked;
+  TrainReport through = train(model, data, c, initial_state(model), {},
+                              [&](const TrainState& s) {
+                                asked.push_back(s.epochs_done);
+                                EXPECT_EQ(s.weights.size(), initial_state(model).weights.size());
+                                return std::string();
+                              });
+  EXPECT_EQ(through.status, TrainStatus::Ok);
+  EXPECT_EQ(asked, (std::vector<int64_t>{1, 2}));  // never after the last epoch
+  EXPECT_TRUE(same_weights(through.state, train(model, data, c, initial_state(model)).state));
+
+  TrainState seen;
+  TrainReport stopped = train(model, data, c, initial_state(model), {},
+                              [&](const TrainState& s) {
+                                seen = s;
+                                return std::string(s.epochs_done == 2 ? "enough" : "");
+                              });
+  EXPECT_EQ(stopped.status, TrainStatus::Stopped);
+  EXPECT_EQ(stopped.reason, "enough");
+  EXPECT_EQ(stopped.state.epochs_done, 2);
+  c.epochs = 2;
+  const TrainReport two = train(model, data, c, initial_state(model));
+  EXPECT_TRUE(same_weights(stopped.state, two.state));
+  EXPECT_TRUE(same_weights(seen, two.state));
+  EXPECT_EQ(train_status_name(TrainStatus::Stopped), "stopped");
+}
+
 TEST(Trainer, DivergenceStopsEarly) {
   const Graph model = tiny_model(4, 1);
   TrainConfig c = quick_config();

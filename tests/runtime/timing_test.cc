@@ -3,6 +3,7 @@
 
 #include <sched.h>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 namespace nas::runtime {
@@ -258,6 +259,13 @@ TEST(TimingCalibration, ASlowerMachineIsMeasuredAgainAndScaled) {
   EXPECT_NEAR(slow.measured_median_ms, 2.0, 1e-9);
   EXPECT_NEAR(slow.median_ms, 2.0 / 1.5, 1e-9);
   EXPECT_FALSE(repeatable(slow, TimingProtocol{.max_spread = 0.1}));
+  // A steady slowdown is accepted up to max_slowdown where that is set: the times are
+  // scaled back to the quiet speed.
+  EXPECT_TRUE(repeatable(slow, TimingProtocol{.max_spread = 0.1, .max_slowdown = 0.6}));
+  EXPECT_FALSE(repeatable(slow, TimingProtocol{.max_spread = 0.1, .max_slowdown = 0.4}));
+  EXPECT_THAT(TimingProtocol({.max_spread = 0.1, .max_slowdown = 0.6}).describe(),
+              ::testing::HasSubstr("(retried up to 2 times above 10% of spread or 60% of "
+                                   "slowdown)"));
 }
 
 TEST(TimingRounds, PinningKeepsTheThreadOnOneCpuOnlyWhileMeasuring) {

@@ -64,7 +64,8 @@ strategy:
 budget: {candidates: 40, wall_minutes: 5, batch: 4}
 parallel: {workers: 2, threads_per_worker: 3}
 timing: {warmup: 1, min_repeats: 5, min_seconds: 0.05, max_repeats: 100, max_seconds: 1,
-         rounds: 4, pin: false, max_spread: 0.2, attempts: 2, calibrate: false}
+         rounds: 4, pin: false, max_spread: 0.2, max_slowdown: 0.5, attempts: 2,
+         calibrate: false}
 training:
   epochs: 2
   batch: 32
@@ -127,6 +128,8 @@ TEST_F(ConfigTest, FullConfigReadsEveryKey) {
   EXPECT_EQ(c.timing.rounds, 4);
   EXPECT_FALSE(c.timing.pin);
   EXPECT_EQ(c.timing.max_spread, 0.2);
+  EXPECT_EQ(c.timing.max_slowdown, 0.5);
+  EXPECT_EQ(c.timing.slowdown_limit(), 0.5);
   EXPECT_EQ(c.timing.attempts, 2);
   EXPECT_FALSE(c.timing.calibrate);
   const TrainingRecipe& t = c.training;
@@ -285,6 +288,14 @@ TEST_F(ConfigTest, FidelityListsIncreasingEpochs) {
                      "before (2), got '2'");
   EXPECT_EQ(error(m + "fidelity: {epochs: [1, 2], eta: 1}\n"),
             file() + ":5:33: key 'fidelity.eta': expected an integer >= 2, got '1'");
+  EXPECT_FALSE(c.fidelity.early_stopping);
+  EXPECT_FALSE(c.resume_key().contains("fidelity.early_stopping"));
+  const ExperimentConfig stopping =
+      parse(m + "fidelity: {epochs: [1, 3], early_stopping: true}\n");
+  EXPECT_TRUE(stopping.fidelity.early_stopping);
+  EXPECT_EQ(stopping.resume_key().at("fidelity.early_stopping"), true);
+  EXPECT_EQ(error(m + "fidelity: {epochs: [1, 3], early_stopping: soon}\n"),
+            file() + ":5:44: key 'fidelity.early_stopping': expected true or false, got 'soon'");
   EXPECT_EQ(error(m + "training: {epochs: 2}\nfidelity: {epochs: [1, 2]}\n"),
             file() + ":5:20: key 'training.epochs' cannot be set with a 'fidelity' section: "
                      "fidelity.epochs gives the epochs of each fidelity");

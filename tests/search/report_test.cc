@@ -241,7 +241,7 @@ TEST(ReportHtml, ACandidateNotTrainedHasNoAccuracy) {
             "0,0,7.5");
   const std::string html = report_html(records, toy_space(), kObjectives, kConstraints);
   EXPECT_THAT(html, HasSubstr("8 trials: 7 evaluated, 1 failed, 1 not trained for breaking a "
-                              "constraint, 5 feasible, 4 on the front."));
+                              "constraint, 0 stopped early, 5 feasible, 4 on the front."));
   EXPECT_EQ(count(html, "<circle class=\"candidate"), 6u);  // as without it
   EXPECT_THAT(html, HasSubstr("Over 6 architectures, Kendall&#39;s tau between FLOPs and "));
 }

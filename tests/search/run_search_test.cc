@@ -310,6 +310,49 @@ TEST_F(RunSearch, PromotedTrialsContinueFromTheirCheckpointsAsIfStraight) {
   EXPECT_EQ(search("continued", false), search("from-scratch", true));
 }
 
+// Early stopping over fidelities 1 and 3: every promoted trial measures its accuracy after
+// epoch 2; none is judged before earlier batches hold 3 curves; a stopped trial keeps that
+// accuracy; and a search stopped and resumed decides as one run straight through.
+TEST_F(RunSearch, EarlyStoppingIsJudgedOnEarlierBatchesAndResumes) {
+  auto stopping = [&](const std::string& output) {
+    ExperimentConfig c = config(output, {"budget.candidates=12", "budget.batch=4",
+                                         "constraints.params=100000"});
+    std::string text = c.resolved_yaml;
+    text.replace(text.find("epochs: 1, "), 11, "");
+    return parse_config(text + "fidelity: {epochs: [1, 3], eta: 2, early_stopping: true}\n",
+                        dir_ / "exp.yaml");
+  };
+  const SearchOutcome out = run(stopping("es"));
+  ASSERT_EQ(out.records.size(), 18u);  // 3 batches of 4 and 2 promoted
+  int promoted = 0;
+  for (const TrialRecord& t : out.records) {
+    if (t.fidelity != 3) {
+      EXPECT_TRUE(t.result.epoch_accuracy.empty());  // 1 epoch: nothing before the last
+      continue;
+    }
+    ++promoted;
+    ASSERT_EQ(t.result.epoch_accuracy.count(2), 1u) << t.arch;
+    if (t.batch < 2) EXPECT_EQ(t.result.status, evaluator::EvalStatus::Ok) << t.result.reason;
+    if (t.result.status == evaluator::EvalStatus::Stopped) {
+      EXPECT_EQ(t.result.accuracy, t.result.epoch_accuracy.at(2));
+      EXPECT_EQ(t.result.loss_curve.size(), 2u);
+      EXPECT_THAT(t.result.reason, HasSubstr("stopped after epoch 2 of 3"));
+    } else {
+      EXPECT_EQ(t.result.status, evaluator::EvalStatus::Ok) << t.result.reason;
+      EXPECT_EQ(t.result.loss_curve.size(), 3u);
+    }
+  }
+  EXPECT_EQ(promoted, 6);
+  int committed = 0;
+  EXPECT_THROW(run(stopping("es-stopped"), {.on_trial_committed =
+                                                [&](const TrialRecord&) {
+                                                  if (++committed == 14) throw Stop{};
+                                                }}),
+               Stop);
+  EXPECT_EQ(deterministic_view(run(stopping("es-stopped")).records),
+            deterministic_view(out.records));
+}
+
 TEST_F(RunSearch, RefusesToResumeAChangedConfig) {
   run_search(config("x", {"budget.candidates=2"}), space_,
              load_experiment_data(config("x"), space_));

@@ -40,7 +40,7 @@ class PredictorStrategy final : public HistoryStrategy {
 
  private:
   void propose(int n, SplitMix64& rng, std::vector<space::Architecture>& out) override {
-    std::vector<size_t> usable;  // ok results: the surrogates' training set
+    std::vector<size_t> usable;  // ok results: the feasibility model's training set
     size_t trained = 0;          // of which trained: those with every objective measured
     for (size_t i = 0; i < history().size(); ++i)
       if (history()[i].ok) {

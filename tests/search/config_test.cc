@@ -415,5 +415,18 @@ TEST_F(ConfigTest, ResumeKeyCoversWhatDefinesTheResults) {
   EXPECT_EQ(resume_key_changes(base.resume_key(), parse(kFull).resume_key()).size(), 1u);
 }
 
+// The configs a user runs first load as shipped: every key known, every value valid.
+TEST(ShippedConfigs, Load) {
+  int loaded = 0;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::string(NAS_SOURCE_DIR) + "/configs")) {
+    if (entry.path().extension() != ".yaml") continue;
+    SCOPED_TRACE(entry.path().string());
+    EXPECT_EQ(nas::testing::user_error_message([&] { load_config(entry.path()); }), "(no error)");
+    ++loaded;
+  }
+  EXPECT_GE(loaded, 3);
+}
+
 }  // namespace
 }  // namespace nas::search

@@ -30,6 +30,14 @@ TrainConfig quick_config() {
   return c;
 }
 
+// quick_config() on a cosine schedule over 3 epochs, however many it trains.
+TrainConfig cosine_config() {
+  TrainConfig c = quick_config();
+  c.schedule = LrSchedule::Kind::Cosine;
+  c.schedule_epochs = 3;
+  return c;
+}
+
 bool same_weights(const TrainState& a, const TrainState& b) {
   if (a.weights.size() != b.weights.size()) return false;
   for (const auto& [name, t] : a.weights)
@@ -90,9 +98,7 @@ TEST(Trainer, SameSeedSameWeightsAtAnyThreadCount) {
 TEST(Trainer, ResumingToALargerBudgetEqualsTrainingStraight) {
   const Graph model = tiny_model(4, 3);
   const Dataset data = synthetic(64, 1);
-  TrainConfig c = quick_config();
-  c.schedule = LrSchedule::Kind::Cosine;
-  c.schedule_epochs = 3;
+  TrainConfig c = cosine_config();
   c.warmup_epochs = 1;
   TrainReport straight = train(model, data, c, initial_state(model));
   c.epochs = 1;
@@ -111,9 +117,7 @@ TEST(Trainer, ResumingToALargerBudgetEqualsTrainingStraight) {
 TEST(Trainer, StopsAfterAnEpochWhenAsked) {
   const Graph model = tiny_model(4, 3);
   const Dataset data = synthetic(64, 1);
-  TrainConfig c = quick_config();
-  c.schedule = LrSchedule::Kind::Cosine;
-  c.schedule_epochs = 3;
+  TrainConfig c = cosine_config();
   std::vector<int64_t> asked;
   TrainReport through = train(model, data, c, initial_state(model), {},
                               [&](const TrainState& s) {

@@ -197,8 +197,8 @@ TimingStats measure(const std::function<void()>& run, const TimingProtocol& prot
   if (protocol.calibrate) quiet_calibration_ms();  // measured before the runs, not among them
   for (int i = 0; i < protocol.warmup; ++i) run();
   // How far a measurement is from settled: its rounds' disagreement or the machine's
-  // slowdown, whichever is worse.
-  // Each relative to its limit, so a generous slowdown limit does not crowd out the spread.
+  // slowdown, whichever is worse, each relative to its limit (a generous slowdown limit
+  // must not let a wide spread pass for the best attempt).
   const double spread_limit = std::max(protocol.max_spread, 1e-9);
   const double slowdown_limit = std::max(protocol.slowdown_limit(), 1e-9);
   const auto unsettled = [&](const TimingStats& s) {

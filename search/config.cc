@@ -493,7 +493,8 @@ ExperimentConfig parse_tree(const YAML::Node& root, const Reader& r) {
   }
   c.final_training.recipe = c.training;
   if (auto f = child(root, "final")) {
-    std::vector<std::string> keys = {"top_k", "budgets", "train_subset", "include_validation"};
+    std::vector<std::string> keys = {"top_k", "budgets", "train_subset", "include_validation",
+                                     "wall_minutes"};
     keys.insert(keys.end(), kRecipeKeys.begin(), kRecipeKeys.end());
     r.check_map(*f, "final", keys);
     if (auto n = child(*f, "top_k")) c.final_training.top_k = r.integer(*n, "final.top_k", 0);
@@ -506,6 +507,11 @@ ExperimentConfig parse_tree(const YAML::Node& root, const Reader& r) {
         r.fail(*n, "final.include_validation",
                "key 'final.include_validation': the {} data set has no validation split to "
                "train on (fashion-mnist has)", c.data.set);
+    }
+    if (auto n = child(*f, "wall_minutes")) {
+      c.final_training.wall_minutes = r.number(*n, "final.wall_minutes", 0);
+      if (!(*c.final_training.wall_minutes > 0))
+        r.fail_expected(*n, "final.wall_minutes", "a number of minutes above 0");
     }
     read_recipe(r, *f, "final", c.final_training.recipe);  // skips the keys above
   }

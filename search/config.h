@@ -57,6 +57,9 @@ struct FinalConfig {
   bool trains_winners() const { return top_k > 0 || !budgets.empty(); }
   std::optional<int64_t> train_subset;  // none: data.train_subset
   bool include_validation = false;      // also train on the validation split
+  // The winners' training steps take about this long in all; each trains at most
+  // recipe.epochs (final_epochs.h). None: each trains recipe.epochs.
+  std::optional<double> wall_minutes;
   TrainingRecipe recipe;
 };
 

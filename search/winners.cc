@@ -12,6 +12,7 @@
 #include "compiler/support/atomic_file.h"
 #include "compiler/support/error.h"
 #include "search/config.h"
+#include "search/final_epochs.h"
 #include "search/run_search.h"
 #include "search/report.h"
 
@@ -25,6 +26,7 @@ FinalRecipe final_recipe(const ExperimentConfig& config, const space::SearchSpac
   r.evaluation.targets.clear();
   for (const TargetConfig& t : config.targets) r.evaluation.targets.push_back({t.name, t.threads});
   r.evaluation.timing = config.timing;
+  if (config.final_training.wall_minutes) r.wall_seconds = 60 * *config.final_training.wall_minutes;
   ExperimentConfig final_data = config;
   if (config.final_training.train_subset)
     final_data.data.train_subset = *config.final_training.train_subset;
@@ -211,7 +213,17 @@ std::vector<Winner> export_winners(const fs::path& dir, const std::vector<TrialR
   std::vector<Winner> winners;
   std::vector<std::pair<std::string, graph::Graph>> models;  // file name, trained model
   nlohmann::json listing = nlohmann::json::array();
-  for (const WinnerPick& pick : picked) {
+  // With a wall-time budget, each winner's epoch is timed first and the budget shared out.
+  std::vector<int64_t> epochs(picked.size(), config.train.epochs);
+  std::vector<double> epoch_seconds(picked.size(), 0.0);
+  if (recipe.wall_seconds) {
+    for (size_t i = 0; i < picked.size(); ++i)
+      epoch_seconds[i] = time_epoch(space.decode(space.parse(records[picked[i].record].arch)),
+                                    recipe.data.train, config.train);
+    epochs = share_epochs(epoch_seconds, *recipe.wall_seconds, config.train.epochs);
+  }
+  for (size_t p = 0; p < picked.size(); ++p) {
+    const WinnerPick& pick = picked[p];
     const TrialRecord& r = records[pick.record];
     const space::Architecture arch = space.parse(r.arch);
     Winner w;
@@ -220,9 +232,13 @@ std::vector<Winner> export_winners(const fs::path& dir, const std::vector<TrialR
     w.picked_for = pick.picked_for;
     w.arch = r.arch;
     w.hash = space.hash(arch);
+    w.epochs = epochs[p];
+    w.epoch_seconds = epoch_seconds[p];
     const graph::Graph model = space.decode(arch);
     evaluator::TrainState state = evaluator::initial_state(model);
-    w.final_result = evaluator::evaluate_candidate(model, recipe.data, config, &state);
+    evaluator::EvaluationConfig winner_config = config;
+    winner_config.train.epochs = w.epochs;
+    w.final_result = evaluator::evaluate_candidate(model, recipe.data, winner_config, &state);
     if (w.final_result.status == evaluator::EvalStatus::Ok) {
       w.file = fmt::format("{}_{:016x}.onnx", w.rank, w.hash);
       models.emplace_back(w.file,
@@ -246,6 +262,9 @@ std::vector<Winner> export_winners(const fs::path& dir, const std::vector<TrialR
                        {"arch_json", space.to_json(arch)},
                        {"hash", fmt::format("{:016x}", w.hash)},
                        {"file", w.file.empty() ? nlohmann::json() : nlohmann::json(w.file)},
+                       {"epochs", w.epochs},
+                       {"epoch_seconds",
+                        w.epoch_seconds > 0 ? nlohmann::json(w.epoch_seconds) : nlohmann::json()},
                        {"status", evaluator::status_name(w.final_result.status)},
                        {"test_accuracy", w.final_result.test_accuracy
                                              ? nlohmann::json(*w.final_result.test_accuracy)
@@ -271,7 +290,9 @@ std::vector<Winner> export_winners(const fs::path& dir, const std::vector<TrialR
   const nlohmann::json description = {
       {"top_k", selection.top_k},
       {"budgets", budget_descriptions(selection.budgets)},
-      {"final_epochs", config.train.epochs},
+      {"final_epochs", config.train.epochs},  // the most; each winner's under "epochs"
+      {"final_wall_minutes",
+       recipe.wall_seconds ? nlohmann::json(*recipe.wall_seconds / 60) : nlohmann::json()},
       {"input", models.empty() ? nlohmann::json() : input_description(models[0].second, recipe)},
       {"classes", recipe.class_names},
       {"targets", target_descriptions(recipe)},

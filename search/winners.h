@@ -23,6 +23,9 @@ struct FinalRecipe {
   evaluator::EvaluationConfig evaluation;  // training recipe and targets; test accuracy is
                                            // always measured
   evaluator::DataSplits data;
+  // The winners' training steps take about this long in all, each at most
+  // evaluation.train.epochs (final_epochs.h); none: each trains that many epochs.
+  std::optional<double> wall_seconds;
   // How the data set turned pixels into the model's input: folded into the exported
   // winners, which then take pixel / 255 (float32 in [0, 1]). None: the data are the
   // model's input as they are (the synthetic set).
@@ -42,6 +45,8 @@ struct Winner {
   std::string arch;
   uint64_t hash = 0;     // the space's hash of the architecture
   std::string file;      // under DIR/winners; empty when the final training failed
+  int64_t epochs = 0;    // of the final training
+  double epoch_seconds = 0;  // one epoch's training steps, timed (with a wall-time budget)
   evaluator::EvalResult final_result;
 };
 

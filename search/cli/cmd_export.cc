@@ -43,7 +43,7 @@ void add_export_command(CLI::App& app) {
       const std::string outcome =
           w.file.empty() ? fmt::format("{}: {}", evaluator::status_name(w.final_result.status),
                                        w.final_result.reason)
-                         : fmt::format("test accuracy {:.4f}  winners/{}",
+                         : fmt::format("{} epochs  test accuracy {:.4f}  winners/{}", w.epochs,
                                        w.final_result.test_accuracy.value_or(0), w.file);
       std::cout << fmt::format("{}. trial {} ({})  {}  {}\n", w.rank, w.trial, w.picked_for,
                                outcome, w.arch);

@@ -100,8 +100,8 @@ void finish_search(const Experiment& e, const search::SearchOutcome& outcome) {
         search::final_recipe(config, space),
         {config.final_training.budgets, static_cast<int>(config.final_training.top_k)});
     for (const search::Winner& w : winners)
-      std::cout << fmt::format("  winner {} ({}): {}  test accuracy {:.4f}  {}\n", w.rank,
-                               w.picked_for, w.arch,
+      std::cout << fmt::format("  winner {} ({}): {}  {} epochs  test accuracy {:.4f}  {}\n",
+                               w.rank, w.picked_for, w.arch, w.epochs,
                                w.final_result.test_accuracy.value_or(0.0),
                                w.file.empty() ? "(final training failed: " + w.final_result.reason + ")"
                                               : (outcome.folder / "winners" / w.file).string());

@@ -177,9 +177,9 @@ TEST_F(ConfigTest, UnknownKeysNameTheirLocationAndTheExpectedKeys) {
                      "params, peak_memory");
   EXPECT_EQ(error(std::string(kMinimal) + "final: {top_k: 2, epoch: 3}\n"),
             file() + ":5:19: unknown key 'final.epoch' (did you mean 'final.epochs'?); known: "
-                     "top_k, budgets, train_subset, include_validation, epochs, batch, lr, "
-                     "optimizer, momentum, weight_decay, schedule, warmup_epochs, augment, "
-                     "label_smoothing, time_limit_seconds, trainer");
+                     "top_k, budgets, train_subset, include_validation, wall_minutes, epochs, "
+                     "batch, lr, optimizer, momentum, weight_decay, schedule, warmup_epochs, "
+                     "augment, label_smoothing, time_limit_seconds, trainer");
 }
 
 TEST_F(ConfigTest, FinalBudgetsAreCostLimits) {
@@ -200,6 +200,13 @@ TEST_F(ConfigTest, FinalBudgetsAreCostLimits) {
   EXPECT_EQ(error(m + "data: {set: synthetic}\nfinal: {include_validation: true}\n"),
             file() + ":6:29: key 'final.include_validation': the synthetic data set has no "
                      "validation split to train on (fashion-mnist has)");
+
+  EXPECT_EQ(all.final_training.wall_minutes, std::nullopt);
+  EXPECT_EQ(parse(m + "final: {top_k: 1, wall_minutes: 12.5}\n").final_training.wall_minutes,
+            12.5);
+  EXPECT_EQ(error(m + "final: {top_k: 1, wall_minutes: 0}\n"),
+            file() + ":5:33: key 'final.wall_minutes': expected a number of minutes above 0, "
+                     "got '0'");
 
   EXPECT_EQ(error(m + "final: {budgets: 0.1}\n"),
             file() + ":5:18: key 'final.budgets': expected a list of budgets such as "

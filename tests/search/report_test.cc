@@ -11,6 +11,7 @@
 #include "compiler/graph/reference_executor.h"
 #include "compiler/onnx/onnx_import.h"
 #include "evaluator/data/synthetic.h"
+#include "search/final_epochs.h"
 #include "search/report.h"
 #include "search/report_charts.h"
 #include "search/report_html.h"
@@ -437,6 +438,52 @@ TEST(Winners, ExportedOnnxMatchesTheTrainedGraph) {
     for (int64_t i = 0; i < 4; ++i) EXPECT_EQ(actual.data<float>()[i], expected.data<float>()[i]);
     EXPECT_EQ(evaluator::evaluate_accuracy(imported, recipe.data.test, 64),
               *w.final_result.test_accuracy);
+  }
+}
+
+// final.wall_minutes: each winner's epoch is timed and the budget shared out
+// (share_epochs); the listing says how long each trained. No budget: the recipe's epochs.
+TEST(Winners, AWallTimeBudgetChoosesEachWinnersEpochs) {
+  const space::SearchSpace space = toy_space(std::make_shared<TinyConvTemplate>());
+  const std::vector<TrialRecord> records = {ok_record(0, "4,relu", 0.6, 0.3),
+                                            ok_record(1, "8,hswish", 0.7, 0.5)};
+  FinalRecipe recipe = tiny_recipe();
+  recipe.evaluation.train.epochs = 3;
+  for (const std::optional<double> budget : {std::optional<double>(), std::optional(1e6),
+                                             std::optional(1e-6)}) {
+    TempDir dir;
+    recipe.wall_seconds = budget;
+    const std::vector<Winner> winners =
+        export_winners(dir.path(), records, space, kObjectives, kConstraints, recipe, {.top_k = 2});
+    ASSERT_EQ(winners.size(), 2u);
+    const nlohmann::json listing =
+        nlohmann::json::parse(slurp((dir / "winners" / "winners.json").string()));
+    EXPECT_EQ(listing["final_epochs"], 3);
+    std::vector<double> seconds;
+    for (size_t k = 0; k < winners.size(); ++k) {
+      const Winner& w = winners[k];
+      ASSERT_EQ(w.final_result.status, evaluator::EvalStatus::Ok) << w.final_result.reason;
+      EXPECT_EQ(static_cast<int64_t>(w.final_result.loss_curve.size()), w.epochs);
+      EXPECT_EQ(listing["winners"][k]["epochs"], w.epochs);
+      if (budget) {
+        EXPECT_GT(w.epoch_seconds, 0);
+        EXPECT_EQ(listing["winners"][k]["epoch_seconds"], w.epoch_seconds);
+      } else {
+        EXPECT_TRUE(listing["winners"][k]["epoch_seconds"].is_null());
+      }
+      seconds.push_back(w.epoch_seconds);
+    }
+    if (!budget) {
+      EXPECT_TRUE(listing["final_wall_minutes"].is_null());
+      EXPECT_EQ(winners[0].epochs, 3);
+      EXPECT_EQ(winners[1].epochs, 3);
+    } else {
+      EXPECT_EQ(listing["final_wall_minutes"], *budget / 60);
+      const std::vector<int64_t> shared = share_epochs(seconds, *budget, 3);
+      EXPECT_EQ(winners[0].epochs, shared[0]);
+      EXPECT_EQ(winners[1].epochs, shared[1]);
+      EXPECT_EQ(winners[0].epochs, *budget > 1 ? 3 : 1);
+    }
   }
 }
 

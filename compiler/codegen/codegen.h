@@ -18,7 +18,8 @@
 //   over 256 KiB come from the heap (aligned_alloc / free) instead.
 // - Floating point: IEEE except contraction of a * b + c into FMA and the reassociation of
 //   float additions and multiplications (so that reductions vectorize); no nnan / ninf / nsz,
-//   so -inf and NaN behave as in the interpreter; exp and log are the LLVM intrinsics (libm).
+//   so -inf and NaN behave as in the interpreter; exp and log are vector arithmetic within
+//   1 ulp of libm's (vector_math.h), not calls of libm.
 // - Integer arithmetic inside a Load or Store index is assumed not to overflow (nsw).
 #pragma once
 

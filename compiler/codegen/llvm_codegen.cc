@@ -32,6 +32,7 @@
 #include <llvm/IR/Verifier.h>
 #include <llvm/Support/raw_ostream.h>
 
+#include "compiler/codegen/vector_math.h"
 #include "compiler/loop/mutator.h"
 #include "compiler/support/error.h"
 
@@ -544,8 +545,9 @@ class Emitter {
     for (const Expr& a : op->args) args.push_back(emit(a));
     llvm::Type* type = value_type(op->type);
     switch (op->op) {
-      case Intrinsic::Exp: return builder_.CreateUnaryIntrinsic(llvm::Intrinsic::exp, args[0]);
-      case Intrinsic::Log: return builder_.CreateUnaryIntrinsic(llvm::Intrinsic::log, args[0]);
+      // Polynomials, not llvm.exp / llvm.log: LLVM would call libm once per lane.
+      case Intrinsic::Exp: return emit_exp_f32(builder_, args[0]);
+      case Intrinsic::Log: return emit_log_f32(builder_, args[0]);
       case Intrinsic::Sqrt: return builder_.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, args[0]);
       case Intrinsic::Abs: return builder_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, args[0]);
       case Intrinsic::Fma: return builder_.CreateIntrinsic(llvm::Intrinsic::fma, {type}, args);

@@ -163,6 +163,8 @@ def activation_models():
         models.append(single(f"Relu-opset{opset}", opset, "Relu", {"x": v.away_from(2, 3, 5)}))
         models.append(single(f"Sigmoid-opset{opset}", opset, "Sigmoid",
                              {"x": v.f(2, 3, 5, lo=-6, hi=6)}))
+        models.append(single(f"Tanh-opset{opset}", opset, "Tanh",
+                             {"x": v.f(2, 3, 5, lo=-4, hi=4)}))
         models.append(single(f"Identity-opset{opset}", opset, "Identity", {"x": v.f(4, 3)}))
     v = Values("hardsigmoid")
     models.append(single("HardSigmoid-default-opset13", 13, "HardSigmoid",

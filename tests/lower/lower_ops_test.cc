@@ -361,7 +361,7 @@ TEST(LowerOps, ReduceSumTo) {
 }
 
 TEST(LowerOps, ActivationGradients) {
-  for (const char* op : {"ReluGrad", "HardSwishGrad", "SigmoidGrad"}) {
+  for (const char* op : {"ReluGrad", "HardSwishGrad", "SigmoidGrad", "TanhGrad"}) {
     SCOPED_TRACE(op);
     check_op({op, {{2, 3, 5}, {2, 3, 5}}}, "injective");
   }
@@ -389,8 +389,29 @@ TEST(LowerOps, GradientChainAfterConv) {
   }
 }
 
+// SiLU (y * sigmoid(y)) and hard-swish written as y * hardsigmoid(y) after a convolution:
+// the diamond computes in the convolution's epilogue, one conv2d kernel, no stored y.
+TEST(LowerOps, DiamondAfterConv) {
+  for (const char* gate : {"Sigmoid", "HardSigmoid"}) {
+    SCOPED_TRACE(gate);
+    Graph g("conv_diamond");
+    SplitMix64 rng(7);
+    const ValueId x = g.add_input("x", {DType::F32, {1, 5, 6, 7}});
+    const ValueId w = g.add_constant("w", random_tensor({16, 5, 3, 3}, rng));
+    const ValueId b = g.add_constant("b", random_tensor({16}, rng));
+    const ValueId y = g.add("Conv", {x, w, b}, {{"pads", Shape{1, 1, 1, 1}}}, "conv");
+    const ValueId s = g.add(gate, {y}, {}, "gate");
+    g.add_output(g.add("Mul", {y, s}, {}, "silu"));
+    ASSERT_EQ(passes::plan_fusion(g).groups.size(), 1u);
+    for (const testing::ScheduleCase& sc : schedules_to_check()) {
+      SCOPED_TRACE(sc.label);
+      EXPECT_EQ(check_graph(g, sc), std::vector<std::string>{"conv2d"});
+    }
+  }
+}
+
 TEST(LowerOps, Unary) {
-  for (const char* op : {"Relu", "HardSwish", "Sigmoid", "Identity", "Dropout"}) {
+  for (const char* op : {"Relu", "HardSwish", "Sigmoid", "Tanh", "Identity", "Dropout"}) {
     SCOPED_TRACE(op);
     check_op({op, {{2, 3, 5}}}, "injective");
   }

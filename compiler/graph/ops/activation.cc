@@ -1,5 +1,5 @@
-// Activations (Clip, HardSigmoid, HardSwish, Sigmoid), the remaining arithmetic (Sub, Div),
-// and value-preserving ops (Identity, Dropout, Cast), with their gradient ops.
+// Activations (Clip, HardSigmoid, HardSwish, Sigmoid, Tanh), the remaining arithmetic (Sub,
+// Div), and value-preserving ops (Identity, Dropout, Cast), with their gradient ops.
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -231,6 +231,48 @@ OpDef make_op_SigmoidGrad() {
       .infer = same_as_input0,
       .kernel = NAS_FLOAT_KERNEL(sigmoid_grad_kernel),
       .gradient_of = "Sigmoid",
+      .flops = [](const InferContext& c) { return elementwise_flops(c); },
+  };
+}
+
+// ---- Tanh ------------------------------------------------------------------------------
+
+namespace {
+template <class T>
+void tanh_kernel(const KernelContext& c) {
+  map_unary<T>(c, [](T x) { return std::tanh(x); });
+}
+template <class T>
+void tanh_grad_kernel(const KernelContext& c) {  // (dy, y) -> dx
+  map_binary<T>(c, [](T dy, T y) { return dy * (T(1) - y * y); });
+}
+}  // namespace
+
+OpDef make_op_Tanh() {
+  return OpDef{
+      .name = "Tanh",
+      .doc = "tanh(x)",
+      .fusion = FusionClass::Elementwise,
+      .infer = same_as_input0,
+      .kernel = NAS_FLOAT_KERNEL(tanh_kernel),
+      .gradient = [](GradContext& g) -> std::vector<ValueId> {
+        return {g.add("TanhGrad", {g.dy(), g.y(0)})};
+      },
+      .flops = [](const InferContext& c) { return elementwise_flops(c); },
+      .onnx = {.op_type = "Tanh", .since_opset = 6},
+  };
+}
+
+OpDef make_op_TanhGrad() {
+  return OpDef{
+      .name = "TanhGrad",
+      .doc = "dy * (1 - y^2) from Tanh's output y; inputs (dy, y)",
+      .min_inputs = 2,
+      .max_inputs = 2,
+      .fusion = FusionClass::Elementwise,
+      .infer = same_as_input0,
+      .kernel = NAS_FLOAT_KERNEL(tanh_grad_kernel),
+      .gradient_of = "Tanh",
       .flops = [](const InferContext& c) { return elementwise_flops(c); },
   };
 }

@@ -3,6 +3,7 @@
 // last bit where the reference's operations are the same f32 operations.
 #include <fmt/format.h>
 
+#include "compiler/loop/math.h"
 #include "compiler/lower/compute_util.h"
 
 namespace nas::lower {
@@ -40,13 +41,11 @@ OpLowering lower_op_HardSwish(const graph::OpDef&) {
 }
 
 OpLowering lower_op_Sigmoid(const graph::OpDef&) {
-  // Both branches as the reference writes them, so exp never overflows into the result.
-  return unary_op([](const graph::Node&) -> UnaryFn {
-    return [](const Expr& x) {
-      const Expr e = exp(x);
-      return select(x >= 0.0, f32(1) / (f32(1) + exp(-x)), e / (f32(1) + e));
-    };
-  });
+  return unary_op([](const graph::Node&) -> UnaryFn { return loop::sigmoid; });
+}
+
+OpLowering lower_op_Tanh(const graph::OpDef&) {
+  return unary_op([](const graph::Node&) -> UnaryFn { return loop::tanh; });
 }
 
 OpLowering lower_op_Sub(const graph::OpDef&) {
@@ -102,6 +101,10 @@ OpLowering lower_op_HardSwishGrad(const graph::OpDef&) {
 
 OpLowering lower_op_SigmoidGrad(const graph::OpDef&) {
   return binary_op([](const Expr& dy, const Expr& y) { return dy * y * (f32(1) - y); });
+}
+
+OpLowering lower_op_TanhGrad(const graph::OpDef&) {
+  return binary_op([](const Expr& dy, const Expr& y) { return dy * (f32(1) - y * y); });
 }
 
 // Only built in training mode (inference Dropout's gradient is dy itself), where the mask

@@ -223,6 +223,38 @@ NAS_OP_CASE({
     .onnx = false,
 });
 
+// ---- Tanh ------------------------------------------------------------------------------
+
+// tanh(atanh(0.5)) = 0.5, odd; 0.1 on the polynomial's side of 0.625; +-100 saturate.
+NAS_OP_CASE({
+    .op = "Tanh",
+    .name = "Tanh.hand",
+    .build = [](Rng&, Graph& g, std::vector<Tensor>& in) {
+      single_op(g, in, "Tanh",
+                {Tensor::f32({5}, {0.0f, 0.54930614f, -0.54930614f, -100.0f, 100.0f})});
+    },
+    .expected = {Tensor::f32({5}, {0.0f, 0.5f, -0.5f, -1.0f, 1.0f})},
+});
+
+NAS_OP_CASE({
+    .op = "Tanh",
+    .name = "Tanh.random",
+    .build = [](Rng& rng, Graph& g, std::vector<Tensor>& in) {
+      single_op(g, in, "Tanh", {random_tensor(rng, random_shape(rng), -3.0, 3.0)});
+    },
+});
+
+// dy * (1 - y^2): 2 * 0.75 = 1.5, 1 * 0.75 = 0.75.
+NAS_OP_CASE({
+    .op = "TanhGrad",
+    .name = "TanhGrad.hand",
+    .build = [](Rng&, Graph& g, std::vector<Tensor>& in) {
+      single_op(g, in, "TanhGrad", {Tensor::f32({2}, {2, 1}), Tensor::f32({2}, {0.5f, -0.5f})});
+    },
+    .expected = {Tensor::f32({2}, {1.5f, 0.75f})},
+    .onnx = false,
+});
+
 // ---- Sub, Div --------------------------------------------------------------------------
 
 NAS_OP_CASE({

@@ -15,6 +15,7 @@
 #include "compiler/graph/op_registry.h"
 #include "compiler/graph/reference_executor.h"
 #include "compiler/graph/verifier.h"
+#include "compiler/onnx/fold_shape_arithmetic.h"
 #include "compiler/support/error.h"
 
 namespace nas::onnx_io {
@@ -203,6 +204,8 @@ class Importer {
   void import_node(const onnx::NodeProto& node, size_t index);
   void import_constant(const onnx::NodeProto& node, const Label& at);
   void import_shape(const onnx::NodeProto& node, const Label& at);
+  // Integer shape arithmetic on constants (fold_shape_arithmetic.h); false when it is not.
+  bool fold_shape_arithmetic_node(const onnx::NodeProto& node, const Label& at);
   void import_legacy_softmax(const onnx::NodeProto& node, const Label& at);
   Attrs convert_attrs(const onnx::NodeProto& node, const OpDef& op, const Label& at,
                       const std::set<int>& attr_input_slots);
@@ -359,6 +362,7 @@ void Importer::import_node(const onnx::NodeProto& node, size_t index) {
 
   if (node.op_type() == "Constant") return import_constant(node, at);
   if (node.op_type() == "Shape") return import_shape(node, at);
+  if (fold_shape_arithmetic_node(node, at)) return;
 
   auto found = ops_by_onnx_type().find(node.op_type());
   if (found == ops_by_onnx_type().end()) unsupported_op(at);
@@ -586,6 +590,26 @@ void Importer::import_constant(const onnx::NodeProto& node, const Label& at) {
                "value_int, value_ints)", at.str(), a.name());
   }
   define_constant(node.output(0), std::move(t));
+}
+
+bool Importer::fold_shape_arithmetic_node(const onnx::NodeProto& node, const Label& at) {
+  std::vector<const Tensor*> inputs;
+  for (const std::string& in : node.input()) {
+    if (in.empty() || !is_constant(in)) return false;
+    inputs.push_back(&constants_.at(in));
+  }
+  const bool registered = ops_by_onnx_type().count(node.op_type()) != 0;
+  std::optional<std::vector<Tensor>> folded =
+      fold_shape_arithmetic(node, inputs, registered, at.str());
+  if (!folded) return false;
+  for (int o = 0; o < node.output_size(); ++o) {
+    if (node.output(o).empty()) continue;
+    if (o >= static_cast<int>(folded->size()))
+      user_error("{}: output {} ('{}') is not supported ({} has 1 output)", at.str(), o,
+                 node.output(o), node.op_type());
+    define_constant(node.output(o), std::move((*folded)[o]));
+  }
+  return true;
 }
 
 // Shape depends only on its input's type, which is static: it is always a constant.

@@ -209,6 +209,90 @@ TEST(OnnxImport, TorchShapeArithmeticFoldsAway) {
   EXPECT_EQ(g.type(g.outputs()[0]).shape, (Shape{2, 12}));
 }
 
+// What torch.onnx.export writes for x.chunk(2, dim=1) (ShuffleNetV2's channel split): the
+// half of the channel count in i64 arithmetic, folded away.
+TEST(OnnxImport, IntegerShapeArithmeticFoldsAway) {
+  REQUIRE_OPS("Slice", "Gather", "Unsqueeze");
+  OnnxModel m(17);
+  m.input("x", {1, 8, 4, 4}).output("y");
+  m.node("Shape", {"x"}, {"s"});
+  m.constant("one", Tensor::i64({}, {1}));
+  m.constant("two", Tensor::i64({}, {2}));
+  add_attr(m.node("Gather", {"s", "one"}, {"c"}), "axis", int64_t(0));
+  m.node("Add", {"c", "one"}, {"c1"});
+  m.node("Div", {"c1", "two"}, {"half"});  // (8 + 1) / 2 = 4, truncated
+  m.constant("zero_axis", Tensor::i64({1}, {0}));
+  m.node("Unsqueeze", {"half", "zero_axis"}, {"end"});
+  m.constant("start", Tensor::i64({1}, {0}));
+  m.constant("axes", Tensor::i64({1}, {1}));
+  m.node("Slice", {"x", "start", "end", "axes"}, {"y"}, "chunk");
+  Graph g = import(m);
+  EXPECT_EQ(op_sequence(g), std::vector<std::string>{"Slice"});
+  EXPECT_EQ(g.type(g.outputs()[0]).shape, (Shape{1, 4, 4, 4}));
+}
+
+// Each folded op with ONNX's semantics: integer Div truncates, Mod takes the divisor's sign
+// (fmod = 0) or the dividend's (fmod = 1), booleans are 0 and 1, shapes broadcast.
+TEST(OnnxImport, IntegerArithmeticOnConstantsFollowsOnnx) {
+  OnnxModel m(17);
+  const int i64 = onnx::TensorProto::INT64;
+  m.input("x", {1, 8}).output("mod0", {2}, i64).output("mod1", {2}, i64).output("div", {2}, i64)
+      .output("where", {2}, i64).output("third", {}, i64).output("sum", {2, 3}, i64)
+      .output("neg", {2}, i64);
+  m.constant("a", Tensor::i64({2}, {-7, 7}));
+  m.constant("b", Tensor::i64({2}, {3, -3}));
+  m.node("Mod", {"a", "b"}, {"mod0"});
+  add_attr(m.node("Mod", {"a", "b"}, {"mod1"}), "fmod", int64_t(1));
+  m.constant("twos", Tensor::i64({2}, {2, 2}));
+  m.node("Div", {"a", "twos"}, {"div"});
+  m.constant("p", Tensor::i64({2}, {1, 2}));
+  m.constant("q", Tensor::i64({2}, {1, 3}));
+  m.node("Equal", {"p", "q"}, {"same"});
+  m.constant("yes", Tensor::i64({2}, {10, 20}));
+  m.constant("no", Tensor::i64({2}, {30, 40}));
+  m.node("Where", {"same", "yes", "no"}, {"where"});
+  // floor(channels / 3) through floats, as torch writes integer division of sizes.
+  m.node("Shape", {"x"}, {"s"});
+  m.constant("last", Tensor::i64({}, {1}));
+  add_attr(m.node("Gather", {"s", "last"}, {"c"}), "axis", int64_t(0));
+  add_attr(m.node("Cast", {"c"}, {"cf"}), "to", int64_t(onnx::TensorProto::FLOAT));
+  m.constant("three", Tensor::f32({}, {3.0f}));
+  m.node("Div", {"cf", "three"}, {"q3"});
+  m.node("Floor", {"q3"}, {"f3"});
+  add_attr(m.node("Cast", {"f3"}, {"third"}), "to", int64_t(onnx::TensorProto::INT64));
+  m.constant("col", Tensor::i64({2, 1}, {1, 2}));
+  m.constant("row", Tensor::i64({3}, {10, 20, 30}));
+  m.node("Add", {"col", "row"}, {"sum"});
+  m.node("Neg", {"a"}, {"neg"});
+  const Graph g = import(m);
+  EXPECT_TRUE(g.nodes().empty());
+  const std::vector<Tensor> out = run_reference(g, {Tensor(DType::F32, {1, 8})});
+  EXPECT_EQ(out[0], Tensor::i64({2}, {2, -2}));
+  EXPECT_EQ(out[1], Tensor::i64({2}, {-1, 1}));
+  EXPECT_EQ(out[2], Tensor::i64({2}, {-3, 3}));
+  EXPECT_EQ(out[3], Tensor::i64({2}, {10, 40}));
+  EXPECT_EQ(out[4], Tensor::i64({}, {2}));
+  EXPECT_EQ(out[5], Tensor::i64({2, 3}, {11, 21, 31, 12, 22, 32}));
+  EXPECT_EQ(out[6], Tensor::i64({2}, {7, -7}));
+}
+
+TEST(OnnxImportErrors, IntegerArithmeticErrorsNameTheNode) {
+  OnnxModel m(17);
+  m.input("x", {1}).output("q", {2}, onnx::TensorProto::INT64);
+  m.constant("a", Tensor::i64({2}, {4, 5}));
+  m.constant("z", Tensor::i64({2}, {1, 0}));
+  m.node("Div", {"a", "z"}, {"q"}, "split_size");
+  EXPECT_EQ(import_error(m), "m.onnx: node 'split_size' (Div, opset 17): integer division by zero");
+  OnnxModel b(17);
+  b.input("x", {1}).output("s", {2}, onnx::TensorProto::INT64);
+  b.constant("a", Tensor::i64({2}, {4, 5}));
+  b.constant("c", Tensor::i64({3}, {1, 2, 3}));
+  b.node("Add", {"a", "c"}, {"s"}, "sizes");
+  EXPECT_EQ(import_error(b),
+            "m.onnx: node 'sizes' (Add, opset 17): the shapes of the inputs do not broadcast "
+            "([2], [3])");
+}
+
 // Softmax before opset 13 normalises over the input flattened to 2-D at `axis`.
 TEST(OnnxImport, LegacySoftmaxOnANonLastAxis) {
   REQUIRE_OPS("Softmax", "Flatten", "Reshape");

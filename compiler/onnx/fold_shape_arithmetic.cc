@@ -1,0 +1,184 @@
+#include "compiler/onnx/fold_shape_arithmetic.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <map>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <onnx/onnx_pb.h>
+
+#include "compiler/support/error.h"
+
+namespace nas::onnx_io {
+
+using graph::DType;
+using graph::Shape;
+using graph::Tensor;
+
+namespace {
+
+using Elementwise = std::function<double(const std::vector<double>&)>;
+
+void set_value(Tensor& t, int64_t i, double v) {
+  switch (t.dtype()) {
+    case DType::F32: t.data<float>()[i] = static_cast<float>(v); break;
+    case DType::F64: t.data<double>()[i] = v; break;
+    case DType::I64: t.data<int64_t>()[i] = static_cast<int64_t>(v); break;
+  }
+}
+
+// Numpy broadcasting of the inputs' shapes.
+Shape broadcast_shape(const std::vector<const Tensor*>& inputs, const std::string& at) {
+  size_t rank = 0;
+  for (const Tensor* t : inputs) rank = std::max(rank, t->shape().size());
+  Shape out(rank, 1);
+  for (const Tensor* t : inputs) {
+    const Shape& s = t->shape();
+    for (size_t d = 0; d < s.size(); ++d) {
+      int64_t& o = out[rank - s.size() + d];
+      if (s[d] == o || s[d] == 1) continue;
+      if (o != 1)
+        user_error("{}: the shapes of the inputs do not broadcast ({})", at,
+                   fmt::join([&] {
+                     std::vector<std::string> v;
+                     for (const Tensor* u : inputs) v.push_back(graph::shape_str(u->shape()));
+                     return v;
+                   }(), ", "));
+      o = s[d];
+    }
+  }
+  return out;
+}
+
+// out[i] = f(inputs at i), broadcast, as a tensor of `dtype`.
+Tensor map_broadcast(const std::vector<const Tensor*>& inputs, DType dtype, const Elementwise& f,
+                     const std::string& at) {
+  const Shape shape = broadcast_shape(inputs, at);
+  Tensor out(dtype, shape);
+  const auto rank = static_cast<int64_t>(shape.size());
+  std::vector<double> args(inputs.size());
+  for (int64_t i = 0; i < out.numel(); ++i) {
+    for (size_t k = 0; k < inputs.size(); ++k) {
+      const Shape& s = inputs[k]->shape();
+      const auto offset = rank - static_cast<int64_t>(s.size());
+      int64_t index = 0, rest = i, stride = 1;
+      std::vector<int64_t> coords(rank);
+      for (int64_t d = rank - 1; d >= 0; --d) {
+        coords[d] = rest % shape[d];
+        rest /= shape[d];
+      }
+      for (int64_t d = static_cast<int64_t>(s.size()) - 1; d >= 0; --d) {
+        index += (s[d] == 1 ? 0 : coords[offset + d]) * stride;
+        stride *= s[d];
+      }
+      args[k] = inputs[k]->at(index);
+    }
+    set_value(out, i, f(args));
+  }
+  return out;
+}
+
+int64_t int_attr(const onnx::NodeProto& node, const std::string& name, int64_t fallback) {
+  for (const onnx::AttributeProto& a : node.attribute())
+    if (a.name() == name) return a.i();
+  return fallback;
+}
+
+// ONNX's element type codes to ours; booleans and narrower integers read as i64.
+std::optional<DType> cast_target(int64_t to) {
+  switch (to) {
+    case onnx::TensorProto::FLOAT: return DType::F32;
+    case onnx::TensorProto::DOUBLE: return DType::F64;
+    case onnx::TensorProto::INT64:
+    case onnx::TensorProto::INT32:
+    case onnx::TensorProto::INT16:
+    case onnx::TensorProto::INT8:
+    case onnx::TensorProto::UINT8:
+    case onnx::TensorProto::BOOL: return DType::I64;
+    default: return std::nullopt;
+  }
+}
+
+}  // namespace
+
+std::optional<std::vector<Tensor>> fold_shape_arithmetic(const onnx::NodeProto& node,
+                                                         const std::vector<const Tensor*>& inputs,
+                                                         bool registered, const std::string& at) {
+  const std::string& op = node.op_type();
+  const bool all_f32 = std::all_of(inputs.begin(), inputs.end(),
+                                   [](const Tensor* t) { return t->dtype() == DType::F32; });
+  // nas's Cast is f32 to f32 only: every other Cast of constants is folded here.
+  if (inputs.empty() || (registered && all_f32 && op != "Cast")) return std::nullopt;
+  // The type of an arithmetic result: the inputs' (ONNX requires them equal); Where's, its
+  // values'.
+  const DType same = inputs.back()->dtype();
+  const bool integer = same == DType::I64;
+  using A = const std::vector<double>&;
+  static const std::map<std::string, std::function<double(A)>> kBinary = {
+      {"Add", [](A a) { return a[0] + a[1]; }},
+      {"Sub", [](A a) { return a[0] - a[1]; }},
+      {"Mul", [](A a) { return a[0] * a[1]; }},
+  };
+  std::vector<Tensor> out;
+  if (auto it = kBinary.find(op); it != kBinary.end() && inputs.size() == 2) {
+    out.push_back(map_broadcast(inputs, same, it->second, at));
+  } else if (op == "Div" && inputs.size() == 2) {
+    out.push_back(map_broadcast(inputs, same, [&](A a) {
+      if (!integer) return a[0] / a[1];
+      if (a[1] == 0) user_error("{}: integer division by zero", at);
+      return std::trunc(a[0] / a[1]);  // C's integer division, as ONNX's
+    }, at));
+  } else if (op == "Mod" && inputs.size() == 2) {
+    const bool fmod = int_attr(node, "fmod", 0) != 0;
+    if (!fmod && !integer)
+      user_error("{}: Mod of floats needs fmod = 1 (the ONNX rule)", at);
+    out.push_back(map_broadcast(inputs, same, [&](A a) {
+      if (integer && a[1] == 0) user_error("{}: integer modulo by zero", at);
+      const double r = std::fmod(a[0], a[1]);
+      // fmod = 0: the sign of the divisor (Python's %).
+      return !fmod && r != 0 && (r < 0) != (a[1] < 0) ? r + a[1] : r;
+    }, at));
+  } else if ((op == "Min" || op == "Max") && !inputs.empty()) {
+    const bool is_min = op == "Min";
+    out.push_back(map_broadcast(inputs, same, [is_min](A a) {
+      return is_min ? *std::min_element(a.begin(), a.end()) : *std::max_element(a.begin(), a.end());
+    }, at));
+  } else if ((op == "Equal" || op == "Less" || op == "Greater") && inputs.size() == 2) {
+    out.push_back(map_broadcast(inputs, DType::I64, [&](A a) {
+      return op == "Equal" ? a[0] == a[1] : op == "Less" ? a[0] < a[1] : a[0] > a[1];
+    }, at));
+  } else if (op == "Where" && inputs.size() == 3) {
+    out.push_back(map_broadcast(inputs, same, [](A a) { return a[0] != 0 ? a[1] : a[2]; }, at));
+  } else if (inputs.size() == 1 && (op == "Neg" || op == "Abs" || op == "Floor" || op == "Ceil" ||
+                                    op == "Not" || op == "Cast")) {
+    DType dtype = same;
+    if (op == "Cast") {
+      const int64_t to = int_attr(node, "to", 0);
+      const std::optional<DType> target = cast_target(to);
+      if (!target)
+        user_error("{}: Cast to {} is not supported (float, double and integer types are)", at,
+                   onnx::TensorProto_DataType_Name(static_cast<onnx::TensorProto_DataType>(to)));
+      dtype = *target;
+      // Float to integer truncates; to bool is nonzero.
+      const bool to_bool = to == onnx::TensorProto::BOOL;
+      out.push_back(map_broadcast(inputs, dtype, [to_bool](A a) {
+        return to_bool ? double(a[0] != 0) : a[0];
+      }, at));
+    } else {
+      out.push_back(map_broadcast(inputs, dtype, [&](A a) {
+        if (op == "Neg") return -a[0];
+        if (op == "Abs") return std::fabs(a[0]);
+        if (op == "Floor") return std::floor(a[0]);
+        if (op == "Ceil") return std::ceil(a[0]);
+        return double(a[0] == 0);  // Not
+      }, at));
+    }
+  } else {
+    return std::nullopt;
+  }
+  return out;
+}
+
+}  // namespace nas::onnx_io

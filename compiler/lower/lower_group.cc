@@ -65,6 +65,7 @@ struct EpilogueState {
 struct OpenReduction {
   ValueId anchor = graph::kNoValue;  // the reducing node's output
   ValueId tail = graph::kNoValue;    // the last value of the chain so far
+  std::set<const Node*> members;     // the nodes that compute in its epilogue
   ReducingCompute compute;
   std::shared_ptr<EpilogueState> state;
 };
@@ -185,21 +186,17 @@ class GroupLowering {
     }
   }
 
-  // Values produced here that a node outside the group reads or the graph returns, and how
-  // many nodes of the group read each value.
+  // Values produced here that a node outside the group reads or the graph returns.
   void find_outputs() {
     std::set<int32_t> members(group_.nodes.begin(), group_.nodes.end());
-    const std::vector<std::vector<int32_t>> users = graph_.users();
+    users_ = graph_.users();
     for (int32_t n : group_.nodes)
       for (ValueId v : graph_.nodes()[static_cast<size_t>(n)].outputs) {
         produced_.insert(v);
-        bool leaves = std::ranges::count(graph_.outputs(), v) != 0;
-        std::set<int32_t> inside;
-        for (int32_t user : users[static_cast<size_t>(v)]) {
-          if (members.contains(user)) inside.insert(user);
-          else leaves = true;
-        }
-        readers_in_group_[v] = inside.size();
+        const bool leaves =
+            std::ranges::count(graph_.outputs(), v) != 0 ||
+            std::ranges::any_of(users_[static_cast<size_t>(v)],
+                                [&](int32_t user) { return !members.contains(user); });
         if (leaves) outputs_.push_back(v);
       }
     // A group whose results nobody reads still computes its last node.
@@ -273,19 +270,57 @@ class GroupLowering {
     return it == channel_blocks_.end() ? 1 : it->second;
   }
 
-  // Whether `node` joins the open reduction's epilogue.
-  bool joins(const Node& node) const {
-    if (!open_) return false;
+  // Whether `node` could compute in an epilogue whose values so far are `values`: an
+  // elementwise or broadcast op of the injective family with one output of the reduction's
+  // shape that reads one of them.
+  bool could_join(const Node& node, const std::set<ValueId>& values, const graph::Shape& shape) const {
     const graph::FusionClass fusion = node.op->fusion;
     if (fusion != graph::FusionClass::Elementwise && fusion != graph::FusionClass::Broadcast)
       return false;
     if (schedule_family(graph_, node) != ScheduleFamily::Injective || node.outputs.size() != 1)
       return false;
-    if (graph_.type(node.outputs[0]).shape != open_->compute.shape) return false;
-    const ValueId tail = open_->tail;
-    return std::ranges::count(node.inputs, tail) != 0 && !output_set_.contains(tail) &&
-           readers_in_group_.at(tail) == 1;
+    if (graph_.type(node.outputs[0]).shape != shape) return false;
+    return std::ranges::any_of(node.inputs, [&](ValueId v) { return values.contains(v); });
   }
+
+  // The nodes after the reducing node `reducing` that compute in its epilogue: the longest
+  // run of nodes that could join, cut back until every value of the run but the last is
+  // read only inside it and not handed out (the stage stores the last alone). A chain, or
+  // a diamond such as y * sigmoid(y).
+  std::set<const Node*> plan_epilogue(int32_t reducing, const graph::Shape& shape) const {
+    const Node& anchor = graph_.nodes().at(static_cast<size_t>(reducing));
+    std::set<ValueId> values(anchor.outputs.begin(), anchor.outputs.end());
+    std::vector<int32_t> run;
+    auto at = std::ranges::find(group_.nodes, reducing);
+    for (++at; at != group_.nodes.end(); ++at) {
+      const Node& node = graph_.nodes().at(static_cast<size_t>(*at));
+      if (!could_join(node, values, shape)) break;
+      run.push_back(*at);
+      values.insert(node.outputs[0]);
+    }
+    // Valid when every value before the run's last is handed to no one outside the group
+    // and read inside it by members of the run only.
+    const auto valid = [&](size_t length) {
+      if (length == 0) return true;
+      const std::set<int32_t> members(run.begin(), run.begin() + static_cast<int64_t>(length));
+      std::vector<ValueId> inner(anchor.outputs.begin(), anchor.outputs.end());
+      for (size_t k = 0; k + 1 < length; ++k)
+        inner.push_back(graph_.nodes()[static_cast<size_t>(run[k])].outputs[0]);
+      return std::ranges::all_of(inner, [&](ValueId v) {
+        return !output_set_.contains(v) &&
+               std::ranges::all_of(users_[static_cast<size_t>(v)],
+                                   [&](int32_t user) { return members.contains(user); });
+      });
+    };
+    size_t length = run.size();
+    while (length > 0 && !valid(length)) --length;
+    std::set<const Node*> joining;
+    for (size_t k = 0; k < length; ++k) joining.insert(&graph_.nodes()[static_cast<size_t>(run[k])]);
+    return joining;
+  }
+
+  // Whether `node` joins the open reduction's epilogue.
+  bool joins(const Node& node) const { return open_ && open_->members.contains(&node); }
 
   void add_node(const Node& node) {
     const bool joining = joins(node);
@@ -325,7 +360,8 @@ class GroupLowering {
                   node_name);
       return finish ? finish(state->reduced, state->at) : state->reduced;
     };
-    open_ = OpenReduction{value, value, std::move(compute), state};
+    std::set<const Node*> members = plan_epilogue(graph_.value(value).producer, compute.shape);
+    open_ = OpenReduction{value, value, std::move(members), std::move(compute), state};
   }
 
   // Turns the open reduction into a stage that stores its chain's tail.
@@ -374,7 +410,7 @@ class GroupLowering {
   std::vector<ValueId> outputs_;
   std::set<ValueId> output_set_;
   std::set<ValueId> produced_;  // values the group's nodes compute
-  std::map<ValueId, size_t> readers_in_group_;
+  std::vector<std::vector<int32_t>> users_;  // the graph's readers of each value
   std::map<ValueId, Accessor> accessors_;
   std::map<ValueId, loop::Tensor> stage_of_;
   std::optional<OpenReduction> open_;

@@ -23,10 +23,13 @@ struct FusionRule {
 const std::vector<FusionRule>& default_fusion_rules();
 
 // Partitions the graph into fused groups. Each group starts at the first node not yet in a
-// group (its anchor) and grows along a chain: the last node's single output, read by
-// exactly one node and not returned by the graph, pulls that reader in when the rules allow
-// (anchor class, reader class), the reader has one output, and (for a broadcast reader) the
-// reader's output keeps the chain value's shape, so the anchor's loop nest computes it.
+// group (its anchor) and grows along a chain: the last node's single output, not returned
+// by the graph, pulls in its reader when it has exactly one, the rules allow it (anchor
+// class, reader class), the reader has one output, and that output keeps the chain value's
+// shape (so the anchor's loop nest computes it). A value with two such readers pulls in
+// both when they form a diamond: the first reads only the value (and constants or graph
+// inputs), the second only the value and the first's output, which nothing else reads
+// (SiLU as y * sigmoid(y)); the anchor's loop nest computes both from the value.
 // Groups come in the order of their last nodes, which is a topological order.
 FusionPlan plan_fusion(const graph::Graph& graph,
                        std::span<const FusionRule> rules = default_fusion_rules());

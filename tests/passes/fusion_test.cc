@@ -120,6 +120,40 @@ TEST(Fusion, DoesNotFuseAcrossAValueWithTwoReaders) {
   EXPECT_THAT(node_names(g, plan.groups[2]), ElementsAre("a", "sum"));
 }
 
+// SiLU as torch exports it: y read by Sigmoid and by the Mul of y and the sigmoid. Both
+// join the convolution's group; the chain goes on after the Mul.
+TEST(Fusion, FusesADiamondOfTwoReaders) {
+  Graph g("silu");
+  ValueId x = g.add_input("x", {DType::F32, {1, 2, 3, 3}});
+  ValueId w = g.add_constant("w", Tensor(DType::F32, {2, 2, 1, 1}));
+  ValueId y = g.add("Conv", {x, w}, {}, "conv");
+  ValueId s = g.add("Sigmoid", {y}, {}, "sigmoid");
+  ValueId silu = g.add("Mul", {y, s}, {}, "silu");
+  g.add_output(g.add("Relu", {silu}, {}, "relu"));
+  FusionPlan plan = plan_fusion(g);
+  EXPECT_THAT(check_fusion_plan(g, plan), ElementsAre());
+  ASSERT_EQ(plan.groups.size(), 1u);
+  EXPECT_THAT(node_names(g, plan.groups[0]), ElementsAre("conv", "sigmoid", "silu", "relu"));
+
+  // Not when the sigmoid is needed elsewhere too, or the second reader reads another node's
+  // value (which could depend on the group: not convex).
+  Graph returned = g;
+  returned.add_output(s);
+  FusionPlan kept = plan_fusion(returned);
+  EXPECT_THAT(check_fusion_plan(returned, kept), ElementsAre());
+  EXPECT_THAT(node_names(returned, kept.groups[0]), ElementsAre("conv"));
+  Graph other("other");
+  x = other.add_input("x", {DType::F32, {1, 2, 3, 3}});
+  w = other.add_constant("w", Tensor(DType::F32, {2, 2, 1, 1}));
+  y = other.add("Conv", {x, w}, {}, "conv");
+  s = other.add("Sigmoid", {y}, {}, "sigmoid");
+  const ValueId r = other.add("Relu", {x}, {}, "relu");
+  other.add_output(other.add("Mul", {y, other.add("Add", {s, r}, {}, "add")}, {}, "mul"));
+  FusionPlan split = plan_fusion(other);
+  EXPECT_THAT(check_fusion_plan(other, split), ElementsAre());
+  EXPECT_THAT(node_names(other, split.groups[0]), ElementsAre("conv"));
+}
+
 TEST(Fusion, ABroadcastThatGrowsTheChainValueStartsAGroup) {
   // Squeeze-excite: the gate f32[1,2,1,1] multiplies a larger tensor; the conv that made
   // the gate cannot compute the product in its own loop nest.

@@ -273,7 +273,8 @@ class GroupLowering {
   // Whether `node` could compute in an epilogue whose values so far are `values`: an
   // elementwise or broadcast op of the injective family with one output of the reduction's
   // shape that reads one of them.
-  bool could_join(const Node& node, const std::set<ValueId>& values, const graph::Shape& shape) const {
+  bool could_join(const Node& node, const std::set<ValueId>& values,
+                  const graph::Shape& shape) const {
     const graph::FusionClass fusion = node.op->fusion;
     if (fusion != graph::FusionClass::Elementwise && fusion != graph::FusionClass::Broadcast)
       return false;
@@ -315,7 +316,8 @@ class GroupLowering {
     size_t length = run.size();
     while (length > 0 && !valid(length)) --length;
     std::set<const Node*> joining;
-    for (size_t k = 0; k < length; ++k) joining.insert(&graph_.nodes()[static_cast<size_t>(run[k])]);
+    for (size_t k = 0; k < length; ++k)
+      joining.insert(&graph_.nodes()[static_cast<size_t>(run[k])]);
     return joining;
   }
 

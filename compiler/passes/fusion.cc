@@ -4,8 +4,8 @@
 // value inside a group is read by later members only. That makes every group convex (no
 // path leaves a group and re-enters it), and ordering groups by their last node gives a
 // topological order: a group that reads another's result contains a node after that
-// group's last one. check_fusion_plan in
-// fusion_plan.h states these invariants and the tests check them on every plan.
+// group's last one. check_fusion_plan in fusion_plan.h states these invariants and the
+// tests check them on every plan.
 #include "compiler/passes/fusion.h"
 
 #include <algorithm>
@@ -105,7 +105,8 @@ FusionPlan plan_fusion(const Graph& g, std::span<const FusionRule> rules) {
     FusedGroup group{static_cast<int32_t>(n), {static_cast<int32_t>(n)}};
     group_of[n] = id;
     const FusionClass anchor = g.nodes()[n].op->fusion;
-    for (std::vector<int32_t> next = next_members(g, rules, anchor, g.nodes()[n], readers, group_of);
+    for (std::vector<int32_t> next =
+             next_members(g, rules, anchor, g.nodes()[n], readers, group_of);
          !next.empty();
          next = next_members(g, rules, anchor, g.nodes()[next.back()], readers, group_of))
       for (int32_t member : next) {

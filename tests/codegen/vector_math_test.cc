@@ -144,8 +144,9 @@ TEST(VectorMath, TanhWithinOneUlp) { expect_within("vtanh", tanh_of, tanh_d, 1);
 
 // The point of it: a 16-lane exp is vector arithmetic, not 16 calls of libm.
 TEST(VectorMath, NoLibmCallsInVectorCode) {
-  const std::string ir = emit_llvm_ir({map_kernel("vexp", 16, exp_of), map_kernel("vlog", 16, log_of)},
-                                      target::host_target(), true);
+  const std::string ir =
+      emit_llvm_ir({map_kernel("vexp", 16, exp_of), map_kernel("vlog", 16, log_of)},
+                   target::host_target(), true);
   for (const char* call : {"@expf", "@logf", "@llvm.exp.", "@llvm.log."})
     EXPECT_EQ(ir.find(call), std::string::npos) << call;
 }

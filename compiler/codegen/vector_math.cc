@@ -10,17 +10,16 @@ namespace nas::codegen {
 namespace {
 
 // Emits arithmetic on one float type (scalar or vector) and its i32 counterpart.
-class Math {
- public:
+struct Math {
   Math(llvm::IRBuilderBase& b, llvm::Type* type)
-      : b_(b), f_(type), i_(type->getWithNewType(b.getInt32Ty())) {}
+      : b_(b), float_type(type), int_type(type->getWithNewType(b.getInt32Ty())) {}
 
-  llvm::Value* f(double v) const { return llvm::ConstantFP::get(f_, v); }
-  llvm::Value* i(int32_t v) const { return llvm::ConstantInt::get(i_, v, /*signed=*/true); }
+  llvm::Value* f(double v) const { return llvm::ConstantFP::get(float_type, v); }
+  llvm::Value* i(int32_t v) const { return llvm::ConstantInt::get(int_type, v, /*signed=*/true); }
 
   // a * b + c, one FMA where the target has it.
   llvm::Value* mul_add(llvm::Value* a, llvm::Value* m, llvm::Value* c) const {
-    return b_.CreateIntrinsic(llvm::Intrinsic::fmuladd, {f_}, {a, m, c});
+    return b_.CreateIntrinsic(llvm::Intrinsic::fmuladd, {float_type}, {a, m, c});
   }
   // Horner's rule: ((c[0] * x + c[1]) * x + ...) + c[n-1].
   llvm::Value* polynomial(llvm::Value* x, std::initializer_list<double> c) const {
@@ -32,12 +31,12 @@ class Math {
   llvm::Value* is_nan(llvm::Value* x) const { return b_.CreateFCmpUNO(x, x); }
   // 2^n for integer n in [-126, 127], built in the exponent bits.
   llvm::Value* pow2(llvm::Value* n) const {
-    return b_.CreateBitCast(b_.CreateShl(b_.CreateAdd(n, i(127)), i(23)), f_);
+    return b_.CreateBitCast(b_.CreateShl(b_.CreateAdd(n, i(127)), i(23)), float_type);
   }
 
   llvm::IRBuilderBase& b_;
-  llvm::Type* f_;
-  llvm::Type* i_;
+  llvm::Type* float_type;
+  llvm::Type* int_type;  // i32 lanes of the same count
 };
 
 }  // namespace
@@ -60,7 +59,7 @@ llvm::Value* emit_exp_f32(llvm::IRBuilderBase& b, llvm::Value* x) {
   p = b.CreateFAdd(m.mul_add(p, b.CreateFMul(r, r), r), m.f(1.0));
   // p * 2^n for n in [-150, 128] as two factors each within the normal exponents: the
   // first product is exact, the second rounds once (into the subnormals where it must).
-  llvm::Value* ni = b.CreateFPToSI(n, m.i_);
+  llvm::Value* ni = b.CreateFPToSI(n, m.int_type);
   llvm::Value* n1 = b.CreateAShr(ni, m.i(1));
   llvm::Value* n2 = b.CreateSub(ni, n1);
   llvm::Value* y = b.CreateFMul(b.CreateFMul(p, m.pow2(n1)), m.pow2(n2));
@@ -72,15 +71,15 @@ llvm::Value* emit_log_f32(llvm::IRBuilderBase& b, llvm::Value* x) {
   // Subnormal inputs are scaled by 2^23 into the normals first.
   llvm::Value* subnormal = b.CreateFCmpOLT(x, m.f(std::numeric_limits<float>::min()));
   llvm::Value* xs = b.CreateSelect(subnormal, b.CreateFMul(x, m.f(8388608.0)), x);
-  llvm::Value* bits = b.CreateBitCast(xs, m.i_);
+  llvm::Value* bits = b.CreateBitCast(xs, m.int_type);
   // x = mant * 2^e with mant in [0.5, 1).
   llvm::Value* e = b.CreateSub(b.CreateAnd(b.CreateLShr(bits, m.i(23)), m.i(0xff)), m.i(126));
   e = b.CreateSub(e, b.CreateSelect(subnormal, m.i(23), m.i(0)));
   llvm::Value* mant =
-      b.CreateBitCast(b.CreateOr(b.CreateAnd(bits, m.i(0x7fffff)), m.i(0x3f000000)), m.f_);
+      b.CreateBitCast(b.CreateOr(b.CreateAnd(bits, m.i(0x7fffff)), m.i(0x3f000000)), m.float_type);
   // mant below sqrt(1/2) is doubled, so f = mant - 1 is in [sqrt(1/2) - 1, sqrt(2) - 1).
   llvm::Value* low = b.CreateFCmpOLT(mant, m.f(0.707106781186547524));
-  e = b.CreateSub(e, b.CreateZExt(low, m.i_));
+  e = b.CreateSub(e, b.CreateZExt(low, m.int_type));
   llvm::Value* f = b.CreateFSub(b.CreateSelect(low, b.CreateFAdd(mant, mant), mant), m.f(1.0));
   // log(1 + f) = f - f^2 / 2 + f^3 P(f); log(2) in two parts, as in exp.
   llvm::Value* z = b.CreateFMul(f, f);
@@ -88,7 +87,7 @@ llvm::Value* emit_log_f32(llvm::IRBuilderBase& b, llvm::Value* x) {
                                     -1.2420140846e-1, 1.4249322787e-1, -1.6668057665e-1,
                                     2.0000714765e-1, -2.4999993993e-1, 3.3333331174e-1});
   llvm::Value* y = b.CreateFMul(b.CreateFMul(p, f), z);
-  llvm::Value* fe = b.CreateSIToFP(e, m.f_);
+  llvm::Value* fe = b.CreateSIToFP(e, m.float_type);
   y = m.mul_add(fe, m.f(-2.12194440e-4), y);
   y = m.mul_add(z, m.f(-0.5), y);
   llvm::Value* result = m.mul_add(fe, m.f(0.693359375), b.CreateFAdd(f, y));

@@ -19,12 +19,24 @@ using graph::Tensor;
 
 namespace {
 
-using Elementwise = std::function<double(const std::vector<double>&)>;
+// Values as long double, which holds every i64 exactly (torch writes INT64_MAX for "to
+// the end"), every float and every double.
+using Value = long double;
+using Elementwise = std::function<Value(const std::vector<Value>&)>;
 
-void set_value(Tensor& t, int64_t i, double v) {
+Value get_value(const Tensor& t, int64_t i) {
+  switch (t.dtype()) {
+    case DType::F32: return t.data<float>()[i];
+    case DType::F64: return t.data<double>()[i];
+    case DType::I64: return static_cast<Value>(t.data<int64_t>()[i]);
+  }
+  return 0;
+}
+
+void set_value(Tensor& t, int64_t i, Value v) {
   switch (t.dtype()) {
     case DType::F32: t.data<float>()[i] = static_cast<float>(v); break;
-    case DType::F64: t.data<double>()[i] = v; break;
+    case DType::F64: t.data<double>()[i] = static_cast<double>(v); break;
     case DType::I64: t.data<int64_t>()[i] = static_cast<int64_t>(v); break;
   }
 }
@@ -58,22 +70,22 @@ Tensor map_broadcast(const std::vector<const Tensor*>& inputs, DType dtype, cons
   const Shape shape = broadcast_shape(inputs, at);
   Tensor out(dtype, shape);
   const auto rank = static_cast<int64_t>(shape.size());
-  std::vector<double> args(inputs.size());
+  std::vector<Value> args(inputs.size());
+  std::vector<int64_t> coords(shape.size());
   for (int64_t i = 0; i < out.numel(); ++i) {
+    for (int64_t d = rank - 1, rest = i; d >= 0; --d) {
+      coords[d] = rest % shape[d];
+      rest /= shape[d];
+    }
     for (size_t k = 0; k < inputs.size(); ++k) {
       const Shape& s = inputs[k]->shape();
       const auto offset = rank - static_cast<int64_t>(s.size());
-      int64_t index = 0, rest = i, stride = 1;
-      std::vector<int64_t> coords(rank);
-      for (int64_t d = rank - 1; d >= 0; --d) {
-        coords[d] = rest % shape[d];
-        rest /= shape[d];
-      }
+      int64_t index = 0, stride = 1;
       for (int64_t d = static_cast<int64_t>(s.size()) - 1; d >= 0; --d) {
         index += (s[d] == 1 ? 0 : coords[offset + d]) * stride;
         stride *= s[d];
       }
-      args[k] = inputs[k]->at(index);
+      args[k] = get_value(*inputs[k], index);
     }
     set_value(out, i, f(args));
   }
@@ -115,8 +127,8 @@ std::optional<std::vector<Tensor>> fold_shape_arithmetic(const onnx::NodeProto& 
   // values'.
   const DType same = inputs.back()->dtype();
   const bool integer = same == DType::I64;
-  using A = const std::vector<double>&;
-  static const std::map<std::string, std::function<double(A)>> kBinary = {
+  using A = const std::vector<Value>&;
+  static const std::map<std::string, std::function<Value(A)>> kBinary = {
       {"Add", [](A a) { return a[0] + a[1]; }},
       {"Sub", [](A a) { return a[0] - a[1]; }},
       {"Mul", [](A a) { return a[0] * a[1]; }},
@@ -136,7 +148,7 @@ std::optional<std::vector<Tensor>> fold_shape_arithmetic(const onnx::NodeProto& 
       user_error("{}: Mod of floats needs fmod = 1 (the ONNX rule)", at);
     out.push_back(map_broadcast(inputs, same, [&](A a) {
       if (integer && a[1] == 0) user_error("{}: integer modulo by zero", at);
-      const double r = std::fmod(a[0], a[1]);
+      const Value r = std::fmod(a[0], a[1]);
       // fmod = 0: the sign of the divisor (Python's %).
       return !fmod && r != 0 && (r < 0) != (a[1] < 0) ? r + a[1] : r;
     }, at));
@@ -147,7 +159,7 @@ std::optional<std::vector<Tensor>> fold_shape_arithmetic(const onnx::NodeProto& 
     }, at));
   } else if ((op == "Equal" || op == "Less" || op == "Greater") && inputs.size() == 2) {
     out.push_back(map_broadcast(inputs, DType::I64, [&](A a) {
-      return op == "Equal" ? a[0] == a[1] : op == "Less" ? a[0] < a[1] : a[0] > a[1];
+      return Value(op == "Equal" ? a[0] == a[1] : op == "Less" ? a[0] < a[1] : a[0] > a[1]);
     }, at));
   } else if (op == "Where" && inputs.size() == 3) {
     out.push_back(map_broadcast(inputs, same, [](A a) { return a[0] != 0 ? a[1] : a[2]; }, at));
@@ -164,7 +176,7 @@ std::optional<std::vector<Tensor>> fold_shape_arithmetic(const onnx::NodeProto& 
       // Float to integer truncates; to bool is nonzero.
       const bool to_bool = to == onnx::TensorProto::BOOL;
       out.push_back(map_broadcast(inputs, dtype, [to_bool](A a) {
-        return to_bool ? double(a[0] != 0) : a[0];
+        return to_bool ? Value(a[0] != 0) : a[0];
       }, at));
     } else {
       out.push_back(map_broadcast(inputs, dtype, [&](A a) {
@@ -172,7 +184,7 @@ std::optional<std::vector<Tensor>> fold_shape_arithmetic(const onnx::NodeProto& 
         if (op == "Abs") return std::fabs(a[0]);
         if (op == "Floor") return std::floor(a[0]);
         if (op == "Ceil") return std::ceil(a[0]);
-        return double(a[0] == 0);  // Not
+        return Value(a[0] == 0);  // Not
       }, at));
     }
   } else {

@@ -3,6 +3,7 @@
 #include "compiler/onnx/onnx_import.h"
 
 #include <cmath>
+#include <limits>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -238,7 +239,7 @@ TEST(OnnxImport, IntegerArithmeticOnConstantsFollowsOnnx) {
   const int i64 = onnx::TensorProto::INT64;
   m.input("x", {1, 8}).output("mod0", {2}, i64).output("mod1", {2}, i64).output("div", {2}, i64)
       .output("where", {2}, i64).output("third", {}, i64).output("sum", {2, 3}, i64)
-      .output("neg", {2}, i64);
+      .output("neg", {2}, i64).output("big", {2}, i64);
   m.constant("a", Tensor::i64({2}, {-7, 7}));
   m.constant("b", Tensor::i64({2}, {3, -3}));
   m.node("Mod", {"a", "b"}, {"mod0"});
@@ -264,6 +265,11 @@ TEST(OnnxImport, IntegerArithmeticOnConstantsFollowsOnnx) {
   m.constant("row", Tensor::i64({3}, {10, 20, 30}));
   m.node("Add", {"col", "row"}, {"sum"});
   m.node("Neg", {"a"}, {"neg"});
+  // INT64_MAX ("to the end" in torch's slices) passes through exactly.
+  const int64_t end = std::numeric_limits<int64_t>::max();
+  m.constant("ends", Tensor::i64({2}, {end, 5}));
+  m.constant("caps", Tensor::i64({2}, {end, 9}));
+  m.node("Min", {"ends", "caps"}, {"big"});
   const Graph g = import(m);
   EXPECT_TRUE(g.nodes().empty());
   const std::vector<Tensor> out = run_reference(g, {Tensor(DType::F32, {1, 8})});
@@ -274,6 +280,7 @@ TEST(OnnxImport, IntegerArithmeticOnConstantsFollowsOnnx) {
   EXPECT_EQ(out[4], Tensor::i64({}, {2}));
   EXPECT_EQ(out[5], Tensor::i64({2, 3}, {11, 21, 31, 12, 22, 32}));
   EXPECT_EQ(out[6], Tensor::i64({2}, {7, -7}));
+  EXPECT_EQ(out[7], Tensor::i64({2}, {end, 5}));
 }
 
 TEST(OnnxImportErrors, IntegerArithmeticErrorsNameTheNode) {

@@ -15,4 +15,8 @@ Expr sigmoid(const Expr& x);
 // cancel, and that with x's sign above.
 Expr tanh(const Expr& x);
 
+// An odd polynomial below |x| = 0.921875, where 1 - erfc(|x|) would cancel; above,
+// 1 - exp(-x^2) * a polynomial in |x|, with x's sign.
+Expr erf(const Expr& x);
+
 }  // namespace nas::loop

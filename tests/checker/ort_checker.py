@@ -165,6 +165,8 @@ def activation_models():
                              {"x": v.f(2, 3, 5, lo=-6, hi=6)}))
         models.append(single(f"Tanh-opset{opset}", opset, "Tanh",
                              {"x": v.f(2, 3, 5, lo=-4, hi=4)}))
+        models.append(single(f"Erf-opset{opset}", opset, "Erf",
+                             {"x": v.f(2, 3, 5, lo=-4, hi=4)}))
         models.append(single(f"Identity-opset{opset}", opset, "Identity", {"x": v.f(4, 3)}))
     v = Values("hardsigmoid")
     models.append(single("HardSigmoid-default-opset13", 13, "HardSigmoid",
@@ -320,6 +322,14 @@ def batchnorm_models():
                          {"x": v.f(5, 4)},
                          inits={"scale": v.f(4, lo=0.5, hi=1.5), "bias": v.f(4),
                                 "mean": v.f(4), "var": v.f(4, lo=0.2, hi=2.0)}))
+    v = Values("layernorm")
+    # ConvNeXt's [N, H, W, C] over C, as torch exports it; over two axes without B.
+    models.append(single("LayerNormalization-last-axis-opset17", 17, "LayerNormalization",
+                         {"x": v.f(1, 3, 4, 8)}, {"epsilon": 1e-6},
+                         inits={"scale": v.f(8, lo=0.5, hi=1.5), "bias": v.f(8)}))
+    models.append(single("LayerNormalization-two-axes-no-bias-opset17", 17, "LayerNormalization",
+                         {"x": v.f(2, 3, 5)}, {"axis": 1},
+                         inits={"scale": v.f(3, 5, lo=0.5, hi=1.5)}))
     return models
 
 

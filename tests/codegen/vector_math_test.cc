@@ -1,4 +1,4 @@
-// exp and log as compiled (vector_math.h), sigmoid and tanh as composed (loop/math.h),
+// exp and log as compiled (vector_math.h), sigmoid, tanh and erf as composed (loop/math.h),
 // against the double-precision result rounded to float, over a sweep of every 251st float
 // (17 million values: every exponent, both signs, the subnormals) and the special values,
 // in 16-lane vectors and in scalars.
@@ -108,6 +108,7 @@ double exp_d(double x) { return std::exp(x); }
 double log_d(double x) { return std::log(x); }
 double sigmoid_d(double x) { return 1 / (1 + std::exp(-x)); }
 double tanh_d(double x) { return std::tanh(x); }
+double erf_d(double x) { return std::erf(x); }
 
 void expect_within(const std::string& name, Expr (*f)(Expr), double (*reference)(double),
                    int64_t max_ulp) {
@@ -132,6 +133,7 @@ Expr exp_of(Expr x) { return exp(std::move(x)); }
 Expr log_of(Expr x) { return log(std::move(x)); }
 Expr sigmoid_of(Expr x) { return loop::sigmoid(x); }
 Expr tanh_of(Expr x) { return loop::tanh(x); }
+Expr erf_of(Expr x) { return loop::erf(x); }
 
 TEST(VectorMath, ExpWithinOneUlpOverEveryExponent) { expect_within("vexp", exp_of, exp_d, 1); }
 
@@ -141,6 +143,8 @@ TEST(VectorMath, LogWithinOneUlpOverEveryExponent) { expect_within("vlog", log_o
 TEST(VectorMath, SigmoidWithinTwoUlp) { expect_within("vsigmoid", sigmoid_of, sigmoid_d, 2); }
 
 TEST(VectorMath, TanhWithinOneUlp) { expect_within("vtanh", tanh_of, tanh_d, 1); }
+
+TEST(VectorMath, ErfWithinTwoUlp) { expect_within("verf", erf_of, erf_d, 2); }
 
 // The point of it: a 16-lane exp is vector arithmetic, not 16 calls of libm.
 TEST(VectorMath, NoLibmCallsInVectorCode) {

@@ -361,7 +361,7 @@ TEST(LowerOps, ReduceSumTo) {
 }
 
 TEST(LowerOps, ActivationGradients) {
-  for (const char* op : {"ReluGrad", "HardSwishGrad", "SigmoidGrad", "TanhGrad"}) {
+  for (const char* op : {"ReluGrad", "HardSwishGrad", "SigmoidGrad", "TanhGrad", "ErfGrad"}) {
     SCOPED_TRACE(op);
     check_op({op, {{2, 3, 5}, {2, 3, 5}}}, "injective");
   }
@@ -411,7 +411,7 @@ TEST(LowerOps, DiamondAfterConv) {
 }
 
 TEST(LowerOps, Unary) {
-  for (const char* op : {"Relu", "HardSwish", "Sigmoid", "Tanh", "Identity", "Dropout"}) {
+  for (const char* op : {"Relu", "HardSwish", "Sigmoid", "Tanh", "Erf", "Identity", "Dropout"}) {
     SCOPED_TRACE(op);
     check_op({op, {{2, 3, 5}}}, "injective");
   }

@@ -1,8 +1,10 @@
-// Activations (Clip, HardSigmoid, HardSwish, Sigmoid, Tanh), the remaining arithmetic (Sub,
-// Div), and value-preserving ops (Identity, Dropout, Cast), with their gradient ops.
+// Activations (Clip, HardSigmoid, HardSwish, Sigmoid, Tanh, Erf), the remaining arithmetic
+// (Sub, Div), and value-preserving ops (Identity, Dropout, Cast), with their gradient ops.
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
+#include <numbers>
 #include <optional>
 #include <type_traits>
 
@@ -273,6 +275,49 @@ OpDef make_op_TanhGrad() {
       .infer = same_as_input0,
       .kernel = NAS_FLOAT_KERNEL(tanh_grad_kernel),
       .gradient_of = "Tanh",
+      .flops = [](const InferContext& c) { return elementwise_flops(c); },
+  };
+}
+
+// ---- Erf -------------------------------------------------------------------------------
+
+namespace {
+template <class T>
+void erf_kernel(const KernelContext& c) {
+  map_unary<T>(c, [](T x) { return std::erf(x); });
+}
+template <class T>
+void erf_grad_kernel(const KernelContext& c) {  // (dy, x) -> dx
+  map_binary<T>(c, [](T dy, T x) { return dy * T(2 * std::numbers::inv_sqrtpi) * std::exp(-x * x); });
+}
+}  // namespace
+
+// GELU as torch exports it before opset 20: x * 0.5 * (1 + erf(x / sqrt(2))).
+OpDef make_op_Erf() {
+  return OpDef{
+      .name = "Erf",
+      .doc = "the error function erf(x)",
+      .fusion = FusionClass::Elementwise,
+      .infer = same_as_input0,
+      .kernel = NAS_FLOAT_KERNEL(erf_kernel),
+      .gradient = [](GradContext& g) -> std::vector<ValueId> {
+        return {g.add("ErfGrad", {g.dy(), g.x(0)})};
+      },
+      .flops = [](const InferContext& c) { return elementwise_flops(c); },
+      .onnx = {.op_type = "Erf", .since_opset = 9},
+  };
+}
+
+OpDef make_op_ErfGrad() {
+  return OpDef{
+      .name = "ErfGrad",
+      .doc = "dy * 2 / sqrt(pi) * exp(-x^2) from Erf's input x; inputs (dy, x)",
+      .min_inputs = 2,
+      .max_inputs = 2,
+      .fusion = FusionClass::Elementwise,
+      .infer = same_as_input0,
+      .kernel = NAS_FLOAT_KERNEL(erf_grad_kernel),
+      .gradient_of = "Erf",
       .flops = [](const InferContext& c) { return elementwise_flops(c); },
   };
 }

@@ -10,7 +10,9 @@
 // (PyTorch uses the unbiased one for its running estimate).
 // The running statistics are state, not part of the loss: their gradients are not
 // propagated, and a loss that depends on them is rejected when gradients are built.
+#include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "compiler/graph/ops/op_helpers.h"
 #include "compiler/graph/ops/window_geometry.h"
@@ -276,6 +278,177 @@ OpDef make_op_BatchNormTrainingGrad() {
       .gradient_of = "BatchNormalization",
       // Per element: batch statistics (4), xhat (2), the sums (3), dX (4).
       .flops = [](const InferContext& c) { return 13 * c.input(1).numel(); },
+  };
+}
+
+// ---- LayerNormalization ----------------------------------------------------------------
+// ONNX LayerNormalization (opset 17): X normalized over its axes from `axis` on (the
+// normalized shape), per row of the axes before, then scaled and shifted per element of the
+// normalized shape: y = (x - mean) * inv_std * scale + B, inv_std = 1 / sqrt(var + eps),
+// with the population variance. Output Y only (not the optional Mean and InvStdDev).
+
+namespace {
+
+// X as [rows, cols]: cols = the normalized shape's size.
+struct Rows {
+  int64_t rows, cols;
+  Rows(const Shape& x, int64_t axis) : rows(1), cols(1) {
+    for (size_t d = 0; d < x.size(); ++d) (static_cast<int64_t>(d) < axis ? rows : cols) *= x[d];
+  }
+};
+
+int64_t layer_norm_axis(const Node& node, size_t rank) {
+  const int64_t axis = node.attrs.i("axis");
+  return axis < 0 ? axis + static_cast<int64_t>(rank) : axis;
+}
+
+// Mean and inv_std of row r, as both the forward and the gradient kernel compute them.
+template <class T>
+std::pair<T, T> row_stats(const T* x, int64_t cols, T eps) {
+  T mean = T(0), var = T(0);
+  for (int64_t j = 0; j < cols; ++j) mean += x[j];
+  mean /= T(cols);
+  for (int64_t j = 0; j < cols; ++j) var += (x[j] - mean) * (x[j] - mean);
+  var /= T(cols);
+  return {mean, T(1) / std::sqrt(var + eps)};
+}
+
+template <class T>
+void layer_norm_kernel(const KernelContext& c) {  // (X, scale[, B]) -> Y
+  const Tensor& x = c.in(0);
+  const Rows shape(x.shape(), layer_norm_axis(c.node, x.shape().size()));
+  const T* scale = c.in(1).data<T>();
+  const T* bias = c.has_input(2) ? c.in(2).data<T>() : nullptr;
+  const T eps = T(c.attrs().f("epsilon"));
+  T* py = c.out(0).data<T>();
+  for (int64_t r = 0; r < shape.rows; ++r) {
+    const T* row = x.data<T>() + r * shape.cols;
+    const auto [mean, inv_std] = row_stats(row, shape.cols, eps);
+    for (int64_t j = 0; j < shape.cols; ++j) {
+      const T y = (row[j] - mean) * inv_std * scale[j];
+      py[r * shape.cols + j] = bias ? y + bias[j] : y;
+    }
+  }
+}
+
+// Per row, with xhat = (x - mean) * inv_std and g = dy * scale (M = cols):
+//   dX = inv_std / M * (M * g - sum g - xhat * sum g * xhat);
+// per element of the normalized shape, over the rows: dscale = sum dy * xhat, dB = sum dy.
+template <class T>
+void layer_norm_grad_kernel(const KernelContext& c) {  // (dY, X, scale) -> dX, dscale, dB
+  const T* pdy = c.in(0).data<T>();
+  const Tensor& x = c.in(1);
+  const Rows shape(x.shape(), layer_norm_axis(c.node, x.shape().size()));
+  const T* scale = c.in(2).data<T>();
+  const T eps = T(c.attrs().f("epsilon"));
+  T* dx = c.out(0).data<T>();
+  T* dscale = c.out(1).data<T>();
+  T* db = c.out(2).data<T>();
+  std::fill(dscale, dscale + shape.cols, T(0));
+  std::fill(db, db + shape.cols, T(0));
+  const T m = T(shape.cols);
+  for (int64_t r = 0; r < shape.rows; ++r) {
+    const T* row = x.data<T>() + r * shape.cols;
+    const T* dy = pdy + r * shape.cols;
+    const auto [mean, inv_std] = row_stats(row, shape.cols, eps);
+    T sum_g = T(0), sum_gx = T(0);
+    for (int64_t j = 0; j < shape.cols; ++j) {
+      const T xhat = (row[j] - mean) * inv_std;
+      sum_g += dy[j] * scale[j];
+      sum_gx += dy[j] * scale[j] * xhat;
+      dscale[j] += dy[j] * xhat;
+      db[j] += dy[j];
+    }
+    for (int64_t j = 0; j < shape.cols; ++j) {
+      const T xhat = (row[j] - mean) * inv_std;
+      dx[r * shape.cols + j] = inv_std / m * (m * dy[j] * scale[j] - sum_g - xhat * sum_gx);
+    }
+  }
+}
+
+// X float of rank >= 1 (input `x_index`), a valid axis, epsilon >= 0, and the inputs from
+// `first` on (`names`) of the normalized shape X.shape[axis:]. Returns that shape's type.
+TensorType expect_layer_norm(const InferContext& c, size_t x_index, size_t first,
+                             std::initializer_list<std::string_view> names) {
+  const TensorType& x = c.input(x_index);
+  if (!is_float(x.dtype) || x.rank() < 1) c.fail("X must be a float tensor, got {}", x.str());
+  const auto rank = static_cast<int64_t>(x.rank());
+  const int64_t axis = c.attrs().i("axis");
+  if (axis < -rank || axis >= rank)
+    c.fail("axis {} is out of range for X {} (rank {})", axis, x.str(), rank);
+  expect_epsilon(c);
+  const TensorType normalized{x.dtype, Shape(x.shape.begin() + layer_norm_axis(c.node, x.rank()),
+                                             x.shape.end())};
+  size_t i = first;
+  for (std::string_view name : names) {
+    if (c.has_input(i) && c.input(i) != normalized)
+      c.fail("{} must be {} (X's shape from axis {} on), got {}", name, normalized.str(), axis,
+             c.input(i).str());
+    ++i;
+  }
+  return normalized;
+}
+
+std::vector<AttrSpec> layer_norm_attrs() {
+  return {{"axis", AttrKind::Int, int64_t{-1}}, epsilon_attr()};
+}
+
+}  // namespace
+
+OpDef make_op_LayerNormalization() {
+  return OpDef{
+      .name = "LayerNormalization",
+      .doc = "X normalized over its axes from `axis` on, then scaled and shifted: "
+             "(x - mean) / sqrt(var + epsilon) * scale + B",
+      .min_inputs = 2,
+      .max_inputs = 3,
+      .attrs = [] {
+        std::vector<AttrSpec> a = layer_norm_attrs();
+        a.push_back({"stash_type", AttrKind::Int, int64_t{1}});
+        return a;
+      }(),
+      .fusion = FusionClass::Reduction,
+      .infer = [](const InferContext& c) -> std::vector<TensorType> {
+        expect_layer_norm(c, 0, 1, {"scale", "B"});
+        if (c.attrs().i("stash_type") != 1)
+          c.fail("stash_type must be 1 (statistics in float), got {}", c.attrs().i("stash_type"));
+        return {c.input(0)};
+      },
+      .kernel = NAS_FLOAT_KERNEL(layer_norm_kernel),
+      .gradient = [](GradContext& g) -> std::vector<ValueId> {
+        const Attrs attrs{{"axis", g.node.attrs.i("axis")}, {"epsilon", g.node.attrs.f("epsilon")}};
+        std::vector<ValueId> d =
+            g.add_node("LayerNormalizationGrad", {g.dy(), g.x(0), g.x(1)}, attrs);
+        if (g.node.inputs.size() < 3) d.pop_back();  // no B
+        else if (g.x(2) == kNoValue) d[2] = kNoValue;
+        return d;
+      },
+      // Per element: the mean (1), the variance (3), normalize, scale and shift (4).
+      .flops = [](const InferContext& c) { return 8 * c.input(0).numel(); },
+      .onnx = {.op_type = "LayerNormalization", .since_opset = 17},
+  };
+}
+
+OpDef make_op_LayerNormalizationGrad() {
+  return OpDef{
+      .name = "LayerNormalizationGrad",
+      .doc = "(dX, dscale, dB) of LayerNormalization; inputs (dY, X, scale)",
+      .min_inputs = 3,
+      .max_inputs = 3,
+      .num_outputs = 3,
+      .min_outputs = 3,
+      .attrs = layer_norm_attrs(),
+      .fusion = FusionClass::Opaque,
+      .infer = [](const InferContext& c) -> std::vector<TensorType> {
+        const TensorType normalized = expect_layer_norm(c, 1, 2, {"scale"});
+        if (c.input(0) != c.input(1))
+          c.fail("dY must have X's type {}, got {}", c.input(1).str(), c.input(0).str());
+        return {c.input(1), normalized, normalized};
+      },
+      .kernel = NAS_FLOAT_KERNEL(layer_norm_grad_kernel),
+      .gradient_of = "LayerNormalization",
+      // Per element: the statistics (4), xhat (2), the four sums (6), dX (5).
+      .flops = [](const InferContext& c) { return 17 * c.input(1).numel(); },
   };
 }
 

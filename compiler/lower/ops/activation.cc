@@ -1,6 +1,8 @@
 // Lowerings of the activations and arithmetic of compiler/graph/ops/activation.cc, each
 // writing the reference kernel's arithmetic in the same order, so results agree to the
 // last bit where the reference's operations are the same f32 operations.
+#include <numbers>
+
 #include <fmt/format.h>
 
 #include "compiler/loop/math.h"
@@ -46,6 +48,10 @@ OpLowering lower_op_Sigmoid(const graph::OpDef&) {
 
 OpLowering lower_op_Tanh(const graph::OpDef&) {
   return unary_op([](const graph::Node&) -> UnaryFn { return loop::tanh; });
+}
+
+OpLowering lower_op_Erf(const graph::OpDef&) {
+  return unary_op([](const graph::Node&) -> UnaryFn { return loop::erf; });
 }
 
 OpLowering lower_op_Sub(const graph::OpDef&) {
@@ -105,6 +111,12 @@ OpLowering lower_op_SigmoidGrad(const graph::OpDef&) {
 
 OpLowering lower_op_TanhGrad(const graph::OpDef&) {
   return binary_op([](const Expr& dy, const Expr& y) { return dy * (f32(1) - y * y); });
+}
+
+OpLowering lower_op_ErfGrad(const graph::OpDef&) {
+  return binary_op([](const Expr& dy, const Expr& x) {
+    return dy * f32(2 * std::numbers::inv_sqrtpi) * exp(-(x * x));
+  });
 }
 
 // Only built in training mode (inference Dropout's gradient is dy itself), where the mask

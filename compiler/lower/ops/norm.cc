@@ -1,4 +1,4 @@
-// Lowering of BatchNormalization (compiler/graph/ops/norm.cc): in inference mode per
+// Lowerings of compiler/graph/ops/norm.cc. BatchNormalization: in inference mode per
 // channel (axis 1), inlined into its readers (the graph passes fold it into a preceding
 // convolution where there is one); in training mode the batch mean and variance as
 // per-channel stages, then Y per element and the running statistics per channel. Its
@@ -11,6 +11,7 @@
 namespace nas::lower {
 
 using loop::Expr;
+using loop::Var;
 
 namespace {
 
@@ -201,6 +202,133 @@ NodeCompute batch_norm_training(const ComputeContext& c) {
   return result;
 }
 
+// LayerNormalization over the axes from `axis` on, as the reference: per row (the axes
+// before, kept with the normalized axes at size 1) the sum of x, then of (x - mean)^2 with
+// mean = sum / M, as stages, and inv_std = 1 / sqrt(var + eps) as a third; then per element
+// (x - mean) * inv_std * scale + B. Its gradient recomputes the statistics the same way.
+struct LayerNormShape {
+  graph::Shape x, kept, normalized;
+  size_t axis = 0;
+  double count = 1;  // M, the elements of a row
+
+  LayerNormShape(const graph::Shape& xs, int64_t attr_axis)
+      : x(xs), kept(xs), axis(static_cast<size_t>(normalized_axis(attr_axis, xs.size()))) {
+    for (size_t d = axis; d < xs.size(); ++d) {
+      kept[d] = 1;
+      normalized.push_back(xs[d]);
+      count *= static_cast<double>(xs[d]);
+    }
+  }
+  // The indices of the normalized shape within an element's indices.
+  Indices inner(const Indices& idx) const { return Indices(idx.begin() + axis, idx.end()); }
+  // An element's row, in the kept shape.
+  Indices row(const Indices& idx) const {
+    Indices r = idx;
+    for (size_t d = axis; d < r.size(); ++d) r[d] = i32(0);
+    return r;
+  }
+  // A sum over each row of term(element indices), as a stage of the kept shape.
+  loop::Tensor row_sum(const ComputeContext& c, const std::string& name,
+                       const std::function<Expr(const Indices&)>& term) const {
+    return loop::compute(
+        c.namer(name), kept,
+        [&](const std::vector<Var>& v) {
+          ReductionAxes axes;
+          Indices idx = exprs(v);
+          for (size_t d = axis; d < x.size(); ++d) idx[d] = axes.add(fmt::format("r{}", d), x[d]);
+          return loop::sum(term(idx), axes.list());
+        },
+        loop::ComputeOptions{.axis_names = numbered("i", x.size())});
+  }
+};
+
+// Appends the row statistics' stages; returns (mean, inv_std) per element.
+struct RowStats {
+  std::function<Expr(const Indices&)> mean, inv_std;
+};
+RowStats row_stats(const ComputeContext& c, const LayerNormShape& s, const Accessor& x,
+                   std::vector<loop::Tensor>& stages) {
+  const float eps = c.attrs().f("epsilon");
+  const std::string base = c.graph.value(c.node.outputs[0]).name;
+  const double count = s.count;
+  const loop::Tensor sum = stages.emplace_back(s.row_sum(c, base + "_sum", x));
+  const auto mean = [=](const Indices& idx) { return sum(s.row(idx)) / f32(count); };
+  const loop::Tensor sq_sum =
+      stages.emplace_back(s.row_sum(c, base + "_sqsum", [&](const Indices& idx) {
+        const Expr d = x(idx) - mean(idx);
+        return d * d;
+      }));
+  const loop::Tensor inv_std = stages.emplace_back(loop::compute(
+      c.namer(base + "_invstd"), s.kept,
+      [&](const std::vector<Var>& v) {
+        return f32(1) / sqrt(sq_sum(exprs(v)) / f32(count) + f32(eps));
+      },
+      loop::ComputeOptions{.axis_names = numbered("i", s.x.size())}));
+  return {mean, [=](const Indices& idx) { return inv_std(s.row(idx)); }};
+}
+
+NodeCompute layer_norm(const ComputeContext& c) {
+  const LayerNormShape s(c.input_shape(0), c.attrs().i("axis"));
+  const Accessor x = c.in(0), scale = c.in(1);
+  const bool has_bias = c.node.inputs.size() > 2 && c.node.inputs[2] != graph::kNoValue;
+  const Accessor bias = has_bias ? c.in(2) : Accessor{};
+  NodeCompute result;
+  const RowStats stats = row_stats(c, s, x, result.stages);
+  result.outputs = {[=](const Indices& idx) {
+    const Expr y = (x(idx) - stats.mean(idx)) * stats.inv_std(idx) * scale(s.inner(idx));
+    return has_bias ? y + bias(s.inner(idx)) : y;
+  }};
+  return result;
+}
+
+// (dX, dscale, dB), as the reference: per row the sums of g = dy * scale and of g * xhat as
+// stages, dX per element from them; dscale and dB per element of the normalized shape, as
+// sums over the rows.
+NodeCompute layer_norm_grad(const ComputeContext& c) {
+  const LayerNormShape s(c.input_shape(1), c.attrs().i("axis"));
+  const Accessor dy = c.in(0), x = c.in(1), scale = c.in(2);
+  const std::string base = c.graph.value(c.node.outputs[0]).name;
+  NodeCompute result;
+  const RowStats stats = row_stats(c, s, x, result.stages);
+  const auto xhat = [=](const Indices& idx) {
+    return (x(idx) - stats.mean(idx)) * stats.inv_std(idx);
+  };
+  const auto g = [=](const Indices& idx) { return dy(idx) * scale(s.inner(idx)); };
+  const loop::Tensor sum_g = result.stages.emplace_back(s.row_sum(c, base + "_sumg", g));
+  const loop::Tensor sum_gx = result.stages.emplace_back(
+      s.row_sum(c, base + "_sumgx", [&](const Indices& idx) { return g(idx) * xhat(idx); }));
+  // Sums over the rows, per element of the normalized shape (the term itself when X is
+  // one row).
+  const auto column_sum = [&](const std::string& hint,
+                              const std::function<Expr(const Indices&)>& term) -> Accessor {
+    if (s.axis == 0) return term;
+    return result.stages.emplace_back(loop::compute(
+        c.namer(base + hint), s.normalized,
+        [&](const std::vector<Var>& v) {
+          ReductionAxes axes;
+          Indices idx;
+          for (size_t d = 0; d < s.axis; ++d) idx.push_back(axes.add(fmt::format("r{}", d), s.x[d]));
+          for (const Var& var : v) idx.push_back(var);
+          return loop::sum(term(idx), axes.list());
+        },
+        loop::ComputeOptions{.axis_names = numbered("j", s.normalized.size())}));
+  };
+  const Accessor dscale =
+      column_sum("_dscale", [&](const Indices& idx) { return dy(idx) * xhat(idx); });
+  const Accessor db = column_sum("_db", [&](const Indices& idx) { return dy(idx); });
+  const double m = s.count;
+  result.outputs = {
+      [=](const Indices& idx) {
+        const Indices row = s.row(idx);
+        return stats.inv_std(idx) / f32(m) *
+               (f32(m) * dy(idx) * scale(s.inner(idx)) - sum_g(row) - xhat(idx) * sum_gx(row));
+      },
+      [=](const Indices& j) { return dscale(j); },
+      [=](const Indices& j) { return db(j); },
+  };
+  return result;
+}
+
 bool training(const graph::Node& node) { return node.attrs.i("training_mode") == 1; }
 
 }  // namespace
@@ -244,6 +372,14 @@ OpLowering lower_op_BatchNormInferenceGrad(const graph::OpDef&) {
 }
 OpLowering lower_op_BatchNormTrainingGrad(const graph::OpDef&) {
   return OpLowering{.compute = batch_norm_training_grad, .family = always(ScheduleFamily::Softmax)};
+}
+
+// Stages (the row statistics), then elementwise outputs: the Softmax family, as Softmax.
+OpLowering lower_op_LayerNormalization(const graph::OpDef&) {
+  return OpLowering{.compute = layer_norm, .family = always(ScheduleFamily::Softmax)};
+}
+OpLowering lower_op_LayerNormalizationGrad(const graph::OpDef&) {
+  return OpLowering{.compute = layer_norm_grad, .family = always(ScheduleFamily::Softmax)};
 }
 
 }  // namespace nas::lower

@@ -255,6 +255,37 @@ NAS_OP_CASE({
     .onnx = false,
 });
 
+// ---- Erf -------------------------------------------------------------------------------
+
+// erf(0.5) = 0.5204999, odd; 2 past the polynomial's 0.921875; +-5 round to +-1.
+NAS_OP_CASE({
+    .op = "Erf",
+    .name = "Erf.hand",
+    .build = [](Rng&, Graph& g, std::vector<Tensor>& in) {
+      single_op(g, in, "Erf", {Tensor::f32({6}, {0.0f, 0.5f, -0.5f, 2.0f, -5.0f, 5.0f})});
+    },
+    .expected = {Tensor::f32({6}, {0.0f, 0.52049988f, -0.52049988f, 0.99532227f, -1.0f, 1.0f})},
+});
+
+NAS_OP_CASE({
+    .op = "Erf",
+    .name = "Erf.random",
+    .build = [](Rng& rng, Graph& g, std::vector<Tensor>& in) {
+      single_op(g, in, "Erf", {random_tensor(rng, random_shape(rng), -3.0, 3.0)});
+    },
+});
+
+// dy * 2 / sqrt(pi) * exp(-x^2): at x = 0, 2 * 1.1283792; at x = 1, 1.1283792 / e.
+NAS_OP_CASE({
+    .op = "ErfGrad",
+    .name = "ErfGrad.hand",
+    .build = [](Rng&, Graph& g, std::vector<Tensor>& in) {
+      single_op(g, in, "ErfGrad", {Tensor::f32({2}, {2, 1}), Tensor::f32({2}, {0.0f, 1.0f})});
+    },
+    .expected = {Tensor::f32({2}, {2.2567583f, 0.41510750f})},
+    .onnx = false,
+});
+
 // ---- Sub, Div --------------------------------------------------------------------------
 
 NAS_OP_CASE({

@@ -135,5 +135,80 @@ NAS_OP_CASE({
     .onnx = false,
 });
 
+// ---- LayerNormalization --------------------------------------------------------------------
+
+// Rows [1, 3] and [2, 6]: means 2 and 4, variances 1 and 4; epsilon 0, so xhat = -1, 1 in
+// both rows. scale 2, 0.5; B 1, -1: y = -1, -0.5 in both.
+NAS_OP_CASE({
+    .op = "LayerNormalization",
+    .name = "LayerNormalization.hand",
+    .build = [](Rng&, Graph& g, std::vector<Tensor>& in) {
+      single_op(g, in, "LayerNormalization",
+                {Tensor::f32({2, 2}, {1, 3, 2, 6}), Tensor::f32({2}, {2, 0.5f}),
+                 Tensor::f32({2}, {1, -1})},
+                {{"epsilon", 0.0f}});
+    },
+    .expected = {Tensor::f32({2, 2}, {-1, -0.5f, -1, -0.5f})},
+});
+
+// X [1, 3, 2, 2] (random) normalized over the last axes from `axis`, with and without B:
+// ConvNeXt's [N, H, W, C] over C, a transformer's [N, T, C], and over all of X (axis 0).
+std::vector<Tensor> layer_norm_inputs(Rng& rng, const Shape& x, int64_t axis, bool bias) {
+  const auto from = static_cast<size_t>(axis < 0 ? axis + static_cast<int64_t>(x.size()) : axis);
+  const Shape normalized(x.begin() + static_cast<int64_t>(from), x.end());
+  std::vector<Tensor> values = {random_tensor(rng, x), random_tensor(rng, normalized, 0.5, 1.5)};
+  if (bias) values.push_back(random_tensor(rng, normalized));
+  return values;
+}
+
+NAS_OP_CASE({
+    .op = "LayerNormalization",
+    .name = "LayerNormalization.random_last_axis",
+    .build = [](Rng& rng, Graph& g, std::vector<Tensor>& in) {
+      const Shape x{random_int(rng, 1, 2), random_int(rng, 1, 4), random_int(rng, 1, 4),
+                    random_int(rng, 2, 20)};
+      single_op(g, in, "LayerNormalization", layer_norm_inputs(rng, x, -1, true));
+    },
+});
+
+NAS_OP_CASE({
+    .op = "LayerNormalization",
+    .name = "LayerNormalization.random_two_axes_no_bias",
+    .build = [](Rng& rng, Graph& g, std::vector<Tensor>& in) {
+      const Shape x{random_int(rng, 1, 3), random_int(rng, 2, 5), random_int(rng, 2, 6)};
+      single_op(g, in, "LayerNormalization", layer_norm_inputs(rng, x, 1, false),
+                {{"axis", int64_t{1}}, {"epsilon", 1e-3f}});
+    },
+});
+
+NAS_OP_CASE({
+    .op = "LayerNormalization",
+    .name = "LayerNormalization.random_axis_0",
+    .build = [](Rng& rng, Graph& g, std::vector<Tensor>& in) {
+      const Shape x{random_int(rng, 2, 4), random_int(rng, 2, 5)};
+      single_op(g, in, "LayerNormalization", layer_norm_inputs(rng, x, 0, true),
+                {{"axis", int64_t{0}}});
+    },
+});
+
+// The hand case's rows with dY = 1, 0 / 0, 1, scale 2, 0.5 (M = 2, inv_std 1 and 1/2,
+// xhat -1, 1). Row 0: g = 2, 0; sum g = 2, sum g*xhat = -2;
+//   dX = 1/2 * (2*(2, 0) - 2 - (-1, 1)*(-2)) = 1/2 * (4 - 2 - 2, 0 - 2 + 2) = (0, 0).
+// Row 1: g = 0, 0.5; sums 0.5, 0.5; dX = 1/4 * ((0, 1) - 0.5 - (-1, 1)*0.5) = (0, 0).
+// dscale = -1 + 1 = 0, 0 + 1 = 1; dB = 1, 1.
+NAS_OP_CASE({
+    .op = "LayerNormalizationGrad",
+    .name = "LayerNormalizationGrad.hand",
+    .build = [](Rng&, Graph& g, std::vector<Tensor>& in) {
+      single_op(g, in, "LayerNormalizationGrad",
+                {Tensor::f32({2, 2}, {1, 0, 0, 1}), Tensor::f32({2, 2}, {1, 3, 2, 6}),
+                 Tensor::f32({2}, {2, 0.5f})},
+                {{"epsilon", 0.0f}});
+    },
+    .expected = {Tensor::f32({2, 2}, {0, 0, 0, 0}), Tensor::f32({2}, {-1, 1}),
+                 Tensor::f32({2}, {1, 1})},
+    .onnx = false,
+});
+
 }  // namespace
 }  // namespace nas::testing

@@ -109,31 +109,65 @@ std::vector<std::string> blocked_axis_names(std::vector<std::string> names) {
   return names;
 }
 
-// A constant handed over with its axis 0 blocked: [n, rest...] becomes [n / block, rest...,
-// block], so `block` consecutive rows of axis 0 (a vector of output channels) are adjacent.
-graph::Tensor pack_rows(const graph::Tensor& t, int64_t block) {
-  graph::Shape shape = t.shape();
-  const int64_t rows = shape[0], inner = t.numel() / rows;
-  shape[0] = rows / block;
-  shape.push_back(block);
-  graph::Tensor packed(graph::DType::F32, shape);
+// Where a packed value's element lies: its axis `axis` split into blocks of `block`, the
+// block index first and the index within the block last, the other axes between in order
+// (axis 0: [n, rest...] becomes [n / block, rest..., block]).
+struct Packing {
+  size_t axis = 0;
+  int64_t block = 1;
+
+  graph::Shape shape(graph::Shape s) const {
+    const int64_t extent = s[axis];
+    s.erase(s.begin() + static_cast<std::ptrdiff_t>(axis));
+    s.insert(s.begin(), extent / block);
+    s.push_back(block);
+    return s;
+  }
+  std::vector<Expr> at(const std::vector<Expr>& idx) const {
+    std::vector<Expr> packed = idx;
+    packed.erase(packed.begin() + static_cast<std::ptrdiff_t>(axis));
+    packed.insert(packed.begin(), idx[axis] / block);
+    packed.push_back(idx[axis] % block);
+    return packed;
+  }
+  // The logical indices of a position `p` of the packed shape.
+  std::vector<Expr> logical(const std::vector<Var>& p) const {
+    std::vector<Expr> idx(p.begin() + 1, p.end() - 1);
+    idx.insert(idx.begin() + static_cast<std::ptrdiff_t>(axis),
+               times(Expr(p.front()), block) + p.back());
+    return idx;
+  }
+};
+
+// A constant handed over packed.
+graph::Tensor pack(const graph::Tensor& t, const Packing& packing) {
+  const graph::Shape& shape = t.shape();
+  graph::Tensor packed(graph::DType::F32, packing.shape(shape));
   const float* from = t.data<float>();
   float* to = packed.data<float>();
-  for (int64_t row = 0; row < rows; ++row)
-    for (int64_t i = 0; i < inner; ++i)
-      to[((row / block) * inner + i) * block + row % block] = from[row * inner + i];
+  std::vector<int64_t> idx(shape.size(), 0);  // of element i, row-major
+  for (int64_t i = 0; i < t.numel(); ++i) {
+    int64_t at = idx[packing.axis] / packing.block;
+    for (size_t d = 0; d < shape.size(); ++d)
+      if (d != packing.axis) at = at * shape[d] + idx[d];
+    to[at * packing.block + idx[packing.axis] % packing.block] = from[i];
+    for (size_t d = shape.size(); d-- > 0;) {
+      if (++idx[d] < shape[d]) break;
+      idx[d] = 0;
+    }
+  }
   return packed;
 }
 
 class GroupLowering {
  public:
-  // `row_blocks`: constants to hand over packed (pack_rows) with their block.
+  // `packings`: weights to hand over packed, with their packing.
   // `channel_blocks`: values read or written stored NCHW[x]c, with their x.
   GroupLowering(const Graph& graph, const passes::FusedGroup& group,
-                std::map<ValueId, int64_t> row_blocks, std::map<ValueId, int64_t> channel_blocks)
+                std::map<ValueId, Packing> packings, std::map<ValueId, int64_t> channel_blocks)
       : graph_(graph),
         group_(group),
-        row_blocks_(std::move(row_blocks)),
+        packings_(std::move(packings)),
         channel_blocks_(std::move(channel_blocks)) {}
 
   void run() {
@@ -209,41 +243,29 @@ class GroupLowering {
     if (auto it = accessors_.find(v); it != accessors_.end()) return it->second;
     // A value from outside the group: a parameter.
     const std::string name = names_.unique(graph_.value(v).name);
-    if (auto it = row_blocks_.find(v); it != row_blocks_.end() && !graph_.is_constant(v)) {
+    if (auto it = packings_.find(v); it != packings_.end() && !graph_.is_constant(v)) {
       // Weights that change between runs (a training step's): packed by a stage of the
       // kernel, once per run, from the parameter as the graph lays it out.
-      const int64_t block = it->second;
+      const Packing packing = it->second;
       const loop::Tensor input = loop::Tensor::placeholder(name, graph_.type(v).shape);
       params_.push_back(KernelParam{v, std::nullopt});
       param_buffers_.push_back(input.buffer());
-      graph::Shape packed_shape = graph_.type(v).shape;
-      packed_shape[0] /= block;
-      packed_shape.push_back(block);
       const loop::Tensor packed = loop::compute(
-          names_.unique(name + "_packed"), packed_shape, [&](const std::vector<Var>& p) {
-            std::vector<Expr> at(p.begin(), p.end() - 1);
-            at[0] = times(Expr(p[0]), block) + p.back();
-            return input(at);
-          });
+          names_.unique(name + "_packed"), packing.shape(graph_.type(v).shape),
+          [&](const std::vector<Var>& p) { return input(packing.logical(p)); });
       stages_.push_back(packed);
-      return accessors_[v] = [packed, block](const Indices& idx) {
-        std::vector<Expr> at = idx;
-        at[0] = idx[0] / block;
-        at.push_back(idx[0] % block);
-        return packed(at);
+      return accessors_[v] = [packed, packing](const Indices& idx) {
+        return packed(packing.at(idx));
       };
     }
-    if (auto it = row_blocks_.find(v); it != row_blocks_.end()) {
-      const int64_t block = it->second;
-      graph::Tensor packed = pack_rows(graph_.constant(v), block);
+    if (auto it = packings_.find(v); it != packings_.end()) {
+      const Packing packing = it->second;
+      graph::Tensor packed = pack(graph_.constant(v), packing);
       const loop::Tensor input = loop::Tensor::placeholder(name, packed.shape());
       params_.push_back(KernelParam{v, std::move(packed)});
       param_buffers_.push_back(input.buffer());
-      return accessors_[v] = [input, block](const Indices& idx) {
-        std::vector<Expr> at = idx;
-        at[0] = idx[0] / block;
-        at.push_back(idx[0] % block);
-        return input(at);
+      return accessors_[v] = [input, packing](const Indices& idx) {
+        return input(packing.at(idx));
       };
     }
     const int64_t block = stored_block(v);
@@ -406,7 +428,7 @@ class GroupLowering {
 
   const Graph& graph_;
   const passes::FusedGroup& group_;
-  const std::map<ValueId, int64_t> row_blocks_;
+  const std::map<ValueId, Packing> packings_;
   const std::map<ValueId, int64_t> channel_blocks_;
   Names names_;
   std::vector<ValueId> outputs_;
@@ -434,23 +456,27 @@ loop::Stmt allocate_locals(loop::Stmt body, const std::vector<loop::Tensor>& sta
   return body;
 }
 
-// The weights the default schedule reads a vector of rows at a time (op_lowering.h's
-// packed_rows: a convolution's weights, a transposed B of a Gemm), with their block: a
-// constant is packed at compile time, any other value by a stage of the kernel.
-std::map<ValueId, int64_t> packed_weights(const Graph& graph, const passes::FusedGroup& group,
+// The weights the default schedule reads a vector at a time along one axis (op_lowering.h's
+// packed_input), with their packing: a constant is packed at compile time, any other value
+// by a stage of the kernel.
+std::map<ValueId, Packing> packed_weights(const Graph& graph, const passes::FusedGroup& group,
                                           const target::Target& target) {
   const Node& anchor = graph.nodes().at(static_cast<size_t>(group.anchor));
-  const auto& packed_rows = op_lowering(*anchor.op).packed_rows;
-  const std::optional<size_t> input = packed_rows ? packed_rows(anchor) : std::nullopt;
-  if (!input || *input >= anchor.inputs.size()) return {};
-  const ValueId weights = anchor.inputs[*input];
+  const auto& packed_input = op_lowering(*anchor.op).packed_input;
+  const std::optional<PackedInput> input = packed_input ? packed_input(anchor) : std::nullopt;
+  if (!input || input->input >= anchor.inputs.size()) return {};
+  const ValueId weights = anchor.inputs[input->input];
   if (weights == graph::kNoValue || graph.type(weights).dtype != graph::DType::F32) return {};
+  const graph::Shape& shape = graph.type(weights).shape;
+  const auto rank = static_cast<int>(shape.size());
+  const int axis = input->axis < 0 ? input->axis + rank : input->axis;
+  if (axis < 0 || axis >= rank) return {};
   // A value the group computes itself is read as it is computed.
   for (int32_t n : group.nodes)
     if (std::ranges::count(graph.nodes()[static_cast<size_t>(n)].outputs, weights) != 0) return {};
-  const int64_t block = lanes_dividing(graph.type(weights).shape[0], target.vector_lanes);
+  const int64_t block = lanes_dividing(shape[static_cast<size_t>(axis)], target.vector_lanes);
   if (block <= 1) return {};
-  return {{weights, block}};
+  return {{weights, Packing{static_cast<size_t>(axis), block}}};
 }
 
 }  // namespace
@@ -478,7 +504,7 @@ LoweredKernel lower_group(const Graph& graph, const passes::FusedGroup& group,
   GroupLowering lowering(graph, group,
                          options.schedule == ScheduleChoice::Default
                              ? packed_weights(graph, group, target)
-                             : std::map<ValueId, int64_t>{},
+                             : std::map<ValueId, Packing>{},
                          options.channel_blocks);
   lowering.run();
   LoweredKernel kernel;

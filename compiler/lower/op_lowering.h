@@ -91,6 +91,12 @@ struct ComputeContext {
 
 using ComputeFn = std::function<NodeCompute(const ComputeContext&)>;
 
+// An input of a node packed along `axis` (see OpLowering::packed_input).
+struct PackedInput {
+  size_t input = 0;
+  int axis = 0;  // negative: from the end (-1: the last)
+};
+
 struct OpLowering {
   // The compute definition, following the reference kernel exactly; empty when the op is
   // never lowered, and then `not_lowered` says why.
@@ -102,9 +108,11 @@ struct OpLowering {
   // The op's schedule family. Anything but Injective makes the op reducing: computed as a
   // reduction or with stages of its own, it opens a kernel's epilogue and never joins one.
   std::function<ScheduleFamily(const graph::Graph&, const graph::Node&)> family;
-  // The input that the default schedule reads a vector of rows at a time (a convolution's
-  // weights, a transposed B of a Gemm), which a constant then gets packed in; nullopt: none.
-  std::function<std::optional<size_t>(const graph::Node&)> packed_rows;
+  // The input that the default schedule reads a vector at a time along one axis (a
+  // convolution's weights and a transposed B of a Gemm along their rows, a MatMul's B along
+  // its columns), which a constant then gets packed in: that axis in blocks of a vector,
+  // moved first, so each block's vectors are adjacent; nullopt: none.
+  std::function<std::optional<PackedInput>(const graph::Node&)> packed_input;
   // Inputs read as i64 (labels); every other value a kernel reads or writes is f32.
   std::vector<size_t> i64_inputs;
 

@@ -33,6 +33,7 @@ TEST(ScheduleParams, FollowTheVectorRegisters) {
   EXPECT_EQ(avx2.window_unroll_taps, 64);
   EXPECT_EQ(avx2.window_max_vectors, 7);
   EXPECT_EQ(avx2.dense_vectors, 4);
+  EXPECT_EQ(avx2.dense_accumulators, 12);
 }
 
 TEST(ScheduleParams, TargetsCarryTheirMachineFacts) {
@@ -81,9 +82,10 @@ TEST(ScheduleParams, PrintsEveryFieldInOrder) {
             "window_max_lanes = 4\n"
             "window_max_vectors = 7\n"
             "window_block_columns = 14\n"
-            "dense_vectors = 4\n");
+            "dense_vectors = 4\n"
+            "dense_accumulators = 24\n");
   const nlohmann::json j = p.to_json();
-  EXPECT_EQ(j.size(), 13u);
+  EXPECT_EQ(j.size(), 14u);
   EXPECT_EQ(j.at("conv_accumulators"), 16);
   EXPECT_EQ(j.at("conv_channel_vectors"), nlohmann::json::array({4, 3, 2}));
   EXPECT_EQ(j.at("min_parallel_work"), 65536);

@@ -253,7 +253,7 @@ OpLowering lower_op_Conv(const graph::OpDef&) {
                        ? ScheduleFamily::DepthwiseConv2d
                        : ScheduleFamily::Conv2d;
           },
-      .packed_rows = [](const graph::Node&) -> std::optional<size_t> { return 1; },
+      .packed_input = [](const graph::Node&) -> std::optional<PackedInput> { return PackedInput{1}; },
   };
 }
 

@@ -182,15 +182,24 @@ OpLowering lower_op_Gemm(const graph::OpDef&) {
       .compute = gemm,
       .family = always(ScheduleFamily::Dense),
       // A transposed B is read a vector of its rows (output columns) at a time.
-      .packed_rows = [](const graph::Node& node) -> std::optional<size_t> {
-        if (node.attrs.i("transB") != 0) return 1;
+      .packed_input = [](const graph::Node& node) -> std::optional<PackedInput> {
+        if (node.attrs.i("transB") != 0) return PackedInput{1};
         return std::nullopt;
       },
   };
 }
 
+// B [.., K, N] is read a vector of columns at a time: packed [N / x, .., K, x], each
+// k's vectors of a column block are then adjacent to the next k's, not N floats apart
+// ([49, 768] x [768, 3072] at 44% of the FMA peak unpacked).
 OpLowering lower_op_MatMul(const graph::OpDef&) {
-  return OpLowering{.compute = matmul, .family = always(ScheduleFamily::Dense)};
+  return OpLowering{
+      .compute = matmul,
+      .family = always(ScheduleFamily::Dense),
+      .packed_input = [](const graph::Node&) -> std::optional<PackedInput> {
+        return PackedInput{1, -1};
+      },
+  };
 }
 
 // The gradients are reductions of family Dense: the dense schedule vectorizes the last output

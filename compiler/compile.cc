@@ -13,6 +13,7 @@
 #include "compiler/graph/dead_code.h"
 #include "compiler/graph/printer.h"
 #include "compiler/graph/verifier.h"
+#include "compiler/passes/concat_in_place.h"
 #include "compiler/passes/constant_folding.h"
 #include "compiler/passes/fold_batch_norm.h"
 #include "compiler/passes/fusion.h"
@@ -125,12 +126,14 @@ runtime::LoweredModel lower_model(const Graph& graph, const CompileOptions& opti
   if (options.lowering.blocked_layout)
     layout = passes::plan_layouts(g, optimized.fusion, options.target.vector_lanes);
   options.dump.print("layout", [&] { return passes::print_layout_plan(g, layout); });
-  std::vector<lower::LoweredKernel> kernels = lower_groups(g, optimized.fusion, layout, options);
+  passes::ConcatInPlace in_place = passes::plan_concat_in_place(g, optimized.fusion, layout);
+  passes::FusionPlan fusion = passes::without_groups(optimized.fusion, in_place.groups);
+  std::vector<lower::LoweredKernel> kernels = lower_groups(g, fusion, layout, options);
   options.dump.print("lower", [&] { return print_kernels(kernels); });
   return runtime::assemble_model(
-      std::move(optimized.graph), std::move(optimized.fusion), std::move(layout),
-      std::move(kernels), options.target,
-      options.lowering.schedule_params.value_or(options.target.schedule));
+      std::move(optimized.graph), std::move(fusion), std::move(layout), std::move(kernels),
+      options.target, options.lowering.schedule_params.value_or(options.target.schedule),
+      std::move(in_place.views));
 }
 
 std::unique_ptr<runtime::CompiledModel> compile_model(const Graph& graph,

@@ -14,12 +14,19 @@ using namespace graph;
 
 namespace {
 
+// A Concat of 4-D values along their channels.
+bool is_channel_concat(const Graph& g, const Node& node) {
+  if (node.op->id != OpId::Concat || g.type(node.outputs[0]).shape.size() != 4) return false;
+  const int64_t axis = node.attrs.i("axis");
+  return axis == 1 || axis == -3;
+}
+
 // Ops whose kernels compute (or read) a vector of channels in NCHW[x]c as well as in NCHW:
 // channels are independent in them, or (convolution) summed in any order. In a training
 // step also batch norm in training mode and its gradient (per-channel sums over vectors
 // of channels) and the convolution's gradients, so that activations and their gradients
 // stay blocked between the kernels of forward and backward.
-bool channel_friendly(const Node& node) {
+bool channel_friendly(const Graph& g, const Node& node) {
   switch (node.op->id) {
     case OpId::Conv:
     case OpId::MaxPool:
@@ -30,6 +37,7 @@ bool channel_friendly(const Node& node) {
     case OpId::ConvGradWeight:
     case OpId::ConvGradBias: return true;
     case OpId::BatchNormalization: return node.attrs.i("training_mode") == 1;
+    case OpId::Concat: return is_channel_concat(g, node);
     case OpId::ReduceSumTo: return false;
     default: break;
   }
@@ -53,6 +61,29 @@ int64_t largest_block(int64_t channels, int lanes) {
   return 1;
 }
 
+// A channel Concat reads its parts and writes its output in one layout, so that its parts
+// can be written in place (concat_in_place.h): all of them in blocks of the smallest x
+// among them (every x is a power of two dividing its channels), or, where one of them stays
+// NCHW, all NCHW. Repeated until no Concat changes, since a value can be a part of several.
+void same_block_across_concats(const Graph& g, LayoutPlan& plan) {
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (const Node& node : g.nodes()) {
+      if (!is_channel_concat(g, node)) continue;
+      std::vector<ValueId> values(node.inputs.begin(), node.inputs.end());
+      values.push_back(node.outputs[0]);
+      int64_t block = plan.block_of(values[0]);
+      for (ValueId v : values) block = std::min(block, plan.block_of(v));
+      for (ValueId v : values) {
+        if (plan.block_of(v) == block) continue;
+        if (block == 1) plan.channel_blocks.erase(v);
+        else plan.channel_blocks[v] = block;
+        changed = true;
+      }
+    }
+  }
+}
+
 }  // namespace
 
 Shape blocked_shape(const Shape& shape, int64_t block) {
@@ -65,7 +96,7 @@ LayoutPlan plan_layouts(const Graph& g, const FusionPlan& fusion, int lanes) {
   for (size_t i = 0; i < fusion.groups.size(); ++i)
     for (int32_t n : fusion.groups[i].nodes) {
       group_of[static_cast<size_t>(n)] = static_cast<int32_t>(i);
-      friendly[i] = friendly[i] && channel_friendly(g.nodes()[static_cast<size_t>(n)]);
+      friendly[i] = friendly[i] && channel_friendly(g, g.nodes()[static_cast<size_t>(n)]);
     }
   const std::set<ValueId> returned(g.outputs().begin(), g.outputs().end());
   const std::vector<std::vector<int32_t>> users = g.users();
@@ -91,6 +122,7 @@ LayoutPlan plan_layouts(const Graph& g, const FusionPlan& fusion, int lanes) {
     const int64_t block = largest_block(value.type.shape[1], lanes);
     if (block >= 4) plan.channel_blocks.emplace(id, block);
   }
+  same_block_across_concats(g, plan);
   return plan;
 }
 

@@ -11,8 +11,10 @@
 // A value is blocked when it is a 4-D f32 tensor handed from one group to others (neither
 // a graph input nor output: those stay NCHW at the model's boundary), its channels divide
 // into blocks of at least 4 (x: the largest power of two up to the target's vector lanes
-// that divides C), and its producer and every reader are groups of convolutions, pooling
-// and elementwise ops. A value read by a flatten, a reshape, a dense op or a reduction over
+// that divides C), and its producer and every reader are groups of convolutions, pooling,
+// elementwise ops and channel concatenations. A Concat's parts and output share one x (the
+// smallest among them), or all stay NCHW, so that the parts can be written in place
+// (concat_in_place.h). A value read by a flatten, a reshape, a dense op or a reduction over
 // channels stays NCHW there: the layout changes only where the blocked form pays.
 #pragma once
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <set>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -37,13 +38,19 @@ std::vector<int32_t> group_of_nodes(const Graph& graph, const passes::FusionPlan
 }
 
 // Live ranges over kernels of every non-constant value a kernel reads or writes, plus the
-// graph inputs and outputs.
+// graph inputs and outputs. A view is planned as its whole, which lives from the first
+// kernel that writes a part of it to the last that reads it or a part; the views then take
+// their ranges of the whole's bytes.
 MemoryPlan plan_activations(const Graph& graph, const passes::FusionPlan& plan,
-                            const std::vector<lower::LoweredKernel>& kernels) {
+                            const std::vector<lower::LoweredKernel>& kernels,
+                            const std::map<ValueId, passes::ConcatView>& views) {
   const auto steps = static_cast<int64_t>(kernels.size());
   const std::vector<int32_t> group = group_of_nodes(graph, plan);
+  std::set<ValueId> wholes;
+  for (const auto& [part, view] : views) wholes.insert(view.whole);
   std::map<ValueId, PlannedValue> ranges;
   auto touch = [&](ValueId v, int64_t first, int64_t step) {
+    if (auto view = views.find(v); view != views.end()) v = view->second.whole;
     auto [it, fresh] = ranges.try_emplace(v);
     PlannedValue& p = it->second;
     if (fresh) {
@@ -63,9 +70,11 @@ MemoryPlan plan_activations(const Graph& graph, const passes::FusionPlan& plan,
       if (value.kind == ValueKind::Constant) continue;
       int64_t first = 0;
       if (value.kind == ValueKind::NodeOutput) {
+        // A whole that no kernel writes starts with its parts, which earlier kernels write.
         first = group[static_cast<size_t>(value.producer)];
-        NAS_CHECK(first <= static_cast<int64_t>(k), "kernel {} reads '{}' before kernel {} writes it",
-                  k, value.name, first);
+        if (first < 0 && wholes.contains(param.value)) first = static_cast<int64_t>(k);
+        NAS_CHECK(first >= 0 && first <= static_cast<int64_t>(k),
+                  "kernel {} reads '{}', which no earlier kernel writes", k, value.name);
       }
       touch(param.value, first, static_cast<int64_t>(k));
     }
@@ -78,7 +87,21 @@ MemoryPlan plan_activations(const Graph& graph, const passes::FusionPlan& plan,
   }
   std::vector<PlannedValue> values;
   for (auto& [v, p] : ranges) values.push_back(p);
-  return place_values(std::move(values), steps);
+  MemoryPlan placed = place_values(std::move(values), steps);
+  std::vector<PlannedValue> parts;
+  for (const auto& [part, view] : views) {
+    const PlannedValue* whole = placed.find(view.whole);
+    NAS_CHECK(whole != nullptr, "'{}' is a view of '{}', which no kernel writes",
+              graph.value(part).name, graph.value(view.whole).name);
+    PlannedValue& p = parts.emplace_back(*whole);
+    p.value = part;
+    p.bytes = value_bytes(graph.type(part));
+    p.aligned_bytes = align_up(p.bytes);
+    p.offset = whole->offset + view.byte_offset;
+  }
+  placed.values.insert(placed.values.end(), parts.begin(), parts.end());
+  std::ranges::sort(placed.values, {}, &PlannedValue::value);
+  return placed;
 }
 
 }  // namespace
@@ -92,7 +115,8 @@ std::vector<loop::LoweredFunc> LoweredModel::functions() const {
 LoweredModel assemble_model(Graph graph, passes::FusionPlan fusion, passes::LayoutPlan layout,
                             std::vector<lower::LoweredKernel> kernels,
                             const target::Target& target,
-                            const target::ScheduleParams& schedule_params) {
+                            const target::ScheduleParams& schedule_params,
+                            std::map<ValueId, passes::ConcatView> views) {
   LoweredModel m;
   m.graph = std::move(graph);
   m.target = target;
@@ -103,7 +127,8 @@ LoweredModel assemble_model(Graph graph, passes::FusionPlan fusion, passes::Layo
     NAS_CHECK(kernel.func.params.size() == kernel.params.size(),
               "kernel {}: {} buffers for {} parameters", kernel.func.name,
               kernel.func.params.size(), kernel.params.size());
-  m.activations = plan_activations(m.graph, fusion, m.kernels);
+  m.activations = plan_activations(m.graph, fusion, m.kernels, views);
+  m.views = std::move(views);
   m.fusion = std::move(fusion);
 
   // Weights: each constant once, unless a kernel takes it packed in its own layout.

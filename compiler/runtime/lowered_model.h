@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -19,6 +20,7 @@
 #include "compiler/graph/graph.h"
 #include "compiler/graph/memory_plan.h"
 #include "compiler/lower/lower_group.h"
+#include "compiler/passes/concat_in_place.h"
 #include "compiler/passes/layout.h"
 #include "compiler/runtime/aligned_buffer.h"
 #include "compiler/target/target.h"
@@ -41,6 +43,9 @@ struct LoweredModel {
   std::vector<lower::LoweredKernel> kernels;  // in run order
   std::vector<std::vector<ArgSlot>> args;     // per kernel, one per parameter
   graph::MemoryPlan activations;              // steps = kernels; offsets in the arena
+  // Values written into a range of another (the parts of a Concat computed in place):
+  // planned as that range of the whole.
+  std::map<graph::ValueId, passes::ConcatView> views;
   AlignedBuffer weights;                      // every constant a kernel reads, packed or not
   target::Target target;
   target::ScheduleParams schedule_params;      // the default schedules' constants
@@ -56,11 +61,13 @@ struct LoweredModel {
 };
 
 // The model made of lowered kernels (compiler/compile.h's lower step), whose default
-// schedules used `schedule_params`: plans the activations between kernels and lays out the
-// weights, each constant once unless a kernel takes it packed in its own layout.
+// schedules used `schedule_params`: plans the activations between kernels (each value of
+// `views` as its range of the whole) and lays out the weights, each constant once unless a
+// kernel takes it packed in its own layout.
 LoweredModel assemble_model(graph::Graph graph, passes::FusionPlan fusion,
                             passes::LayoutPlan layout, std::vector<lower::LoweredKernel> kernels,
                             const target::Target& target,
-                            const target::ScheduleParams& schedule_params);
+                            const target::ScheduleParams& schedule_params,
+                            std::map<graph::ValueId, passes::ConcatView> views = {});
 
 }  // namespace nas::runtime

@@ -2,7 +2,7 @@
 # Study: speed of the models that nas compiles, against ONNX Runtime and oneDNN on the same
 # ONNX files, and against the machine's fp32 FMA peak.
 #
-#   bash experiments/compiler_latency/run.sh [models|layers|compile|summary|all]
+#   bash experiments/compiler_latency/run.sh [models|layers|compile|torchvision|summary|all]
 #
 # models   batch-1 latency, `nas bench --threads N` against ONNX Runtime (ort_bench.py, same
 #          file, same threads) at THREADS, in ROUNDS rounds that alternate which of the two
@@ -19,6 +19,14 @@
 # compile  compile time of COMPILE_SAMPLES architectures of each shipped space (and of the
 #          other models), each in a fresh process: the JIT path of a search candidate
 #          (`nas bench --json` compile_seconds) and `nas compile --target host -o` (object file).
+# torchvision  torchvision's classification models as a user exports them (make_torchvision.py,
+#          random weights, opset 17, batch 1): each first run through `nas run` against
+#          ONNX Runtime (experiments/vector_math/agree.py: max abs error / output scale,
+#          <= 1e-4), then `nas bench --no-calibrate` (measured times, as ONNX Runtime's) against
+#          ONNX Runtime at THREADS in ROUNDS rounds that alternate which goes first, the FMA
+#          peak before and after, and each model's kernel profile at 1 thread (kernel_profile).
+#          TV_MODELS picks some (make_torchvision.py --list names them all); summarised into
+#          torchvision.md by summarize_torchvision.py. Needs torchvision beside torch.
 # summary  writes results.md next to this script from the records in $OUT.
 # (Not a step: build/kernel_profile MODEL.onnx [--threads N] [--layout blocked|nchw] times
 # each kernel of a model alone, the profile used to tune the default schedules.)
@@ -255,6 +263,52 @@ compile() {
   echo "compiled $(ls "$OUT/compile"/*.json | wc -l) models"
 }
 
+tv_models() { if [ -n "${TV_MODELS:-}" ]; then echo "$TV_MODELS"; else "$TORCH_PYTHON" "$here/make_torchvision.py" --list; fi; }
+
+torchvision() {
+  has_modules "$TORCH_PYTHON" "torch, torchvision, onnx" ||
+    { echo "TORCH_PYTHON ($TORCH_PYTHON) needs torch, torchvision and onnx" >&2; exit 2; }
+  has_modules "$ORT_PYTHON" "onnxruntime, numpy" ||
+    { echo "ORT_PYTHON ($ORT_PYTHON) needs onnxruntime and numpy" >&2; exit 2; }
+  local dir=$OUT/torchvision kernel_profile=${KERNEL_PROFILE:-$root/build/kernel_profile}
+  mkdir -p "$dir/models" "$dir/latency" "$dir/profile" "$dir/agree"
+  [ -x "$kernel_profile" ] || cmake --build "$root/build" --target kernel_profile > /dev/null
+  write_meta torchvision
+  "$TORCH_PYTHON" -c 'import torch, torchvision; print(f"torch {torch.__version__}, torchvision {torchvision.__version__}")' \
+    > "$dir/versions.txt"
+  "$ORT_PYTHON" -c 'import onnxruntime; print(f"onnxruntime {onnxruntime.__version__}")' >> "$dir/versions.txt"
+  lscpu | grep "Model name" >> "$dir/versions.txt"
+  for model in $(tv_models); do
+    [ -s "$dir/models/tv_$model.onnx" ] || "$TORCH_PYTHON" "$here/make_torchvision.py" "$dir/models" "$model" > /dev/null
+  done
+  rm -f "$dir/fma_peak.jsonl"
+  local bin
+  bin=$(peer_binary fma_peak -pthread)
+  for threads in $THREADS; do "$bin" --threads "$threads" >> "$dir/fma_peak.jsonl"; done
+  for model in $(tv_models); do
+    local file=$dir/models/tv_$model.onnx
+    "$ORT_PYTHON" "$root/experiments/vector_math/agree.py" "$nas" "$file" > "$dir/agree/$model.txt" 2>&1 || true
+    "$kernel_profile" "$file" --threads 1 > "$dir/profile/$model.txt" 2>&1 || true
+    rm -f "$dir/latency/${model}"_t*_r*_*.json
+  done
+  for round in $(seq 1 "$ROUNDS"); do
+    for model in $(tv_models); do
+      for threads in $THREADS; do
+        local file=$dir/models/tv_$model.onnx base=$dir/latency/${model}_t${threads}_r${round}
+        if (( round % 2 )); then
+          ours "${base}_ours.json" "$file" "$threads" --no-calibrate; ort "${base}_ort.json" "$file" "$threads"
+        else
+          ort "${base}_ort.json" "$file" "$threads"; ours "${base}_ours.json" "$file" "$threads" --no-calibrate
+        fi
+        echo "round $round $model threads $threads done"
+      done
+    done
+  done
+  for threads in $THREADS; do "$bin" --threads "$threads" >> "$dir/fma_peak.jsonl"; done
+  /usr/bin/python3 "$here/summarize_torchvision.py" "$dir" > "$here/torchvision.md"
+  cat "$here/torchvision.md"
+}
+
 summary() {
   /usr/bin/python3 "$here/summarize.py" "$OUT" > "$here/results.md"
   cat "$here/results.md"
@@ -264,7 +318,8 @@ case "${1:-all}" in
   models) models ;;
   layers) layers ;;
   compile) compile ;;
+  torchvision) torchvision ;;
   summary) summary ;;
   all) models; layers; compile; summary ;;
-  *) echo "usage: $0 [models|layers|compile|summary|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 [models|layers|compile|torchvision|summary|all]" >&2; exit 2 ;;
 esac

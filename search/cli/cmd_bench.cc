@@ -108,7 +108,8 @@ void bench(const BenchArgs& args) {
                               {"repeatable", runtime::repeatable(stats, protocol)},
                               {"protocol", protocol.describe()},
                               {"compile_seconds", compile_seconds},
-                              {"peak_activation_bytes", peak_bytes}};
+                              {"peak_activation_bytes", peak_bytes},
+                              {"flops", model.flops()}};
     std::cout << j.dump() << "\n";
     return;
   }

@@ -175,6 +175,7 @@ TEST(NasBench, JsonFields) {
   EXPECT_THAT(j.at("protocol").get<std::string>(), HasSubstr("1 warm-up run, then >= 3 runs"));
   EXPECT_GT(j.at("compile_seconds").get<double>(), 0);
   EXPECT_GT(j.at("peak_activation_bytes").get<int64_t>(), 0);
+  EXPECT_EQ(j.at("flops").get<int64_t>(), evaluator::small_cnn(1).flops());
   EXPECT_GE(j.at("spread").get<double>(), 0);
   EXPECT_GE(j.at("attempts").get<int>(), 1);
   EXPECT_LE(j.at("attempts").get<int>(), 3);

@@ -185,7 +185,7 @@ TEST(NasBench, JsonFields) {
   EXPECT_GT(j.at("slowdown").get<double>(), 0);
   EXPECT_NEAR(median, j.at("measured_median_ms").get<double>() / j.at("slowdown").get<double>(),
               1e-12);
-  EXPECT_EQ(j.size(), 19u);
+  EXPECT_EQ(j.size(), 20u);
 
   const Result ref = run_nas(fmt::format(
       "bench {} --reference --json --min-seconds 0 --min-repeats 2 --warmup 0", small_cnn_file()));

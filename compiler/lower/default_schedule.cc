@@ -6,6 +6,7 @@
 #include "compiler/loop/mutator.h"
 #include "compiler/loop/simplify.h"
 #include "compiler/loop/substitute.h"
+#include "compiler/passes/layout.h"
 
 namespace nas::lower {
 
@@ -244,7 +245,7 @@ void schedule_conv2d(Schedule& s, const Tensor& stage, int lanes, int threads,
   const std::vector<std::string> loops = spatial_loops(stage);  // n, co, oh, ow
   const std::string& co = loops[1];
   const std::string& ow = loops[3];
-  const int64_t co_lanes = lanes_dividing(shape[1], lanes);
+  const int64_t co_lanes = passes::channel_vector_lanes(shape[1], lanes);
   const ConvBlock block = conv_block(shape[1], shape[3], co_lanes, params);
   std::string co_outer = co, ow_outer = ow, co_vector = co + ".i";
   if (co_lanes > 1) {

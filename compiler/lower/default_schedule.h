@@ -39,6 +39,7 @@ using target::ScheduleParams;
 // that divides `extent` (so the vectorized loop needs no guard), or 1 when none >= 2 does.
 int64_t lanes_dividing(int64_t extent, int lanes);
 
+
 // The schedule of a kernel's stages; `anchor` is the stage of the group's first reducing
 // op (nullopt for injective groups). The vector width and threads come from the target,
 // every other constant from `params` (target.schedule unless overridden).

@@ -26,6 +26,7 @@
 #include "compiler/loop/simplify.h"
 #include "compiler/lower/compute_util.h"
 #include "compiler/lower/default_schedule.h"
+#include "compiler/passes/layout.h"
 #include "compiler/lower/op_lowering.h"
 #include "compiler/passes/layout.h"
 #include "compiler/support/error.h"
@@ -111,7 +112,8 @@ std::vector<std::string> blocked_axis_names(std::vector<std::string> names) {
 
 // Where a packed value's element lies: its axis `axis` split into blocks of `block`, the
 // block index first and the index within the block last, the other axes between in order
-// (axis 0: [n, rest...] becomes [n / block, rest..., block]).
+// (axis 0: [n, rest...] becomes [n / block, rest..., block]). A block that does not divide
+// the axis leaves the last block partial, its other positions zeros.
 struct Packing {
   size_t axis = 0;
   int64_t block = 1;
@@ -119,7 +121,7 @@ struct Packing {
   graph::Shape shape(graph::Shape s) const {
     const int64_t extent = s[axis];
     s.erase(s.begin() + static_cast<std::ptrdiff_t>(axis));
-    s.insert(s.begin(), extent / block);
+    s.insert(s.begin(), (extent + block - 1) / block);  // a partial last block: zeros
     s.push_back(block);
     return s;
   }
@@ -130,12 +132,17 @@ struct Packing {
     packed.push_back(idx[axis] % block);
     return packed;
   }
-  // The logical indices of a position `p` of the packed shape.
-  std::vector<Expr> logical(const std::vector<Var>& p) const {
+  // The value at position `p` of the packed shape: `x`'s element there, or 0 past the
+  // axis' `extent` (the index clamped, since a select evaluates both sides).
+  Expr packed_value(const loop::Tensor& x, int64_t extent, const std::vector<Var>& p) const {
     std::vector<Expr> idx(p.begin() + 1, p.end() - 1);
-    idx.insert(idx.begin() + static_cast<std::ptrdiff_t>(axis),
-               times(Expr(p.front()), block) + p.back());
-    return idx;
+    const Expr at = times(Expr(p.front()), block) + p.back();
+    if (extent % block == 0) {
+      idx.insert(idx.begin() + static_cast<std::ptrdiff_t>(axis), at);
+      return x(idx);
+    }
+    idx.insert(idx.begin() + static_cast<std::ptrdiff_t>(axis), min(at, extent - 1));
+    return select(at < extent, x(idx), f32(0));
   }
 };
 
@@ -252,7 +259,9 @@ class GroupLowering {
       param_buffers_.push_back(input.buffer());
       const loop::Tensor packed = loop::compute(
           names_.unique(name + "_packed"), packing.shape(graph_.type(v).shape),
-          [&](const std::vector<Var>& p) { return input(packing.logical(p)); });
+          [&](const std::vector<Var>& p) {
+            return packing.packed_value(input, graph_.type(v).shape[packing.axis], p);
+          });
       stages_.push_back(packed);
       return accessors_[v] = [packed, packing](const Indices& idx) {
         return packed(packing.at(idx));
@@ -460,7 +469,8 @@ loop::Stmt allocate_locals(loop::Stmt body, const std::vector<loop::Tensor>& sta
 // packed_input), with their packing: a constant is packed at compile time, any other value
 // by a stage of the kernel.
 std::map<ValueId, Packing> packed_weights(const Graph& graph, const passes::FusedGroup& group,
-                                          const target::Target& target) {
+                                          const target::Target& target,
+                                          const std::map<ValueId, int64_t>& channel_blocks) {
   const Node& anchor = graph.nodes().at(static_cast<size_t>(group.anchor));
   const auto& packed_input = op_lowering(*anchor.op).packed_input;
   const std::optional<PackedInput> input = packed_input ? packed_input(anchor) : std::nullopt;
@@ -474,7 +484,14 @@ std::map<ValueId, Packing> packed_weights(const Graph& graph, const passes::Fuse
   // A value the group computes itself is read as it is computed.
   for (int32_t n : group.nodes)
     if (std::ranges::count(graph.nodes()[static_cast<size_t>(n)].outputs, weights) != 0) return {};
-  const int64_t block = lanes_dividing(shape[static_cast<size_t>(axis)], target.vector_lanes);
+  // A group storing NCHW[x]c reads its weights x channels at a time: blocks of x then.
+  const bool stores_blocked = std::ranges::any_of(group.nodes, [&](int32_t n) {
+    return std::ranges::any_of(graph.nodes()[static_cast<size_t>(n)].outputs,
+                               [&](ValueId out) { return channel_blocks.contains(out); });
+  });
+  const int64_t extent = shape[static_cast<size_t>(axis)];
+  const int64_t block = stores_blocked ? lanes_dividing(extent, target.vector_lanes)
+                                       : passes::channel_vector_lanes(extent, target.vector_lanes);
   if (block <= 1) return {};
   return {{weights, Packing{static_cast<size_t>(axis), block}}};
 }
@@ -503,7 +520,7 @@ LoweredKernel lower_group(const Graph& graph, const passes::FusedGroup& group,
                           const LowerOptions& options) {
   GroupLowering lowering(graph, group,
                          options.schedule == ScheduleChoice::Default
-                             ? packed_weights(graph, group, target)
+                             ? packed_weights(graph, group, target, options.channel_blocks)
                              : std::map<ValueId, Packing>{},
                          options.channel_blocks);
   lowering.run();

@@ -86,6 +86,11 @@ void same_block_across_concats(const Graph& g, LayoutPlan& plan) {
 
 }  // namespace
 
+int64_t channel_vector_lanes(int64_t extent, int lanes) {
+  const int64_t dividing = largest_block(extent, lanes);
+  return dividing * 4 <= lanes && extent >= 2 * lanes ? lanes : dividing;
+}
+
 Shape blocked_shape(const Shape& shape, int64_t block) {
   return {shape[0], shape[1] / block, shape[2], shape[3], block};
 }
@@ -120,7 +125,8 @@ LayoutPlan plan_layouts(const Graph& g, const FusionPlan& fusion, int lanes) {
     }
     if (!handed_over || !readers_friendly || !friendly[static_cast<size_t>(producer)]) continue;
     const int64_t block = largest_block(value.type.shape[1], lanes);
-    if (block >= 4) plan.channel_blocks.emplace(id, block);
+    if (block >= 4 && channel_vector_lanes(value.type.shape[1], lanes) == block)
+      plan.channel_blocks.emplace(id, block);
   }
   same_block_across_concats(g, plan);
   return plan;

@@ -11,7 +11,7 @@
 // A value is blocked when it is a 4-D f32 tensor handed from one group to others (neither
 // a graph input nor output: those stay NCHW at the model's boundary), its channels divide
 // into blocks of at least 4 (x: the largest power of two up to the target's vector lanes
-// that divides C), and its producer and every reader are groups of convolutions, pooling,
+// that divides C) that channel_vector_lanes does not pad, and its producer and every reader are groups of convolutions, pooling,
 // elementwise ops and channel concatenations. A Concat's parts and output share one x (the
 // smallest among them), or all stay NCHW, so that the parts can be written in place
 // (concat_in_place.h). A value read by a flatten, a reshape, a dense op or a reduction over
@@ -36,6 +36,14 @@ struct LayoutPlan {
     return it == channel_blocks.end() ? 1 : it->second;
   }
 };
+
+// The lanes of a vector of `extent` channels: the largest power of two up to `lanes` that
+// divides it, or all `lanes` (a guarded tail; packed weights padded with zeros) where that
+// would take a quarter of the lanes or fewer and the extent holds at least two full
+// vectors: ShuffleNetV2's 58 channels as 3 vectors of 16 and a tail of 10, not 29 vectors
+// of 2. A convolution storing NCHW vectorizes its output channels so; a channel count that
+// this pads stays NCHW between kernels rather than blocked in such short vectors.
+int64_t channel_vector_lanes(int64_t extent, int lanes);
 
 // `lanes`: the f32 lanes of the target's vectors (16, 8 or 4).
 LayoutPlan plan_layouts(const graph::Graph& graph, const FusionPlan& fusion, int lanes);

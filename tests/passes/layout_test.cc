@@ -7,6 +7,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include "compiler/passes/fold_batch_norm.h"
 #include "compiler/passes/fusion.h"
 #include "compiler/compile.h"
@@ -102,6 +104,36 @@ TEST(Layout, TrainingStepBlocksBetweenForwardAndBackwardKernels) {
 TEST(Layout, BlockedShape) {
   EXPECT_EQ(blocked_shape({2, 32, 5, 7}, 16), (Shape{2, 2, 5, 7, 16}));
   EXPECT_EQ(LayoutPlan{}.block_of(3), 1);
+}
+
+// Channel counts that no long vector divides: padded to whole vectors where the dividing
+// one would take a quarter of the lanes or fewer and two full vectors fit; such values stay
+// NCHW between kernels (the NCHW convolution pads them), others keep their blocks.
+TEST(Layout, ChannelVectorLanesPadShortVectors) {
+  EXPECT_EQ(channel_vector_lanes(58, 16), 16);   // 2 would divide
+  EXPECT_EQ(channel_vector_lanes(116, 16), 16);  // 4
+  EXPECT_EQ(channel_vector_lanes(232, 16), 8);
+  EXPECT_EQ(channel_vector_lanes(1000, 16), 8);
+  EXPECT_EQ(channel_vector_lanes(24, 16), 8);
+  EXPECT_EQ(channel_vector_lanes(20, 16), 4);  // fewer than two vectors of 16
+  EXPECT_EQ(channel_vector_lanes(64, 16), 16);
+  EXPECT_EQ(channel_vector_lanes(58, 8), 8);
+  EXPECT_EQ(channel_vector_lanes(12, 8), 4);
+
+  Graph g("odd_channels");
+  SplitMix64 rng(5);
+  ValueId x = g.add_input("x", {DType::F32, {1, 8, 6, 6}});
+  for (int64_t channels : {116, 20, 32}) {
+    const int64_t in = g.type(x).shape[1];
+    const ValueId w = g.add_constant(fmt::format("w{}", channels),
+                                     testing::random_tensor({channels, in, 1, 1}, rng));
+    x = g.add("Relu", {g.add("Conv", {x, w}, {}, fmt::format("conv{}", channels))}, {},
+              fmt::format("relu{}", channels));
+  }
+  const ValueId w = g.add_constant("wout", testing::random_tensor({8, 32, 1, 1}, rng));
+  g.add_output(g.add("Conv", {x, w}, {}, "out"));
+  EXPECT_THAT(blocked_names(g, plan_of(g, 16)),
+              ElementsAre(Pair("relu20", 4), Pair("relu32", 16)));
 }
 
 }  // namespace

@@ -134,6 +134,31 @@ TEST(CompiledModel, BothLayoutsMatchTheReference) {
   EXPECT_EQ(layouts(*nchw), std::set<std::string>{"as shape"});
 }
 
+// Output channels that no long vector divides (ShuffleNetV2's 58 and 116): the NCHW
+// convolution computes them in full vectors and a guarded tail, its weights packed in
+// vectors padded with zeros; as constants and as graph inputs (packed by a stage).
+TEST(CompiledModel, PaddedChannelVectorsMatchTheReference) {
+  Graph g("odd_channels");
+  const ValueId x = g.add_input("x", {DType::F32, {1, 8, 9, 9}});
+  const ValueId w1 = g.add_constant("w1", random_tensor({DType::F32, {58, 8, 3, 3}}, 1));
+  const ValueId b1 = g.add_constant("b1", random_tensor({DType::F32, {58}}, 2));
+  const ValueId w2 = g.add_input("w2", {DType::F32, {116, 58, 1, 1}});
+  const ValueId y = g.add("Relu", {g.add("Conv", {x, w1, b1}, {{"pads", Shape{1, 1, 1, 1}}}, "c1")},
+                          {}, "r1");
+  g.add_output(g.add("Conv", {y, w2}, {}, "c2"));
+  for (int threads : {1, 2}) {
+    const auto model = expect_matches_reference(g, host(threads), fmt::format("{} threads", threads));
+    const int lanes = target::host_target().vector_lanes;
+    std::set<std::string> w1_types;
+    const nlohmann::json description = model->describe();
+    for (const nlohmann::json& k : description.at("kernels"))
+      for (const nlohmann::json& p : k.at("params"))
+        if (p.at("value").get<std::string>() == "w1") w1_types.insert(p.at("type").get<std::string>());
+    EXPECT_EQ(w1_types, std::set<std::string>{fmt::format("f32[{},8,3,3,{}]",
+                                                          (58 + lanes - 1) / lanes, lanes)});
+  }
+}
+
 // MatMul's and BatchNormalization's gradient ops compiled to machine code: dA and dB of a
 // batched MatMul with B broadcast over the batch (summed back), of a rank-1 A, and every
 // output of both BatchNormalization gradients on an odd channel count.

@@ -10,6 +10,9 @@
 // part is a value that a kernel writes (neither a graph input, output nor constant), appears
 // once among its inputs, is a part of no other in-place Concat, is not itself the output
 // of one, and starts at a 64-byte boundary of the whole (kernels take aligned buffers).
+// The Concats of more parts are planned first; a Concat whose parts then already lie one
+// after the other in a whole is a slice of it, its output a view too (DenseNet's layers
+// each concatenate the block's features so far: prefixes of the block's last Concat).
 #pragma once
 
 #include <cstdint>
@@ -28,7 +31,8 @@ struct ConcatView {
 };
 
 struct ConcatInPlace {
-  std::map<graph::ValueId, ConcatView> views;  // part -> where it lies in the whole
+  // part (or slice) -> where it lies in the whole
+  std::map<graph::ValueId, ConcatView> views;
   std::set<size_t> groups;                      // the Concat groups that run no kernel
 };
 

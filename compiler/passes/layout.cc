@@ -22,10 +22,12 @@ bool is_channel_concat(const Graph& g, const Node& node) {
 }
 
 // Ops whose kernels compute (or read) a vector of channels in NCHW[x]c as well as in NCHW:
-// channels are independent in them, or (convolution) summed in any order. In a training
-// step also batch norm in training mode and its gradient (per-channel sums over vectors
-// of channels) and the convolution's gradients, so that activations and their gradients
-// stay blocked between the kernels of forward and backward.
+// channels are independent in them, or (convolution) summed in any order. Batch norm in
+// both modes: at inference a per-channel affine map (DenseNet's pre-activation batch norms,
+// which no convolution before them absorbs, read every concatenation), in a training step
+// per-channel sums over vectors of channels; so also its gradient and the convolution's
+// gradients, so that activations and their gradients stay blocked between the kernels of
+// forward and backward.
 bool channel_friendly(const Graph& g, const Node& node) {
   switch (node.op->id) {
     case OpId::Conv:
@@ -35,8 +37,8 @@ bool channel_friendly(const Graph& g, const Node& node) {
     case OpId::BatchNormTrainingGrad:
     case OpId::ConvGradInput:
     case OpId::ConvGradWeight:
-    case OpId::ConvGradBias: return true;
-    case OpId::BatchNormalization: return node.attrs.i("training_mode") == 1;
+    case OpId::ConvGradBias:
+    case OpId::BatchNormalization: return true;
     case OpId::Concat: return is_channel_concat(g, node);
     case OpId::ReduceSumTo: return false;
     default: break;

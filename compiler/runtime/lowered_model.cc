@@ -70,9 +70,11 @@ MemoryPlan plan_activations(const Graph& graph, const passes::FusionPlan& plan,
       if (value.kind == ValueKind::Constant) continue;
       int64_t first = 0;
       if (value.kind == ValueKind::NodeOutput) {
-        // A whole that no kernel writes starts with its parts, which earlier kernels write.
+        // A whole or a slice that no kernel writes: its parts, which earlier kernels write,
+        // start the whole.
         first = group[static_cast<size_t>(value.producer)];
-        if (first < 0 && wholes.contains(param.value)) first = static_cast<int64_t>(k);
+        if (first < 0 && (wholes.contains(param.value) || views.contains(param.value)))
+          first = static_cast<int64_t>(k);
         NAS_CHECK(first >= 0 && first <= static_cast<int64_t>(k),
                   "kernel {} reads '{}', which no earlier kernel writes", k, value.name);
       }

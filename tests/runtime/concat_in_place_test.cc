@@ -167,18 +167,48 @@ TEST(ConcatInPlace, CopiesWhereAPartCannotBeAView) {
     }
 }
 
-// A value that is a part of two Concats is a view of the first only; the second copies.
+// A dense block (DenseNet): each layer concatenates the features so far and adds one; the
+// block's last Concat is the whole, every earlier Concat a slice of it (a prefix), and no
+// Concat copies.
+TEST(ConcatInPlace, ADenseBlocksConcatsAreSlicesOfItsLast) {
+  Graph g("dense_block");
+  const ValueId x = g.add_input("x", {DType::F32, {1, 8, 5, 5}});
+  std::vector<ValueId> features{conv_relu(g, x, 8, 16, 1, "stem")};
+  for (int layer = 0; layer < 3; ++layer) {
+    const ValueId cat = g.add("Concat", features, {{"axis", int64_t{1}}},
+                              fmt::format("cat{}", layer));
+    const int64_t channels = 16 * static_cast<int64_t>(features.size());
+    features.push_back(conv_relu(g, cat, channels, 16, 3 + 2 * layer, fmt::format("layer{}", layer)));
+  }
+  const ValueId block = g.add("Concat", features, {{"axis", int64_t{1}}}, "block");
+  g.add_output(conv_relu(g, block, 64, 16, 11, "after"));
+  for (bool blocked : {true, false}) {
+    SCOPED_TRACE(blocked ? "blocked" : "nchw");
+    const LoweredModel m = compiler::lower_model(g, options(1, blocked));
+    EXPECT_EQ(concat_kernels(m), 0u);
+    EXPECT_EQ(m.views.size(), 4u + 3u);  // the 4 features, the 3 layers' Concats
+    for (const auto& [value, view] : m.views) {
+      EXPECT_EQ(m.graph.value(view.whole).name, "block");
+      if (m.graph.value(value).name.starts_with("cat")) EXPECT_EQ(view.byte_offset, 0);
+    }
+    for (int threads : {1, 2})
+      expect_matches_reference(g, options(threads, blocked), fmt::format("{} threads", threads));
+  }
+}
+
+// A value that is a part of two Concats whose parts do not line up (b, then a) is a view of
+// one whole only; the other Concat copies.
 TEST(ConcatInPlace, APartOfTwoConcatsIsAViewOfOne) {
   Graph g("two_concats");
   const ValueId x = g.add_input("x", {DType::F32, {1, 8, 4, 4}});
   const ValueId a = conv_relu(g, x, 8, 16, 1, "a");
   const ValueId b = conv_relu(g, a, 16, 16, 3, "b");
-  const ValueId first = g.add("Concat", {a, b}, {{"axis", int64_t{1}}}, "first");
+  const ValueId first = g.add("Concat", {b, a}, {{"axis", int64_t{1}}}, "first");
   const ValueId c = conv_relu(g, first, 32, 16, 5, "c");
   const ValueId second = g.add("Concat", {a, b, c}, {{"axis", int64_t{1}}}, "second");
   g.add_output(conv_relu(g, second, 48, 16, 7, "after"));
   const LoweredModel m = compiler::lower_model(g, options(1, true));
-  EXPECT_EQ(m.views.size(), 2u);
+  EXPECT_EQ(m.views.size(), 3u);
   EXPECT_EQ(concat_kernels(m), 1u);
   for (int threads : {1, 2}) expect_matches_reference(g, options(threads, true), "two concats");
 }

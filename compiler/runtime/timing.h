@@ -8,9 +8,10 @@
 // - the measuring thread is pinned to the CPU it runs on (where the OS allows);
 // - the timed runs are taken in rounds, and the spread of the round medians says how far
 //   the median could move on a repeat;
-// - a fixed piece of work (calibration.h) is timed after each run. Its median against the
-//   machine's quiet time for it (measured alone, once per process)
-//   says how much slower the machine is now; the latency is reported at the quiet speed
+// - a fixed piece of work (calibration.h) is timed after each run, warm (run once untimed
+//   first, so that it finds its data in the caches, as when measured alone). Its median
+//   against the machine's quiet time for it (measured alone, once per process) says how
+//   much slower the machine is now; the latency is reported at the quiet speed
 //   (times scaled by quiet / now), which the slowdown leaves as it is;
 // - a measurement whose rounds disagree, or taken while the machine ran slower, by more
 //   than max_spread is taken again, and reported as not repeatable if it never settles.

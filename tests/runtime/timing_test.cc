@@ -227,11 +227,12 @@ TEST(TimingCalibration, ASlowerMachineIsMeasuredAgainAndScaled) {
   const double quiet = quiet_calibration_ms();
   double now = 0;
   int calls = 0;
-  // Each run takes 2 ms. The calibration work after it (ended by the second clock read
-  // after the run) takes 1.5x its quiet time in the first attempt, the quiet time after.
+  // Each run takes 2 ms. The timed calibration work after it (the second of two, between
+  // the second and third clock reads after the run) takes 1.5x its quiet time in the first
+  // attempt, the quiet time after.
   int reads_since_run = 0;
   const Clock clock = [&] {
-    if (++reads_since_run == 2) now += (calls <= 2 ? 1.5 : 1.0) * quiet / 1000;
+    if (++reads_since_run == 3) now += (calls <= 2 ? 1.5 : 1.0) * quiet / 1000;
     return now;
   };
   const auto run = [&] {

@@ -1,11 +1,12 @@
 // Turns a graph into a FusionPlan: a partition of its nodes into groups that each become
-// one kernel. The graph itself is not changed. Groups are chains, with diamonds of two
-// nodes as links: only a group's last node hands a value to the outside, because every
-// value inside a group is read by later members only. That makes every group convex (no
-// path leaves a group and re-enters it), and ordering groups by their last node gives a
-// topological order: a group that reads another's result contains a node after that
-// group's last one. check_fusion_plan in fusion_plan.h states these invariants and the
-// tests check them on every plan.
+// one kernel. The graph itself is not changed. Groups are chains, with diamonds (a chain
+// beside the value it starts from, joined by a node that reads both) as links: only a
+// group's last node hands a value to the outside, because every value inside a group is
+// read by later members only. That makes every group convex (no path leaves a group and
+// re-enters it), and ordering groups by their last node gives a topological order: a group
+// that reads another's result contains a node after that group's last one.
+// check_fusion_plan in fusion_plan.h states these invariants and the tests check them on
+// every plan.
 #include "compiler/passes/fusion.h"
 
 #include <algorithm>
@@ -45,9 +46,11 @@ bool reads_only(const Graph& g, const Node& node, std::initializer_list<ValueId>
 bool returned(const Graph& g, ValueId v) { return std::ranges::count(g.outputs(), v) != 0; }
 
 // The nodes that may join the chain ending at `tail`, in order, or none: the tail value's
-// single reader, or a diamond of two readers where the second also reads the first's
-// output and nothing else does (SiLU: y * sigmoid(y); hard-swish as y * hardsigmoid(y)),
-// both recomputing from the tail value inside the anchor's loop nest.
+// single reader, or a diamond of two readers where the second (the join) reads the tail
+// value and the end of a chain that starts at the first, each link read by the next only
+// (SiLU: y * sigmoid(y); hard-swish as y * hardsigmoid(y); GELU as torch writes it,
+// y * (erf(y / sqrt 2) + 1)), all recomputing from the tail value inside the anchor's loop
+// nest.
 std::vector<int32_t> next_members(const Graph& g, std::span<const FusionRule> rules,
                                   FusionClass anchor, const Node& tail,
                                   const std::vector<std::vector<int32_t>>& readers,
@@ -62,16 +65,25 @@ std::vector<int32_t> next_members(const Graph& g, std::span<const FusionRule> ru
     return {r[0]};
   }
   if (r.size() != 2) return {};
-  const Node& first = g.nodes()[r[0]];
-  const Node& second = g.nodes()[r[1]];
-  if (!may_follow(g, rules, anchor, first, group_of, r[0], shape) ||
-      !may_follow(g, rules, anchor, second, group_of, r[1], shape))
-    return {};
-  const ValueId between = first.outputs[0];
-  if (g.type(between).shape != shape || g.type(second.outputs[0]).shape != shape) return {};
-  if (returned(g, between) || readers[between] != std::vector<int32_t>{r[1]}) return {};
-  if (!reads_only(g, first, {value}) || !reads_only(g, second, {value, between})) return {};
-  return {r[0], r[1]};
+  const int32_t join = r[1];
+  const auto joins = [&](int32_t n) {
+    return may_follow(g, rules, anchor, g.nodes()[n], group_of, n, shape) &&
+           g.type(g.nodes()[n].outputs[0]).shape == shape;
+  };
+  if (!joins(join)) return {};
+  std::vector<int32_t> members;
+  ValueId link = value;  // the value the next member of the chain reads
+  for (int32_t n = r[0]; n != join;) {
+    const Node& node = g.nodes()[n];
+    if (!joins(n) || !reads_only(g, node, {link})) return {};
+    members.push_back(n);
+    link = node.outputs[0];
+    if (returned(g, link) || readers[link].size() != 1) return {};
+    n = readers[link][0];
+  }
+  if (members.empty() || !reads_only(g, g.nodes()[join], {value, link})) return {};
+  members.push_back(join);
+  return members;
 }
 
 }  // namespace

@@ -410,6 +410,27 @@ TEST(LowerOps, DiamondAfterConv) {
   }
 }
 
+// GELU (erf form) after a dense product with a bias: the whole chain in the product's
+// epilogue, one dense kernel, under every schedule.
+TEST(LowerOps, GeluChainAfterMatMul) {
+  Graph g("matmul_gelu");
+  SplitMix64 rng(9);
+  const ValueId x = g.add_input("x", {DType::F32, {1, 3, 5, 24}});
+  const ValueId w = g.add_constant("w", random_tensor({24, 40}, rng));
+  const ValueId b = g.add_constant("b", random_tensor({40}, rng));
+  const ValueId y = g.add("Add", {g.add("MatMul", {x, w}, {}, "matmul"), b}, {}, "bias");
+  const ValueId d = g.add("Div", {y, g.add_constant("root2", graph::Tensor::scalar_f32(1.41421356f))}, {}, "div");
+  const ValueId e = g.add("Erf", {d}, {}, "erf");
+  const ValueId a = g.add("Add", {e, g.add_constant("one", graph::Tensor::scalar_f32(1.0f))}, {}, "add");
+  const ValueId m = g.add("Mul", {y, a}, {}, "mul");
+  g.add_output(g.add("Mul", {m, g.add_constant("half", graph::Tensor::scalar_f32(0.5f))}, {}, "gelu"));
+  ASSERT_EQ(passes::plan_fusion(g).groups.size(), 1u);
+  for (const testing::ScheduleCase& sc : schedules_to_check()) {
+    SCOPED_TRACE(sc.label);
+    EXPECT_EQ(check_graph(g, sc), std::vector<std::string>{"dense"});
+  }
+}
+
 TEST(LowerOps, Unary) {
   for (const char* op : {"Relu", "HardSwish", "Sigmoid", "Tanh", "Erf", "Identity", "Dropout"}) {
     SCOPED_TRACE(op);

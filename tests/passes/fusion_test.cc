@@ -154,6 +154,36 @@ TEST(Fusion, FusesADiamondOfTwoReaders) {
   EXPECT_THAT(node_names(other, split.groups[0]), ElementsAre("conv"));
 }
 
+// GELU as torch exports it before opset 20: y * 0.5 * (1 + erf(y / sqrt 2)), a diamond
+// whose first side is a chain (Div, Erf, Add) that the join Mul(y, ...) ends. All of it
+// joins the dense product's group; not when a link of the chain is read elsewhere too.
+TEST(Fusion, FusesADiamondWhoseSideIsAChain) {
+  const auto gelu = [](bool link_read_elsewhere) {
+    Graph g("gelu");
+    const ValueId x = g.add_input("x", {DType::F32, {3, 8}});
+    const ValueId y = g.add("MatMul", {x, g.add_constant("w", Tensor(DType::F32, {8, 16}))}, {},
+                            "matmul");
+    const ValueId d = g.add("Div", {y, g.add_constant("root2", Tensor::scalar_f32(1.41421356f))},
+                            {}, "div");
+    const ValueId e = g.add("Erf", {d}, {}, "erf");
+    const ValueId a = g.add("Add", {e, g.add_constant("one", Tensor::scalar_f32(1.0f))}, {}, "add");
+    const ValueId m = g.add("Mul", {y, a}, {}, "mul");
+    g.add_output(g.add("Mul", {m, g.add_constant("half", Tensor::scalar_f32(0.5f))}, {}, "half"));
+    if (link_read_elsewhere) g.add_output(e);
+    return g;
+  };
+  const Graph g = gelu(false);
+  FusionPlan plan = plan_fusion(g);
+  EXPECT_THAT(check_fusion_plan(g, plan), ElementsAre());
+  ASSERT_EQ(plan.groups.size(), 1u);
+  EXPECT_THAT(node_names(g, plan.groups[0]),
+              ElementsAre("matmul", "div", "erf", "add", "mul", "half"));
+  const Graph returned = gelu(true);
+  FusionPlan kept = plan_fusion(returned);
+  EXPECT_THAT(check_fusion_plan(returned, kept), ElementsAre());
+  EXPECT_THAT(node_names(returned, kept.groups[0]), ElementsAre("matmul"));
+}
+
 TEST(Fusion, ABroadcastThatGrowsTheChainValueStartsAGroup) {
   // Squeeze-excite: the gate f32[1,2,1,1] multiplies a larger tensor; the conv that made
   // the gate cannot compute the product in its own loop nest.

@@ -496,9 +496,8 @@ DenseBlock dense_block(int64_t row_extent, int64_t column_vectors, const Schedul
 // (columns), the reduction inside it, so that each vector of B loaded serves every row and
 // each element of A every vector (unrolled: independent FMAs hide each other's latency).
 // The output's other axes are fused into one row axis first ([1, 7, 7, 3072] is 49 rows).
-// Of the row blocks and the column blocks, the more numerous outside (and parallel): with
-// the column blocks outside, B's slice of one stays in cache while the rows pass
-// ([49, 768] x [768, 3072]: B is 9.4 MB).
+// Row blocks or column blocks outside (and parallel), by the size of B's panel of a column
+// block.
 void schedule_dense(Schedule& s, const Tensor& stage, int lanes, bool parallel,
                     const ScheduleParams& params) {
   const std::string& st = stage.name();
@@ -530,8 +529,17 @@ void schedule_dense(Schedule& s, const Tensor& stage, int lanes, bool parallel,
   }
   const int64_t column_blocks =
       (stage.shape().back() + col_lanes * block.vectors - 1) / (col_lanes * block.vectors);
+  // With the rows outside, each row block reads all of B again; with the columns outside,
+  // each column block all of A, and B's panel of the block (K x its columns) stays in
+  // cache while the rows pass. Columns outside where that panel exceeds
+  // dense_columns_outside_panel_bytes.
+  int64_t depth = 1;  // K
+  if (const auto& r = stage.definition()->reduction)
+    for (const loop::Axis& a : r->axes) depth *= a.extent;
+  const int64_t panel_bytes = depth * col_lanes * block.vectors * 4;
   const int64_t row_blocks = row_extent / block.rows;
-  const bool columns_outside = row.empty() || (row_blocks > 1 && column_blocks > row_blocks);
+  const bool columns_outside =
+      row.empty() || (row_blocks > 1 && panel_bytes > params.dense_columns_outside_panel_bytes);
   std::vector<std::string> order;
   if (columns_outside) order.push_back(col_outer);
   if (!row.empty()) order.push_back(row_outer);

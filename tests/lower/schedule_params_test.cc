@@ -83,9 +83,10 @@ TEST(ScheduleParams, PrintsEveryFieldInOrder) {
             "window_max_vectors = 7\n"
             "window_block_columns = 14\n"
             "dense_vectors = 4\n"
-            "dense_accumulators = 24\n");
+            "dense_accumulators = 24\n"
+            "dense_columns_outside_panel_bytes = 49152\n");
   const nlohmann::json j = p.to_json();
-  EXPECT_EQ(j.size(), 14u);
+  EXPECT_EQ(j.size(), 15u);
   EXPECT_EQ(j.at("conv_accumulators"), 16);
   EXPECT_EQ(j.at("conv_channel_vectors"), nlohmann::json::array({4, 3, 2}));
   EXPECT_EQ(j.at("min_parallel_work"), 65536);

@@ -171,7 +171,8 @@ TEST(Target, RejectsBadFilesWithTheirLocation) {
        "known: min_parallel_work, parallel_blocks_per_thread, conv_accumulators, "
        "conv_channel_vectors, conv_min_accumulator_use, conv_unroll_kw, conv_unroll_taps, "
        "window_unroll_taps, window_vector_taps, window_max_lanes, window_max_vectors, "
-       "window_block_columns, dense_vectors, dense_accumulators"},
+       "window_block_columns, dense_vectors, dense_accumulators, "
+       "dense_columns_outside_panel_bytes"},
       {"name: x\ntriple: aarch64-linux-gnu\ncpu: generic\nschedule: {conv_channel_vectors: 2}\n",
        "4:34: key 'schedule.conv_channel_vectors': expected a list of whole numbers >= 1 such as "
        "[4, 3, 2], got '2'"},

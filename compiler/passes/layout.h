@@ -38,10 +38,11 @@ struct LayoutPlan {
 };
 
 // The lanes of a vector of `extent` channels: the largest power of two up to `lanes` that
-// divides it, or all `lanes` (a guarded tail; packed weights padded with zeros) where that
-// would take a quarter of the lanes or fewer and the extent holds at least two full
-// vectors: ShuffleNetV2's 58 channels as 3 vectors of 16 and a tail of 10, not 29 vectors
-// of 2. A convolution storing NCHW vectorizes its output channels so; a channel count that
+// divides it, or all `lanes` (a guarded tail; packed weights padded with zeros) where the
+// extent holds at least two full vectors and that would take a quarter of the lanes or
+// fewer or leave a tail of at most 1/32 of the channels: ShuffleNetV2's 58 channels as 3
+// vectors of 16 and a tail of 10, not 29 vectors of 2; 1000 classes as 62 vectors of 16
+// and a tail of 8, not 125 vectors of 8. A convolution storing NCHW vectorizes its output channels so; a channel count that
 // this pads stays NCHW between kernels rather than blocked in such short vectors.
 int64_t channel_vector_lanes(int64_t extent, int lanes);
 

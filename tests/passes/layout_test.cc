@@ -107,13 +107,14 @@ TEST(Layout, BlockedShape) {
 }
 
 // Channel counts that no long vector divides: padded to whole vectors where the dividing
-// one would take a quarter of the lanes or fewer and two full vectors fit; such values stay
+// one would take a quarter of the lanes or fewer or the tail is short, and two full vectors
+// fit; such values stay
 // NCHW between kernels (the NCHW convolution pads them), others keep their blocks.
 TEST(Layout, ChannelVectorLanesPadShortVectors) {
   EXPECT_EQ(channel_vector_lanes(58, 16), 16);   // 2 would divide
   EXPECT_EQ(channel_vector_lanes(116, 16), 16);  // 4
-  EXPECT_EQ(channel_vector_lanes(232, 16), 8);
-  EXPECT_EQ(channel_vector_lanes(1000, 16), 8);
+  EXPECT_EQ(channel_vector_lanes(232, 16), 8);    // a tail of 8 is 1/29 of them
+  EXPECT_EQ(channel_vector_lanes(1000, 16), 16);  // a tail of 8 is 1/125
   EXPECT_EQ(channel_vector_lanes(24, 16), 8);
   EXPECT_EQ(channel_vector_lanes(20, 16), 4);  // fewer than two vectors of 16
   EXPECT_EQ(channel_vector_lanes(64, 16), 16);

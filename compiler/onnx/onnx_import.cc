@@ -346,6 +346,7 @@ ValueId Importer::use(const std::string& name, const Label& at) {
   std::vector<std::string> supported = {"Constant", "Shape"};
   for (const auto& [op_type, op] : ops_by_onnx_type()) supported.push_back(op_type);
   std::sort(supported.begin(), supported.end());
+  supported.erase(std::unique(supported.begin(), supported.end()), supported.end());
   user_error("{}: unsupported op; supported: {}", at.str(), fmt::join(supported, ", "));
 }
 

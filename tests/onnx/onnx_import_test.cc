@@ -387,6 +387,8 @@ TEST(OnnxImportErrors, UnsupportedOp) {
   EXPECT_THAT(e, HasSubstr("Add"));
   EXPECT_THAT(e, HasSubstr("Relu"));
   EXPECT_THAT(e, ::testing::Not(HasSubstr("ReluGrad")));
+  EXPECT_THAT(e, HasSubstr("LayerNormalization"));
+  EXPECT_THAT(e, ::testing::Not(HasSubstr("Shape, Shape")));  // each op once
 }
 
 TEST(OnnxImportErrors, UnsupportedAttribute) {

@@ -513,7 +513,12 @@ void schedule_dense(Schedule& s, const Tensor& stage, int lanes, bool parallel,
   std::string row;
   int64_t row_extent = 1;
   for (size_t d = 0; d + 1 < loops.size(); ++d) {
-    row = row.empty() ? loops[d] : (s.fuse(st, row, loops[d]), row + "." + loops[d]);
+    if (!row.empty()) {
+      s.fuse(st, row, loops[d]);
+      row += "." + loops[d];
+    } else {
+      row = loops[d];
+    }
     row_extent *= stage.shape()[d];
   }
   const DenseBlock block = dense_block(row_extent, stage.shape().back() / col_lanes, params);
@@ -527,8 +532,6 @@ void schedule_dense(Schedule& s, const Tensor& stage, int lanes, bool parallel,
     s.split(st, row, block.rows);
     row_outer = row + ".o";
   }
-  const int64_t column_blocks =
-      (stage.shape().back() + col_lanes * block.vectors - 1) / (col_lanes * block.vectors);
   // With the rows outside, each row block reads all of B again; with the columns outside,
   // each column block all of A, and B's panel of the block (K x its columns) stays in
   // cache while the rows pass. Columns outside where that panel exceeds

@@ -26,7 +26,6 @@
 #include "compiler/loop/simplify.h"
 #include "compiler/lower/compute_util.h"
 #include "compiler/lower/default_schedule.h"
-#include "compiler/passes/layout.h"
 #include "compiler/lower/op_lowering.h"
 #include "compiler/passes/layout.h"
 #include "compiler/support/error.h"

@@ -189,7 +189,9 @@ TEST(ConcatInPlace, ADenseBlocksConcatsAreSlicesOfItsLast) {
     EXPECT_EQ(m.views.size(), 4u + 3u);  // the 4 features, the 3 layers' Concats
     for (const auto& [value, view] : m.views) {
       EXPECT_EQ(m.graph.value(view.whole).name, "block");
-      if (m.graph.value(value).name.starts_with("cat")) EXPECT_EQ(view.byte_offset, 0);
+      if (m.graph.value(value).name.starts_with("cat")) {
+        EXPECT_EQ(view.byte_offset, 0);
+      }
     }
     for (int threads : {1, 2})
       expect_matches_reference(g, options(threads, blocked), fmt::format("{} threads", threads));

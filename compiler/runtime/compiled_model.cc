@@ -1,17 +1,16 @@
 // CompiledModel: a lowered model (kernels, memory plan, weights), the JIT module of its
-// kernels, and a run loop that hands each kernel its argument pointers in an arena of the
-// target's thread count. The argument arrays are built once; a run only re-points the
-// arguments that are graph inputs (at the caller's tensor when it is 64-byte aligned, else
-// at the input's arena slot after a copy) and copies the outputs out. So one model runs one
-// inference at a time.
+// kernels, and a run loop that hands each kernel its argument pointers on a ThreadPool of the
+// target's thread count (workers that spin while a run lasts). The argument arrays are built
+// once; a run only re-points the arguments that are graph inputs (at the caller's tensor
+// when it is 64-byte aligned, else at the input's arena slot after a copy) and copies the
+// outputs out. So one model runs one inference at a time.
 #include "compiler/runtime/compiled_model.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cstring>
 
-#include <tbb/task_arena.h>
-
+#include "compiler/codegen/thread_pool.h"
 #include "compiler/runtime/aligned_buffer.h"
 #include "compiler/support/error.h"
 
@@ -34,7 +33,7 @@ struct CompiledModel::Impl {
   // address (an arena slot or a constant).
   std::vector<int> output_input;
   std::vector<const std::byte*> output_data;
-  std::unique_ptr<tbb::task_arena> threads;
+  std::unique_ptr<codegen::ThreadPool> threads;
   double compile_seconds = 0;
 };
 
@@ -81,7 +80,7 @@ std::unique_ptr<CompiledModel> CompiledModel::load(LoweredModel lowered_model,
                             : input == g.inputs().end() ? slot_address(v)
                                                         : nullptr);
   }
-  m.threads = std::make_unique<tbb::task_arena>(lowered.target.threads);
+  m.threads = std::make_unique<codegen::ThreadPool>(lowered.target.threads);
   return model;
 }
 
@@ -140,7 +139,7 @@ void CompiledModel::run_kernels(const std::vector<const Tensor*>& inputs,
     }
     for (const Impl::Use& use : m.input_uses[i]) m.args[use.kernel][use.arg] = data;
   }
-  m.threads->execute([&] {
+  m.threads->run([&] {
     if (!ms) {
       for (size_t k = 0; k < m.entries.size(); ++k) m.entries[k](m.args[k].data());
       return;

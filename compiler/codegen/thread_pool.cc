@@ -1,0 +1,137 @@
+#include "compiler/codegen/thread_pool.h"
+
+#include <algorithm>
+
+#include "compiler/support/error.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+namespace nas::codegen {
+
+namespace {
+
+thread_local ThreadPool* current_pool = nullptr;
+
+void cpu_relax() {
+#if defined(__x86_64__)
+  _mm_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
+
+constexpr uint64_t kEndMask = 0xffffffffu;
+
+uint64_t cursor_word(uint32_t next, uint32_t end) { return (uint64_t{next} << 32) | end; }
+uint32_t next_of(uint64_t cursor) { return static_cast<uint32_t>(cursor >> 32); }
+uint32_t end_of(uint64_t cursor) { return static_cast<uint32_t>(cursor & kEndMask); }
+
+}  // namespace
+
+ThreadPool::ThreadPool(int threads)
+    : threads_(threads), blocks_(std::make_unique<Block[]>(static_cast<size_t>(threads))),
+      done_(std::make_unique<Count[]>(static_cast<size_t>(threads))) {
+  NAS_CHECK(threads >= 1, "a thread pool needs at least one thread, got {}", threads);
+  spin_ = threads <= static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  for (int t = 1; t < threads; ++t) workers_.emplace_back([this, t] { work_loop(t); });
+}
+
+ThreadPool::~ThreadPool() {
+  stop_.store(true, std::memory_order_release);
+  wake_.fetch_add(1, std::memory_order_release);
+  wake_.notify_all();
+  for (std::thread& w : workers_) w.join();
+}
+
+ThreadPool* ThreadPool::current() { return current_pool; }
+
+void ThreadPool::run(const std::function<void()>& fn) {
+  struct Running {
+    ThreadPool* pool;
+    ThreadPool* outer = current_pool;
+    explicit Running(ThreadPool* p) : pool(p) {
+      current_pool = p;
+      p->running_.store(true, std::memory_order_release);
+      p->wake_.fetch_add(1, std::memory_order_release);
+      p->wake_.notify_all();
+    }
+    ~Running() {
+      pool->running_.store(false, std::memory_order_release);
+      current_pool = outer;
+    }
+  } running(this);
+  fn();
+}
+
+uint64_t ThreadPool::iterations_done() const {
+  uint64_t sum = 0;
+  for (int t = 0; t < threads_; ++t) sum += done_[t].iterations.load(std::memory_order_acquire);
+  return sum;
+}
+
+void ThreadPool::parallel_for(int32_t extent, Body body, void* closure) {
+  if (extent <= 0) return;
+  if (threads_ == 1 || extent == 1) {
+    for (int32_t i = 0; i < extent; ++i) body(closure, i);
+    return;
+  }
+  // The last loop is done (this thread waited for it), so no thread reads these now.
+  const uint64_t done_before = iterations_done();
+  body_.store(body, std::memory_order_relaxed);
+  closure_.store(closure, std::memory_order_relaxed);
+  const auto n = static_cast<uint64_t>(extent), parts = static_cast<uint64_t>(threads_);
+  for (uint64_t t = 0; t < parts; ++t)
+    blocks_[t].cursor.store(cursor_word(static_cast<uint32_t>(n * t / parts),
+                                        static_cast<uint32_t>(n * (t + 1) / parts)),
+                            std::memory_order_release);
+  claim_chunks(0);
+  while (iterations_done() - done_before != n) cpu_relax();
+}
+
+void ThreadPool::claim_chunks(int self) {
+  for (int k = 0; k < threads_; ++k) {
+    Block& block = blocks_[(self + k) % threads_];
+    uint64_t cursor = block.cursor.load(std::memory_order_acquire);
+    for (;;) {
+      const uint32_t next = next_of(cursor), end = end_of(cursor);
+      if (next >= end) break;
+      // Chunks of an eighth of what is left: few claims, and small ones at the end for
+      // whoever finishes first to take over.
+      const uint32_t stop = next + std::max<uint32_t>(1, (end - next) / 8);
+      if (!block.cursor.compare_exchange_weak(cursor, cursor_word(stop, end),
+                                              std::memory_order_acq_rel,
+                                              std::memory_order_acquire))
+        continue;
+      // The claim holds the loop open, so its body cannot change under us.
+      const Body body = body_.load(std::memory_order_relaxed);
+      void* closure = closure_.load(std::memory_order_relaxed);
+      for (uint32_t i = next; i < stop; ++i) body(closure, static_cast<int32_t>(i));
+      done_[self].iterations.fetch_add(stop - next, std::memory_order_release);
+      cursor = block.cursor.load(std::memory_order_acquire);
+    }
+  }
+}
+
+void ThreadPool::work_loop(int self) {
+  for (;;) {
+    claim_chunks(self);
+    // Read the wake count before the flags: a run or stop that starts after this load
+    // changes it, so the wait below returns at once.
+    const uint32_t wake = wake_.load(std::memory_order_acquire);
+    if (stop_.load(std::memory_order_acquire)) return;
+    const uint64_t own = blocks_[self].cursor.load(std::memory_order_acquire);
+    if (next_of(own) < end_of(own)) continue;
+    if (running_.load(std::memory_order_acquire)) {
+      if (spin_)
+        cpu_relax();
+      else
+        std::this_thread::yield();
+      continue;
+    }
+    wake_.wait(wake, std::memory_order_acquire);
+  }
+}
+
+}  // namespace nas::codegen

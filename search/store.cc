@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include "compiler/support/error.h"
+#include "compiler/support/sqlite_statement.h"
 
 namespace nas::search {
 
@@ -57,49 +58,11 @@ std::string utc_now() {
 
 namespace {
 
-// A prepared statement, finalized on scope exit.
-class Statement {
+// Statements of the store, whose errors name it.
+class Statement : public SqliteStatement {
  public:
   Statement(sqlite3* db, const std::string& sql, const std::filesystem::path& path)
-      : db_(db), path_(path) {
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt_, nullptr) != SQLITE_OK) fail("prepare");
-  }
-  ~Statement() { sqlite3_finalize(stmt_); }
-
-  Statement& bind(int i, int64_t v) {
-    sqlite3_bind_int64(stmt_, i, v);
-    return *this;
-  }
-  Statement& bind(int i, double v) {
-    sqlite3_bind_double(stmt_, i, v);
-    return *this;
-  }
-  Statement& bind(int i, const std::string& v) {
-    sqlite3_bind_text(stmt_, i, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  // True while there is a row.
-  bool step() {
-    const int rc = sqlite3_step(stmt_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc != SQLITE_DONE) fail("step");
-    return false;
-  }
-  int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
-  double real(int col) const { return sqlite3_column_double(stmt_, col); }
-  bool null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
-  std::string text(int col) const {
-    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
-    return p ? std::string(p, sqlite3_column_bytes(stmt_, col)) : std::string();
-  }
-
- private:
-  [[noreturn]] void fail(const char* what) const {
-    user_error("experiment store '{}': {} failed: {}", path_.string(), what, sqlite3_errmsg(db_));
-  }
-  sqlite3* db_;
-  sqlite3_stmt* stmt_ = nullptr;
-  const std::filesystem::path& path_;
+      : SqliteStatement(db, sql, fmt::format("experiment store '{}'", path.string())) {}
 };
 
 }  // namespace

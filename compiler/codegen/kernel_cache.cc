@@ -17,17 +17,6 @@ namespace nas::codegen {
 
 namespace {
 
-// The body preceded by a read of each parameter in order: buffers correspond in order of
-// first use under AllVars, so two keys are equal only when their parameters match by index.
-loop::Stmt key_of(const loop::LoweredFunc& func) {
-  std::vector<loop::Stmt> stmts;
-  const loop::Expr zero = loop::make_const(loop::Type::i32(), int64_t{0});
-  for (const loop::Buffer& param : func.params)
-    stmts.push_back(loop::Evaluate::make(loop::Load::make(param, zero)));
-  stmts.push_back(func.body);
-  return loop::Block::make(std::move(stmts));
-}
-
 struct Entry {
   uint64_t hash = 0;
   std::string target;
@@ -114,7 +103,7 @@ std::vector<CachedKernel> cached_kernel_objects(const std::vector<loop::LoweredF
   std::set<std::string> symbols;
   std::vector<loop::LoweredFunc> to_compile;
   for (size_t i = 0; i < funcs.size(); ++i) {
-    loop::Stmt key = key_of(funcs[i]);
+    loop::Stmt key = loop::function_key(funcs[i]);
     const uint64_t hash = loop::structural_hash(key);
     auto same = std::ranges::find_if(distinct, [&](const Distinct& d) {
       return d.hash == hash && loop::structural_equal(d.key, key, loop::VarMatching::AllVars);

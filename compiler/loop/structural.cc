@@ -310,4 +310,12 @@ bool structural_equal(const Stmt& a, const Stmt& b, VarMatching matching) {
 uint64_t structural_hash(const Expr& e) { return Hasher().hash(e); }
 uint64_t structural_hash(const Stmt& s) { return Hasher().hash(s); }
 
+Stmt function_key(const LoweredFunc& func) {
+  std::vector<Stmt> stmts;
+  const Expr zero = make_const(Type::i32(), int64_t{0});
+  for (const Buffer& param : func.params) stmts.push_back(Evaluate::make(Load::make(param, zero)));
+  stmts.push_back(func.body);
+  return Block::make(std::move(stmts));
+}
+
 }  // namespace nas::loop

@@ -17,6 +17,7 @@
 #include <cstdint>
 
 #include "compiler/loop/expr.h"
+#include "compiler/loop/function.h"
 #include "compiler/loop/stmt.h"
 
 namespace nas::loop {
@@ -28,6 +29,11 @@ bool structural_equal(const Stmt& a, const Stmt& b, VarMatching matching = VarMa
 
 uint64_t structural_hash(const Expr& e);
 uint64_t structural_hash(const Stmt& s);
+
+// A function as one statement: its body preceded by a read of each parameter in order.
+// Buffers correspond in order of first use under AllVars, so two functions' keys are equal
+// only when their parameters match by index (what a kernel cache or a tuning record needs).
+Stmt function_key(const LoweredFunc& func);
 
 // Function objects for unordered containers keyed by IR.
 struct StructuralHash {

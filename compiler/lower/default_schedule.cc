@@ -105,9 +105,11 @@ void unroll_window_taps(Schedule& s, const Tensor& stage, const ScheduleParams& 
       s.unroll(stage.name(), axes[t].var.name());
 }
 
-// `width` columns in blocks of at most `most`, as few blocks as that allows and of balanced
+// `width` columns in blocks of at most `most` (at least 1: the accumulators a tuner gives a
+// block may be fewer than its channel vectors), as few blocks as that allows and of balanced
 // widths (a guarded tail when they do not divide): the columns of one block.
 int64_t balanced_columns(int64_t width, int64_t most) {
+  most = std::max<int64_t>(1, most);
   const int64_t blocks = (width + most - 1) / most;
   return (width + blocks - 1) / blocks;
 }

@@ -24,6 +24,7 @@
 #include "compiler/graph/op_registry.h"
 #include "compiler/loop/printer.h"
 #include "compiler/loop/simplify.h"
+#include "compiler/loop/structural.h"
 #include "compiler/lower/compute_util.h"
 #include "compiler/lower/default_schedule.h"
 #include "compiler/lower/op_lowering.h"
@@ -514,36 +515,58 @@ std::string print_kernel(const LoweredKernel& kernel) {
                      fmt::join(params, ", "), loop::print(kernel.func.body));
 }
 
-LoweredKernel lower_group(const Graph& graph, const passes::FusedGroup& group,
-                          const target::Target& target, const std::string& name,
-                          const LowerOptions& options) {
+GroupStages group_stages(const Graph& graph, const passes::FusedGroup& group,
+                         const target::Target& target, const LowerOptions& options) {
   GroupLowering lowering(graph, group,
                          options.schedule == ScheduleChoice::Default
                              ? packed_weights(graph, group, target, options.channel_blocks)
                              : std::map<ValueId, Packing>{},
                          options.channel_blocks);
   lowering.run();
+  return GroupStages{lowering.params(), lowering.param_buffers(), lowering.stages(),
+                     lowering.anchor_stage(), lowering.family()};
+}
+
+LoweredKernel schedule_stages(const GroupStages& group, const loop::Schedule& schedule,
+                              const std::string& name) {
   LoweredKernel kernel;
-  kernel.params = lowering.params();
-  kernel.family = lowering.family();
-  const std::vector<loop::Tensor>& stages = lowering.stages();
-  loop::Stmt body;
-  switch (options.schedule) {
-    case ScheduleChoice::Naive: body = loop::lower(stages); break;
-    case ScheduleChoice::Default:
-      kernel.schedule = default_schedule(
-          stages, kernel.family, lowering.anchor_stage(), target,
-          options.schedule_params.value_or(target.schedule));
-      body = loop::lower(stages, kernel.schedule);
-      break;
-    case ScheduleChoice::Random:
-      kernel.schedule = loop::random_schedule(stages, options.seed);
-      body = loop::lower(stages, kernel.schedule);
-      break;
-  }
-  body = allocate_locals(std::move(body), stages, lowering.param_buffers());
-  kernel.func = loop::LoweredFunc{name, lowering.param_buffers(), loop::simplify(body)};
+  kernel.params = group.params;
+  kernel.family = group.family;
+  kernel.schedule = schedule;
+  loop::Stmt body = schedule.steps.empty() ? loop::lower(group.stages)
+                                           : loop::lower(group.stages, schedule);
+  body = allocate_locals(std::move(body), group.stages, group.buffers);
+  kernel.func = loop::LoweredFunc{name, group.buffers, loop::simplify(body)};
   return kernel;
+}
+
+LoweredKernel default_kernel(const GroupStages& group, const target::Target& target,
+                             const ScheduleParams& params, const std::string& name) {
+  return schedule_stages(
+      group, default_schedule(group.stages, group.family, group.anchor, target, params), name);
+}
+
+uint64_t workload_key(const GroupStages& group) {
+  const LoweredKernel naive = schedule_stages(group, {}, "workload");
+  return loop::structural_hash(loop::function_key(naive.func)) * 31 +
+         static_cast<uint64_t>(group.family);
+}
+
+LoweredKernel lower_group(const Graph& graph, const passes::FusedGroup& group,
+                          const target::Target& target, const std::string& name,
+                          const LowerOptions& options) {
+  const GroupStages stages = group_stages(graph, group, target, options);
+  switch (options.schedule) {
+    case ScheduleChoice::Naive: return schedule_stages(stages, {}, name);
+    case ScheduleChoice::Random:
+      return schedule_stages(stages, loop::random_schedule(stages.stages, options.seed), name);
+    case ScheduleChoice::Default: break;
+  }
+  ScheduleParams params = options.schedule_params.value_or(target.schedule);
+  if (options.tuned_params)
+    if (std::optional<ScheduleParams> tuned = options.tuned_params(workload_key(stages)))
+      params = *tuned;
+  return default_kernel(stages, target, params, name);
 }
 
 }  // namespace nas::lower

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -44,6 +45,16 @@ struct LoweredKernel {
   ScheduleFamily family = ScheduleFamily::Injective;
 };
 
+// A group's compute stages before any schedule, with its parameters: what lower_group
+// schedules once, and a tuner many ways (compiler/tune/).
+struct GroupStages {
+  std::vector<KernelParam> params;
+  std::vector<loop::Buffer> buffers;  // buffers[i] is params[i]'s
+  std::vector<loop::Tensor> stages;
+  std::optional<loop::Tensor> anchor;  // the stage of the first reducing op
+  ScheduleFamily family = ScheduleFamily::Injective;
+};
+
 enum class ScheduleChoice : uint8_t {
   Default,  // the op family's default schedule for the target
   Naive,    // no schedule: the naive loop nest
@@ -62,6 +73,9 @@ struct LowerOptions {
   bool blocked_layout = true;
   // For one group: the values it reads or writes that are stored NCHW[x]c, with their x.
   std::map<graph::ValueId, int64_t> channel_blocks;
+  // For the default schedule: the constants tuned for a kernel's workload (workload_key),
+  // nullopt where there are none (then schedule_params or the target's).
+  std::function<std::optional<ScheduleParams>(uint64_t workload)> tuned_params;
 };
 
 // The group's kernel, named `name` (a C identifier). Values the group produces that nobody
@@ -71,6 +85,21 @@ struct LowerOptions {
 LoweredKernel lower_group(const graph::Graph& graph, const passes::FusedGroup& group,
                           const target::Target& target, const std::string& name,
                           const LowerOptions& options = {});
+
+// The group's stages as lower_group makes them for `options.schedule` (weights packed for
+// the default schedule). A UserError names the node of an op the compiler cannot lower.
+GroupStages group_stages(const graph::Graph& graph, const passes::FusedGroup& group,
+                         const target::Target& target, const LowerOptions& options = {});
+// The kernel of the stages under `schedule` (an empty one: the naive loop nest).
+LoweredKernel schedule_stages(const GroupStages& group, const loop::Schedule& schedule,
+                              const std::string& name);
+// The kernel of the stages under the default schedule with `params`.
+LoweredKernel default_kernel(const GroupStages& group, const target::Target& target,
+                             const ScheduleParams& params, const std::string& name);
+// What the stages compute, on which shapes and layouts, as a hash that names and schedules
+// leave unchanged (the naive nest's structural hash with its parameters in order, and the
+// op family): the key of a kernel's tuning records, with the target.
+uint64_t workload_key(const GroupStages& group);
 
 // The kernel's loop IR as text: "// kernel NAME (FAMILY)", then the function.
 std::string print_kernel(const LoweredKernel& kernel);

@@ -31,4 +31,12 @@ nlohmann::json ScheduleParams::to_json() const {
   return j;
 }
 
+ScheduleParams ScheduleParams::with_json(const nlohmann::json& j) const {
+  ScheduleParams p = *this;
+  p.visit_fields([&](const char* name, auto& value) {
+    if (j.contains(name)) j.at(name).get_to(value);
+  });
+  return p;
+}
+
 }  // namespace nas::target

@@ -108,6 +108,10 @@ struct ScheduleParams {
   // One line per field, "name = value", in declaration order.
   std::string to_string() const;
   nlohmann::json to_json() const;
+  // These values with the fields `j` names set from it (as to_json writes them). Throws
+  // nlohmann::json's errors for a value of the wrong type; names it does not know are
+  // ignored, so records written with more fields still read.
+  ScheduleParams with_json(const nlohmann::json& j) const;
   bool operator==(const ScheduleParams&) const = default;
 
  private:

@@ -1,4 +1,4 @@
-#include "search/xgboost_model.h"
+#include "compiler/tune/xgboost_model.h"
 
 #include <string>
 #include <utility>
@@ -8,7 +8,7 @@
 
 #include "compiler/support/error.h"
 
-namespace nas::search {
+namespace nas::tune {
 namespace {
 
 void check_call(int status, const char* what) {
@@ -66,7 +66,7 @@ void XGBoostModel::release() {
 }
 
 void XGBoostModel::fit(const std::vector<std::vector<double>>& features,
-                       const std::vector<double>& targets) {
+                       const std::vector<double>& targets, const std::vector<unsigned>& groups) {
   NAS_CHECK(!features.empty() && features.size() == targets.size(),
             "fit needs one target per row and at least one row ({} rows, {} targets)",
             features.size(), targets.size());
@@ -76,6 +76,9 @@ void XGBoostModel::fit(const std::vector<std::vector<double>>& features,
   std::vector<float> labels(targets.begin(), targets.end());
   check_call(XGDMatrixSetFloatInfo(train.get(), "label", labels.data(), labels.size()),
              "XGDMatrixSetFloatInfo");
+  if (!groups.empty())
+    check_call(XGDMatrixSetUIntInfo(train.get(), "group", groups.data(), groups.size()),
+               "XGDMatrixSetUIntInfo");
   DMatrixHandle matrices[] = {train.get()};
   BoosterHandle booster = nullptr;
   check_call(XGBoosterCreate(matrices, 1, &booster), "XGBoosterCreate");
@@ -84,7 +87,7 @@ void XGBoostModel::fit(const std::vector<std::vector<double>>& features,
   for (double t : targets) mean += t / static_cast<double>(targets.size());
   const std::pair<const char*, std::string> settings[] = {
       {"booster", "gbtree"},
-      {"objective", "reg:squarederror"},
+      {"objective", params_.objective},
       {"tree_method", "exact"},
       {"nthread", "1"},
       {"verbosity", "0"},
@@ -98,6 +101,25 @@ void XGBoostModel::fit(const std::vector<std::vector<double>>& features,
     check_call(XGBoosterSetParam(booster, key, value.c_str()), "XGBoosterSetParam");
   for (int round = 0; round < params_.rounds; ++round)
     check_call(XGBoosterUpdateOneIter(booster, round, train.get()), "XGBoosterUpdateOneIter");
+}
+
+void XGBoostModel::save(const std::string& path) const {
+  NAS_CHECK(fitted(), "save before fit");
+  if (XGBoosterSaveModel(static_cast<BoosterHandle>(booster_), path.c_str()) != 0)
+    user_error("{}: cannot write the cost model: {}", path, XGBGetLastError());
+}
+
+void XGBoostModel::load(const std::string& path, size_t feature_count) {
+  release();
+  BoosterHandle booster = nullptr;
+  check_call(XGBoosterCreate(nullptr, 0, &booster), "XGBoosterCreate");
+  booster_ = booster;
+  if (XGBoosterLoadModel(booster, path.c_str()) != 0) {
+    const std::string why = XGBGetLastError();
+    release();
+    user_error("{}: not a cost model XGBoost can read: {}", path, why);
+  }
+  feature_count_ = feature_count;
 }
 
 std::vector<double> XGBoostModel::predict(const std::vector<std::vector<double>>& features) const {
@@ -115,4 +137,4 @@ std::vector<double> XGBoostModel::predict(const std::vector<std::vector<double>>
   return std::vector<double>(values, values + features.size());
 }
 
-}  // namespace nas::search
+}  // namespace nas::tune

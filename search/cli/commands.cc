@@ -7,6 +7,7 @@ void add_commands(CLI::App& app) {
   add_run_command(app);
   add_compile_command(app);
   add_bench_command(app);
+  add_tune_command(app);
   add_train_command(app);
   add_make_model_command(app);
   add_space_command(app);

@@ -13,6 +13,7 @@ void add_ops_command(CLI::App& app);
 void add_run_command(CLI::App& app);
 void add_compile_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
+void add_tune_command(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_make_model_command(CLI::App& app);
 void add_space_command(CLI::App& app);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -10,6 +11,7 @@
 #include "compiler/onnx/onnx_import.h"
 #include "compiler/support/error.h"
 #include "compiler/target/target.h"
+#include "compiler/tune/records.h"
 
 namespace nas::cli {
 
@@ -66,6 +68,9 @@ void add_target_options(CLI::App* cmd, TargetArgs& args) {
                   "Activations between kernels: blocked (NCHW[x]c where the layout pass "
                   "chooses it) or nchw (all NCHW)")
       ->capture_default_str();
+  cmd->add_option("--records", args.records,
+                  "Tuning records (nas tune): each kernel whose workload they hold for this "
+                  "target takes the fastest schedule measured");
 }
 
 compiler::CompileOptions compile_options(const TargetArgs& args) {
@@ -81,6 +86,11 @@ compiler::CompileOptions compile_options(const TargetArgs& args) {
   if (args.layout != "blocked" && args.layout != "nchw")
     user_error("--layout {}: expected blocked or nchw", args.layout);
   options.lowering.blocked_layout = args.layout == "blocked";
+  if (!args.records.empty()) {
+    if (!std::filesystem::exists(args.records))
+      user_error("--records {}: no such tuning records file (nas tune writes one)", args.records);
+    options.lowering.tuned_params = tune::TuningRecords(args.records).best_params(options.target);
+  }
   if (const char* dump = std::getenv("NAS_DUMP_IR")) options.dump = compiler::parse_ir_dump(dump);
   return options;
 }

@@ -1,5 +1,5 @@
-// What `nas run`, `nas compile` and `nas bench` share: the target options (--target,
-// --threads, --schedule, --layout) and importing an ONNX model whose input shapes come from --shape or,
+// What `nas run`, `nas compile`, `nas bench` and `nas tune` share: the target options
+// (--target, --threads, --schedule, --layout, --records) and importing an ONNX model whose input shapes come from --shape or,
 // for a symbolic batch dimension alone, batch 1.
 #pragma once
 
@@ -19,13 +19,15 @@ struct TargetArgs {
   int threads = 0;  // 0: the target's own
   std::string schedule = "default";
   std::string layout = "blocked";
+  std::string records;  // tuning records to read (--records); empty: none
 };
 
 void add_target_options(CLI::App* cmd, TargetArgs& args);
 
-// The target (named or a YAML file) with --threads, the schedule and layout choices, and
-// the IR to print from NAS_DUMP_IR. Throws UserError for an unknown target, schedule,
-// layout or dump step; whether the target runs here is not checked.
+// The target (named or a YAML file) with --threads, the schedule and layout choices, the
+// tuned schedules of --records, and the IR to print from NAS_DUMP_IR. Throws UserError for
+// an unknown target, schedule, layout or dump step, or a records file that is missing or
+// not one; whether the target runs here is not checked.
 compiler::CompileOptions compile_options(const TargetArgs& args);
 
 // Exits with the reason (UserError) when the target cannot run on this machine.

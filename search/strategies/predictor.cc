@@ -9,7 +9,7 @@
 #include "search/pareto.h"
 #include "search/strategies/history_strategy.h"
 #include "search/strategies/settings.h"
-#include "search/xgboost_model.h"
+#include "compiler/tune/xgboost_model.h"
 
 namespace nas::search {
 namespace {
@@ -103,7 +103,7 @@ class PredictorStrategy final : public HistoryStrategy {
     std::vector<Prediction> predictions(pool.size());
     auto fit_and_predict = [&](const std::vector<std::vector<double>>& features,
                                uint64_t stream, const std::vector<double>& targets) {
-      XGBoostModel model({.rounds = static_cast<int>(settings_.rounds),
+      tune::XGBoostModel model({.rounds = static_cast<int>(settings_.rounds),
                           .max_depth = static_cast<int>(settings_.max_depth),
                           .seed = counter_hash({seed(), stream})});
       model.fit(features, targets);

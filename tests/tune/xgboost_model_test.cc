@@ -1,9 +1,9 @@
 // The XGBoost surrogate: fits a simple function, deterministically.
 #include <gtest/gtest.h>
 
-#include "search/xgboost_model.h"
+#include "compiler/tune/xgboost_model.h"
 
-namespace nas::search {
+namespace nas::tune {
 namespace {
 
 TEST(XGBoostModel, FitsAndPredictsDeterministically) {
@@ -31,4 +31,4 @@ TEST(XGBoostModel, FitsAndPredictsDeterministically) {
 }
 
 }  // namespace
-}  // namespace nas::search
+}  // namespace nas::tune

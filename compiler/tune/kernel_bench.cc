@@ -1,0 +1,127 @@
+#include "compiler/tune/kernel_bench.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "compiler/codegen/codegen.h"
+#include "compiler/support/error.h"
+#include "compiler/support/random.h"
+
+namespace nas::tune {
+
+namespace {
+
+int64_t element_bytes(const loop::Type& t) { return std::max(1, t.bits() / 8); }
+
+int64_t elements(const loop::Buffer& b) {
+  int64_t n = 1;
+  for (int64_t d : b.shape()) n *= d;
+  return n;
+}
+
+bool is_stage_buffer(const lower::GroupStages& group, const loop::Buffer& b) {
+  return std::ranges::any_of(group.stages,
+                             [&](const loop::Tensor& t) { return t.buffer().same_as(b); });
+}
+
+int64_t stage_work(const loop::Tensor& stage) {
+  int64_t work = 1;
+  for (int64_t extent : stage.shape()) work *= extent;
+  if (const auto& r = stage.definition()->reduction)
+    for (const loop::Axis& a : r->axes) work *= a.extent;
+  return work;
+}
+
+}  // namespace
+
+KernelBench::KernelBench(const lower::GroupStages& group, const target::Target& target,
+                         uint64_t seed)
+    : target_(target), params_(group.params),
+      pool_(std::make_unique<codegen::ThreadPool>(target.threads)) {
+  SplitMix64 rng(seed);
+  for (size_t p = 0; p < group.buffers.size(); ++p) {
+    const loop::Buffer& b = group.buffers[p];
+    buffers_.emplace_back(elements(b) * element_bytes(b.element_type()));
+    args_.push_back(buffers_.back().data());
+    if (is_stage_buffer(group, b)) {
+      outputs_.push_back(p);
+    } else if (b.element_type().is_float()) {
+      // Inputs in [-1, 1): integer inputs (indices, labels) stay 0, valid for any op.
+      auto* data = reinterpret_cast<float*>(buffers_.back().data());
+      for (int64_t i = 0; i < elements(b); ++i)
+        data[i] = static_cast<float>(rng.uniform() * 2 - 1);
+    }
+  }
+  for (const loop::Tensor& stage : group.stages) work_ += stage_work(stage);
+  const lower::LoweredKernel oracle = lower::schedule_stages(group, {}, "oracle");
+  const auto jit = codegen::JitModule::compile({oracle.func}, target_, 1);
+  run(jit->lookup(oracle.func.name));
+  for (size_t o : outputs_) {
+    const loop::Buffer& b = group.buffers[o];
+    std::vector<float> values;
+    if (b.element_type().is_float()) {
+      const auto* data = reinterpret_cast<const float*>(buffers_[o].data());
+      values.assign(data, data + elements(b));
+    }
+    expected_.push_back(std::move(values));
+  }
+}
+
+KernelBench::~KernelBench() = default;
+
+void KernelBench::run(void (*entry)(void* const*)) {
+  pool_->run([&] { entry(args_.data()); });
+}
+
+std::optional<std::string> KernelBench::compare_outputs() const {
+  for (size_t k = 0; k < outputs_.size(); ++k) {
+    const std::vector<float>& expected = expected_[k];
+    if (expected.empty()) continue;
+    const auto* got = reinterpret_cast<const float*>(buffers_[outputs_[k]].data());
+    float scale = 1;
+    for (float e : expected) scale = std::max(scale, std::abs(e));
+    for (size_t i = 0; i < expected.size(); ++i) {
+      // Reassociated sums differ in the last bits; a wrong schedule misses by far more.
+      const bool both_nan = std::isnan(expected[i]) && std::isnan(got[i]);
+      if (!both_nan && !(std::abs(got[i] - expected[i]) <= 1e-4f * scale))
+        return fmt::format("output {} differs from the naive loop nest's at element {}: {} vs {}",
+                           k, i, got[i], expected[i]);
+    }
+  }
+  return std::nullopt;
+}
+
+KernelMeasurement KernelBench::measure(const lower::LoweredKernel& kernel,
+                                       const runtime::TimingProtocol& protocol) {
+  KernelMeasurement m;
+  std::unique_ptr<codegen::JitModule> jit;
+  try {
+    jit = codegen::JitModule::compile({kernel.func}, target_, 1);
+  } catch (const std::exception& e) {
+    m.error = fmt::format("does not compile: {}", e.what());
+    return m;
+  }
+  m.compile_seconds = jit->compile_seconds();
+  auto* entry = jit->lookup(kernel.func.name);
+  // Outputs start as NaN, so an element the schedule never writes shows.
+  for (size_t k = 0; k < outputs_.size(); ++k) {
+    auto* data = reinterpret_cast<float*>(buffers_[outputs_[k]].data());
+    std::fill(data, data + expected_[k].size(), std::numeric_limits<float>::quiet_NaN());
+  }
+  run(entry);
+  if (std::optional<std::string> wrong = compare_outputs()) {
+    m.error = *wrong;
+    return m;
+  }
+  runtime::TimingStats stats;
+  pool_->run([&] { stats = runtime::measure([&] { entry(args_.data()); }, protocol); });
+  m.ms = stats.median_ms;
+  m.ok = true;
+  return m;
+}
+
+}  // namespace nas::tune

@@ -1,0 +1,55 @@
+// One kernel measured alone, as the tuner measures each candidate schedule: buffers of its
+// parameters' shapes, inputs filled with seeded random values once, and the outputs of the
+// group's naive loop nest (the oracle, itself tested against the reference kernels) kept.
+// A candidate's outputs are checked against the oracle's before its time counts; its time
+// is the `nas bench` protocol's median on the target's threads.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "compiler/codegen/thread_pool.h"
+#include "compiler/lower/lower_group.h"
+#include "compiler/runtime/aligned_buffer.h"
+#include "compiler/runtime/timing.h"
+#include "compiler/target/target.h"
+
+namespace nas::tune {
+
+struct KernelMeasurement {
+  bool ok = false;
+  std::string error;  // why not ok: compile error, wrong output, not repeatable
+  double ms = 0;      // median
+  double compile_seconds = 0;
+};
+
+class KernelBench {
+ public:
+  // Compiles and runs the oracle. The target must run here.
+  KernelBench(const lower::GroupStages& group, const target::Target& target, uint64_t seed);
+  ~KernelBench();
+
+  KernelMeasurement measure(const lower::LoweredKernel& kernel,
+                            const runtime::TimingProtocol& protocol);
+  // Multiply-adds (or elements) of the kernel's stages: for GFLOP/s.
+  int64_t work() const { return work_; }
+
+ private:
+  void run(void (*entry)(void* const*));
+  // The first parameter whose outputs differ from the oracle's, as a sentence, or nullopt.
+  std::optional<std::string> compare_outputs() const;
+
+  target::Target target_;
+  std::vector<runtime::AlignedBuffer> buffers_;  // per parameter
+  std::vector<void*> args_;
+  std::vector<size_t> outputs_;                     // indices of the written parameters
+  std::vector<std::vector<float>> expected_;        // per output, the oracle's (f32 only)
+  std::vector<lower::KernelParam> params_;
+  std::unique_ptr<codegen::ThreadPool> pool_;
+  int64_t work_ = 0;
+};
+
+}  // namespace nas::tune

@@ -1,0 +1,155 @@
+#include "compiler/tune/records.h"
+
+#include <map>
+#include <memory>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <sqlite3.h>
+
+#include "compiler/support/error.h"
+#include "compiler/support/sqlite_statement.h"
+
+namespace nas::tune {
+
+namespace {
+
+constexpr int kFormat = 1;  // PRAGMA user_version of a records file
+
+constexpr const char* kSchema = R"(
+CREATE TABLE IF NOT EXISTS measurements (
+  id INTEGER PRIMARY KEY,
+  workload TEXT NOT NULL,
+  target TEXT NOT NULL,
+  family TEXT NOT NULL,
+  kernel TEXT NOT NULL,
+  params TEXT NOT NULL,
+  ms REAL,
+  error TEXT NOT NULL,
+  features TEXT NOT NULL,
+  work INTEGER NOT NULL,
+  created TEXT NOT NULL DEFAULT (datetime('now'))
+);
+CREATE INDEX IF NOT EXISTS measurements_key ON measurements (workload, target);
+)";
+
+constexpr const char* kColumns = "workload, target, family, kernel, params, ms, error, features, work";
+
+}  // namespace
+
+std::string target_key(const target::Target& target) {
+  return fmt::format("{} {} {} threads={}", target.triple, target.cpu,
+                     fmt::join(target.features, ","), target.threads);
+}
+
+std::string workload_hex(uint64_t workload) { return fmt::format("{:016x}", workload); }
+
+TuningRecords::TuningRecords(const std::filesystem::path& path) : path_(path) {
+  if (sqlite3_open_v2(path.c_str(), &db_,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
+    const std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    user_error("cannot open tuning records '{}': {}", path.string(), message);
+  }
+  try {
+    sqlite3_busy_timeout(db_, 10000);
+    auto read_integer = [&](const char* sql) {
+      SqliteStatement s(db_, sql, label());
+      s.step();
+      return s.integer(0);
+    };
+    const int64_t format = read_integer("PRAGMA user_version");
+    if (read_integer("SELECT count(*) FROM sqlite_master") > 0 && format != kFormat)
+      user_error("'{}' is not a tuning records file of format {} (it has format {})",
+                 path.string(), kFormat, format);
+    exec("PRAGMA journal_mode=WAL");
+    exec(kSchema);
+    exec(fmt::format("PRAGMA user_version = {}", kFormat));
+  } catch (...) {
+    sqlite3_close(db_);
+    throw;
+  }
+}
+
+TuningRecords::~TuningRecords() { sqlite3_close(db_); }
+
+std::string TuningRecords::label() const {
+  return fmt::format("tuning records '{}'", path_.string());
+}
+
+void TuningRecords::exec(const std::string& sql) const {
+  char* error = nullptr;
+  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
+    const std::string message = error ? error : sqlite3_errmsg(db_);
+    sqlite3_free(error);
+    user_error("{}: {}", label(), message);
+  }
+}
+
+void TuningRecords::add(const Measurement& m) {
+  SqliteStatement s(db_,
+                    fmt::format("INSERT INTO measurements ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                kColumns),
+                    label());
+  s.bind(1, workload_hex(m.workload)).bind(2, m.target).bind(3, m.family).bind(4, m.kernel);
+  s.bind(5, m.params.dump());
+  if (m.ms) s.bind(6, *m.ms);
+  s.bind(7, m.error).bind(8, nlohmann::json(m.features).dump()).bind(9, m.work);
+  s.step();
+}
+
+std::vector<Measurement> TuningRecords::select(const std::string& where_sql,
+                                               const std::vector<std::string>& binds) const {
+  SqliteStatement s(db_, fmt::format("SELECT {} FROM measurements {}", kColumns, where_sql),
+                    label());
+  for (size_t i = 0; i < binds.size(); ++i) s.bind(static_cast<int>(i + 1), binds[i]);
+  std::vector<Measurement> rows;
+  while (s.step()) {
+    Measurement m;
+    m.workload = std::stoull(s.text(0), nullptr, 16);
+    m.target = s.text(1);
+    m.family = s.text(2);
+    m.kernel = s.text(3);
+    m.params = nlohmann::json::parse(s.text(4));
+    if (!s.null(5)) m.ms = s.real(5);
+    m.error = s.text(6);
+    m.features = nlohmann::json::parse(s.text(7)).get<std::vector<double>>();
+    m.work = s.integer(8);
+    rows.push_back(std::move(m));
+  }
+  return rows;
+}
+
+std::optional<Measurement> TuningRecords::best(uint64_t workload, const std::string& target) const {
+  std::vector<Measurement> rows =
+      select("WHERE workload = ? AND target = ? AND ms IS NOT NULL ORDER BY ms, id LIMIT 1",
+             {workload_hex(workload), target});
+  if (rows.empty()) return std::nullopt;
+  return std::move(rows.front());
+}
+
+std::vector<Measurement> TuningRecords::of(uint64_t workload, const std::string& target) const {
+  return select("WHERE workload = ? AND target = ? ORDER BY id", {workload_hex(workload), target});
+}
+
+std::vector<Measurement> TuningRecords::passed() const {
+  return select("WHERE ms IS NOT NULL ORDER BY id", {});
+}
+
+std::function<std::optional<target::ScheduleParams>(uint64_t)> TuningRecords::best_params(
+    const target::Target& target) const {
+  // The fastest of each workload: rows by time, the first of each workload kept.
+  std::map<uint64_t, target::ScheduleParams> best;
+  for (const Measurement& m :
+       select("WHERE target = ? AND ms IS NOT NULL ORDER BY ms, id", {target_key(target)}))
+    best.try_emplace(m.workload, target.schedule.with_json(m.params));
+  auto table = std::make_shared<const std::map<uint64_t, target::ScheduleParams>>(std::move(best));
+  return [table](uint64_t workload) -> std::optional<target::ScheduleParams> {
+    const auto it = table->find(workload);
+    if (it == table->end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+}  // namespace nas::tune

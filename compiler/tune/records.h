@@ -1,0 +1,79 @@
+// The tuning records: one SQLite file per target (or shared by several) holding every
+// measurement the tuner made, keyed by (workload, target): the schedule constants measured,
+// the median time or why it failed, and the kernel's features (for the cost model). The
+// best schedule of a workload on a target is its fastest measurement that passed. `nas
+// tune` writes them; `nas bench --records`, `nas compile --records` and the search read
+// them (LowerOptions::tuned_params), and a second `nas tune` measures nothing it has.
+//
+// Workloads are lower::workload_key (what a kernel computes, whatever its names and
+// schedule); targets are target_key (triple, CPU, features, threads). Each write is its own
+// transaction, so a killed tuner loses at most the measurement it was making.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "compiler/target/schedule_params.h"
+#include "compiler/target/target.h"
+
+struct sqlite3;
+
+namespace nas::tune {
+
+// "x86_64-unknown-linux-gnu sapphirerapids +avx512f,... threads=2": what a measurement on
+// the target depends on.
+std::string target_key(const target::Target& target);
+std::string workload_hex(uint64_t workload);  // 16 hex digits
+
+struct Measurement {
+  uint64_t workload = 0;
+  std::string target;       // target_key
+  std::string family;       // the op family's name
+  std::string kernel;       // what the kernel is, for people (its name and shapes)
+  nlohmann::json params;    // the ScheduleParams fields the kernel was made with
+  std::optional<double> ms; // the median, or nullopt when it failed
+  std::string error;        // why it failed
+  std::vector<double> features;
+  int64_t work = 0;         // multiply-adds (or elements)
+};
+
+class TuningRecords {
+ public:
+  // Opens or creates the file. A UserError names a file that is not a records file of this
+  // format, or cannot be opened.
+  explicit TuningRecords(const std::filesystem::path& path);
+  ~TuningRecords();
+  TuningRecords(const TuningRecords&) = delete;
+  TuningRecords& operator=(const TuningRecords&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+
+  void add(const Measurement& m);
+  // The fastest measurement that passed of the workload on the target.
+  std::optional<Measurement> best(uint64_t workload, const std::string& target) const;
+  // Measurements of the workload on the target, passed or failed, in the order made.
+  std::vector<Measurement> of(uint64_t workload, const std::string& target) const;
+  // Every measurement that passed, of every workload and target (the cost model's data).
+  std::vector<Measurement> passed() const;
+  // The best constants of each workload on the target, read once: for
+  // LowerOptions::tuned_params.
+  std::function<std::optional<target::ScheduleParams>(uint64_t)> best_params(
+      const target::Target& target) const;
+
+ private:
+  std::vector<Measurement> select(const std::string& where_sql,
+                                  const std::vector<std::string>& binds) const;
+  void exec(const std::string& sql) const;
+  std::string label() const;
+
+  std::filesystem::path path_;
+  sqlite3* db_ = nullptr;
+};
+
+}  // namespace nas::tune

@@ -1,13 +1,19 @@
 #include "evaluator/evaluate.h"
 
+#include <cctype>
+#include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <random>
+
+#include <fmt/format.h>
 
 #include "compiler/graph/rebuild.h"
 #include "compiler/graph/verifier.h"
 #include "compiler/compile.h"
 #include "compiler/support/error.h"
 #include "compiler/target/target.h"
+#include "compiler/tune/tuner.h"
 
 namespace nas::evaluator {
 
@@ -19,37 +25,87 @@ target::Target latency_compile_target(const LatencyTarget& target) {
   return compile;
 }
 
-LatencyResult measure_latency(const Graph& model, const LatencyTarget& target,
-                             const runtime::TimingProtocol& protocol, MeasurementGate* gate,
-                             bool require_repeatable) {
-  compiler::CompileOptions options;
-  options.target = latency_compile_target(target);
-  const Graph single = with_batch_size(model, 1);
+std::filesystem::path tuning_records_file(const std::filesystem::path& dir,
+                                          const target::Target& target) {
+  std::string name = fmt::format("{}-{}-{}t", target.name, target.cpu, target.threads);
+  for (char& c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') c = '_';
+  return dir / (name + ".sqlite");
+}
+
+std::filesystem::path default_tuning_dir() {
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
+    return std::filesystem::path(xdg) / "nas" / "tuning";
+  if (const char* home = std::getenv("HOME"); home && *home)
+    return std::filesystem::path(home) / ".cache" / "nas" / "tuning";
+  return ".nas-tuning";
+}
+
+namespace {
+
+// The model's compiled code timed on seeded inputs, alone on the machine (with a gate).
+runtime::TimingStats time_compiled(runtime::CompiledModel& compiled, const Graph& model,
+                                   const runtime::TimingProtocol& protocol,
+                                   MeasurementGate* gate) {
   std::vector<Tensor> inputs;
   std::vector<Tensor> outputs;
   std::mt19937_64 rng(0);
   std::normal_distribution<float> normal;
-  for (ValueId v : single.inputs()) {
-    Tensor t(single.type(v));
+  for (ValueId v : model.inputs()) {
+    Tensor t(model.type(v));
     if (t.dtype() == DType::F32)
       for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = normal(rng);
     inputs.push_back(std::move(t));
   }
-  for (ValueId v : single.outputs()) outputs.emplace_back(single.type(v));
+  for (ValueId v : model.outputs()) outputs.emplace_back(model.type(v));
   std::vector<const Tensor*> in;
   std::vector<Tensor*> out;
   for (const Tensor& t : inputs) in.push_back(&t);
   for (Tensor& t : outputs) out.push_back(&t);
+  MeasurementGate::Measurement alone(gate);
+  return runtime::measure([&] { compiled.run(in, out); }, protocol);
+}
 
+std::unique_ptr<runtime::CompiledModel> compile_stepping(const Graph& model,
+                                                         const compiler::CompileOptions& options,
+                                                         MeasurementGate* gate) {
   // Compiling uses the CPUs as a training step does: it waits for other workers'
   // measurements, and theirs wait for it.
-  std::unique_ptr<runtime::CompiledModel> compiled;
-  {
-    MeasurementGate::Step compiling(gate);
-    compiled = compiler::compile_model(single, options);
+  MeasurementGate::Step compiling(gate);
+  return compiler::compile_model(model, options);
+}
+
+}  // namespace
+
+LatencyResult measure_latency(const Graph& model, const LatencyTarget& target,
+                             const runtime::TimingProtocol& protocol, MeasurementGate* gate,
+                             bool require_repeatable, const LatencyTuning& tuning) {
+  compiler::CompileOptions options;
+  options.target = latency_compile_target(target);
+  const Graph single = with_batch_size(model, 1);
+  std::unique_ptr<runtime::CompiledModel> compiled = compile_stepping(single, options, gate);
+  runtime::TimingStats stats = time_compiled(*compiled, single, protocol, gate);
+  double compile_seconds = compiled->compile_seconds(), untuned_ms = 0, tune_seconds = 0;
+  if (tuning.trials > 0) {
+    untuned_ms = stats.median_ms;
+    const auto start = std::chrono::steady_clock::now();
+    std::filesystem::create_directories(tuning.records_dir);
+    tune::TuningRecords records(tuning_records_file(tuning.records_dir, options.target));
+    {
+      // Tuning measures kernels: alone on the machine, as a latency.
+      MeasurementGate::Measurement alone(gate);
+      tune::Tuner tuner(records, options.target,
+                        {.trials = tuning.trials, .batch = std::min(tuning.trials, 4),
+                         .early_stopping = tuning.trials});
+      tuner.tune_model(single, options);
+    }
+    tune_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    options.lowering.tuned_params = records.best_params(options.target);
+    compiled = compile_stepping(single, options, gate);
+    compile_seconds += compiled->compile_seconds();
+    stats = time_compiled(*compiled, single, protocol, gate);
   }
-  MeasurementGate::Measurement alone(gate);
-  const runtime::TimingStats stats = runtime::measure([&] { compiled->run(in, out); }, protocol);
   // A latency that moves from one measurement to the next cannot rank candidates.
   if (require_repeatable && !runtime::repeatable(stats, protocol))
     user_error("latency on {} not repeatable: in each of {} measurements its {} timing rounds "
@@ -58,7 +114,10 @@ LatencyResult measure_latency(const Graph& model, const LatencyTarget& target,
                "{:.1f}%); is the machine busy?",
                target.name, stats.attempts, protocol.rounds, protocol.max_spread * 100,
                protocol.slowdown_limit() * 100, stats.spread * 100, (stats.slowdown - 1) * 100);
-  return LatencyResult::from_stats(stats, options.target.threads, compiled->compile_seconds());
+  LatencyResult result = LatencyResult::from_stats(stats, options.target.threads, compile_seconds);
+  result.untuned_median_ms = untuned_ms;
+  result.tune_seconds = tune_seconds;
+  return result;
 }
 
 EvalResult evaluate_candidate(const Graph& model, const DataSplits& data,
@@ -73,7 +132,7 @@ EvalResult evaluate_candidate(const Graph& model, const DataSplits& data,
           known != config.known_latency.end()
               ? known->second
               : measure_latency(model, target, config.timing, config.gate,
-                                config.require_repeatable_latency);
+                                config.require_repeatable_latency, config.tuning);
     }
     if (config.broken_constraint) {
       result.reason = config.broken_constraint(result);

@@ -5,6 +5,7 @@
 // an EvalResult with its status and reason, never an exception out of here.
 #pragma once
 
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <optional>
@@ -29,6 +30,22 @@ struct LatencyTarget {
   std::optional<int> threads;
 };
 
+// Auto-tuning before a latency is measured (compiler/tune/): the kernels whose workloads
+// the target's records file lacks are tuned with `trials` measurements each, and the
+// latency is measured with the records' best schedules; the default schedules' latency is
+// kept beside it (LatencyResult::untuned_median_ms). trials 0: no tuning.
+struct LatencyTuning {
+  int trials = 0;
+  // Where the records files live, one per target (tuning_records_file); shared by every
+  // experiment that names the same folder.
+  std::filesystem::path records_dir;
+};
+// The records file of a target in `dir`: named after the target, its CPU and threads.
+std::filesystem::path tuning_records_file(const std::filesystem::path& dir,
+                                          const target::Target& target);
+// $XDG_CACHE_HOME/nas/tuning, else $HOME/.cache/nas/tuning, else ./.nas-tuning.
+std::filesystem::path default_tuning_dir();
+
 // The compile target of `target`, with the threads its latency is measured at: the one rule
 // for a search, `nas train` and the winners' final training.
 target::Target latency_compile_target(const LatencyTarget& target);
@@ -37,6 +54,7 @@ struct EvaluationConfig {
   TrainConfig train;
   std::vector<LatencyTarget> targets = {LatencyTarget{}};
   runtime::TimingProtocol timing;
+  LatencyTuning tuning;
   bool test_accuracy = false;  // also measure on the test split (final reports only)
   // A latency that did not settle within timing.max_spread fails the candidate (a search
   // must not rank on it); otherwise it is reported with its spread and slowdown (`nas
@@ -62,12 +80,14 @@ struct EvaluationConfig {
 };
 
 // Latency of one inference at batch 1 on a target, and the time it took to compile the
-// model for it; with a gate, measured while no training step of another worker runs. A
-// model that does not compile, or a target that cannot run here, is a UserError; so is a
-// latency that does not settle, when `require_repeatable`.
+// model for it (with `tuning`, tuned first: see LatencyTuning); with a gate, measured (and
+// tuned) while no training step of another worker runs. A model that does not compile, or
+// a target that cannot run here, is a UserError; so is a latency that does not settle,
+// when `require_repeatable`.
 LatencyResult measure_latency(const graph::Graph& model, const LatencyTarget& target,
                               const runtime::TimingProtocol& protocol,
-                              MeasurementGate* gate = nullptr, bool require_repeatable = false);
+                              MeasurementGate* gate = nullptr, bool require_repeatable = false,
+                              const LatencyTuning& tuning = {});
 
 // Accuracy is measured on the validation split (left 0 when that split is empty).
 // `state` (optional) is where training starts and receives the trained state, so a

@@ -75,7 +75,8 @@ nlohmann::json LatencyResult::to_json() const {
   return {{"median_ms", median_ms}, {"min_ms", min_ms},   {"max_ms", max_ms},  {"p25_ms", p25_ms},
           {"p75_ms", p75_ms},       {"repeats", repeats}, {"threads", threads},
           {"compile_seconds", compile_seconds}, {"spread", spread},
-          {"calibration_ms", calibration_ms},   {"slowdown", slowdown}};
+          {"calibration_ms", calibration_ms},   {"slowdown", slowdown},
+          {"untuned_median_ms", untuned_median_ms}, {"tune_seconds", tune_seconds}};
 }
 
 LatencyResult LatencyResult::from_json(const nlohmann::json& j) {
@@ -89,7 +90,9 @@ LatencyResult LatencyResult::from_json(const nlohmann::json& j) {
                        .compile_seconds = j.value("compile_seconds", 0.0),
                        .spread = j.value("spread", 0.0),
                        .calibration_ms = j.value("calibration_ms", 0.0),
-                       .slowdown = j.value("slowdown", 1.0)};
+                       .slowdown = j.value("slowdown", 1.0),
+                       .untuned_median_ms = j.value("untuned_median_ms", 0.0),
+                       .tune_seconds = j.value("tune_seconds", 0.0)};
 }
 
 nlohmann::json EvalResult::to_json() const {

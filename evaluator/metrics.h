@@ -56,6 +56,10 @@ struct LatencyResult {
   // the machine ran: the times above are at the quiet speed (timing.h).
   double calibration_ms = 0;
   double slowdown = 1;
+  // With auto-tuning (the times above are then the tuned schedules'): the default
+  // schedules' median, and the seconds spent tuning; 0 without.
+  double untuned_median_ms = 0;
+  double tune_seconds = 0;
 
   static LatencyResult from_stats(const runtime::TimingStats& stats, int threads,
                                   double compile_seconds = 0);

@@ -128,8 +128,9 @@ nlohmann::json to_json(const YAML::Node& node) {
 
 const std::vector<std::string> kTopKeys = {
     "name",     "output",     "seed",     "data",     "space",  "targets", "constraints",
-    "objectives", "strategy", "budget",  "parallel", "timing", "training", "fidelity",
-    "final"};
+    "objectives", "strategy", "budget",  "parallel", "timing", "tuning", "training",
+    "fidelity", "final"};
+const std::vector<std::string> kTuningKeys = {"trials", "records"};
 const std::vector<std::string> kFidelityKeys = {"epochs", "eta", "early_stopping"};
 const std::vector<std::string> kDataKeys = {"set",          "folder",           "train_size",
                                             "validation_size", "train_subset",
@@ -465,6 +466,13 @@ ExperimentConfig parse_tree(const YAML::Node& root, const Reader& r) {
     if (auto n = child(*t, "calibrate")) p.calibrate = r.boolean(*n, "timing.calibrate");
     if (auto n = child(*t, "attempts"))
       p.attempts = static_cast<int>(r.integer(*n, "timing.attempts", 1));
+  }
+  if (auto t = child(root, "tuning")) {
+    r.check_map(*t, "tuning", kTuningKeys);
+    if (auto n = child(*t, "trials"))
+      c.tuning.trials = static_cast<int>(r.integer(*n, "tuning.trials", 0));
+    if (auto n = child(*t, "records"))
+      c.tuning.records_dir = relative_to_config(r.text(*n, "tuning.records"));
   }
   if (auto t = child(root, "training")) {
     r.check_map(*t, "training", kRecipeKeys);

@@ -17,6 +17,7 @@
 
 #include "compiler/runtime/timing.h"
 #include "evaluator/data/data_splits.h"
+#include "evaluator/evaluate.h"
 #include "evaluator/train/recipe.h"
 #include "search/hardware.h"
 #include "search/objectives.h"
@@ -26,6 +27,9 @@ namespace nas::search {
 // The `data:` section and the `training:` recipe are the evaluator's, shared with `nas train`.
 using DataConfig = evaluator::DataSpec;
 using TrainingRecipe = evaluator::TrainingRecipe;
+
+// Tuning trials per new kernel workload in a search, unless `tuning: {trials: N}` says.
+inline constexpr int kDefaultTuningTrials = 8;
 
 // A place latency is measured, with its own limits. Only "host" runs models so far.
 struct TargetConfig {
@@ -88,6 +92,10 @@ struct ExperimentConfig {
   int workers = 1;
   int threads_per_worker = 1;
   runtime::TimingProtocol timing;
+  // `tuning:` each candidate's new kernels tuned with `trials` measurements each (0: the
+  // default schedules) into the records of `records` (a folder, one file per target).
+  evaluator::LatencyTuning tuning{.trials = kDefaultTuningTrials,
+                                  .records_dir = evaluator::default_tuning_dir()};
   TrainingRecipe training;
   FidelityConfig fidelity;
   FinalConfig final_training;

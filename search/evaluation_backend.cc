@@ -67,6 +67,7 @@ evaluator::EvaluationConfig evaluation_config(const ExperimentConfig& config,
   eval.targets.clear();
   for (const TargetConfig& t : config.targets) eval.targets.push_back({t.name, t.threads});
   eval.timing = config.timing;
+  eval.tuning = config.tuning;
   eval.require_repeatable_latency = true;  // candidates are ranked on their latency
   // Training a candidate that breaks a hard constraint tells no strategy anything it can use
   // (constraint-domination ranks it by its violation alone), and the slow, large candidates

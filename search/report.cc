@@ -39,6 +39,8 @@ std::string csv_header(const std::vector<std::string>& targets) {
   for (const std::string& t : targets) {
     line += ',';
     line += csv_field("latency:" + t);
+    line += ',';
+    line += csv_field("untuned_latency:" + t);  // the default schedules' (empty: not tuned)
   }
   return line + ",step_ms,training_seconds,seconds\r\n";
 }
@@ -66,6 +68,9 @@ std::string csv_row(const TrialRecord& r, const TrialStanding& s,
   for (const std::string& t : targets) {
     auto it = e.latency.find(t);
     fields.push_back(it == e.latency.end() ? "" : number(it->second.median_ms));
+    fields.push_back(it == e.latency.end() || it->second.untuned_median_ms == 0
+                         ? ""
+                         : number(it->second.untuned_median_ms));
   }
   fields.push_back(number(e.step_ms));
   fields.push_back(number(e.training_seconds));

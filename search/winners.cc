@@ -26,6 +26,7 @@ FinalRecipe final_recipe(const ExperimentConfig& config, const space::SearchSpac
   r.evaluation.targets.clear();
   for (const TargetConfig& t : config.targets) r.evaluation.targets.push_back({t.name, t.threads});
   r.evaluation.timing = config.timing;
+  r.evaluation.tuning = config.tuning;
   if (config.final_training.wall_minutes) r.wall_seconds = 60 * *config.final_training.wall_minutes;
   ExperimentConfig final_data = config;
   if (config.final_training.train_subset)

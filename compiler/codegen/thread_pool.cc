@@ -85,7 +85,14 @@ void ThreadPool::parallel_for(int32_t extent, Body body, void* closure) {
   for (uint64_t t = 0; t < parts; ++t)
     blocks_[t].cursor.store(cursor_word(static_cast<uint32_t>(n * t / parts),
                                         static_cast<uint32_t>(n * (t + 1) / parts)),
-                            std::memory_order_release);
+                            std::memory_order_seq_cst);
+  // A worker that went to sleep counted itself before its last look at its block (both
+  // sequentially consistent, as these stores and this load): it saw this loop, or is
+  // counted here and woken.
+  if (sleeping_.load(std::memory_order_seq_cst) > 0) {
+    wake_.fetch_add(1, std::memory_order_release);
+    wake_.notify_all();
+  }
   claim_chunks(0);
   while (iterations_done() - done_before != n) cpu_relax();
 }
@@ -115,22 +122,34 @@ void ThreadPool::claim_chunks(int self) {
 }
 
 void ThreadPool::work_loop(int self) {
+  // Spins between loops while a run lasts, but not for ever: a run that leaves the pool
+  // idle for long (a serial stretch, or another process wanting the cores) finds the
+  // workers asleep, and its next loop wakes them (a few microseconds).
+  constexpr int kSpinsBeforeSleep = 1 << 14;  // about 0.2-1 ms of pause instructions
+  int spins = 0;
+  auto has_work = [&] {
+    const uint64_t own = blocks_[self].cursor.load(std::memory_order_seq_cst);
+    return next_of(own) < end_of(own);
+  };
   for (;;) {
     claim_chunks(self);
-    // Read the wake count before the flags: a run or stop that starts after this load
-    // changes it, so the wait below returns at once.
-    const uint32_t wake = wake_.load(std::memory_order_acquire);
     if (stop_.load(std::memory_order_acquire)) return;
-    const uint64_t own = blocks_[self].cursor.load(std::memory_order_acquire);
-    if (next_of(own) < end_of(own)) continue;
-    if (running_.load(std::memory_order_acquire)) {
+    if (has_work()) continue;
+    if (running_.load(std::memory_order_acquire) && ++spins < kSpinsBeforeSleep) {
       if (spin_)
         cpu_relax();
       else
         std::this_thread::yield();
       continue;
     }
-    wake_.wait(wake, std::memory_order_acquire);
+    spins = 0;
+    // Read the wake count before the last looks: a run, loop or stop that starts after
+    // this load changes it, so the wait returns at once.
+    const uint32_t wake = wake_.load(std::memory_order_acquire);
+    sleeping_.fetch_add(1, std::memory_order_seq_cst);
+    if (!stop_.load(std::memory_order_acquire) && !has_work())
+      wake_.wait(wake, std::memory_order_acquire);
+    sleeping_.fetch_sub(1, std::memory_order_seq_cst);
   }
 }
 

@@ -1,8 +1,10 @@
 // ThreadPool: the threads a compiled model's parallel loops run on. A model runs tens to
 // hundreds of kernels in a row, each a parallel loop of a few to a few hundred
 // microseconds; a oneTBB parallel_for costs 2-6 microseconds of fork and join on top,
-// and wakes sleeping workers on every loop. Here the workers spin on a shared cursor while a
-// run lasts (run()), so a loop starts as soon as it is published, and sleep between runs.
+// and wakes sleeping workers on every loop. Here the workers spin on their cursors while a
+// run lasts (run()), so a loop starts as soon as it is published; they sleep between runs,
+// and within one after about a millisecond without work (then the next loop wakes them),
+// so a long serial stretch or another process on the cores does not lose a core to them.
 //
 // A loop's iterations are split into one contiguous block per thread, so consecutive
 // kernels split alike give each thread the same part of the data. Each thread claims chunks
@@ -72,6 +74,7 @@ class ThreadPool {
   alignas(64) std::atomic<bool> running_{false};
   std::atomic<bool> stop_{false};
   std::atomic<uint32_t> wake_{0};  // bumped to wake sleeping workers
+  std::atomic<int> sleeping_{0};   // workers asleep or about to be
 };
 
 }  // namespace nas::codegen

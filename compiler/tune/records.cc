@@ -31,6 +31,12 @@ CREATE TABLE IF NOT EXISTS measurements (
   created TEXT NOT NULL DEFAULT (datetime('now'))
 );
 CREATE INDEX IF NOT EXISTS measurements_key ON measurements (workload, target);
+CREATE TABLE IF NOT EXISTS finished (
+  workload TEXT NOT NULL,
+  target TEXT NOT NULL,
+  trials INTEGER NOT NULL,
+  PRIMARY KEY (workload, target)
+);
 )";
 
 constexpr const char* kColumns = "workload, target, family, kernel, params, ms, error, features, work";
@@ -131,6 +137,21 @@ std::optional<Measurement> TuningRecords::best(uint64_t workload, const std::str
 
 std::vector<Measurement> TuningRecords::of(uint64_t workload, const std::string& target) const {
   return select("WHERE workload = ? AND target = ? ORDER BY id", {workload_hex(workload), target});
+}
+
+void TuningRecords::finish(uint64_t workload, const std::string& target, int trials) {
+  SqliteStatement s(db_,
+                    "INSERT INTO finished (workload, target, trials) VALUES (?, ?, ?) "
+                    "ON CONFLICT (workload, target) DO UPDATE SET trials = max(trials, excluded.trials)",
+                    label());
+  s.bind(1, workload_hex(workload)).bind(2, target).bind(3, int64_t{trials});
+  s.step();
+}
+
+int TuningRecords::finished_trials(uint64_t workload, const std::string& target) const {
+  SqliteStatement s(db_, "SELECT trials FROM finished WHERE workload = ? AND target = ?", label());
+  s.bind(1, workload_hex(workload)).bind(2, target);
+  return s.step() ? static_cast<int>(s.integer(0)) : 0;
 }
 
 std::vector<Measurement> TuningRecords::passed() const {

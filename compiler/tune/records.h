@@ -59,6 +59,11 @@ class TuningRecords {
   std::optional<Measurement> best(uint64_t workload, const std::string& target) const;
   // Measurements of the workload on the target, passed or failed, in the order made.
   std::vector<Measurement> of(uint64_t workload, const std::string& target) const;
+  // That a tuner is done with the workload on the target at this trial budget (its space
+  // may hold fewer schedules, or early stopping ended it), and the largest budget it was
+  // done with (0: never).
+  void finish(uint64_t workload, const std::string& target, int trials);
+  int finished_trials(uint64_t workload, const std::string& target) const;
   // Every measurement that passed, of every workload and target (the cost model's data).
   std::vector<Measurement> passed() const;
   // The best constants of each workload on the target, read once: for

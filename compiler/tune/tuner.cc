@@ -41,7 +41,6 @@ Tuner::Tuner(TuningRecords& records, target::Target target, TuneOptions options)
                            .seed = options.seed, .objective = "rank:pairwise"}) {
   NAS_CHECK(options_.trials >= 1 && options_.batch >= 1, "trials {} and batch {} must be >= 1",
             options_.trials, options_.batch);
-  if (options_.use_model) retrain();
 }
 
 Tuner::~Tuner() = default;
@@ -72,6 +71,7 @@ void Tuner::retrain() {
     if (added > 0) groups.push_back(added);
     begin = end;
   }
+  trained_ = true;
   if (features.size() >= 2) model_.fit(features, targets, groups);
 }
 
@@ -93,8 +93,12 @@ WorkloadResult Tuner::tune(const lower::GroupStages& group, const std::string& k
     if (m.params.dump() == default_params) result.default_ms = *m.ms;
   }
   int trial = static_cast<int>(known.size());
-  if (trial >= options_.trials) return result;
+  if (trial >= options_.trials ||
+      records_.finished_trials(result.workload, target_key_) >= options_.trials)
+    return result;
 
+  // The records so far rank the first round (trained once, when a workload needs it).
+  if (options_.use_model && !trained_) retrain();
   KernelBench bench(group, target_, counter_hash({options_.seed, result.workload}));
   result.work = bench.work();
   const std::string kernel_text = describe_kernel(group, kernel_name);
@@ -188,6 +192,7 @@ WorkloadResult Tuner::tune(const lower::GroupStages& group, const std::string& k
     }
     if (options_.use_model) retrain();
   }
+  records_.finish(result.workload, target_key_, options_.trials);
   return result;
 }
 

@@ -91,6 +91,7 @@ class Tuner {
   std::string target_key_;
   TuneOptions options_;
   XGBoostModel model_;
+  bool trained_ = false;
 };
 
 }  // namespace nas::tune

@@ -171,7 +171,7 @@ TEST_F(ConfigTest, UnknownKeysNameTheirLocationAndTheExpectedKeys) {
   EXPECT_EQ(error(std::string(kMinimal) + "budjet: {candidates: 4}\n"),
             file() + ":5:1: unknown key 'budjet' (did you mean 'budget'?); known: name, "
                      "output, seed, data, space, targets, constraints, objectives, strategy, "
-                     "budget, parallel, timing, training, fidelity, final");
+                     "budget, parallel, timing, tuning, training, fidelity, final");
   EXPECT_EQ(error(std::string(kMinimal) + "targets:\n  - {name: host, constraints: {ms: 1}}\n"),
             file() + ":6:32: unknown key 'targets.0.constraints.ms'; known: latency_ms, "
                      "params, peak_memory");

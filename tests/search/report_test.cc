@@ -65,6 +65,7 @@ std::vector<TrialRecord> hand_built_records() {
       ok_record(2, "16,relu", 0.90, 1.5),  ok_record(3, "4,hswish", 0.65, 0.4, 1),
       ok_record(4, "8,hswish", 0, 0),      ok_record(5, "16,hswish", 0.85, 0.9),
       ok_record(6, "4,hswish", 0.75, 0.4, 2)};
+  records[0].result.latency["host"].untuned_median_ms = 0.25;  // tuned from 0.25 to 0.2
   records[4].result = {};
   records[4].result.status = evaluator::EvalStatus::Failed;
   records[4].result.reason = "kernel \"conv\" failed, twice\nsecond line";
@@ -115,17 +116,17 @@ TEST(Report, ResultsAndParetoCsv) {
   write_results(dir.path(), hand_built_records(), toy_space(), kObjectives, kConstraints);
   const std::string header =
       "id,batch,arch,fidelity,seed,status,reason,feasible,on_front,violation,accuracy,"
-      "test_accuracy,params,flops,peak_memory,model_bytes,latency:host,step_ms,"
-      "training_seconds,seconds";
+      "test_accuracy,params,flops,peak_memory,model_bytes,latency:host,untuned_latency:host,"
+      "step_ms,training_seconds,seconds";
   const std::string results = slurp((dir / "results.csv").string());
   const std::vector<std::string> rows = lines_of(results);
   ASSERT_EQ(rows.size(), 8u);  // the failure's reason holds a bare LF, inside its quotes
   EXPECT_EQ(rows[0], header);
-  EXPECT_EQ(rows[1], "0,0,\"4,relu\",1,1000,ok,,1,1,0,0.7,,100,2000,0,0,0.2,0,0,0.5");
-  EXPECT_EQ(rows[3], "2,0,\"16,relu\",1,1002,ok,,0,0,0.5,0.9,,300,6000,0,0,1.5,0,0,2.5");
+  EXPECT_EQ(rows[1], "0,0,\"4,relu\",1,1000,ok,,1,1,0,0.7,,100,2000,0,0,0.2,0.25,0,0,0.5");
+  EXPECT_EQ(rows[3], "2,0,\"16,relu\",1,1002,ok,,0,0,0.5,0.9,,300,6000,0,0,1.5,,0,0,2.5");
   EXPECT_EQ(rows[5],
             "4,1,\"8,hswish\",1,1004,failed,\"kernel \"\"conv\"\" failed, twice\nsecond line\","
-            "0,0,,0,,0,0,0,0,,0,0,4.5");
+            "0,0,,0,,0,0,0,0,,,0,0,4.5");
 
   const std::vector<std::string> pareto = lines_of(slurp((dir / "pareto.csv").string()));
   ASSERT_EQ(pareto.size(), 5u);
@@ -239,7 +240,7 @@ TEST(ReportHtml, ACandidateNotTrainedHasNoAccuracy) {
   write_results(dir.path(), records, toy_space(), kObjectives, kConstraints);
   EXPECT_EQ(lines_of(slurp((dir / "results.csv").string())).back(),
             "7,1,\"8,hswish\",1,1007,infeasible,latency:host 2.5 > 1,0,0,1.5,,,800,16000,0,0,2.5,"
-            "0,0,7.5");
+            ",0,0,7.5");
   const std::string html = report_html(records, toy_space(), kObjectives, kConstraints);
   EXPECT_THAT(html, HasSubstr("8 trials: 7 evaluated, 1 failed, 1 not trained for breaking a "
                               "constraint, 0 stopped early, 5 feasible, 4 on the front."));

@@ -3,6 +3,7 @@
 // ends with the results of one never interrupted; a changed config is refused; failures
 // are recorded and the search goes on; a backend that delivers results out of order (as MPI
 // ranks do) changes nothing.
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -52,6 +53,7 @@ objectives:
 budget: {candidates: 6, batch: 2}
 parallel: {workers: 2, threads_per_worker: 1}
 timing: {warmup: 0, min_repeats: 2, min_seconds: 0, max_seconds: 1, max_spread: 0}
+tuning: {trials: 0}
 training: {epochs: 1, batch: 16, lr: 0.1}
 )",
                         dir_ / "exp.yaml", sets);
@@ -80,6 +82,41 @@ std::string deterministic_view(const std::vector<TrialRecord>& records) {
       << r.dump() << "\n";
   }
   return s.str();
+}
+
+TEST_P(RunSearchTest, TunesEachCandidateIntoTheSharedRecords) {
+  if (strategy() != "random") GTEST_SKIP() << "one strategy is enough";
+  const std::string records = (dir_ / "tuning").string();
+  const SearchOutcome out =
+      run(config("tuned", {"tuning.trials=3", "tuning.records=" + records, "budget.candidates=3"}));
+  ASSERT_EQ(out.records.size(), 3u);
+  for (const TrialRecord& t : out.records) {
+    const evaluator::LatencyResult& l = t.result.latency.at("host");
+    EXPECT_GT(l.median_ms, 0) << t.result.reason;
+    EXPECT_GT(l.untuned_median_ms, 0);  // the default schedules', kept beside
+    EXPECT_GT(l.tune_seconds, 0);
+  }
+  ASSERT_EQ(std::distance(std::filesystem::directory_iterator(records),
+                          std::filesystem::directory_iterator()) > 0,
+            true);
+  // A second search of the same candidates measures no kernel again: its tuning is quick.
+  const auto file = std::filesystem::directory_iterator(records)->path();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
+  auto count = [&] {
+    sqlite3_stmt* s = nullptr;
+    sqlite3_prepare_v2(db, "SELECT count(*) FROM measurements", -1, &s, nullptr);
+    sqlite3_step(s);
+    const int64_t n = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return n;
+  };
+  const int64_t measured = count();
+  EXPECT_GT(measured, 0);
+  run(config("tuned_again", {"tuning.trials=3", "tuning.records=" + records,
+                             "budget.candidates=3"}));
+  EXPECT_EQ(count(), measured);
+  sqlite3_close(db);
 }
 
 TEST_P(RunSearchTest, SearchesAndStoresEveryTrial) {

@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# Study: what the auto-tuner (compiler/tune/, `nas tune`) finds, and how fast it finds it.
+#
+#   bash experiments/tuning/run.sh [layers|models|summary|all]
+#
+# layers  the compiler study's single layers (experiments/compiler_latency/make_models.py
+#         LAYERS: 3x3 and 1x1 convolutions, a depthwise 3x3) and the kernels of one
+#         architecture of each shipped space (28x28, NCHW16c inside the network), at each of
+#         THREADS, three ways, each into its own records file:
+#         - random: RANDOM_TRIALS random schedules per workload (`nas tune --random`);
+#         - model: the model-guided search, TRIALS per workload, each layer from empty
+#           records (no transfer);
+#         - transfer: the model-guided search with TRANSFER_TRIALS per workload, starting
+#           from the model runs' records of every *other* layer (leave one out).
+#         The space architectures' kernels take SPACE_RANDOM_TRIALS, SPACE_TRIALS and
+#         SPACE_TRANSFER_TRIALS instead (they are many, and small).
+#         The FMA peak (experiments/compiler_latency/fma_peak.cc) before and after.
+# models  the compiler study's torchvision models (TV_MODELS) tuned at each of THREADS with
+#         MODEL_TRIALS per workload into one shared records file (so later models reuse
+#         earlier ones' workloads), then `nas bench --no-calibrate` with and without the
+#         records against ONNX Runtime (ort_bench.py), alternated in ROUNDS rounds.
+# summary writes results.md next to this script from $OUT (summarize.py reads the records
+#         files' measurement order, so "trials to reach" is what a tuner run saw).
+#
+# Environment: NAS (build/nas), OUT (experiments/runs/tuning), THREADS ("1 2"),
+# RANDOM_TRIALS (200), TRIALS (64), TRANSFER_TRIALS (32), SPACE_RANDOM_TRIALS (64),
+# SPACE_TRIALS (32), SPACE_TRANSFER_TRIALS (16), MODEL_TRIALS (24), ROUNDS (3),
+# TV_MODELS ("mobilenet_v2 resnet18 squeezenet1_1 efficientnet_b0"), TV_DIR (where the
+# torchvision ONNX files are: experiments/runs/torchvision/models), TORCH_PYTHON and
+# ORT_PYTHON as in experiments/compiler_latency/run.sh.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+OUT=${OUT:-$root/experiments/runs/tuning}
+nas=${NAS:-$root/build/nas}
+THREADS=${THREADS:-"1 2"}
+RANDOM_TRIALS=${RANDOM_TRIALS:-200}
+TRIALS=${TRIALS:-64}
+TRANSFER_TRIALS=${TRANSFER_TRIALS:-32}
+SPACE_RANDOM_TRIALS=${SPACE_RANDOM_TRIALS:-64}
+SPACE_TRIALS=${SPACE_TRIALS:-32}
+SPACE_TRANSFER_TRIALS=${SPACE_TRANSFER_TRIALS:-16}
+MODEL_TRIALS=${MODEL_TRIALS:-24}
+ROUNDS=${ROUNDS:-3}
+TV_MODELS=${TV_MODELS:-"mobilenet_v2 resnet18 squeezenet1_1 efficientnet_b0"}
+TV_DIR=${TV_DIR:-$root/experiments/runs/torchvision/models}
+cl=$root/experiments/compiler_latency
+mkdir -p "$OUT"
+
+fma_peak() {
+  mkdir -p "$OUT/bin"
+  [ -x "$OUT/bin/fma_peak" ] || g++ -O2 -march=native -std=c++17 "$cl/fma_peak.cc" -o "$OUT/bin/fma_peak" -pthread
+  for t in $THREADS; do "$OUT/bin/fma_peak" --threads "$t" >> "$OUT/fma_peak.jsonl"; done
+}
+
+write_meta() {
+  {
+    echo "{\"date\": \"$(date -u '+%Y-%m-%d %H:%M UTC')\","
+    echo " \"commit\": \"$(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet || echo '+changes')\","
+    echo " \"nas\": \"$("$nas" --version)\","
+    echo " \"cpu\": \"$(lscpu | sed -n 's/^Model name: *//p' | head -1)\","
+    echo " \"cores\": \"$(nproc)\","
+    echo " \"random_trials\": $RANDOM_TRIALS, \"trials\": $TRIALS, \"transfer_trials\": $TRANSFER_TRIALS,"
+    echo " \"space_trials\": [$SPACE_RANDOM_TRIALS, $SPACE_TRIALS, $SPACE_TRANSFER_TRIALS],"
+    echo " \"model_trials\": $MODEL_TRIALS}"
+  } > "$OUT/meta_$1.json"
+}
+
+# The layers' ONNX files: the compiler study's single layers, and the first sample of each
+# shipped space.
+layer_models() {
+  mkdir -p "$OUT/layers"
+  if [ ! -s "$OUT/layers/models.json" ]; then
+    : "${TORCH_PYTHON:?set TORCH_PYTHON to a python with torch and onnx}"
+    "$TORCH_PYTHON" "$cl/make_models.py" "$OUT/layers" > /dev/null
+    rm -f "$OUT/layers/resnet18.onnx" "$OUT/layers/mobilenetv2.onnx"
+  fi
+  for space_file in "$root"/configs/spaces/*.yaml; do
+    local space arch
+    space=$(basename "$space_file" .yaml)
+    arch=$("$nas" space "$space_file" --sample 1 --seed 1 | grep ' FLOPs$' | cut -d' ' -f1 | head -1)
+    "$nas" make-model --space "$space_file" --arch "$arch" -o "$OUT/layers/space_$space.onnx" > /dev/null
+  done
+}
+
+# Merges the records files given after the first into the first (a fresh one).
+merge_records() {
+  local into=$1; shift
+  rm -f "$into"
+  python3 - "$into" "$@" <<'PY'
+import sqlite3, sys, shutil
+into, parts = sys.argv[1], sys.argv[2:]
+shutil.copy(parts[0], into)
+db = sqlite3.connect(into)
+for p in parts[1:]:
+    db.execute("ATTACH ? AS other", (p,))
+    cols = "workload, target, family, kernel, params, ms, error, features, work, created"
+    db.execute(f"INSERT INTO measurements ({cols}) SELECT {cols} FROM other.measurements")
+    db.commit()
+    db.execute("DETACH other")
+db.commit()
+PY
+}
+
+layers() {
+  write_meta layers
+  layer_models
+  rm -rf "$OUT/records" && mkdir -p "$OUT/records" "$OUT/tune"
+  : > "$OUT/fma_peak.jsonl"
+  fma_peak
+  local files=("$OUT"/layers/*.onnx)
+  for t in $THREADS; do
+    for f in "${files[@]}"; do
+      local name random=$RANDOM_TRIALS trials=$TRIALS; name=$(basename "$f" .onnx)
+      case $name in space_*) random=$SPACE_RANDOM_TRIALS trials=$SPACE_TRIALS ;; esac
+      echo "layers: $name at $t thread(s)" >&2
+      "$nas" tune "$f" --threads "$t" --random --trials "$random" --early-stopping 0 \
+        --records "$OUT/records/random_${name}_t$t.sqlite" --json > "$OUT/tune/random_${name}_t$t.json" 2> /dev/null
+      "$nas" tune "$f" --threads "$t" --trials "$trials" --early-stopping 0 \
+        --records "$OUT/records/model_${name}_t$t.sqlite" --json > "$OUT/tune/model_${name}_t$t.json" 2> /dev/null
+    done
+    for f in "${files[@]}"; do
+      local name others=() transfer=$TRANSFER_TRIALS; name=$(basename "$f" .onnx)
+      case $name in space_*) transfer=$SPACE_TRANSFER_TRIALS ;; esac
+      for g in "${files[@]}"; do
+        [ "$g" = "$f" ] || others+=("$OUT/records/model_$(basename "$g" .onnx)_t$t.sqlite")
+      done
+      merge_records "$OUT/records/transfer_${name}_t$t.sqlite" "${others[@]}"
+      local before; before=$(sqlite3 "$OUT/records/transfer_${name}_t$t.sqlite" "SELECT max(id) FROM measurements")
+      echo "$before" > "$OUT/records/transfer_${name}_t$t.first_id"
+      "$nas" tune "$f" --threads "$t" --trials "$transfer" --early-stopping 0 \
+        --records "$OUT/records/transfer_${name}_t$t.sqlite" --json > "$OUT/tune/transfer_${name}_t$t.json" 2> /dev/null
+    done
+  done
+  fma_peak
+}
+
+models() {
+  write_meta models
+  : "${ORT_PYTHON:?set ORT_PYTHON to a python with onnxruntime and numpy}"
+  mkdir -p "$OUT/models"
+  for t in $THREADS; do
+    local records="$OUT/models/records_t$t.sqlite"
+    rm -f "$records"
+    for m in $TV_MODELS; do
+      local f="$TV_DIR/$m.onnx"
+      echo "models: tuning $m at $t thread(s)" >&2
+      "$nas" tune "$f" --threads "$t" --trials "$MODEL_TRIALS" --records "$records" --json \
+        > "$OUT/models/tune_${m}_t$t.json" 2> /dev/null
+    done
+    for m in $TV_MODELS; do
+      local f="$TV_DIR/$m.onnx"
+      : > "$OUT/models/bench_${m}_t$t.jsonl"
+      for r in $(seq "$ROUNDS"); do
+        "$nas" bench "$f" --threads "$t" --no-calibrate --json | sed 's/^{/{"variant": "default", /' >> "$OUT/models/bench_${m}_t$t.jsonl"
+        "$nas" bench "$f" --threads "$t" --no-calibrate --json --records "$records" | sed 's/^{/{"variant": "tuned", /' >> "$OUT/models/bench_${m}_t$t.jsonl"
+        "$ORT_PYTHON" "$cl/ort_bench.py" "$f" --threads "$t" | sed 's/^{/{"variant": "ort", /' >> "$OUT/models/bench_${m}_t$t.jsonl"
+      done
+    done
+  done
+}
+
+case "${1:-all}" in
+  layers) layers ;;
+  models) models ;;
+  summary) python3 "$here/summarize.py" "$OUT" > "$here/results.md" ;;
+  all) layers; models; python3 "$here/summarize.py" "$OUT" > "$here/results.md" ;;
+  *) echo "usage: $0 [layers|models|summary|all]" >&2; exit 2 ;;
+esac

@@ -1,5 +1,6 @@
 #include "compiler/tune/records.h"
 
+#include <algorithm>
 #include <map>
 #include <memory>
 
@@ -60,18 +61,24 @@ TuningRecords::TuningRecords(const std::filesystem::path& path) : path_(path) {
   }
   try {
     sqlite3_busy_timeout(db_, 10000);
+    exec("PRAGMA journal_mode=WAL");
+    // Searches' workers open the same file at once: the check and the schema are one
+    // write transaction, so none sees another's tables before their format is set.
+    exec("BEGIN IMMEDIATE");
     auto read_integer = [&](const char* sql) {
       SqliteStatement s(db_, sql, label());
       s.step();
       return s.integer(0);
     };
     const int64_t format = read_integer("PRAGMA user_version");
-    if (read_integer("SELECT count(*) FROM sqlite_master") > 0 && format != kFormat)
+    if (read_integer("SELECT count(*) FROM sqlite_master") > 0 && format != kFormat) {
+      exec("ROLLBACK");
       user_error("'{}' is not a tuning records file of format {} (it has format {})",
                  path.string(), kFormat, format);
-    exec("PRAGMA journal_mode=WAL");
+    }
     exec(kSchema);
     exec(fmt::format("PRAGMA user_version = {}", kFormat));
+    exec("COMMIT");
   } catch (...) {
     sqlite3_close(db_);
     throw;
@@ -154,8 +161,12 @@ int TuningRecords::finished_trials(uint64_t workload, const std::string& target)
   return s.step() ? static_cast<int>(s.integer(0)) : 0;
 }
 
-std::vector<Measurement> TuningRecords::passed() const {
-  return select("WHERE ms IS NOT NULL ORDER BY id", {});
+std::vector<Measurement> TuningRecords::passed(size_t limit) const {
+  if (limit == 0) return select("WHERE ms IS NOT NULL ORDER BY id", {});
+  std::vector<Measurement> rows = select(
+      fmt::format("WHERE ms IS NOT NULL ORDER BY id DESC LIMIT {}", limit), {});
+  std::ranges::reverse(rows);
+  return rows;
 }
 
 std::function<std::optional<target::ScheduleParams>(uint64_t)> TuningRecords::best_params(

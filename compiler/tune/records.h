@@ -64,8 +64,9 @@ class TuningRecords {
   // done with (0: never).
   void finish(uint64_t workload, const std::string& target, int trials);
   int finished_trials(uint64_t workload, const std::string& target) const;
-  // Every measurement that passed, of every workload and target (the cost model's data).
-  std::vector<Measurement> passed() const;
+  // The measurements that passed, of every workload and target (the cost model's data), in
+  // the order made: the last `limit` of them (0: all).
+  std::vector<Measurement> passed(size_t limit = 0) const;
   // The best constants of each workload on the target, read once: for
   // LowerOptions::tuned_params.
   std::function<std::optional<target::ScheduleParams>(uint64_t)> best_params(

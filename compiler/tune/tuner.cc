@@ -45,10 +45,12 @@ Tuner::Tuner(TuningRecords& records, target::Target target, TuneOptions options)
 
 Tuner::~Tuner() = default;
 
-// The cost model from every measurement that passed: each workload on each target is one
-// group, ranked by throughput against its fastest (1 for the fastest).
+// The cost model from the latest kTrainingRows measurements that passed (a bound on the time
+// a fit takes, about a second at this size): each workload on each target is one group,
+// ranked by throughput against its fastest (1 for the fastest).
 void Tuner::retrain() {
-  std::vector<Measurement> rows = records_.passed();
+  constexpr size_t kTrainingRows = 4096;
+  std::vector<Measurement> rows = records_.passed(kTrainingRows);
   std::ranges::stable_sort(rows, [](const Measurement& a, const Measurement& b) {
     return std::tie(a.workload, a.target) < std::tie(b.workload, b.target);
   });
@@ -72,6 +74,8 @@ void Tuner::retrain() {
     begin = end;
   }
   trained_ = true;
+  trained_rows_ = features.size();
+  measured_since_fit_ = 0;
   if (features.size() >= 2) model_.fit(features, targets, groups);
 }
 
@@ -133,6 +137,7 @@ WorkloadResult Tuner::tune(const lower::GroupStages& group, const std::string& k
         since_best = 0;
       }
       if (record.params.dump() == default_params) result.default_ms = m.ms;
+      ++measured_since_fit_;
       if (point) measured_points.emplace_back(m.ms, *point);
     }
     if (progress) progress(result, trial, options_.trials);
@@ -148,11 +153,11 @@ WorkloadResult Tuner::tune(const lower::GroupStages& group, const std::string& k
   };
   while (!stop()) {
     const int n = std::min(options_.batch, options_.trials - trial);
-    // Unseen candidates: `count` drawn by `draw`, giving up after a few tries each (a small
-    // space runs out).
+    // Unseen candidates: `count` drawn by `draw`, giving up after many tries each (a small
+    // space runs out; a large one may have few schedules left that its points resolve to).
     auto unseen = [&](int count, const std::function<Point()>& draw,
                       std::vector<std::pair<Candidate, Point>>& into) {
-      for (int tries = 0; static_cast<int>(into.size()) < count && tries < 8 * count; ++tries) {
+      for (int tries = 0; static_cast<int>(into.size()) < count && tries < 32 * count; ++tries) {
         const Point p = draw();
         Candidate c = make(space.params(p));
         const bool duplicate = seen.contains(c.schedule) ||
@@ -190,7 +195,11 @@ WorkloadResult Tuner::tune(const lower::GroupStages& group, const std::string& k
       if (stop()) break;
       measure(candidate, point);
     }
-    if (options_.use_model) retrain();
+    // Refitting costs about as much as a few measurements: only once the data grew by a
+    // tenth (at least a round's worth).
+    if (options_.use_model &&
+        measured_since_fit_ >= std::max<size_t>(options_.batch, trained_rows_ / 10))
+      retrain();
   }
   records_.finish(result.workload, target_key_, options_.trials);
   return result;

@@ -5,14 +5,15 @@
 // One workload (tune()): its default schedule is measured first; then rounds of `batch`
 // measurements until `trials` are made or `early_stopping` measurements in a row found
 // nothing faster. A round measures the points the cost model ranks highest among a pool
-// (random points, and neighbours of the fastest measured, a few steps of simulated
-// annealing away), plus a share of random points; a random search takes only random ones
-// (use_model false). Points whose schedules resolve alike are measured once. Every
-// measurement goes to the records at once, and the cost model is retrained after each
-// round on all the records that passed (every workload and target: what it learnt
-// elsewhere ranks the first round of a new workload: transfer).
+// (half random points, half mutants of the four fastest measured: one or two knobs
+// changed, an evolutionary step), plus a share of random points; a random search takes
+// only random ones (use_model false). Points whose schedules resolve alike are measured once. Every
+// measurement goes to the records at once, and the cost model is retrained on the latest
+// records that passed (every workload and target: what it learnt elsewhere ranks the first
+// round of a new workload: transfer) whenever they grew by a tenth.
 //
-// A workload with `trials` measurements in the records already is not measured again.
+// A workload with `trials` measurements in the records already, or that a tuner finished
+// at that budget (its space ran out first), is not measured again.
 #pragma once
 
 #include <cstdint>
@@ -92,6 +93,7 @@ class Tuner {
   TuneOptions options_;
   XGBoostModel model_;
   bool trained_ = false;
+  size_t trained_rows_ = 0, measured_since_fit_ = 0;
 };
 
 }  // namespace nas::tune

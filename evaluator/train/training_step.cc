@@ -59,11 +59,12 @@ class ReferenceStep final : public TrainingStep {
 // The training graph compiled with its weights as inputs (after the images and labels).
 class CompiledStep final : public TrainingStep {
  public:
-  CompiledStep(const TrainingGraph& t, const target::Target& target) {
+  CompiledStep(const TrainingGraph& t, const target::Target& target, const TunedParams& tuned) {
     const auto start = std::chrono::steady_clock::now();
     const Graph step = compiled_step_graph(t);
     compiler::CompileOptions options;
     options.target = target;
+    options.lowering.tuned_params = tuned;
     model_ = compiler::compile_model(step, options);
     for (ValueId v : weight_values(t)) weights_.push_back(t.graph.constant(v));
     for (ValueId v : step.outputs()) outputs_.emplace_back(step.type(v));
@@ -103,13 +104,14 @@ Graph compiled_step_graph(const TrainingGraph& t) {
 }
 
 std::unique_ptr<TrainingStep> make_training_step(TrainingGraph t, TrainBackend backend,
-                                                 const target::Target& target) {
+                                                 const target::Target& target,
+                                                 const TunedParams& tuned) {
   if (backend == TrainBackend::Reference)
     return std::make_unique<ReferenceStep>(std::move(t), std::max(1, target.threads));
   if (const std::string why = target::why_not_runnable(target); !why.empty())
     user_error("cannot train on target '{}': training steps run on this machine, and {}",
                target.name, why);
-  return std::make_unique<CompiledStep>(t, target);
+  return std::make_unique<CompiledStep>(t, target, tuned);
 }
 
 }  // namespace nas::evaluator

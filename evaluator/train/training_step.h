@@ -9,7 +9,9 @@
 // updates in place between runs.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,10 +50,15 @@ class TrainingStep {
 // running statistics) as inputs after the images and labels.
 graph::Graph compiled_step_graph(const TrainingGraph& t);
 
+// Tuned schedule constants by workload (lower::LowerOptions::tuned_params, e.g.
+// tune::TuningRecords::best_params); empty: the default schedules.
+using TunedParams = std::function<std::optional<target::ScheduleParams>(uint64_t workload)>;
+
 // `t` is moved in. The step runs at the target's thread count; the compiled step is
 // compiled for the target, which must run here (a UserError says why not otherwise: the
-// trainer runs its steps on this machine).
+// trainer runs its steps on this machine), with `tuned` schedules where it has them.
 std::unique_ptr<TrainingStep> make_training_step(TrainingGraph t, TrainBackend backend,
-                                                 const target::Target& target);
+                                                 const target::Target& target,
+                                                 const TunedParams& tuned = {});
 
 }  // namespace nas::evaluator

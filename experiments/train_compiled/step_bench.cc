@@ -3,7 +3,11 @@
 // momentum in place, repeated; the median over the steps after a warm-up counts.
 //
 //   ./build/train_step_bench MODEL.onnx [--threads N] [--batch B] [--steps S] [--warmup W]
-//                            [--reference]
+//                            [--reference] [--records FILE [--tune TRIALS]]
+//
+// With --records, the step's kernels take the schedules tuned in FILE (`nas tune`'s
+// records); with --tune too, the step's kernels are first tuned into FILE with TRIALS
+// measurements each (the tuner, compiler/tune/, on the training graph's kernels).
 //
 // Prints one JSON object: model, threads, batch, median/min step ms (and the median of the
 // SGD update within it, on the host), compile seconds, the FLOPs of one step (the op
@@ -19,7 +23,9 @@
 #include <nlohmann/json.hpp>
 
 #include "compiler/onnx/onnx_import.h"
+#include "compiler/compile.h"
 #include "compiler/target/target.h"
+#include "compiler/tune/tuner.h"
 #include "evaluator/metrics.h"
 #include "evaluator/train/optimizer.h"
 #include "evaluator/train/training_step.h"
@@ -28,10 +34,11 @@ int main(int argc, char** argv) {
   using namespace nas;
   if (argc < 2) {
     std::fprintf(stderr, "usage: %s MODEL.onnx [--threads N] [--batch B] [--steps S] "
-                         "[--warmup W] [--reference]\n", argv[0]);
+                         "[--warmup W] [--reference] [--records FILE [--tune TRIALS]]\n", argv[0]);
     return 2;
   }
-  int threads = 1, steps = 30, warmup = 3;
+  int threads = 1, steps = 30, warmup = 3, tune_trials = 0;
+  std::string records;
   int64_t batch = 64;
   evaluator::TrainBackend backend = evaluator::TrainBackend::Compiled;
   for (int i = 2; i < argc; ++i) {
@@ -43,6 +50,8 @@ int main(int argc, char** argv) {
     if (key == "--batch") batch = std::stoll(value);
     if (key == "--steps") steps = std::stoi(value);
     if (key == "--warmup") warmup = std::stoi(value);
+    if (key == "--records") records = value;
+    if (key == "--tune") tune_trials = std::stoi(value);
   }
   const graph::Graph model = onnx_io::import_onnx(argv[1]);
   evaluator::TrainingGraph t = evaluator::build_training_graph(model, batch);
@@ -59,7 +68,21 @@ int main(int argc, char** argv) {
 
   target::Target target = target::host_target();
   target.threads = threads;
-  const auto step = evaluator::make_training_step(std::move(t), backend, target);
+  evaluator::TunedParams tuned;
+  double tune_seconds = 0;
+  if (!records.empty()) {
+    tune::TuningRecords file(records);
+    if (tune_trials > 0) {
+      const auto start = std::chrono::steady_clock::now();
+      compiler::CompileOptions options;
+      options.target = target;
+      tune::Tuner(file, target, {.trials = tune_trials, .batch = std::min(tune_trials, 8)})
+          .tune_model(evaluator::compiled_step_graph(t), options);
+      tune_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    }
+    tuned = file.best_params(target);
+  }
+  const auto step = evaluator::make_training_step(std::move(t), backend, target, tuned);
   evaluator::Optimizer sgd({.momentum = 0.9});
   std::vector<double> ms, optimizer_ms;
   for (int s = 0; s < warmup + steps; ++s) {
@@ -91,6 +114,8 @@ int main(int argc, char** argv) {
       {"median_optimizer_ms", optimizer_ms[optimizer_ms.size() / 2]},  // part of the step
       {"steps", steps},
       {"compile_seconds", step->setup_seconds()},
+      {"records", records},
+      {"tune_seconds", tune_seconds},
       {"flops_per_step", flops},
       {"peak_memory_bytes", step->peak_memory_bytes()},
   };

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Study: what the auto-tuner (compiler/tune/, `nas tune`) finds, and how fast it finds it.
 #
-#   bash experiments/tuning/run.sh [layers|models|summary|all]
+#   bash experiments/tuning/run.sh [layers|models|search|summary|all]
 #
 # layers  the compiler study's single layers (experiments/compiler_latency/make_models.py
 #         LAYERS: 3x3 and 1x1 convolutions, a depthwise 3x3) and the kernels of one
@@ -19,6 +19,10 @@
 #         MODEL_TRIALS per workload into one shared records file (so later models reuse
 #         earlier ones' workloads), then `nas bench --no-calibrate` with and without the
 #         records against ONNX Runtime (ort_bench.py), alternated in ROUNDS rounds.
+# search  a search of SEARCH_CANDIDATES random architectures of configs/spaces/mobilenet_28.yaml
+#         (tiny synthetic training: the tuner's cost is what it measures) with tuning
+#         trials SEARCH_TUNING_TRIALS into fresh records: per candidate, compile + tune +
+#         measure seconds, and the tuned against the untuned latency.
 # summary writes results.md next to this script from $OUT (summarize.py reads the records
 #         files' measurement order, so "trials to reach" is what a tuner run saw).
 #
@@ -41,6 +45,8 @@ SPACE_RANDOM_TRIALS=${SPACE_RANDOM_TRIALS:-64}
 SPACE_TRIALS=${SPACE_TRIALS:-32}
 SPACE_TRANSFER_TRIALS=${SPACE_TRANSFER_TRIALS:-16}
 MODEL_TRIALS=${MODEL_TRIALS:-24}
+SEARCH_CANDIDATES=${SEARCH_CANDIDATES:-100}
+SEARCH_TUNING_TRIALS=${SEARCH_TUNING_TRIALS:-8}
 ROUNDS=${ROUNDS:-3}
 TV_MODELS=${TV_MODELS:-"mobilenet_v2 resnet18 squeezenet1_1 efficientnet_b0"}
 TV_DIR=${TV_DIR:-$root/experiments/runs/torchvision/models}
@@ -114,6 +120,7 @@ layers() {
       local name random=$RANDOM_TRIALS trials=$TRIALS; name=$(basename "$f" .onnx)
       case $name in space_*) random=$SPACE_RANDOM_TRIALS trials=$SPACE_TRIALS ;; esac
       echo "layers: $name at $t thread(s)" >&2
+      "$OUT/bin/fma_peak" --threads "$t" >> "$OUT/fma_peak.jsonl"  # the VM's speed drifts
       "$nas" tune "$f" --threads "$t" --random --trials "$random" --early-stopping 0 \
         --records "$OUT/records/random_${name}_t$t.sqlite" --json > "$OUT/tune/random_${name}_t$t.json" 2> /dev/null
       "$nas" tune "$f" --threads "$t" --trials "$trials" --early-stopping 0 \
@@ -133,6 +140,21 @@ layers() {
     done
   done
   fma_peak
+  # Tuned against default, measured again side by side (alternating, ROUNDS rounds): the
+  # single layers with the model-guided records.
+  : > "$OUT/layers_bench.jsonl"
+  for t in $THREADS; do
+    for f in "${files[@]}"; do
+      local name; name=$(basename "$f" .onnx)
+      case $name in space_*) continue ;; esac
+      for r in $(seq "$ROUNDS"); do
+        "$nas" bench "$f" --threads "$t" --no-calibrate --json |
+          sed "s/^{/{\"layer\": \"$name\", \"variant\": \"default\", /" >> "$OUT/layers_bench.jsonl"
+        "$nas" bench "$f" --threads "$t" --no-calibrate --json --records "$OUT/records/model_${name}_t$t.sqlite" |
+          sed "s/^{/{\"layer\": \"$name\", \"variant\": \"tuned\", /" >> "$OUT/layers_bench.jsonl"
+      done
+    done
+  done
 }
 
 models() {
@@ -143,13 +165,13 @@ models() {
     local records="$OUT/models/records_t$t.sqlite"
     rm -f "$records"
     for m in $TV_MODELS; do
-      local f="$TV_DIR/$m.onnx"
+      local f="$TV_DIR/tv_$m.onnx"
       echo "models: tuning $m at $t thread(s)" >&2
       "$nas" tune "$f" --threads "$t" --trials "$MODEL_TRIALS" --records "$records" --json \
         > "$OUT/models/tune_${m}_t$t.json" 2> /dev/null
     done
     for m in $TV_MODELS; do
-      local f="$TV_DIR/$m.onnx"
+      local f="$TV_DIR/tv_$m.onnx"
       : > "$OUT/models/bench_${m}_t$t.jsonl"
       for r in $(seq "$ROUNDS"); do
         "$nas" bench "$f" --threads "$t" --no-calibrate --json | sed 's/^{/{"variant": "default", /' >> "$OUT/models/bench_${m}_t$t.jsonl"
@@ -160,10 +182,32 @@ models() {
   done
 }
 
+search() {
+  write_meta search
+  rm -rf "$OUT/search" && mkdir -p "$OUT/search"
+  cat > "$OUT/search/config.yaml" <<YAML
+name: tuning_search
+seed: 1
+data: {set: synthetic, train_subset: 64, validation_subset: 32}
+space: $root/configs/spaces/mobilenet_28.yaml
+output: $OUT/search/run
+targets: [{name: host, threads: 1}]
+objectives:
+  - {metric: accuracy, goal: maximize}
+  - {metric: "latency:host", goal: minimize}
+strategy: {name: random}
+budget: {candidates: $SEARCH_CANDIDATES, batch: 4}
+tuning: {trials: $SEARCH_TUNING_TRIALS, records: $OUT/search/records}
+training: {epochs: 1, batch: 16, lr: 0.05}
+YAML
+  "$nas" search "$OUT/search/config.yaml" > "$OUT/search/log.txt" 2>&1
+}
+
 case "${1:-all}" in
   layers) layers ;;
   models) models ;;
+  search) search ;;
   summary) python3 "$here/summarize.py" "$OUT" > "$here/results.md" ;;
-  all) layers; models; python3 "$here/summarize.py" "$OUT" > "$here/results.md" ;;
-  *) echo "usage: $0 [layers|models|summary|all]" >&2; exit 2 ;;
+  all) layers; models; search; python3 "$here/summarize.py" "$OUT" > "$here/results.md" ;;
+  *) echo "usage: $0 [layers|models|search|summary|all]" >&2; exit 2 ;;
 esac

@@ -7,7 +7,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "compiler/compile.h"
 #include "compiler/support/random.h"
+#include "compiler/tune/tuner.h"
 #include "evaluator/data/synthetic.h"
 #include "evaluator/train/trainer.h"
 #include "tests/test_util.h"
@@ -58,12 +60,13 @@ double relative_difference(const Tensor& a, const Tensor& b) {
 // Every output of one compiled step is within `rtol` (relative to the output's largest
 // element) of the reference step's: fp32 sums in another order (blocked convolutions,
 // vector accumulators) differ by rounding only.
-void expect_step_matches_reference(const Graph& model, int64_t batch, const std::string& what) {
+void expect_step_matches_reference(const Graph& model, int64_t batch, const std::string& what,
+                                   const TunedParams& tuned = {}) {
   SCOPED_TRACE(what);
   const TrainingGraph t = build_training_graph(model, batch);
   const Batch b = random_batch(t, 3);
   auto reference = make_training_step(t, TrainBackend::Reference, host(1));
-  auto compiled = make_training_step(t, TrainBackend::Compiled, host(2));
+  auto compiled = make_training_step(t, TrainBackend::Compiled, host(2), tuned);
   const std::vector<Tensor> expected = reference->run(b.images, b.labels);
   const std::vector<Tensor>& actual = compiled->run(b.images, b.labels);
   ASSERT_EQ(actual.size(), expected.size());
@@ -76,6 +79,31 @@ void expect_step_matches_reference(const Graph& model, int64_t batch, const std:
 
 TEST(CompiledTrainingStep, SmallCnnMatchesTheReference) {
   expect_step_matches_reference(small_cnn(1), 8, "small_cnn");
+}
+
+// The step's kernels tuned (forward, loss and backward: every kernel of the training graph
+// is a workload of its own) and compiled with the records still match the reference.
+TEST(CompiledTrainingStep, TunedSchedulesMatchTheReference) {
+  nas::testing::TempDir dir;
+  tune::TuningRecords records(dir / "records.sqlite");
+  compiler::CompileOptions options;
+  options.target = host(2);
+  tune::TuneOptions tuning{.trials = 3, .batch = 3, .seed = 2};
+  tuning.protocol = {.warmup = 0, .min_repeats = 2, .min_seconds = 0, .rounds = 1,
+                     .pin = false, .max_spread = 0, .calibrate = false};
+  const std::vector<tune::WorkloadResult> results =
+      tune::Tuner(records, options.target, tuning)
+          .tune_model(compiled_step_graph(build_training_graph(small_cnn(1), 8)), options);
+  ASSERT_GE(results.size(), 8u);  // forward, loss and backward kernels
+  for (const tune::WorkloadResult& r : results) EXPECT_EQ(r.failed, 0) << r.kernel;
+  int used = 0;
+  const auto best = records.best_params(options.target);
+  expect_step_matches_reference(small_cnn(1), 8, "small_cnn tuned", [&](uint64_t workload) {
+    auto params = best(workload);
+    used += params.has_value();
+    return params;
+  });
+  EXPECT_GE(used, static_cast<int>(results.size()));
 }
 
 class ShippedSpaceTrainingStep : public ::testing::TestWithParam<std::string> {};

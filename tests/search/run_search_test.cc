@@ -84,41 +84,6 @@ std::string deterministic_view(const std::vector<TrialRecord>& records) {
   return s.str();
 }
 
-TEST_P(RunSearchTest, TunesEachCandidateIntoTheSharedRecords) {
-  if (strategy() != "random") GTEST_SKIP() << "one strategy is enough";
-  const std::string records = (dir_ / "tuning").string();
-  const SearchOutcome out =
-      run(config("tuned", {"tuning.trials=3", "tuning.records=" + records, "budget.candidates=3"}));
-  ASSERT_EQ(out.records.size(), 3u);
-  for (const TrialRecord& t : out.records) {
-    const evaluator::LatencyResult& l = t.result.latency.at("host");
-    EXPECT_GT(l.median_ms, 0) << t.result.reason;
-    EXPECT_GT(l.untuned_median_ms, 0);  // the default schedules', kept beside
-    EXPECT_GT(l.tune_seconds, 0);
-  }
-  ASSERT_EQ(std::distance(std::filesystem::directory_iterator(records),
-                          std::filesystem::directory_iterator()) > 0,
-            true);
-  // A second search of the same candidates measures no kernel again: its tuning is quick.
-  const auto file = std::filesystem::directory_iterator(records)->path();
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
-  auto count = [&] {
-    sqlite3_stmt* s = nullptr;
-    sqlite3_prepare_v2(db, "SELECT count(*) FROM measurements", -1, &s, nullptr);
-    sqlite3_step(s);
-    const int64_t n = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    return n;
-  };
-  const int64_t measured = count();
-  EXPECT_GT(measured, 0);
-  run(config("tuned_again", {"tuning.trials=3", "tuning.records=" + records,
-                             "budget.candidates=3"}));
-  EXPECT_EQ(count(), measured);
-  sqlite3_close(db);
-}
-
 TEST_P(RunSearchTest, SearchesAndStoresEveryTrial) {
   const ExperimentConfig c = config("run");
   std::ostringstream log;
@@ -221,6 +186,41 @@ class RunSearch : public RunSearchTest {
     return parse_config(text + "fidelity: {epochs: [1, 2], eta: 2}\n", dir_ / "exp.yaml");
   }
 };
+
+TEST_F(RunSearch, TunesEachCandidateIntoTheSharedRecords) {
+  const std::string records = (dir_ / "tuning").string();
+  const SearchOutcome out =
+      run(config("tuned", {"tuning.trials=3", "tuning.records=" + records, "budget.candidates=3"}));
+  ASSERT_EQ(out.records.size(), 3u);
+  for (const TrialRecord& t : out.records) {
+    const evaluator::LatencyResult& l = t.result.latency.at("host");
+    EXPECT_GT(l.median_ms, 0) << t.result.reason;
+    EXPECT_GT(l.untuned_median_ms, 0);  // the default schedules', kept beside
+    EXPECT_GT(l.tune_seconds, 0);
+  }
+  ASSERT_EQ(std::distance(std::filesystem::directory_iterator(records),
+                          std::filesystem::directory_iterator()) > 0,
+            true);
+  // A second search of the same candidates measures no kernel again: its tuning is quick.
+  const auto file = std::filesystem::directory_iterator(records)->path();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
+  auto count = [&] {
+    sqlite3_stmt* s = nullptr;
+    sqlite3_prepare_v2(db, "SELECT count(*) FROM measurements", -1, &s, nullptr);
+    sqlite3_step(s);
+    const int64_t n = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return n;
+  };
+  const int64_t measured = count();
+  EXPECT_GT(measured, 0);
+  run(config("tuned_again", {"tuning.trials=3", "tuning.records=" + records,
+                             "budget.candidates=3"}));
+  EXPECT_EQ(count(), measured);
+  sqlite3_close(db);
+}
+
 
 // Runs the local backend; `from_scratch` drops the checkpoints promoted trials would
 // continue from. Counts the trials that started from one.

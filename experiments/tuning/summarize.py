@@ -158,6 +158,27 @@ def layers(peak, meta):
     print()
 
 
+def layers_bench():
+    path = os.path.join(folder, "layers_bench.jsonl")
+    if not os.path.exists(path):
+        return
+    times = {}
+    for line in open(path):
+        if line.strip():
+            r = json.loads(line)
+            times.setdefault((r["layer"], r["threads"]), {}).setdefault(r["variant"], []).append(
+                r["median_ms"])
+    print("Measured again side by side (`nas bench --no-calibrate`, default and "
+          "`--records` of the model-guided run alternated, the median of the rounds):\n")
+    print("| layer | threads | default ms | tuned ms | tuned/default |")
+    print("|---|---|---|---|---|")
+    for (layer, threads), v in sorted(times.items()):
+        if "default" in v and "tuned" in v:
+            d, t = statistics.median(v["default"]), statistics.median(v["tuned"])
+            print(f"| {layer} | {threads} | {d:.4f} | {t:.4f} | {t / d:.2f} |")
+    print()
+
+
 def models():
     files = sorted(glob.glob(os.path.join(folder, "models", "bench_*_t*.jsonl")))
     if not files:
@@ -241,5 +262,6 @@ for t, g in sorted(peak.items()):
 print()
 if meta_layers:
     layers(peak, meta_layers)
+    layers_bench()
 models()
 search()

@@ -45,7 +45,9 @@ TEST(ScheduleSpace, SampledPointsComputeWhatTheNaiveNestComputes) {
       }
       // The 3x3 convolution (two blocks of 16 channels at 10x10) has choices; the other
       // kernels' shapes may leave one or two.
-      if (w.kernel == "zoo_k0_conv") EXPECT_GT(schedules.size(), 2u);
+      if (w.kernel == "zoo_k0_conv") {
+        EXPECT_GT(schedules.size(), 2u);
+      }
     }
     EXPECT_TRUE(families.contains("conv2d") && families.contains("depthwise_conv2d") &&
                 families.contains("pool") && families.contains("dense"))

@@ -120,6 +120,7 @@ KernelMeasurement KernelBench::measure(const lower::LoweredKernel& kernel,
   runtime::TimingStats stats;
   pool_->run([&] { stats = runtime::measure([&] { entry(args_.data()); }, protocol); });
   m.ms = stats.median_ms;
+  m.min_ms = stats.min_ms;
   m.ok = true;
   return m;
 }

@@ -23,6 +23,7 @@ struct KernelMeasurement {
   bool ok = false;
   std::string error;  // why not ok: compile error, wrong output, not repeatable
   double ms = 0;      // median
+  double min_ms = 0;  // the fastest run (least disturbed by other work on the machine)
   double compile_seconds = 0;
 };
 

@@ -169,19 +169,27 @@ TEST(CostModel, RanksHeldOutSchedulesBetterThanChance) {
   SplitMix64 rng(11);
   std::set<std::string> seen;
   std::vector<std::vector<double>> features;
-  std::vector<double> speed;
-  runtime::TimingProtocol protocol = quick_protocol();
-  protocol.min_seconds = 0.01;
-  protocol.rounds = 3;
+  std::vector<lower::LoweredKernel> kernels;
   for (int draws = 0; features.size() < 72 && draws < 2000; ++draws) {
     const ScheduleParams params = space.params(space.random_point(rng));
-    const lower::LoweredKernel kernel = lower::default_kernel(w.group, options.target, params, "k");
+    lower::LoweredKernel kernel = lower::default_kernel(w.group, options.target, params, "k");
     if (!seen.insert(kernel.schedule.to_json().dump()).second) continue;
-    const KernelMeasurement m = bench.measure(kernel, protocol);
-    ASSERT_TRUE(m.ok) << m.error;
     features.push_back(kernel_features(kernel, options.target, params, bench.work()));
-    speed.push_back(1 / m.ms);
+    kernels.push_back(std::move(kernel));
   }
+  // The truth: each schedule's fastest run over two passes, so that other work on the
+  // machine (the suite runs tests side by side) disturbs it least.
+  runtime::TimingProtocol protocol = quick_protocol();
+  protocol.min_seconds = 0.005;
+  std::vector<double> fastest(kernels.size(), 1e30);
+  for (int pass = 0; pass < 2; ++pass)
+    for (size_t i = 0; i < kernels.size(); ++i) {
+      const KernelMeasurement m = bench.measure(kernels[i], protocol);
+      ASSERT_TRUE(m.ok) << m.error;
+      fastest[i] = std::min(fastest[i], m.min_ms);
+    }
+  std::vector<double> speed;
+  for (double ms : fastest) speed.push_back(1 / ms);
   ASSERT_EQ(features.size(), 72u) << "distinct schedules drawn";
   const size_t train = 48;
   XGBoostModel model({.rounds = 50, .max_depth = 6, .seed = 1, .objective = "rank:pairwise"});

@@ -29,7 +29,7 @@ using DataConfig = evaluator::DataSpec;
 using TrainingRecipe = evaluator::TrainingRecipe;
 
 // Tuning trials per new kernel workload in a search, unless `tuning: {trials: N}` says.
-inline constexpr int kDefaultTuningTrials = 8;
+inline constexpr int kDefaultTuningTrials = 4;
 
 // A place latency is measured, with its own limits. Only "host" runs models so far.
 struct TargetConfig {

@@ -593,14 +593,6 @@ void schedule_injective(Schedule& s, const Tensor& stage, int lanes, bool parall
   if (parallel) s.parallel(st, outer == loops.back() && vector > 1 ? outer + ".o" : outer);
 }
 
-// The multiply-adds (or elements, without a reduction) a stage computes.
-int64_t stage_work(const Tensor& stage) {
-  int64_t work = 1;
-  for (int64_t extent : stage.shape()) work *= extent;
-  if (const auto& r = stage.definition()->reduction)
-    for (const loop::Axis& a : r->axes) work *= a.extent;
-  return work;
-}
 
 // Which schedule a stage takes.
 enum class StageKind : uint8_t {
@@ -647,6 +639,14 @@ int64_t lanes_dividing(int64_t extent, int lanes) {
   for (int64_t l = lanes; l >= 2; l /= 2)
     if (extent % l == 0) return l;
   return 1;
+}
+
+int64_t stage_work(const Tensor& stage) {
+  int64_t work = 1;
+  for (int64_t extent : stage.shape()) work *= extent;
+  if (const auto& r = stage.definition()->reduction)
+    for (const loop::Axis& a : r->axes) work *= a.extent;
+  return work;
 }
 
 Schedule default_schedule(const std::vector<Tensor>& stages, ScheduleFamily family,

@@ -39,6 +39,10 @@ using target::ScheduleParams;
 // that divides `extent` (so the vectorized loop needs no guard), or 1 when none >= 2 does.
 int64_t lanes_dividing(int64_t extent, int lanes);
 
+// The multiply-adds a stage computes (its elements, without a reduction): what decides
+// whether it runs in parallel (ScheduleParams::min_parallel_work), and a tuner's GFLOP/s.
+int64_t stage_work(const loop::Tensor& stage);
+
 
 // The schedule of a kernel's stages; `anchor` is the stage of the group's first reducing
 // op (nullopt for injective groups). The vector width and threads come from the target,

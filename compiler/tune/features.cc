@@ -113,16 +113,15 @@ Named features(const lower::LoweredKernel* kernel, const target::Target& target,
                const target::ScheduleParams& params, int64_t work) {
   Named f;
   NestCounter nest;
-  double input_bytes = 0, output_bytes = 0;
+  double param_bytes = 0;  // everything the kernel reads or writes outside itself
   if (kernel) {
     nest.include(kernel->func.body);
-    // Outputs are the parameters the nest stores to.
-    for (const loop::Buffer& b : kernel->func.params) input_bytes += buffer_bytes(b);
+    for (const loop::Buffer& b : kernel->func.params) param_bytes += buffer_bytes(b);
   }
   f.add("work", log2p(static_cast<double>(work)));
-  f.add("param_bytes", log2p(input_bytes));
-  f.add("param_bytes_over_l1", log2p(input_bytes / std::max<int64_t>(1, target.l1d_bytes)));
-  f.add("param_bytes_over_l2", log2p(input_bytes / std::max<int64_t>(1, target.l2_bytes)));
+  f.add("param_bytes", log2p(param_bytes));
+  f.add("param_bytes_over_l1", log2p(param_bytes / std::max<int64_t>(1, target.l1d_bytes)));
+  f.add("param_bytes_over_l2", log2p(param_bytes / std::max<int64_t>(1, target.l2_bytes)));
   f.add("threads", target.threads);
   f.add("target_lanes", target.vector_lanes);
   f.add("vector_registers", target.vector_registers);

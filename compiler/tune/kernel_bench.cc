@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <limits>
 
 #include <fmt/format.h>
 
 #include "compiler/codegen/codegen.h"
+#include "compiler/lower/default_schedule.h"
 #include "compiler/support/error.h"
 #include "compiler/support/random.h"
 
@@ -28,19 +28,11 @@ bool is_stage_buffer(const lower::GroupStages& group, const loop::Buffer& b) {
                              [&](const loop::Tensor& t) { return t.buffer().same_as(b); });
 }
 
-int64_t stage_work(const loop::Tensor& stage) {
-  int64_t work = 1;
-  for (int64_t extent : stage.shape()) work *= extent;
-  if (const auto& r = stage.definition()->reduction)
-    for (const loop::Axis& a : r->axes) work *= a.extent;
-  return work;
-}
-
 }  // namespace
 
 KernelBench::KernelBench(const lower::GroupStages& group, const target::Target& target,
                          uint64_t seed)
-    : target_(target), params_(group.params),
+    : target_(target),
       pool_(std::make_unique<codegen::ThreadPool>(target.threads)) {
   SplitMix64 rng(seed);
   for (size_t p = 0; p < group.buffers.size(); ++p) {
@@ -56,7 +48,7 @@ KernelBench::KernelBench(const lower::GroupStages& group, const target::Target& 
         data[i] = static_cast<float>(rng.uniform() * 2 - 1);
     }
   }
-  for (const loop::Tensor& stage : group.stages) work_ += stage_work(stage);
+  for (const loop::Tensor& stage : group.stages) work_ += lower::stage_work(stage);
   const lower::LoweredKernel oracle = lower::schedule_stages(group, {}, "oracle");
   const auto jit = codegen::JitModule::compile({oracle.func}, target_, 1);
   run(jit->lookup(oracle.func.name));

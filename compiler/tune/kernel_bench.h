@@ -48,7 +48,6 @@ class KernelBench {
   std::vector<void*> args_;
   std::vector<size_t> outputs_;                     // indices of the written parameters
   std::vector<std::vector<float>> expected_;        // per output, the oracle's (f32 only)
-  std::vector<lower::KernelParam> params_;
   std::unique_ptr<codegen::ThreadPool> pool_;
   int64_t work_ = 0;
 };

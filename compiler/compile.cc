@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <functional>
 #include <iostream>
 #include <sstream>
 
@@ -16,6 +17,7 @@
 #include "compiler/passes/concat_in_place.h"
 #include "compiler/passes/constant_folding.h"
 #include "compiler/passes/fold_batch_norm.h"
+#include "compiler/passes/winograd.h"
 #include "compiler/passes/fusion.h"
 #include "compiler/passes/layout.h"
 #include "compiler/support/error.h"
@@ -27,8 +29,8 @@ using graph::Graph;
 namespace {
 
 // One graph-to-graph pass, checked after it runs.
-Graph run_pass(const char* name, Graph (*pass)(const Graph&), const Graph& graph,
-               const IrDump& dump) {
+Graph run_pass(const char* name, const std::function<Graph(const Graph&)>& pass,
+               const Graph& graph, const IrDump& dump) {
   Graph result = pass(graph);
   const std::vector<std::string> problems = graph::verify_graph(result);
   NAS_CHECK(problems.empty(), "pass {} left an invalid graph: {}", name, fmt::join(problems, "; "));
@@ -77,7 +79,7 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 const std::vector<std::string>& dump_steps() {
   static const std::vector<std::string> steps = {
-      "fold_batch_norm", "constant_folding", "dead_code", "fusion", "layout", "lower", "llvm"};
+      "fold_batch_norm", "constant_folding", "dead_code", "winograd", "fusion", "layout", "lower", "llvm"};
   return steps;
 }
 
@@ -105,12 +107,15 @@ IrDump parse_ir_dump(std::string_view spec, std::string_view source) {
   return dump;
 }
 
-OptimizedGraph optimize_graph(const Graph& source, const IrDump& dump) {
+OptimizedGraph optimize_graph(const Graph& source, const IrDump& dump,
+                              const passes::WinogradOptions& winograd) {
   check_dump(dump);
   graph::verify_or_throw(source);
   Graph g = run_pass("fold_batch_norm", passes::fold_batch_norm, source, dump);
   g = run_pass("constant_folding", passes::fold_constants, g, dump);
   g = run_pass("dead_code", graph::eliminate_dead_code, g, dump);
+  g = run_pass("winograd", [&](const Graph& in) { return passes::rewrite_winograd(in, winograd); },
+               g, dump);
   NAS_CHECK(g.inputs().size() == source.inputs().size() &&
                 g.outputs().size() == source.outputs().size(),
             "the graph passes changed the inputs or outputs of '{}'", source.name());
@@ -119,8 +124,19 @@ OptimizedGraph optimize_graph(const Graph& source, const IrDump& dump) {
   return OptimizedGraph{std::move(g), std::move(fusion)};
 }
 
+// The Winograd rewrite the target's schedule constants ask for (none where the options
+// turn it off).
+passes::WinogradOptions winograd_options(const CompileOptions& options) {
+  if (!options.lowering.winograd) return {};
+  const target::ScheduleParams& params =
+      options.lowering.schedule_params ? *options.lowering.schedule_params : options.target.schedule;
+  return {.tile = params.winograd_tile,
+          .min_channels = params.winograd_min_channels,
+          .min_tiles = params.winograd_min_tiles};
+}
+
 runtime::LoweredModel lower_model(const Graph& graph, const CompileOptions& options) {
-  OptimizedGraph optimized = optimize_graph(graph, options.dump);
+  OptimizedGraph optimized = optimize_graph(graph, options.dump, winograd_options(options));
   const Graph& g = optimized.graph;
   passes::LayoutPlan layout;
   if (options.lowering.blocked_layout)

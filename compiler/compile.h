@@ -25,6 +25,7 @@
 #include "compiler/graph/graph.h"
 #include "compiler/lower/lower_group.h"
 #include "compiler/passes/fusion_plan.h"
+#include "compiler/passes/winograd.h"
 #include "compiler/runtime/compiled_model.h"
 #include "compiler/runtime/lowered_model.h"
 #include "compiler/target/target.h"
@@ -72,7 +73,10 @@ struct OptimizedGraph {
 
 // The steps up to fusion. A UserError for an invalid graph; a pass that breaks an
 // invariant of graph.h is an internal error naming it.
-OptimizedGraph optimize_graph(const graph::Graph& graph, const IrDump& dump = {});
+// `winograd`: which 3x3 convolutions become WinogradConv (passes/winograd.h); by default
+// none.
+OptimizedGraph optimize_graph(const graph::Graph& graph, const IrDump& dump = {},
+                              const passes::WinogradOptions& winograd = {});
 
 // The steps up to machine code: every kernel lowered with its schedule, the memory plan
 // and the packed weights. Any target LLVM knows; a UserError names a node it cannot lower.

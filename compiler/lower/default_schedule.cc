@@ -594,6 +594,78 @@ void schedule_injective(Schedule& s, const Tensor& stage, int lanes, bool parall
 }
 
 
+// ---- WinogradConv (lower/ops/winograd.cc) ---------------------------------------------
+
+bool is_winograd_input(const Tensor& stage) {
+  const auto& axes = stage.definition()->axes;
+  return stage.definition()->reduction == nullptr && !axes.empty() &&
+         axes[0].var.name() == kWinogradTapAxis;
+}
+
+// The output tile m of a WinogradConv group: its input transform has (m + 2)^2 taps.
+int64_t winograd_tile(const std::vector<Tensor>& stages) {
+  for (const Tensor& stage : stages)
+    if (is_winograd_input(stage)) {
+      int64_t t = 1;
+      while (t * t < stage.shape()[0]) ++t;
+      return t - 2;
+    }
+  return 1;
+}
+
+// The input transform V [tap, tile, c]: for each tile, a vector of channels at a time, its
+// taps unrolled, so that the selects on the tap fold and LLVM shares the patch's loads and
+// row sums between the taps; parallel over the tiles.
+void schedule_winograd_input(Schedule& s, const Tensor& stage, int lanes, bool parallel) {
+  const std::string& st = stage.name();
+  const std::string tap(kWinogradTapAxis);
+  const int64_t vector = lanes_dividing(stage.shape()[2], lanes);
+  if (vector > 1) {
+    s.split(st, "c", vector);
+    s.reorder(st, {"tile", "c.o", tap, "c.i"});
+    s.vectorize(st, "c.i");
+  } else {
+    s.reorder(st, {"tile", "c", tap});
+  }
+  s.unroll(st, tap);
+  if (parallel) s.parallel(st, "tile");
+}
+
+// The output transform, per tile (its rows and columns split by m and unrolled, so that the
+// selects on the place in the tile fold) and vector of output channels (the lanes of a
+// channel block, or vectors of K in NCHW), each element accumulated in a register and
+// stored once through the epilogue. Parallel over the channel blocks, or with the tile
+// rows where those do not share evenly among the threads.
+void schedule_winograd_output(Schedule& s, const Tensor& stage, int64_t m, int lanes,
+                              int threads, const ScheduleParams& params) {
+  const std::string& st = stage.name();
+  const std::vector<std::string> loops = spatial_loops(stage);
+  const bool blocked = stores_blocked(stage);
+  const std::string h = loops[2], w = loops[3];
+  std::string channels = loops[1], vector = blocked ? loops[4] : "";
+  int64_t channel_extent = stage.shape()[1];
+  if (!blocked) {
+    const int64_t k_lanes = lanes_dividing(stage.shape()[1], lanes);
+    if (k_lanes > 1) {
+      s.split(st, channels, k_lanes);
+      vector = channels + ".i";
+      channels += ".o";
+      channel_extent /= k_lanes;
+    }
+  }
+  s.split(st, h, m);
+  s.split(st, w, m);
+  std::vector<std::string> order = {loops[0], channels, h + ".o", w + ".o", h + ".i", w + ".i"};
+  for (const std::string& r : reduction_loops(stage)) order.push_back(r);
+  if (!vector.empty()) order.push_back(vector);
+  s.reorder(st, order);
+  s.unroll(st, h + ".i");
+  s.unroll(st, w + ".i");
+  if (!vector.empty()) s.vectorize(st, vector);
+  s.cache_write(st, w + ".i", MemoryScope::Register);
+  if (threads > 1) parallel_over_blocks(s, stage, channels, channel_extent, h + ".o", threads, params);
+}
+
 // Which schedule a stage takes.
 enum class StageKind : uint8_t {
   ConvBlocked, WindowBlocked, ReductionBlocked,  // storing NCHW[x]c
@@ -628,7 +700,8 @@ StageKind stage_kind(const Tensor& stage, ScheduleFamily family) {
     case ScheduleFamily::Dense: return StageKind::Dense;
     case ScheduleFamily::Injective:
     case ScheduleFamily::Reduce:
-    case ScheduleFamily::Softmax: break;
+    case ScheduleFamily::Softmax:
+    case ScheduleFamily::WinogradConv2d: break;
   }
   return reduces ? StageKind::Reduction : StageKind::Injective;
 }
@@ -658,6 +731,16 @@ Schedule default_schedule(const std::vector<Tensor>& stages, ScheduleFamily fami
     const bool is_anchor = anchor && anchor->same_as(stage);
     const int threads = stage_work(stage) >= params.min_parallel_work ? target.threads : 1;
     const bool parallel = threads > 1;
+    if (family == ScheduleFamily::WinogradConv2d) {
+      if (is_anchor) {
+        schedule_winograd_output(s, stage, winograd_tile(stages), lanes, threads, params);
+        continue;
+      }
+      if (is_winograd_input(stage)) {
+        schedule_winograd_input(s, stage, lanes, parallel);
+        continue;
+      }
+    }
     switch (stage_kind(stage, is_anchor ? family : ScheduleFamily::Injective)) {
       case StageKind::ConvBlocked: schedule_conv2d_blocked(s, stage, threads, params); break;
       case StageKind::WindowBlocked: schedule_window_blocked(s, stage, threads, params); break;

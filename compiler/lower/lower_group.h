@@ -71,6 +71,10 @@ struct LowerOptions {
   // For a whole model (runtime/lowered_model.h): store activations between kernels in
   // NCHW[x]c where the layout pass chooses it (passes/layout.h); false: all NCHW.
   bool blocked_layout = true;
+  // For a whole model: compute the 3x3 convolutions the schedule constants' winograd_tile
+  // and winograd_min_channels select by Winograd's algorithm (passes/winograd.h); false:
+  // every convolution direct.
+  bool winograd = true;
   // For one group: the values it reads or writes that are stored NCHW[x]c, with their x.
   std::map<graph::ValueId, int64_t> channel_blocks;
   // For the default schedule: the constants tuned for a kernel's workload (workload_key),

@@ -40,6 +40,7 @@ std::string_view schedule_family_name(ScheduleFamily family) {
     case ScheduleFamily::Pool: return "pool";
     case ScheduleFamily::Reduce: return "reduce";
     case ScheduleFamily::Softmax: return "softmax";
+    case ScheduleFamily::WinogradConv2d: return "winograd_conv2d";
   }
   return "?";
 }

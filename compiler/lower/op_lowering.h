@@ -35,7 +35,12 @@ enum class ScheduleFamily : uint8_t {
   Pool,             // max, average and global average pooling
   Reduce,           // ReduceMean, ReduceSumTo
   Softmax,          // two reductions along an axis, then the quotient
+  WinogradConv2d,   // WinogradConv: input transform, batched products, output transform
 };
+
+// The first axis of a WinogradConv's input-transform stage (lower/ops/winograd.cc), the
+// place of each element in its tile: how the default schedule finds that stage.
+inline constexpr std::string_view kWinogradTapAxis = "winograd_tap";
 // "injective", "conv2d", "depthwise_conv2d", "dense", "pool", "reduce", "softmax".
 std::string_view schedule_family_name(ScheduleFamily family);
 

@@ -31,6 +31,7 @@ bool is_channel_concat(const Graph& g, const Node& node) {
 bool channel_friendly(const Graph& g, const Node& node) {
   switch (node.op->id) {
     case OpId::Conv:
+    case OpId::WinogradConv:
     case OpId::MaxPool:
     case OpId::AveragePool:
     case OpId::GlobalAveragePool:

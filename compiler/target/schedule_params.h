@@ -95,6 +95,21 @@ struct ScheduleParams {
   // (24 KiB) 1.21 ms against 1.58. About the L1 data cache.
   int64_t dense_columns_outside_panel_bytes = 48 * 1024;
 
+  // ---- Winograd convolutions (passes/winograd.h) ----------------------------------------
+  // The largest output tile m of F(m x m, 3 x 3) for 3x3 convolutions of stride 1 (2 or 4;
+  // 0: every convolution direct), where input and output channels number at least
+  // winograd_min_channels and the batch's output tiles at least winograd_min_tiles (else
+  // the next smaller tile, else direct). Measured on a Sapphire Rapids Xeon, 1 thread,
+  // ResNet-18's layers (direct -> F(4x4) / F(2x2)): 64 channels at 56x56 0.95 -> 0.54 /
+  // 0.95 ms, 128 at 28x28 0.95 -> 0.56 / 0.80, 256 at 14x14 (16 tiles of 4) 0.97 -> 0.73 /
+  // 0.85, 512 at 7x7 (4 tiles of 4, 16 of 2) 1.12 -> 1.32 / 0.93: with few tiles the
+  // transformed weights (4x the weights' bytes for F(4x4)) are streamed for little work.
+  // The channel bound is a judgment (the transforms' cost grows against the products'
+  // as channels fall).
+  int64_t winograd_tile = 4;
+  int64_t winograd_min_channels = 32;
+  int64_t winograd_min_tiles = 16;
+
   // Calls visit(name, value) for each field in declaration order: the one list that the
   // printers and the target file reader share.
   template <class Visit>
@@ -132,6 +147,9 @@ struct ScheduleParams {
     visit("dense_vectors", self.dense_vectors);
     visit("dense_accumulators", self.dense_accumulators);
     visit("dense_columns_outside_panel_bytes", self.dense_columns_outside_panel_bytes);
+    visit("winograd_tile", self.winograd_tile);
+    visit("winograd_min_channels", self.winograd_min_channels);
+    visit("winograd_min_tiles", self.winograd_min_tiles);
   }
 };
 

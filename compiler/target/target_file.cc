@@ -99,7 +99,9 @@ class TargetFileReader {
       if constexpr (std::is_same_v<Value, double>) {
         value = yaml_.number(item, path, 0);
       } else if constexpr (std::is_same_v<Value, int64_t>) {
-        value = yaml_.integer(item, path, 0);
+        value = name == std::string_view("winograd_tile")
+                    ? std::stoi(yaml_.one_of(item, path, {"0", "2", "4"}))
+                    : yaml_.integer(item, path, 0);
       } else {
         yaml_.check_list(item, path, 1, "a list of whole numbers >= 1 such as [4, 3, 2]");
         value.clear();

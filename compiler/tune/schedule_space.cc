@@ -73,7 +73,10 @@ ScheduleSpace ScheduleSpace::of(const lower::GroupStages& group, const target::T
       break;
     case ScheduleFamily::DepthwiseConv2d:
     case ScheduleFamily::Pool: add_window_knobs(space.knobs_, stores_blocked(group)); break;
-    case ScheduleFamily::Dense: add_dense_knobs(space.knobs_, target.vector_registers); break;
+    case ScheduleFamily::Dense:
+    case ScheduleFamily::WinogradConv2d:  // its products are a dense stage
+      add_dense_knobs(space.knobs_, target.vector_registers);
+      break;
     case ScheduleFamily::Injective:
     case ScheduleFamily::Reduce:
     case ScheduleFamily::Softmax: break;

@@ -2,7 +2,7 @@
 // schedules): each kernel of compiler::lower_model timed alone with runtime/timing.h's protocol, on
 // buffers of its own (zeros; the weights as lowered), warm in the caches.
 //
-//   ./build/kernel_profile MODEL.onnx [--threads N] [--layout blocked|nchw]
+//   ./build/kernel_profile MODEL.onnx [--threads N] [--layout blocked|nchw] [--winograd on|off] [--winograd-tile 2|4]
 //
 // Prints one line per kernel: ms, share of the sum, family, schedule's first step.
 #include <tbb/task_arena.h>
@@ -24,21 +24,29 @@
 int main(int argc, char** argv) {
   using namespace nas;
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s MODEL.onnx [--threads N] [--layout blocked|nchw]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s MODEL.onnx [--threads N] [--layout blocked|nchw] [--winograd on|off] [--winograd-tile 2|4]\n", argv[0]);
     return 2;
   }
   int threads = 1;
-  bool blocked = true;
+  bool blocked = true, winograd = true;
+  int tile = 0;  // 0: the target's
   for (int i = 2; i + 1 < argc; i += 2) {
     const std::string key = argv[i], value = argv[i + 1];
     if (key == "--threads") threads = std::atoi(value.c_str());
     if (key == "--layout") blocked = value == "blocked";
+    if (key == "--winograd") winograd = value == "on";
+    if (key == "--winograd-tile") tile = std::atoi(value.c_str());
   }
   target::Target target = target::host_target();
   target.threads = threads;
   const graph::Graph g = onnx_io::import_onnx(argv[1]);
   lower::LowerOptions options;
   options.blocked_layout = blocked;
+  options.winograd = winograd;
+  if (tile > 0) {
+    options.schedule_params = target.schedule;
+    options.schedule_params->winograd_tile = tile;
+  }
   const runtime::LoweredModel m = compiler::lower_model(g, {.target = target, .lowering = options});
   const auto jit = codegen::JitModule::compile(m.functions(), target);
   tbb::task_arena arena(threads);

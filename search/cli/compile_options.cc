@@ -68,6 +68,11 @@ void add_target_options(CLI::App* cmd, TargetArgs& args) {
                   "Activations between kernels: blocked (NCHW[x]c where the layout pass "
                   "chooses it) or nchw (all NCHW)")
       ->capture_default_str();
+  cmd->add_option("--winograd", args.winograd,
+                  "3x3 convolutions of stride 1: on (Winograd's algorithm where the target's "
+                  "schedule constants winograd_tile and winograd_min_channels select it) or off "
+                  "(all direct)")
+      ->capture_default_str();
   cmd->add_option("--records", args.records,
                   "Tuning records (nas tune): each kernel whose workload they hold for this "
                   "target takes the fastest schedule measured");
@@ -86,6 +91,9 @@ compiler::CompileOptions compile_options(const TargetArgs& args) {
   if (args.layout != "blocked" && args.layout != "nchw")
     user_error("--layout {}: expected blocked or nchw", args.layout);
   options.lowering.blocked_layout = args.layout == "blocked";
+  if (args.winograd != "on" && args.winograd != "off")
+    user_error("--winograd {}: expected on or off", args.winograd);
+  options.lowering.winograd = args.winograd == "on";
   if (!args.records.empty()) {
     if (!std::filesystem::exists(args.records))
       user_error("--records {}: no such tuning records file (nas tune writes one)", args.records);

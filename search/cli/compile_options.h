@@ -1,5 +1,5 @@
 // What `nas run`, `nas compile`, `nas bench` and `nas tune` share: the target options
-// (--target, --threads, --schedule, --layout, --records) and importing an ONNX model whose input shapes come from --shape or,
+// (--target, --threads, --schedule, --layout, --winograd, --records) and importing an ONNX model whose input shapes come from --shape or,
 // for a symbolic batch dimension alone, batch 1.
 #pragma once
 
@@ -19,6 +19,7 @@ struct TargetArgs {
   int threads = 0;  // 0: the target's own
   std::string schedule = "default";
   std::string layout = "blocked";
+  std::string winograd = "on";
   std::string records;  // tuning records to read (--records); empty: none
 };
 

@@ -90,6 +90,9 @@ TEST(NasCompile, Errors) {
   expect_user_error(run_nas(fmt::format("compile {} --layout nhwc -o {}", small_cnn_file(),
                                         temp("x"))),
                     "--layout nhwc: expected blocked or nchw");
+  expect_user_error(run_nas(fmt::format("compile {} --winograd yes -o {}", small_cnn_file(),
+                                        temp("x"))),
+                    "--winograd yes: expected on or off");
   expect_user_error(run_nas(fmt::format("compile {} --shape 1x1x28 -o {}", small_cnn_file(),
                                         temp("x"))),
                     "expected f32[1,1,28,28]");

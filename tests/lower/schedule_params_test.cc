@@ -84,9 +84,12 @@ TEST(ScheduleParams, PrintsEveryFieldInOrder) {
             "window_block_columns = 14\n"
             "dense_vectors = 4\n"
             "dense_accumulators = 24\n"
-            "dense_columns_outside_panel_bytes = 49152\n");
+            "dense_columns_outside_panel_bytes = 49152\n"
+            "winograd_tile = 4\n"
+            "winograd_min_channels = 32\n"
+            "winograd_min_tiles = 16\n");
   const nlohmann::json j = p.to_json();
-  EXPECT_EQ(j.size(), 15u);
+  EXPECT_EQ(j.size(), 18u);
   EXPECT_EQ(j.at("conv_accumulators"), 16);
   EXPECT_EQ(j.at("conv_channel_vectors"), nlohmann::json::array({4, 3, 2}));
   EXPECT_EQ(j.at("min_parallel_work"), 65536);

@@ -500,11 +500,17 @@ DenseBlock dense_block(int64_t row_extent, int64_t column_vectors, const Schedul
 // The output's other axes are fused into one row axis first ([1, 7, 7, 3072] is 49 rows).
 // Row blocks or column blocks outside (and parallel), by the size of B's panel of a column
 // block.
+//
+// `batch_axes` leading loops stay outside as they are (parallel over the first): a batch of
+// products whose B differs per batch item (WinogradConv's, one per tap), so that a row
+// block never straddles two items and each B vector serves every row of the block.
 void schedule_dense(Schedule& s, const Tensor& stage, int lanes, bool parallel,
-                    const ScheduleParams& params) {
+                    const ScheduleParams& params, size_t batch_axes = 0) {
   const std::string& st = stage.name();
-  const std::vector<std::string> loops = spatial_loops(stage);
-  if (loops.empty()) return;
+  std::vector<std::string> loops = spatial_loops(stage);
+  if (loops.size() <= batch_axes) return;
+  const std::vector<std::string> batch(loops.begin(), loops.begin() + static_cast<std::ptrdiff_t>(batch_axes));
+  loops.erase(loops.begin(), loops.begin() + static_cast<std::ptrdiff_t>(batch_axes));
   const std::string column = loops.back();
   const int64_t col_lanes = lanes_dividing(stage.shape().back(), lanes);
   if (col_lanes == 1) {
@@ -521,7 +527,7 @@ void schedule_dense(Schedule& s, const Tensor& stage, int lanes, bool parallel,
     } else {
       row = loops[d];
     }
-    row_extent *= stage.shape()[d];
+    row_extent *= stage.shape()[batch_axes + d];
   }
   const DenseBlock block = dense_block(row_extent, stage.shape().back() / col_lanes, params);
   // A guarded tail where the vectors do not divide the columns (partitioned off).
@@ -545,7 +551,7 @@ void schedule_dense(Schedule& s, const Tensor& stage, int lanes, bool parallel,
   const int64_t row_blocks = row_extent / block.rows;
   const bool columns_outside =
       row.empty() || (row_blocks > 1 && panel_bytes > params.dense_columns_outside_panel_bytes);
-  std::vector<std::string> order;
+  std::vector<std::string> order = batch;
   if (columns_outside) order.push_back(col_outer);
   if (!row.empty()) order.push_back(row_outer);
   if (!columns_outside) order.push_back(col_outer);
@@ -559,7 +565,8 @@ void schedule_dense(Schedule& s, const Tensor& stage, int lanes, bool parallel,
   if (block.rows > 1) s.unroll(st, row + ".i");
   if (block.vectors > 1) s.unroll(st, column + ".i.o");
   s.cache_write(st, accumulate_at, MemoryScope::Register);
-  if (parallel) s.parallel(st, columns_outside || row_blocks == 1 ? col_outer : row_outer);
+  if (parallel && !batch.empty()) s.parallel(st, batch.front());
+  else if (parallel) s.parallel(st, columns_outside || row_blocks == 1 ? col_outer : row_outer);
 }
 
 // Any other reduction: accumulated in a register per output element; where its loads walk
@@ -738,6 +745,10 @@ Schedule default_schedule(const std::vector<Tensor>& stages, ScheduleFamily fami
       }
       if (is_winograd_input(stage)) {
         schedule_winograd_input(s, stage, lanes, parallel);
+        continue;
+      }
+      if (stage.definition()->reduction) {  // the products, one per tap
+        schedule_dense(s, stage, lanes, parallel, params, 1);
         continue;
       }
     }

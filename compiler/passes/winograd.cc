@@ -23,6 +23,11 @@ std::optional<ops::Window2d> winograd_window(const Graph& g, const Node& node,
   const Shape& xs = g.type(node.inputs[0]).shape;
   if (ws[2] != 3 || ws[3] != 3 || ws[0] < options.min_channels || ws[1] < options.min_channels)
     return std::nullopt;
+  // At the model's boundary the input or output stays NCHW (passes/layout.h), and the
+  // transforms then gather and scatter channels: 64 channels at 56x56, NCHW in and out,
+  // ran 1.09 ms against the direct convolution's 1.03 (0.50 against 0.95 in NCHW16c).
+  if (g.value(node.inputs[0]).kind != ValueKind::NodeOutput || is_graph_output(g, node.outputs[0]))
+    return std::nullopt;
   const ops::Window2d win = ops::window_of(node.attrs, {xs[2], xs[3]}, {3, 3});
   for (int axis = 0; axis < 2; ++axis)
     if (win.stride[axis] != 1 || win.dilation[axis] != 1) return std::nullopt;

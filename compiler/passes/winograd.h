@@ -10,7 +10,8 @@
 // weights' size) serve enough tiles (at least `min_tiles` per image and batch): F(4x4) where
 // its tiles are that many, else F(2x2) where its are, else the direct convolution. Groups,
 // strides and dilations other than 1 keep the direct convolution, and so do weights that
-// are not constants (a training step's).
+// are not constants (a training step's) and convolutions that read a graph input or write
+// a graph output (stored NCHW there, where the transforms would gather and scatter).
 #pragma once
 
 #include <cstdint>
@@ -21,7 +22,7 @@ namespace nas::passes {
 
 struct WinogradOptions {
   int64_t tile = 0;           // the largest m of F(m x m, 3 x 3): 2 or 4; 0 rewrites nothing
-  int64_t min_channels = 32;  // input and output channels
+  int64_t min_channels = 16;  // input and output channels
   int64_t min_tiles = 16;     // output tiles of the whole batch
 };
 

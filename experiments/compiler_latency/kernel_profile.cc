@@ -1,8 +1,11 @@
 // Per-kernel times of a model as the compiler lowers it (a profile for tuning the default
 // schedules): each kernel of compiler::lower_model timed alone with runtime/timing.h's protocol, on
-// buffers of its own (zeros; the weights as lowered), warm in the caches.
+// buffers of its own (zeros; the weights as lowered), warm in the caches; with --in-context,
+// each kernel as it runs inside the whole compiled model instead (CompiledModel::run_timed,
+// on its thread pool; the median of 30 runs after 3), caches as the kernels before it leave
+// them.
 //
-//   ./build/kernel_profile MODEL.onnx [--threads N] [--layout blocked|nchw] [--winograd on|off] [--winograd-tile 2|4]
+//   ./build/kernel_profile MODEL.onnx [--threads N] [--layout blocked|nchw] [--winograd on|off] [--param NAME=VALUE]... [--in-context 1]
 //
 // Prints one line per kernel: ms, share of the sum, family, schedule's first step.
 #include <tbb/task_arena.h>
@@ -12,6 +15,8 @@
 #include <cstring>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "compiler/codegen/codegen.h"
 #include "compiler/compile.h"
@@ -24,18 +29,22 @@
 int main(int argc, char** argv) {
   using namespace nas;
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s MODEL.onnx [--threads N] [--layout blocked|nchw] [--winograd on|off] [--winograd-tile 2|4]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s MODEL.onnx [--threads N] [--layout blocked|nchw] [--winograd on|off] [--param NAME=VALUE]... [--in-context 1]\n", argv[0]);
     return 2;
   }
   int threads = 1;
-  bool blocked = true, winograd = true;
-  int tile = 0;  // 0: the target's
+  bool blocked = true, winograd = true, in_context = false;
+  nlohmann::json overrides = nlohmann::json::object();
   for (int i = 2; i + 1 < argc; i += 2) {
     const std::string key = argv[i], value = argv[i + 1];
     if (key == "--threads") threads = std::atoi(value.c_str());
     if (key == "--layout") blocked = value == "blocked";
     if (key == "--winograd") winograd = value == "on";
-    if (key == "--winograd-tile") tile = std::atoi(value.c_str());
+    if (key == "--in-context") in_context = value == "1";
+    if (key == "--param") {  // NAME=VALUE, a field of target::ScheduleParams
+      const size_t eq = value.find('=');
+      overrides[value.substr(0, eq)] = nlohmann::json::parse(value.substr(eq + 1));
+    }
   }
   target::Target target = target::host_target();
   target.threads = threads;
@@ -43,16 +52,36 @@ int main(int argc, char** argv) {
   lower::LowerOptions options;
   options.blocked_layout = blocked;
   options.winograd = winograd;
-  if (tile > 0) {
-    options.schedule_params = target.schedule;
-    options.schedule_params->winograd_tile = tile;
-  }
+  options.schedule_params = target.schedule.with_json(overrides);
   const runtime::LoweredModel m = compiler::lower_model(g, {.target = target, .lowering = options});
   const auto jit = codegen::JitModule::compile(m.functions(), target);
   tbb::task_arena arena(threads);
   std::vector<double> ms;
   double total = 0;
+  if (in_context) {
+    const auto model = compiler::compile_model(g, {.target = target, .lowering = options});
+    std::vector<graph::Tensor> inputs, outputs;
+    for (graph::ValueId v : g.inputs()) inputs.emplace_back(g.type(v));
+    for (graph::ValueId v : g.outputs()) outputs.emplace_back(g.type(v));
+    std::vector<const graph::Tensor*> in;
+    std::vector<graph::Tensor*> out;
+    for (const graph::Tensor& t : inputs) in.push_back(&t);
+    for (graph::Tensor& t : outputs) out.push_back(&t);
+    std::vector<std::vector<double>> runs;
+    for (int r = 0; r < 33; ++r) {
+      std::vector<double> times = model->run_timed(in, out);
+      if (r >= 3) runs.push_back(std::move(times));
+    }
+    for (size_t k = 0; k < m.kernels.size(); ++k) {
+      std::vector<double> times;
+      for (const std::vector<double>& run : runs) times.push_back(run.at(k));
+      std::nth_element(times.begin(), times.begin() + static_cast<std::ptrdiff_t>(times.size() / 2), times.end());
+      ms.push_back(times[times.size() / 2]);
+      total += ms.back();
+    }
+  }
   for (const lower::LoweredKernel& k : m.kernels) {
+    if (in_context) break;
     std::vector<runtime::AlignedBuffer> buffers;
     std::vector<void*> args;
     for (size_t i = 0; i < k.params.size(); ++i) {

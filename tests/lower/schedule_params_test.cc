@@ -86,7 +86,7 @@ TEST(ScheduleParams, PrintsEveryFieldInOrder) {
             "dense_accumulators = 24\n"
             "dense_columns_outside_panel_bytes = 49152\n"
             "winograd_tile = 4\n"
-            "winograd_min_channels = 32\n"
+            "winograd_min_channels = 16\n"
             "winograd_min_tiles = 16\n");
   const nlohmann::json j = p.to_json();
   EXPECT_EQ(j.size(), 18u);

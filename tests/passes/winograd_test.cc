@@ -29,10 +29,12 @@ struct ConvSpec {
   bool constant_weights = true;
 };
 
-// x -> Conv (with bias) -> Relu, returned.
+// x -> Relu -> Conv (with bias) -> Relu, returned: the convolution inside the model, neither
+// reading a graph input nor writing a graph output.
 Graph conv_graph(const ConvSpec& s, uint64_t seed = 1) {
   Graph g("conv");
-  const ValueId x = g.add_input("x", {DType::F32, {s.batch, s.c_in, s.size, s.size}});
+  const ValueId input = g.add_input("x", {DType::F32, {s.batch, s.c_in, s.size, s.size}});
+  const ValueId x = g.add("Relu", {input}, {}, "first");
   const TensorType wt{DType::F32, {s.c_out, s.c_in / s.group, s.kernel, s.kernel}};
   const ValueId w = s.constant_weights ? g.add_constant("w", random_tensor(wt, seed))
                                        : g.add_input("w", wt);
@@ -45,6 +47,24 @@ Graph conv_graph(const ConvSpec& s, uint64_t seed = 1) {
 }
 
 const WinogradOptions kOn{.tile = 4, .min_channels = 32, .min_tiles = 16};
+
+// x -> Conv -> Relu: the convolution reads the graph's input.
+Graph conv_reading_the_input() {
+  Graph g("boundary");
+  const ValueId x = g.add_input("x", {DType::F32, {1, 32, 16, 16}});
+  const ValueId w = g.add_constant("w", random_tensor({DType::F32, {32, 32, 3, 3}}, 1));
+  g.add_output(g.add("Relu", {g.add("Conv", {x, w}, {{"pads", Shape{1, 1, 1, 1}}}, "conv")}));
+  return g;
+}
+
+// x -> Relu -> Conv, returned.
+Graph conv_writing_the_output() {
+  Graph g("boundary");
+  const ValueId x = g.add("Relu", {g.add_input("x", {DType::F32, {1, 32, 16, 16}})});
+  const ValueId w = g.add_constant("w", random_tensor({DType::F32, {32, 32, 3, 3}}, 1));
+  g.add_output(g.add("Conv", {x, w}, {{"pads", Shape{1, 1, 1, 1}}}, "conv"));
+  return g;
+}
 
 // The tile of the graph's WinogradConv, 0 if it has none.
 int64_t tile_of(const Graph& g) {
@@ -71,6 +91,8 @@ TEST(Winograd, RewritesThreeByThreeConvolutionsOfStrideOneWithConstantWeights) {
   EXPECT_EQ(tile_of(rewrite_winograd(conv_graph({.group = 2}), kOn)), 0);
   EXPECT_EQ(tile_of(rewrite_winograd(conv_graph({.kernel = 1, .attrs = {}}), kOn)), 0);
   EXPECT_EQ(tile_of(rewrite_winograd(conv_graph({.constant_weights = false}), kOn)), 0);
+  EXPECT_EQ(tile_of(rewrite_winograd(conv_reading_the_input(), kOn)), 0);
+  EXPECT_EQ(tile_of(rewrite_winograd(conv_writing_the_output(), kOn)), 0);
   ConvSpec dilated;
   dilated.attrs.set("dilations", Shape{2, 2});
   EXPECT_EQ(tile_of(rewrite_winograd(conv_graph(dilated), kOn)), 0);
@@ -118,11 +140,13 @@ size_t winograd_kernels(const runtime::LoweredModel& m) {
   return n;
 }
 
-// conv (3 -> 32) -> conv (32 -> 48, Winograd) + residual-free Relu -> conv (48 -> 32, Winograd)
-// -> Add with the first: blocked values between Winograd kernels, an epilogue with an Add.
+// conv (3 -> 32) -> Relu -> conv (32 -> 48, Winograd) -> Relu -> conv (48 -> 32, Winograd)
+// -> Add with the first -> Mul by a second input: blocked values between Winograd kernels,
+// an epilogue with a residual Add, then a kernel of its own.
 Graph residual_graph(int64_t size) {
   Graph g("residual");
   const ValueId x = g.add_input("x", {DType::F32, {1, 3, size, size}});
+  const ValueId after = g.add_input("after", {DType::F32, {1, 32, size, size}});
   uint64_t seed = 20;
   auto conv = [&](ValueId in, int64_t cin, int64_t cout, const std::string& name) {
     const ValueId w = g.add_constant(name + ".w", random_tensor({DType::F32, {cout, cin, 3, 3}}, seed++));
@@ -131,7 +155,7 @@ Graph residual_graph(int64_t size) {
   };
   const ValueId a = g.add("Relu", {conv(x, 3, 32, "a")}, {}, "a.relu");
   const ValueId b = g.add("Relu", {conv(a, 32, 48, "b")}, {}, "b.relu");
-  g.add_output(g.add("Add", {conv(b, 48, 32, "c"), a}, {}, "sum"));
+  g.add_output(g.add("Mul", {g.add("Add", {conv(b, 48, 32, "c"), a}, {}, "sum"), after}, {}, "scaled"));
   return g;
 }
 

@@ -14,6 +14,8 @@
 // and within one unrolled tile LLVM shares the row sums (sum over j of B^T[b, j] d[i, j])
 // between the elements that read them: the two transforms run as separable matrix
 // products without a stage of their own. U, constant, is packed along K like a dense B.
+#include <algorithm>
+
 #include "compiler/graph/ops/window_geometry.h"
 #include "compiler/graph/ops/winograd_transform.h"
 #include "compiler/lower/compute_util.h"
@@ -26,8 +28,10 @@ using loop::Expr;
 
 namespace {
 
-// sum of coefficient * term over the nonzero coefficients (+1 and -1 without a multiply).
-Expr linear_combination(const std::vector<std::pair<double, Expr>>& terms) {
+// sum of coefficient * term over the nonzero coefficients (+1 and -1 without a multiply),
+// starting from a positive one where there is one (no 0 - x).
+Expr linear_combination(std::vector<std::pair<double, Expr>> terms) {
+  std::stable_partition(terms.begin(), terms.end(), [](const auto& t) { return t.first > 0; });
   Expr sum;
   for (const auto& [coefficient, term] : terms) {
     if (coefficient == 0) continue;

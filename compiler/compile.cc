@@ -17,6 +17,7 @@
 #include "compiler/passes/concat_in_place.h"
 #include "compiler/passes/constant_folding.h"
 #include "compiler/passes/fold_batch_norm.h"
+#include "compiler/passes/widen_groups.h"
 #include "compiler/passes/winograd.h"
 #include "compiler/passes/fusion.h"
 #include "compiler/passes/layout.h"
@@ -79,7 +80,7 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 const std::vector<std::string>& dump_steps() {
   static const std::vector<std::string> steps = {
-      "fold_batch_norm", "constant_folding", "dead_code", "winograd", "fusion", "layout", "lower", "llvm"};
+      "fold_batch_norm", "constant_folding", "dead_code", "widen_groups", "winograd", "fusion", "layout", "lower", "llvm"};
   return steps;
 }
 
@@ -108,12 +109,14 @@ IrDump parse_ir_dump(std::string_view spec, std::string_view source) {
 }
 
 OptimizedGraph optimize_graph(const Graph& source, const IrDump& dump,
-                              const passes::WinogradOptions& winograd) {
+                              const passes::WinogradOptions& winograd, int group_lanes) {
   check_dump(dump);
   graph::verify_or_throw(source);
   Graph g = run_pass("fold_batch_norm", passes::fold_batch_norm, source, dump);
   g = run_pass("constant_folding", passes::fold_constants, g, dump);
   g = run_pass("dead_code", graph::eliminate_dead_code, g, dump);
+  g = run_pass("widen_groups", [&](const Graph& in) { return passes::widen_groups(in, group_lanes); },
+               g, dump);
   g = run_pass("winograd", [&](const Graph& in) { return passes::rewrite_winograd(in, winograd); },
                g, dump);
   NAS_CHECK(g.inputs().size() == source.inputs().size() &&
@@ -136,7 +139,8 @@ passes::WinogradOptions winograd_options(const CompileOptions& options) {
 }
 
 runtime::LoweredModel lower_model(const Graph& graph, const CompileOptions& options) {
-  OptimizedGraph optimized = optimize_graph(graph, options.dump, winograd_options(options));
+  OptimizedGraph optimized = optimize_graph(graph, options.dump, winograd_options(options),
+                                            options.target.vector_lanes);
   const Graph& g = optimized.graph;
   passes::LayoutPlan layout;
   if (options.lowering.blocked_layout)

@@ -73,10 +73,11 @@ struct OptimizedGraph {
 
 // The steps up to fusion. A UserError for an invalid graph; a pass that breaks an
 // invariant of graph.h is an internal error naming it.
-// `winograd`: which 3x3 convolutions become WinogradConv (passes/winograd.h); by default
-// none.
+// `winograd`: which 3x3 convolutions become WinogradConv (passes/winograd.h), by default
+// none; `group_lanes`: the vector lanes that grouped convolutions' groups are widened to
+// (passes/widen_groups.h), by default none.
 OptimizedGraph optimize_graph(const graph::Graph& graph, const IrDump& dump = {},
-                              const passes::WinogradOptions& winograd = {});
+                              const passes::WinogradOptions& winograd = {}, int group_lanes = 0);
 
 // The steps up to machine code: every kernel lowered with its schedule, the memory plan
 // and the packed weights. Any target LLVM knows; a UserError names a node it cannot lower.

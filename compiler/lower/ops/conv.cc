@@ -37,9 +37,11 @@ Accessor channels_last(const ComputeContext& c, std::vector<loop::Tensor>& stage
 // 7x7 stride 2 on 128 channels at 14x14, batch 64: 4.7 ms -> 1.4 ms; 32 is a judgment.
 constexpr int64_t kShortRow = 32;
 
-// With its input stored NCHW[x]c (input_block x > 1), a convolution of one group sums the
-// input channels as blocks of x (outermost) and lanes of a block (innermost), so each
-// tap reads x adjacent channels.
+// With its input stored NCHW[x]c (input_block x > 1), a convolution whose groups hold whole
+// blocks (one group, or ResNeXt's groups widened to a vector's channels,
+// passes/widen_groups.h) sums each group's input channels as blocks of x (outermost) and
+// lanes of a block (innermost), so each tap reads x adjacent channels without dividing its
+// index (1024 channels in groups of 32 at 7x7: 0.51 -> 0.39 ms on the Xeon).
 NodeCompute conv(const ComputeContext& c) {
   const Shape xs = c.input_shape(0), ws = c.input_shape(1);
   const graph::ops::Window2d win =
@@ -58,7 +60,7 @@ NodeCompute conv(const ComputeContext& c) {
   r.axis_names = {"n", "co", "oh", "ow"};
   r.body = [=](const Indices& v) {
     ReductionAxes axes;
-    const bool by_blocks = group == 1 && input_block > 1 && per_group_in % input_block == 0;
+    const bool by_blocks = input_block > 1 && per_group_in % input_block == 0;
     const Expr ci_outer = by_blocks ? axes.add("cib", per_group_in / input_block)
                                     : axes.add("ci", per_group_in);
     const Expr kh = axes.add("kh", ws[2]), kw = axes.add("kw", ws[3]);

@@ -28,8 +28,13 @@ constexpr auto& coord = svg_coord;
 constexpr double kWidth = 800, kHeight = 500;
 constexpr double kLeft = 80, kRight = 30, kTop = 30, kBottom = 60;
 
+// A latency's column for the default schedules' time where the search tuned (results.csv's
+// untuned_latency:T): shown beside latency:T, not a metric objectives can name.
+constexpr std::string_view kUntuned = "untuned_latency:";
+
 std::string unit_of(const std::string& metric) {
-  if (metric.rfind("latency:", 0) == 0 || metric == "step_ms") return "ms";
+  if (metric.rfind("latency:", 0) == 0 || metric.starts_with(kUntuned) || metric == "step_ms")
+    return "ms";
   if (metric == "peak_memory" || metric == "model_bytes") return "bytes";
   if (metric == "training_seconds") return "s";
   return "";
@@ -285,10 +290,28 @@ for (const c of document.querySelectorAll('circle.candidate')) {
     };
     for (const ObjectiveSpec& o : objectives_) add(o.metric);
     for (const ConstraintSpec& c : constraints_) add(c.metric);
+    // Each latency the search tuned, also with the default schedules.
+    for (const std::string m : std::vector<std::string>(metrics))
+      if (m.starts_with("latency:") && tuned(m.substr(8))) add(std::string(kUntuned) + m.substr(8));
     add("params");
     add("flops");
     add("peak_memory");
     return metrics;
+  }
+
+  // Whether any candidate's latency on `target` was tuned.
+  bool tuned(const std::string& target) const {
+    return std::ranges::any_of(records_, [&](const TrialRecord& r) {
+      const auto it = r.result.latency.find(target);
+      return it != r.result.latency.end() && it->second.untuned_median_ms > 0;
+    });
+  }
+
+  // metric_value, and the untuned latency (0 where not tuned) for an untuned column.
+  static double shown_value(const evaluator::EvalResult& result, const std::string& metric) {
+    if (!metric.starts_with(kUntuned)) return metric_value(result, metric);
+    const auto it = result.latency.find(metric.substr(kUntuned.size()));
+    return it == result.latency.end() ? 0 : it->second.untuned_median_ms;
   }
 
   std::string hover_text(size_t i) const {
@@ -302,7 +325,9 @@ for (const c of document.querySelectorAll('circle.candidate')) {
                                    r.arch);
     for (const std::string& m : shown_metrics()) {
       const std::string unit = unit_of(m);
-      text += "\n" + m + " = " + show(metric_value(r.result, m)) + (unit.empty() ? "" : " " + unit);
+      const double v = shown_value(r.result, m);
+      if (m.starts_with(kUntuned) && v == 0) continue;  // this candidate was not tuned
+      text += "\n" + m + " = " + show(v) + (unit.empty() ? "" : " " + unit);
     }
     return text;
   }
@@ -318,7 +343,10 @@ for (const c of document.querySelectorAll('circle.candidate')) {
       const TrialRecord& r = records_[i];
       html += fmt::format("<tr><td>{}</td><td>{}</td><td class=\"arch\">{}</td><td>{}</td>", rank++,
                           r.id, html_escape(r.arch), r.fidelity);
-      for (const std::string& m : metrics) html += "<td>" + show(metric_value(r.result, m)) + "</td>";
+      for (const std::string& m : metrics) {
+        const double v = shown_value(r.result, m);
+        html += "<td>" + (m.starts_with(kUntuned) && v == 0 ? std::string("-") : show(v)) + "</td>";
+      }
       html += "</tr>\n";
     }
     return html + "</table>\n";

@@ -218,6 +218,21 @@ TEST(ReportHtml, OneMarkPerEvaluatedCandidateAndTheConstraintLine) {
   EXPECT_EQ(html, report_html(hand_built_records(), toy_space(), kObjectives, kConstraints));
 }
 
+// Where the search tuned, the front table and the hover text also show each candidate's
+// latency with the default schedules; untuned searches show no such column.
+TEST(ReportHtml, ShowsTheUntunedLatencyWhereTheSearchTuned) {
+  std::vector<TrialRecord> records = hand_built_records();
+  for (TrialRecord& r : records) r.result.latency["host"].untuned_median_ms = 0;
+  EXPECT_THAT(report_html(records, toy_space(), kObjectives, kConstraints),
+              Not(HasSubstr("untuned_latency")));
+  records[5].result.latency["host"].untuned_median_ms = 1.25;  // trial 5 alone was tuned
+  const std::string html = report_html(records, toy_space(), kObjectives, kConstraints);
+  EXPECT_THAT(html, HasSubstr("<th>untuned_latency:host (ms)</th>"));
+  EXPECT_THAT(html, HasSubstr("latency:host = 0.9 ms\nuntuned_latency:host = 1.25 ms\n"));
+  EXPECT_THAT(html, HasSubstr("<td>0.9</td><td>1.25</td>"));  // trial 5's row of the front
+  EXPECT_THAT(html, HasSubstr("latency:host = 0.5 ms\nparams = 200"));  // trial 1: not tuned
+}
+
 // A candidate ruled out by its latency before training: counted, in the latency-FLOPs
 // chart (its latency was measured), but not plotted or tabled with an accuracy it never had.
 TEST(ReportHtml, ACandidateNotTrainedHasNoAccuracy) {

@@ -91,8 +91,11 @@ class Simplifier : public IRMutator {
   }
 
   Expr visit(const Select* op) override {
-    Expr c = mutate(op->condition), t = mutate(op->true_value), f = mutate(op->false_value);
-    if (auto value = as_const_int(c)) return *value ? t : f;
+    Expr c = mutate(op->condition);
+    // A constant condition: only the side taken (a chain of selects on an unrolled loop's
+    // index, such as WinogradConv's, costs one side, not all of them).
+    if (auto value = as_const_int(c)) return mutate(*value ? op->true_value : op->false_value);
+    Expr t = mutate(op->true_value), f = mutate(op->false_value);
     if (structural_equal(t, f)) return t;
     if (c.same_as(op->condition) && t.same_as(op->true_value) && f.same_as(op->false_value))
       return op;

@@ -50,7 +50,8 @@ TEST(ScheduleSpace, SampledPointsComputeWhatTheNaiveNestComputes) {
       }
     }
     EXPECT_TRUE(families.contains("conv2d") && families.contains("depthwise_conv2d") &&
-                families.contains("pool") && families.contains("dense"))
+                families.contains("pool") && families.contains("dense") &&
+                families.contains("winograd_conv2d"))
         << fmt::format("{}", fmt::join(families, ", "));
   }
 }

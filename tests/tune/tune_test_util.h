@@ -22,6 +22,9 @@ inline Graph zoo() {
                      g.add_constant("b1", random_tensor({DType::F32, {32}}, 2))},
                     {{"pads", Shape{1, 1, 1, 1}}}, "conv");
   y = g.add("Relu", {y}, {}, "relu");
+  // A WinogradConv: F(2x2, 3x3), 25 tiles of 2 at 10x10 (passes/winograd.h).
+  y = g.add("Conv", {y, g.add_constant("w_wino", random_tensor({DType::F32, {32, 32, 3, 3}}, 6))},
+            {{"pads", Shape{1, 1, 1, 1}}}, "winograd");
   y = g.add("Conv", {y, g.add_constant("w2", random_tensor({DType::F32, {32, 1, 3, 3}}, 3))},
             {{"pads", Shape{1, 1, 1, 1}}, {"group", int64_t{32}}}, "depthwise");
   y = g.add("MaxPool", {y}, {{"kernel_shape", Shape{2, 2}}, {"strides", Shape{2, 2}}}, "maxpool");

@@ -177,6 +177,22 @@ TEST(Winograd, CompiledModelsMatchTheReference) {
   }
 }
 
+// The vector widths of the other x86 targets (8 and 4 lanes): the same results.
+TEST(Winograd, CompiledModelsMatchTheReferenceOnNarrowerVectors) {
+  const Graph g = residual_graph(12);
+  const std::vector<Tensor> inputs = random_inputs(g, 4);
+  const Tensor want = run_reference(g, inputs)[0];
+  for (const char* name : {"host-avx2", "host-sse4"}) {
+    compiler::CompileOptions o = compile_options(2, true, lower::ScheduleChoice::Default);
+    o.target = target::parse_target(name);
+    o.target.threads = 2;
+    o.lowering.schedule_params = o.target.schedule;  // its register counts
+    o.lowering.schedule_params->min_parallel_work = 0;
+    EXPECT_EQ(winograd_kernels(compiler::lower_model(g, o)), 2u) << name;
+    expect_close(compiler::compile_model(g, o)->run(inputs)[0], want, name);
+  }
+}
+
 TEST(Winograd, OptionsTurnItOff) {
   const Graph g = residual_graph(16);
   compiler::CompileOptions o = compile_options(1, true, lower::ScheduleChoice::Default);

@@ -139,7 +139,10 @@ def main():
           "Runtime: ort_bench.py, CPU execution provider, all graph optimizations, the same "
           "threads; alternated in rounds.")
     print(f"- Agreement: `nas run` against ONNX Runtime on seeded normal input, max abs error / "
-          f"output scale (goal <= {GOAL_ERROR:g}).\n")
+          f"output scale (goal <= {GOAL_ERROR:g}).")
+    print("- % peak: the model's FLOPs as written (a convolution's direct multiply-adds) over "
+          "our time, against the FMA peak. Winograd convolutions compute fewer, so a model "
+          "can pass 100%.\n")
     header = "| model | GFLOP | error |"
     rule = "|---|---|---|"
     for t in threads:

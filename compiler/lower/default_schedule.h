@@ -12,6 +12,9 @@
 //   images and channels. (Loop partitioning keeps the padding's selects at the borders.)
 // - dense: output columns in vectors (a transposed constant B packed likewise), accumulated
 //   in registers;
+// - winograd_conv2d: the input transform with its taps unrolled inside a vector of
+//   channels, the products as a batch of dense products (one per tap), the output
+//   transform per tile with its place in the tile unrolled;
 // - global pooling, reduce, softmax: parallel over the outer loop of each stage;
 // - injective: the innermost axis vectorized when the vector width divides its extent.
 // Stages that store NCHW[x]c (passes/layout.h; loops [n, c blocks, h, w, c lanes]) take the

@@ -1,7 +1,9 @@
 // Lowering of WinogradConv (compiler/graph/ops/winograd.cc) in the reference's three
 // steps, over the tiles p of the output (n, tile row, tile column, in order):
 //
-//   stage V [t*t, P, C]  = B^T d B per tile and input channel (d read through the padding);
+//   stage padded [N, rows, cols, C]: the input with its padding over every tile's patch,
+//                          channels last (the one stage that tests for the borders);
+//   stage V [t*t, P, C]  = B^T d B per tile and input channel;
 //   stage M [t*t, P, K]  = sum over c of V[e, p, c] * U[e, c, k]: t*t matrix products,
 //                          which the default schedule runs as one dense product;
 //   output [N, K, H, W]  = A^T M A at each element of its tile, plus the bias: a reduction
@@ -16,10 +18,8 @@
 // products without a stage of their own. U, constant, is packed along K like a dense B.
 #include <algorithm>
 
-#include "compiler/graph/ops/window_geometry.h"
 #include "compiler/graph/ops/winograd_transform.h"
 #include "compiler/lower/compute_util.h"
-#include "compiler/lower/window_taps.h"
 
 namespace nas::lower {
 
@@ -50,21 +50,6 @@ Expr select_by(const Expr& place, int64_t count, const std::function<Expr(int64_
   return chosen;
 }
 
-// The window of one tile's input patch along an axis: t taps at a stride of m, so that
-// window_tap clamps and guards the rows and columns that fall in the padding.
-graph::ops::Window2d patch_window(const Shape& xs, int64_t m, int64_t t, int64_t tiles_h,
-                                  int64_t tiles_w, const std::vector<int64_t>& pads) {
-  graph::ops::Window2d w;
-  w.in = {xs[2], xs[3]};
-  w.kernel = {t, t};
-  w.stride = {m, m};
-  w.dilation = {1, 1};
-  w.pad_begin = {pads[0], pads[1]};
-  w.pad_end = {pads[2], pads[3]};
-  w.out = {tiles_h, tiles_w};
-  return w;
-}
-
 NodeCompute winograd_conv(const ComputeContext& c) {
   const Shape xs = c.input_shape(0), ys = c.output_shape();
   const int64_t m = c.attrs().i("tile");
@@ -73,11 +58,23 @@ NodeCompute winograd_conv(const ComputeContext& c) {
   const int64_t channels = xs[1], outputs = ys[1];
   const int64_t tiles_h = graph::winograd::tiles(ys[2], m), tiles_w = graph::winograd::tiles(ys[3], m);
   const int64_t tiles = xs[0] * tiles_h * tiles_w;
-  const graph::ops::Window2d patch =
-      patch_window(xs, m, t, tiles_h, tiles_w, c.attrs().ints("pads"));
+  const std::vector<int64_t>& pads = c.attrs().ints("pads");
   const Accessor x = c.in(0), u = c.in(1);
   const Accessor bias = c.has_input(2) ? c.in(2) : Accessor();
   const std::string name = c.graph.value(c.node.outputs[0]).name;
+
+  // The input with its padding, channels last, over every tile's patch: the transform then
+  // reads it without a test, and loads a vector of channels at once.
+  const int64_t rows = tiles_h * m + 2, cols = tiles_w * m + 2;
+  const loop::Tensor padded = loop::compute(
+      c.namer(name + "_padded"), {xs[0], rows, cols, channels},
+      [&](const std::vector<loop::Var>& at) {
+        const Expr r = plus(Expr(at[1]), -pads[0]), col = plus(Expr(at[2]), -pads[1]);
+        const Expr inside = r >= 0 && r < xs[2] && col >= 0 && col < xs[3];
+        const Expr clamped_r = min(max(r, 0), xs[2] - 1), clamped_c = min(max(col, 0), xs[3] - 1);
+        return select(inside, x({at[0], at[3], clamped_r, clamped_c}), f32(0));
+      },
+      {.axis_names = {"n", "y", "x", "c"}});
 
   const loop::Tensor v = loop::compute(
       c.namer(name + "_v"), {tt, tiles, channels},
@@ -85,11 +82,7 @@ NodeCompute winograd_conv(const ComputeContext& c) {
         const Expr p = at[1];
         const Expr n = p / (tiles_h * tiles_w), th = p / tiles_w % tiles_h, tw = p % tiles_w;
         const auto d = [&](int64_t i, int64_t j) {
-          const Tap row = window_tap(patch, 0, th, i32(i)), col = window_tap(patch, 1, tw, i32(j));
-          Expr value = x({n, at[2], row.index, col.index});
-          if (Expr inside = all_of(row.inside, col.inside); inside.defined())
-            value = select(inside, value, f32(0));
-          return value;
+          return padded({n, plus(times(th, m), i), plus(times(tw, m), j), at[2]});
         };
         return select_by(at[0], tt, [&](int64_t e) {
           const int64_t a = e / t, b = e % t;
@@ -139,7 +132,7 @@ NodeCompute winograd_conv(const ComputeContext& c) {
   };
   if (bias) r.finish = [bias](const Expr& reduced, const Indices& at) { return reduced + bias({at[1]}); };
   NodeCompute result;
-  result.stages = {v, products};
+  result.stages = {padded, v, products};
   result.reducing = std::move(r);
   return result;
 }

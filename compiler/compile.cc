@@ -131,8 +131,8 @@ OptimizedGraph optimize_graph(const Graph& source, const IrDump& dump,
 // turn it off).
 passes::WinogradOptions winograd_options(const CompileOptions& options) {
   if (!options.lowering.winograd) return {};
-  const target::ScheduleParams& params =
-      options.lowering.schedule_params ? *options.lowering.schedule_params : options.target.schedule;
+  const target::ScheduleParams params =
+      options.lowering.schedule_params.value_or(options.target.schedule);
   return {.tile = params.winograd_tile,
           .min_channels = params.winograd_min_channels,
           .min_tiles = params.winograd_min_tiles};

@@ -43,6 +43,23 @@ Expr linear_combination(std::vector<std::pair<double, Expr>> terms) {
   return sum.defined() ? sum : f32(0);
 }
 
+// sum over (i, j) of left(i) * right(j) * term(i, j), as sum_i left(i) * (sum_j right(j) *
+// term(i, j)) over the nonzero coefficients: a row of B^T d B (left = B^T[a, .], right =
+// B^T[b, .]) or of A^T M A.
+Expr two_sided(int64_t t, const std::function<double(int64_t)>& left,
+               const std::function<double(int64_t)>& right,
+               const std::function<Expr(int64_t, int64_t)>& term) {
+  std::vector<std::pair<double, Expr>> rows;
+  for (int64_t i = 0; i < t; ++i) {
+    if (left(i) == 0) continue;
+    std::vector<std::pair<double, Expr>> row;
+    for (int64_t j = 0; j < t; ++j)
+      if (right(j) != 0) row.emplace_back(right(j), term(i, j));
+    rows.emplace_back(left(i), linear_combination(row));
+  }
+  return linear_combination(rows);
+}
+
 // choose(place) among `count` values by a chain of selects on `place`.
 Expr select_by(const Expr& place, int64_t count, const std::function<Expr(int64_t)>& value) {
   Expr chosen = value(count - 1);
@@ -85,16 +102,8 @@ NodeCompute winograd_conv(const ComputeContext& c) {
           return padded({n, plus(times(th, m), i), plus(times(tw, m), j), at[2]});
         };
         return select_by(at[0], tt, [&](int64_t e) {
-          const int64_t a = e / t, b = e % t;
-          std::vector<std::pair<double, Expr>> rows;
-          for (int64_t i = 0; i < t; ++i) {
-            if (f.BT(a, i) == 0) continue;
-            std::vector<std::pair<double, Expr>> row;
-            for (int64_t j = 0; j < t; ++j)
-              if (f.BT(b, j) != 0) row.emplace_back(f.BT(b, j), d(i, j));
-            rows.emplace_back(f.BT(a, i), linear_combination(row));
-          }
-          return linear_combination(rows);
+          return two_sided(
+              t, [&](int64_t i) { return f.BT(e / t, i); }, [&](int64_t j) { return f.BT(e % t, j); }, d);
         });
       },
       {.axis_names = {std::string(kWinogradTapAxis), "tile", "c"}});
@@ -116,15 +125,9 @@ NodeCompute winograd_conv(const ComputeContext& c) {
     const Expr p = (at[0] * tiles_h + th) * tiles_w + tw;
     const Expr value = select_by(at[2] % m, m, [&](int64_t i) {
       return select_by(at[3] % m, m, [&](int64_t j) {
-        std::vector<std::pair<double, Expr>> rows;
-        for (int64_t a = 0; a < t; ++a) {
-          if (f.AT(i, a) == 0) continue;
-          std::vector<std::pair<double, Expr>> row;
-          for (int64_t b = 0; b < t; ++b)
-            if (f.AT(j, b) != 0) row.emplace_back(f.AT(j, b), products({i32(a * t + b), p, at[1]}));
-          rows.emplace_back(f.AT(i, a), linear_combination(row));
-        }
-        return linear_combination(rows);
+        return two_sided(
+            t, [&](int64_t a) { return f.AT(i, a); }, [&](int64_t b) { return f.AT(j, b); },
+            [&](int64_t a, int64_t b) { return products({i32(a * t + b), p, at[1]}); });
       });
     });
     ReductionAxes axes;

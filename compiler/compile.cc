@@ -17,6 +17,7 @@
 #include "compiler/passes/concat_in_place.h"
 #include "compiler/passes/constant_folding.h"
 #include "compiler/passes/fold_batch_norm.h"
+#include "compiler/passes/scale_into_weights.h"
 #include "compiler/passes/widen_groups.h"
 #include "compiler/passes/winograd.h"
 #include "compiler/passes/fusion.h"
@@ -80,7 +81,7 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 const std::vector<std::string>& dump_steps() {
   static const std::vector<std::string> steps = {
-      "fold_batch_norm", "constant_folding", "dead_code", "widen_groups", "winograd", "fusion", "layout", "lower", "llvm"};
+      "fold_batch_norm", "constant_folding", "dead_code", "widen_groups", "winograd", "scale_into_weights", "fusion", "layout", "lower", "llvm"};
   return steps;
 }
 
@@ -119,6 +120,7 @@ OptimizedGraph optimize_graph(const Graph& source, const IrDump& dump,
                g, dump);
   g = run_pass("winograd", [&](const Graph& in) { return passes::rewrite_winograd(in, winograd); },
                g, dump);
+  g = run_pass("scale_into_weights", passes::scale_into_weights, g, dump);
   NAS_CHECK(g.inputs().size() == source.inputs().size() &&
                 g.outputs().size() == source.outputs().size(),
             "the graph passes changed the inputs or outputs of '{}'", source.name());

@@ -1,12 +1,14 @@
 #include "compiler/passes/layout.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "compiler/graph/op_registry.h"
+#include "compiler/graph/ops/slice_axes.h"
 
 namespace nas::passes {
 
@@ -14,11 +16,42 @@ using namespace graph;
 
 namespace {
 
+// Whether `axis` names the channels of a 4-D value.
+bool is_channel_axis(int64_t axis) { return axis == 1 || axis == -3; }
+
 // A Concat of 4-D values along their channels.
 bool is_channel_concat(const Graph& g, const Node& node) {
-  if (node.op->id != OpId::Concat || g.type(node.outputs[0]).shape.size() != 4) return false;
-  const int64_t axis = node.attrs.i("axis");
-  return axis == 1 || axis == -3;
+  return node.op->id == OpId::Concat && g.type(node.outputs[0]).shape.size() == 4 &&
+         is_channel_axis(node.attrs.i("axis"));
+}
+
+// A Split of a 4-D value along its channels.
+bool is_channel_split(const Graph& g, const Node& node) {
+  return node.op->id == OpId::Split && g.type(node.inputs[0]).shape.size() == 4 &&
+         is_channel_axis(node.attrs.i("axis"));
+}
+
+// A Slice of a 4-D value that reads its channels one after the other (any start and end),
+// whatever it does to the other axes.
+bool is_channel_run_slice(const Graph& g, const Node& node) {
+  if (node.op->id != OpId::Slice || g.type(node.inputs[0]).shape.size() != 4) return false;
+  return ops::slice_axes_checked(node, g.type(node.inputs[0]).shape)[1].step == 1;
+}
+
+// A part of a channel shuffle, x.view(N, g, C/g, H, W).transpose(1, 2).view(N, C, H, W) as
+// ShuffleNet writes it: each reshape and the transpose keep H and W as the last axes, so a
+// kernel of the shuffle computes a vector of channels at a pixel (gathering them).
+bool is_channel_shuffle_part(const Graph& g, const Node& node) {
+  const Shape& in = g.type(node.inputs[0]).shape;
+  const Shape& out = g.type(node.outputs[0]).shape;
+  const auto spatial_kept = [&](size_t in_rank, size_t out_rank) {
+    return in.size() == in_rank && out.size() == out_rank && in[0] == out[0] &&
+           in[in_rank - 2] == out[out_rank - 2] && in[in_rank - 1] == out[out_rank - 1];
+  };
+  if (node.op->id == OpId::Reshape) return spatial_kept(4, 5) || spatial_kept(5, 4);
+  if (node.op->id == OpId::Transpose)
+    return in.size() == 5 && node.attrs.ints("perm") == std::vector<int64_t>{0, 2, 1, 3, 4};
+  return false;
 }
 
 // Ops whose kernels compute (or read) a vector of channels in NCHW[x]c as well as in NCHW:
@@ -41,6 +74,10 @@ bool channel_friendly(const Graph& g, const Node& node) {
     case OpId::ConvGradBias:
     case OpId::BatchNormalization: return true;
     case OpId::Concat: return is_channel_concat(g, node);
+    case OpId::Split: return is_channel_split(g, node);
+    case OpId::Slice: return is_channel_run_slice(g, node);
+    case OpId::Reshape:
+    case OpId::Transpose: return is_channel_shuffle_part(g, node);
     case OpId::ReduceSumTo: return false;
     default: break;
   }
@@ -48,12 +85,14 @@ bool channel_friendly(const Graph& g, const Node& node) {
   return fusion == FusionClass::Elementwise || fusion == FusionClass::Broadcast;
 }
 
-// Whether `node` reads its input `slot` well stored NCHW[x]c. Not so the input X of a
-// convolution's weight gradient that is not depthwise: its schedule takes one input
-// channel of a pixel per step (against vectors of output channels), and in NCHW[x]c
-// neighbouring pixels lie a block apart (measured on a training step, 3x3 16 -> 32 at
-// 28x28: 3x the time).
+// Whether `node` reads its input `slot` well stored NCHW[x]c. Not so a convolution's
+// weights when a kernel computes them (scale_into_weights.h): the convolution packs them
+// from their plain layout. Nor the input X of a convolution's weight gradient that is not
+// depthwise: its schedule takes one input channel of a pixel per step (against vectors of
+// output channels), and in NCHW[x]c neighbouring pixels lie a block apart (measured on a
+// training step, 3x3 16 -> 32 at 28x28: 3x the time).
 bool reads_blocked_well(const Graph& g, const Node& node, size_t slot) {
+  if (node.op->id == OpId::Conv) return slot == 0;
   if (node.op->id != OpId::ConvGradWeight || slot != 1) return true;
   return g.type(node.outputs[0]).shape[1] == 1 && node.attrs.i("group") > 1;
 }
@@ -64,20 +103,55 @@ int64_t largest_block(int64_t channels, int lanes) {
   return 1;
 }
 
-// A channel Concat reads its parts and writes its output in one layout, so that its parts
-// can be written in place (concat_in_place.h): all of them in blocks of the smallest x
-// among them (every x is a power of two dividing its channels), or, where one of them stays
-// NCHW, all NCHW. Repeated until no Concat changes, since a value can be a part of several.
-void same_block_across_concats(const Graph& g, LayoutPlan& plan) {
+// The values a copy of channels reads and writes (a channel Concat's parts and output, a
+// channel Split's input and parts, a channel Slice's input and output), with the channel
+// offsets at which the smaller ones lie in the larger one; nothing for other nodes.
+struct ChannelCopy {
+  std::vector<ValueId> values;
+  std::vector<int64_t> offsets;
+};
+
+std::optional<ChannelCopy> channel_copy(const Graph& g, const Node& node) {
+  const auto parts_of = [&](const std::vector<ValueId>& parts, ValueId whole) {
+    ChannelCopy copy{parts, {}};
+    copy.values.push_back(whole);
+    int64_t offset = 0;
+    for (ValueId part : parts) {
+      copy.offsets.push_back(offset);
+      offset += g.type(part).shape[1];
+    }
+    return copy;
+  };
+  if (is_channel_concat(g, node)) return parts_of(node.inputs, node.outputs[0]);
+  if (is_channel_split(g, node)) return parts_of(node.outputs, node.inputs[0]);
+  if (is_channel_run_slice(g, node))
+    return ChannelCopy{{node.inputs[0], node.outputs[0]},
+                       {ops::slice_axes_checked(node, g.type(node.inputs[0]).shape)[1].start}};
+  return std::nullopt;
+}
+
+// A copy of channels reads and writes its values in one channel block, so that it copies
+// whole vectors (and a Concat's parts can be written in place, concat_in_place.h): all of
+// them in blocks of the smallest x among them (every x is a power of two dividing its
+// channels), halved until it divides every offset, or all NCHW where one of them stays so
+// or x falls below 4. Values that a group computes and reads itself are not stored, so
+// take no part. Repeated until nothing changes, since a value can be read or written by
+// several.
+void same_block_across_channel_copies(const Graph& g, const std::set<ValueId>& internal,
+                                      LayoutPlan& plan) {
   for (bool changed = true; changed;) {
     changed = false;
     for (const Node& node : g.nodes()) {
-      if (!is_channel_concat(g, node)) continue;
-      std::vector<ValueId> values(node.inputs.begin(), node.inputs.end());
-      values.push_back(node.outputs[0]);
-      int64_t block = plan.block_of(values[0]);
-      for (ValueId v : values) block = std::min(block, plan.block_of(v));
-      for (ValueId v : values) {
+      std::optional<ChannelCopy> copy = channel_copy(g, node);
+      if (!copy) continue;
+      std::erase_if(copy->values, [&](ValueId v) { return internal.contains(v); });
+      if (copy->values.empty()) continue;
+      int64_t block = plan.block_of(copy->values[0]);
+      for (ValueId v : copy->values) block = std::min(block, plan.block_of(v));
+      for (int64_t offset : copy->offsets)
+        while (offset % block != 0) block /= 2;
+      if (block < 4) block = 1;
+      for (ValueId v : copy->values) {
         if (plan.block_of(v) == block) continue;
         if (block == 1) plan.channel_blocks.erase(v);
         else plan.channel_blocks[v] = block;
@@ -113,12 +187,17 @@ LayoutPlan plan_layouts(const Graph& g, const FusionPlan& fusion, int lanes) {
   const std::set<ValueId> returned(g.outputs().begin(), g.outputs().end());
   const std::vector<std::vector<int32_t>> users = g.users();
   LayoutPlan plan;
+  std::set<ValueId> internal;  // computed and read inside one group, never stored
   for (size_t v = 0; v < g.values().size(); ++v) {
     const Value& value = g.values()[v];
     const auto id = static_cast<ValueId>(v);
     if (value.kind != ValueKind::NodeOutput || returned.contains(id)) continue;
-    if (value.type.dtype != DType::F32 || value.type.shape.size() != 4) continue;
     const int32_t producer = group_of[static_cast<size_t>(value.producer)];
+    if (std::ranges::all_of(users[v], [&](int32_t user) {
+          return group_of[static_cast<size_t>(user)] == producer;
+        }) && !users[v].empty())
+      internal.insert(id);
+    if (value.type.dtype != DType::F32 || value.type.shape.size() != 4) continue;
     bool handed_over = false, readers_friendly = true;
     for (int32_t user : users[v]) {
       const int32_t reader = group_of[static_cast<size_t>(user)];
@@ -135,7 +214,7 @@ LayoutPlan plan_layouts(const Graph& g, const FusionPlan& fusion, int lanes) {
     if (block >= 4 && channel_vector_lanes(value.type.shape[1], lanes) == block)
       plan.channel_blocks.emplace(id, block);
   }
-  same_block_across_concats(g, plan);
+  same_block_across_channel_copies(g, internal, plan);
   return plan;
 }
 

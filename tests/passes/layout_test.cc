@@ -1,7 +1,8 @@
 // plan_layouts: golden plans for the small CNN and a MobileNet block, and the rules: values
 // between conv, pooling and elementwise groups are blocked with the largest block of at most
 // the vector lanes; graph inputs and outputs, values a flatten or a dense op reads, and
-// channel counts without a block of 4 stay NCHW.
+// channel counts without a block of 4 stay NCHW; the layout flows through copies of
+// channels and channel shuffles.
 #include "compiler/passes/layout.h"
 
 #include <gmock/gmock.h>
@@ -12,6 +13,9 @@
 #include "compiler/passes/fold_batch_norm.h"
 #include "compiler/passes/fusion.h"
 #include "compiler/compile.h"
+#include "compiler/graph/reference_executor.h"
+#include "compiler/runtime/compiled_model.h"
+#include "compiler/target/target.h"
 #include "evaluator/models/small_cnn.h"
 #include "evaluator/train/training_step.h"
 #include "tests/passes/pass_test_util.h"
@@ -135,6 +139,67 @@ TEST(Layout, ChannelVectorLanesPadShortVectors) {
   g.add_output(g.add("Conv", {x, w}, {}, "out"));
   EXPECT_THAT(blocked_names(g, plan_of(g, 16)),
               ElementsAre(Pair("relu20", 4), Pair("relu32", 16)));
+}
+
+// A ShuffleNetV2 unit between convolutions: conv to 64 channels, Split in halves, a conv on
+// the second, Concat, channel shuffle (reshape, transpose, reshape), and a Slice of 32
+// channels from `slice_start`, read by a conv.
+Graph shuffle_unit(int64_t slice_start) {
+  Graph g("shuffle_unit");
+  SplitMix64 rng(7);
+  auto conv = [&](ValueId in, int64_t c_out, const std::string& name) {
+    const ValueId w = g.add_constant(
+        name + ".w", testing::random_tensor({c_out, g.type(in).shape[1], 1, 1}, rng));
+    return g.add("Relu", {g.add("Conv", {in, w}, {}, name + ".conv")}, {}, name);
+  };
+  const ValueId a = conv(g.add_input("x", {DType::F32, {1, 3, 8, 8}}), 64, "a");
+  const std::vector<ValueId> halves =
+      g.add_node("Split", {a}, {{"axis", int64_t{1}}, {"num_outputs", int64_t{2}}}, "split");
+  g.rename(halves[0], "x1");
+  g.rename(halves[1], "x2");
+  const ValueId joined = g.add("Concat", {halves[0], conv(halves[1], 32, "b")},
+                               {{"axis", int64_t{1}}}, "concat");
+  const ValueId grouped = g.add("Reshape", {joined}, {{"shape", Shape{1, 2, 32, 8, 8}}});
+  const ValueId swapped = g.add("Transpose", {grouped}, {{"perm", Shape{0, 2, 1, 3, 4}}});
+  const ValueId shuffled =
+      g.add("Reshape", {swapped}, {{"shape", Shape{1, 64, 8, 8}}}, "shuffled");
+  const ValueId part = g.add("Slice", {shuffled},
+                             {{"starts", Shape{slice_start}}, {"ends", Shape{slice_start + 32}},
+                              {"axes", Shape{1}}},
+                             "part");
+  const ValueId w_out = g.add_constant("w_out", testing::random_tensor({8, 16, 1, 1}, rng));
+  g.add_output(g.add("Conv", {conv(part, 16, "c"), w_out}, {}, "out"));
+  return g;
+}
+
+// The blocked layout flows through channel Split, Concat, shuffle and Slice: their values
+// share a block that divides every offset, or stay NCHW where none of 4 lanes or more does.
+TEST(Layout, BlocksFlowThroughChannelCopiesAndShuffles) {
+  const Graph whole_blocks = shuffle_unit(16);
+  const std::map<std::string, int64_t> blocked =
+      blocked_names(whole_blocks, plan_of(whole_blocks, 16));
+  for (const char* name : {"a", "x1", "x2", "b", "part"})
+    EXPECT_EQ(blocked.contains(name) ? blocked.at(name) : 0, 16) << name;
+  const Graph eights = shuffle_unit(8);
+  EXPECT_EQ(blocked_names(eights, plan_of(eights, 16)).at("part"), 8);
+  const Graph pairs = shuffle_unit(2);
+  EXPECT_FALSE(blocked_names(pairs, plan_of(pairs, 16)).contains("part"));
+}
+
+TEST(Layout, ChannelCopiesAndShufflesCompileToTheReference) {
+  for (int64_t start : {16, 8, 2}) {
+    const Graph g = shuffle_unit(start);
+    const std::vector<Tensor> inputs = testing::random_inputs(g, 3);
+    const Tensor want = run_reference(g, inputs)[0];
+    for (int threads : {1, 2}) {
+      compiler::CompileOptions o;
+      o.target = target::host_target();
+      o.target.threads = threads;
+      const Tensor got = compiler::compile_model(g, o)->run(inputs)[0];
+      EXPECT_LT(testing::max_relative_error(got, want), 1e-5)
+          << "slice from " << start << ", " << threads << " threads";
+    }
+  }
 }
 
 }  // namespace

@@ -2,12 +2,15 @@
 // input element, so every op here is an accessor inlined into its readers.
 #include <algorithm>
 
+#include "compiler/graph/ops/slice_axes.h"
 #include "compiler/lower/compute_util.h"
 #include "compiler/support/error.h"
 
 namespace nas::lower {
 
 using graph::Shape;
+using graph::ops::SliceAxis;
+using graph::ops::slice_axes_checked;
 using loop::Expr;
 
 namespace {
@@ -128,31 +131,8 @@ NodeCompute split(const ComputeContext& c) {
   return result;
 }
 
-// ONNX Slice (opset 13) per axis: start and step of the elements read, as the reference
-// resolves them (negative indices count from the end, then clamp).
-struct SliceAxis {
-  int64_t start = 0, step = 1;
-};
-
-std::vector<SliceAxis> slice_axes(const Shape& shape, const graph::Attrs& attrs) {
-  const std::vector<int64_t>& starts = attrs.ints("starts");
-  std::vector<int64_t> axes = attrs.ints("axes"), steps = attrs.ints("steps");
-  if (axes.empty())
-    for (size_t i = 0; i < starts.size(); ++i) axes.push_back(static_cast<int64_t>(i));
-  if (steps.empty()) steps.assign(starts.size(), 1);
-  std::vector<SliceAxis> out(shape.size());
-  for (size_t i = 0; i < starts.size(); ++i) {
-    const auto a = static_cast<size_t>(normalized_axis(axes[i], shape.size()));
-    const int64_t dim = shape[a], step = steps[i];
-    int64_t start = starts[i] < 0 ? starts[i] + dim : starts[i];
-    start = step > 0 ? std::clamp<int64_t>(start, 0, dim) : std::clamp<int64_t>(start, 0, dim - 1);
-    out[a] = {start, step};
-  }
-  return out;
-}
-
 NodeCompute slice(const ComputeContext& c) {
-  const std::vector<SliceAxis> axes = slice_axes(c.input_shape(0), c.attrs());
+  const std::vector<SliceAxis> axes = slice_axes_checked(c.node, c.input_shape(0));
   const Accessor x = c.in(0);
   return NodeCompute{.outputs = {[=](const Indices& idx) {
     std::vector<Expr> in_idx(idx.size());
@@ -170,7 +150,7 @@ NodeCompute slice(const ComputeContext& c) {
 // elsewhere.
 NodeCompute slice_grad(const ComputeContext& c) {
   const Shape xs = c.output_shape(), ys = c.input_shape(0);
-  const std::vector<SliceAxis> axes = slice_axes(xs, c.attrs());
+  const std::vector<SliceAxis> axes = slice_axes_checked(c.node, xs);
   const Accessor dy = c.in(0);
   bool empty = false;
   for (int64_t d : ys) empty = empty || d == 0;

@@ -33,7 +33,7 @@ enum class ScheduleFamily : uint8_t {
   DepthwiseConv2d,  // a window per channel
   Dense,            // Gemm, MatMul
   Pool,             // max, average and global average pooling
-  Reduce,           // ReduceMean, ReduceSumTo
+  Reduce,           // ReduceMean, ReduceMax, ReduceSumTo
   Softmax,          // two reductions along an axis, then the quotient
   WinogradConv2d,   // WinogradConv: input transform, batched products, output transform
 };

@@ -386,6 +386,16 @@ def reduce_models():
         single("ReduceMean-all-axes-nokeep-opset13", 13, "ReduceMean", {"x": v.f(2, 3, 2)},
                {"keepdims": 0}),
     ]
+    for opset in (11, 13, 17):
+        v = Values(f"reduce-max{opset}")
+        models.append(single(f"ReduceMax-axes-keepdims-opset{opset}", opset, "ReduceMax",
+                             {"x": v.f(2, 3, 4, 5)}, {"axes": [2, 3]}))
+    v = Values("reduce-max")
+    models += [
+        single("ReduceMax-negative-axis-nokeep-opset13", 13, "ReduceMax", {"x": v.f(2, 3, 4)},
+               {"axes": [-2], "keepdims": 0}),
+        single("ReduceMax-all-axes-opset17", 17, "ReduceMax", {"x": v.f(3, 4, lo=-2, hi=-1)}),
+    ]
     return models
 
 

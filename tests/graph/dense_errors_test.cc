@@ -100,6 +100,27 @@ TEST(ReduceMeanErrors, GradDyMismatch) {
                         "[2,1]"));
 }
 
+TEST(ReduceMaxErrors, AxisOutOfRange) {
+  EXPECT_THAT(add_error("ReduceMax", {f32({2, 3})}, {{"axes", Shape{-3}}}),
+              HasSubstr("node 'bad' (ReduceMax): axis -3 is out of range for rank 2"));
+}
+
+TEST(ReduceMaxErrors, AxisTwice) {
+  EXPECT_THAT(add_error("ReduceMax", {f32({2, 3})}, {{"axes", Shape{0, -2}}}),
+              HasSubstr("node 'bad' (ReduceMax): axis -2 is listed twice in axes [0,-2]"));
+}
+
+TEST(ReduceMaxErrors, IntegerInput) {
+  EXPECT_THAT(add_error("ReduceMax", {i64({2, 3})}),
+              HasSubstr("node 'bad' (ReduceMax): input 0 must be a float tensor, got i64[2,3]"));
+}
+
+TEST(ReduceMaxErrors, GradDyMismatch) {
+  EXPECT_THAT(add_error("ReduceMaxGrad", {f32({2}), f32({2, 3})}, {{"axes", Shape{1}}}),
+              HasSubstr("node 'bad' (ReduceMaxGrad): dy is f32[2], the ReduceMax output is "
+                        "f32[2,1]"));
+}
+
 TEST(SoftmaxErrors, AxisOutOfRange) {
   EXPECT_THAT(add_error("Softmax", {f32({2, 3})}, {{"axis", int64_t{-3}}}),
               HasSubstr("node 'bad' (Softmax): axis -3 is out of range for input f32[2,3]"));

@@ -348,6 +348,13 @@ TEST(LowerOps, ReduceMean) {
   check_op({"ReduceMean", {{3, 1, 5}}, {{"axes", Shape{1}}}}, "reduce");
 }
 
+TEST(LowerOps, ReduceMax) {
+  check_op({"ReduceMax", {{2, 3, 4, 5}}, {{"axes", Shape{2, 3}}}}, "reduce");
+  check_op({"ReduceMax", {{2, 3, 5}}, {{"axes", Shape{-2}}, {"keepdims", int64_t{0}}}}, "reduce");
+  check_op({"ReduceMax", {{3, 5}}, {{"keepdims", int64_t{0}}}}, "reduce");
+  check_op({"ReduceMax", {{3, 1, 5}}, {{"axes", Shape{1}}}}, "reduce");
+}
+
 // ReduceSumTo sums over the leading axes the target lacks and over its size-1 axes; with
 // nothing to sum it is an identity (0 + x, as the reference adds into zeros).
 TEST(LowerOps, ReduceSumTo) {
@@ -618,6 +625,16 @@ TEST(LowerOps, ReduceMeanGrad) {
   check_op({"ReduceMeanGrad", {{}}, {{"keepdims", int64_t{0}}, {"input_shape", Shape{3, 5}}}},
            "injective");
   check_op({"ReduceMeanGrad", {{1, 1, 1}}, {{"input_shape", Shape{3, 7, 5}}}}, "injective");
+}
+
+// Inputs (dY, X); the ties of ReduceMaxGrad are checked by its op cases and, compiled, by
+// tests/runtime/compiled_model_test.cc.
+TEST(LowerOps, ReduceMaxGrad) {
+  check_op({"ReduceMaxGrad", {{2, 3, 1, 1}, {2, 3, 4, 5}}, {{"axes", Shape{2, 3}}}}, "reduce");
+  check_op({"ReduceMaxGrad", {{2, 5}, {2, 3, 5}}, {{"axes", Shape{-2}}, {"keepdims", int64_t{0}}}},
+           "reduce");
+  check_op({"ReduceMaxGrad", {{}, {3, 5}}, {{"keepdims", int64_t{0}}}}, "reduce");
+  check_op({"ReduceMaxGrad", {{1, 7, 1}, {3, 7, 5}}, {{"axes", Shape{0, 2}}}}, "reduce");
 }
 
 TEST(LowerOps, SliceGrad) {

@@ -345,6 +345,40 @@ TEST(OnnxImport, SymbolicDimsTakeTheGivenShape) {
   EXPECT_THAT(import_error(m, options), HasSubstr("m.onnx: no graph input named 'z' (inputs: x)"));
 }
 
+TEST(OnnxImport, ReduceMaxTakesAxesAsAnAttribute) {
+  REQUIRE_OPS("ReduceMax");
+  OnnxModel m(13);
+  m.input("x", {2, 3}).output("y");
+  auto& n = m.node("ReduceMax", {"x"}, {"y"}, "max");
+  add_attr(n, "axes", std::vector<int64_t>{-1});
+  add_attr(n, "keepdims", int64_t{0});
+  const Graph g = import(m);
+  ASSERT_EQ(op_sequence(g), std::vector<std::string>{"ReduceMax"});
+  EXPECT_EQ(run_reference(g, {Tensor::f32({2, 3}, {1, 5, 3, 4, 2, 6})})[0],
+            Tensor::f32({2}, {5, 6}));
+}
+
+TEST(OnnxImportErrors, ReduceMaxAxisOutOfRange) {
+  REQUIRE_OPS("ReduceMax");
+  OnnxModel m(13);
+  m.input("x", {2, 3}).output("y");
+  add_attr(m.node("ReduceMax", {"x"}, {"y"}, "max"), "axes", std::vector<int64_t>{2});
+  EXPECT_THAT(import_error(m),
+              HasSubstr("m.onnx: node 'max' (ReduceMax): axis 2 is out of range for rank 2"));
+}
+
+// noop_with_empty_axes comes with opset 18, which the importer refuses as a whole; in an
+// older model it is an unknown attribute.
+TEST(OnnxImportErrors, ReduceMaxNoopWithEmptyAxes) {
+  REQUIRE_OPS("ReduceMax");
+  OnnxModel m(17);
+  m.input("x", {2, 3}).output("y");
+  add_attr(m.node("ReduceMax", {"x"}, {"y"}, "max"), "noop_with_empty_axes", int64_t{1});
+  EXPECT_THAT(import_error(m),
+              HasSubstr("node 'max' (ReduceMax, opset 17): unsupported attribute "
+                        "'noop_with_empty_axes' (supported: axes, keepdims)"));
+}
+
 TEST(OnnxImportErrors, NotAModel) {
   EXPECT_THAT(import_error_bytes(std::string("\xff\xff\xff\xff garbage", 12)),
               HasSubstr("m.onnx: not a valid ONNX model (protobuf parse failed)"));

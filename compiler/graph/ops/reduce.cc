@@ -1,4 +1,9 @@
-// Reductions: ReduceMean, Softmax, and the SoftmaxCrossEntropy loss, with their gradient ops.
+// Reductions: ReduceMean, ReduceMax, Softmax, and the SoftmaxCrossEntropy loss, with their
+// gradient ops.
+//
+// ReduceMax's gradient routes dy to the first maximal element of each reduced group in
+// row-major order (as MaxPool's does within a window); its forward takes that element's
+// value, so both read the same element, and an empty group gives -inf (ONNX).
 #include <cmath>
 #include <limits>
 
@@ -18,7 +23,7 @@ int64_t dim_product(const Shape& shape, size_t begin, size_t end) {
 
 }  // namespace
 
-// ---- ReduceMean ------------------------------------------------------------------------
+// ---- ReduceMean, ReduceMax -------------------------------------------------------------
 
 namespace {
 
@@ -87,21 +92,64 @@ void reduce_mean_grad_kernel(const KernelContext& c) {
   for (int64_t i = 0; i < dx.numel(); ++i) pdx[i] = pdy[from_out(i)] / static_cast<T>(g.count);
 }
 
+// For each result of a reduction g of x, the index in x of the group's first maximal
+// element in row-major order; -1 for an empty group.
+template <class T>
+std::vector<int64_t> first_maxima(const T* x, const ReduceGeometry& g) {
+  const BroadcastIndex to_out(g.in, g.kept);
+  std::vector<int64_t> best(static_cast<size_t>(numel(g.kept)), -1);
+  for (int64_t i = 0; i < numel(g.in); ++i) {
+    int64_t& b = best[to_out(i)];
+    if (b < 0 || x[i] > x[b]) b = i;
+  }
+  return best;
+}
+
+template <class T>
+void reduce_max_kernel(const KernelContext& c) {
+  const Tensor& x = c.in(0);
+  const T* px = x.data<T>();
+  const std::vector<int64_t> best = first_maxima(px, reduce_geometry(x.shape(), c.attrs()));
+  T* py = c.out(0).data<T>();
+  for (size_t o = 0; o < best.size(); ++o)
+    py[o] = best[o] < 0 ? -std::numeric_limits<T>::infinity() : px[best[o]];
+}
+
+// ReduceMaxGrad(dy, x): dx[i] = dy of i's group where i is the group's first maximum, else 0.
+template <class T>
+void reduce_max_grad_kernel(const KernelContext& c) {
+  const Tensor& x = c.in(1);
+  Tensor& dx = c.out(0);
+  const std::vector<int64_t> best =
+      first_maxima(x.data<T>(), reduce_geometry(x.shape(), c.attrs()));
+  const T* pdy = c.in(0).data<T>();
+  T* pdx = dx.data<T>();
+  std::fill(pdx, pdx + dx.numel(), T(0));
+  for (size_t o = 0; o < best.size(); ++o)
+    if (best[o] >= 0) pdx[best[o]] = pdy[o];
+}
+
+std::vector<TensorType> reduce_infer(const InferContext& c) {
+  expect_float(c, 0);
+  const TensorType& x = c.input(0);
+  return {TensorType{x.dtype, reduced_shape(x.shape, reduced_axes(c, x.rank()),
+                                            c.attrs().i("keepdims") != 0)}};
+}
+
+std::vector<AttrSpec> reduce_attrs() {
+  return {{"axes", AttrKind::Ints, std::vector<int64_t>{}},
+          {"keepdims", AttrKind::Int, int64_t{1}}};
+}
+
 }  // namespace
 
 OpDef make_op_ReduceMean() {
   return OpDef{
       .name = "ReduceMean",
       .doc = "mean over `axes` (empty: all axes), keeping them as size 1 when keepdims",
-      .attrs = {{"axes", AttrKind::Ints, std::vector<int64_t>{}},
-                {"keepdims", AttrKind::Int, int64_t{1}}},
+      .attrs = reduce_attrs(),
       .fusion = FusionClass::Reduction,
-      .infer = [](const InferContext& c) -> std::vector<TensorType> {
-        expect_float(c, 0);
-        const TensorType& x = c.input(0);
-        return {TensorType{x.dtype, reduced_shape(x.shape, reduced_axes(c, x.rank()),
-                                                  c.attrs().i("keepdims") != 0)}};
-      },
+      .infer = reduce_infer,
       .kernel = NAS_FLOAT_KERNEL(reduce_mean_kernel),
       .gradient = [](GradContext& g) -> std::vector<ValueId> {
         return {g.add("ReduceMeanGrad", {g.dy()},
@@ -141,6 +189,52 @@ OpDef make_op_ReduceMeanGrad() {
       .kernel = NAS_FLOAT_KERNEL(reduce_mean_grad_kernel),
       .gradient_of = "ReduceMean",
       .flops = [](const InferContext& c) { return numel(c.attrs().ints("input_shape")); },
+  };
+}
+
+OpDef make_op_ReduceMax() {
+  return OpDef{
+      .name = "ReduceMax",
+      .doc = "maximum over `axes` (empty: all axes), keeping them as size 1 when keepdims",
+      .attrs = reduce_attrs(),
+      .fusion = FusionClass::Reduction,
+      .infer = reduce_infer,
+      .kernel = NAS_FLOAT_KERNEL(reduce_max_kernel),
+      .gradient = [](GradContext& g) -> std::vector<ValueId> {
+        return {g.add("ReduceMaxGrad", {g.dy(), g.x(0)},
+                      {{"axes", g.node.attrs.ints("axes")},
+                       {"keepdims", g.node.attrs.i("keepdims")}})};
+      },
+      .flops = [](const InferContext& c) { return c.input(0).numel(); },  // one comparison each
+      .onnx = {.op_type = "ReduceMax",
+               .since_opset = 13,
+               .attr_inputs = {{"axes", 1, 18, DType::I64}}},
+  };
+}
+
+OpDef make_op_ReduceMaxGrad() {
+  return OpDef{
+      .name = "ReduceMaxGrad",
+      .doc = "gradient of ReduceMax: dy at the first maximum (row-major) of each reduced group "
+             "of x, 0 elsewhere; inputs (dy, x)",
+      .min_inputs = 2,
+      .max_inputs = 2,
+      .attrs = reduce_attrs(),
+      .fusion = FusionClass::Reduction,
+      .infer = [](const InferContext& c) -> std::vector<TensorType> {
+        expect_float(c, 1);
+        const TensorType& x = c.input(1);
+        const bool keepdims = c.attrs().i("keepdims") != 0;
+        const TensorType expected{x.dtype,
+                                  reduced_shape(x.shape, reduced_axes(c, x.rank()), keepdims)};
+        if (c.input(0) != expected)
+          c.fail("dy is {}, the ReduceMax output is {}", c.input(0).str(), expected.str());
+        return {x};
+      },
+      .kernel = NAS_FLOAT_KERNEL(reduce_max_grad_kernel),
+      .gradient_of = "ReduceMax",
+      // The forward's comparisons again, then one store per element.
+      .flops = [](const InferContext& c) { return 2 * c.input(1).numel(); },
   };
 }
 

@@ -1,6 +1,8 @@
-// Lowerings of ReduceMean, Softmax and the SoftmaxCrossEntropy loss (compiler/graph/ops/
-// reduce.cc), and of their gradient ops ReduceMeanGrad (a broadcast), SoftmaxGrad (a sum
-// along the axis as a stage, then an elementwise expression) and SoftmaxCrossEntropyGrad.
+// Lowerings of ReduceMean, ReduceMax, Softmax and the SoftmaxCrossEntropy loss (compiler/
+// graph/ops/reduce.cc), and of their gradient ops ReduceMeanGrad (a broadcast), ReduceMaxGrad
+// (the maximum and its first position as stages, then an elementwise expression),
+// SoftmaxGrad (a sum along the axis as a stage, then an elementwise expression) and
+// SoftmaxCrossEntropyGrad.
 #include <fmt/format.h>
 
 #include "compiler/lower/compute_util.h"
@@ -13,49 +15,133 @@ using loop::Var;
 
 namespace {
 
-// Which axes of an input of shape `xs` a ReduceMean averages, and over how many elements.
-struct MeanAxes {
+// Which axes of an input of shape `xs` a ReduceMean or ReduceMax reduces, and over how many
+// elements.
+struct ReducedAxes {
   std::vector<bool> reduced;
   bool keepdims = false;
   int64_t count = 1;
 };
-MeanAxes mean_axes(const graph::Attrs& attrs, const Shape& xs) {
+ReducedAxes reduced_axes(const graph::Attrs& attrs, const Shape& xs) {
   const std::vector<int64_t>& axes = attrs.ints("axes");
-  MeanAxes m{std::vector<bool>(xs.size(), axes.empty()), attrs.i("keepdims") != 0};
+  ReducedAxes m{std::vector<bool>(xs.size(), axes.empty()), attrs.i("keepdims") != 0};
   for (int64_t axis : axes) m.reduced[static_cast<size_t>(normalized_axis(axis, xs.size()))] = true;
   for (size_t d = 0; d < xs.size(); ++d)
     if (m.reduced[d]) m.count *= xs[d];
   return m;
 }
 
+// The input element a reduction reads at output indices v (of the output's rank: with
+// keepdims, the reduced axes' indices are there and unused): a reduction axis per reduced
+// dimension, added to `axes`.
+std::vector<Expr> reduction_input(const ReducedAxes& m, const Shape& xs, const Indices& v,
+                                  ReductionAxes& axes) {
+  std::vector<Expr> idx;
+  size_t out = 0;
+  for (size_t d = 0; d < xs.size(); ++d) {
+    if (m.reduced[d]) {
+      idx.push_back(axes.add(fmt::format("r{}", d), xs[d]));
+      if (m.keepdims) ++out;
+    } else {
+      idx.push_back(v[out++]);
+    }
+  }
+  return idx;
+}
+
 NodeCompute reduce_mean(const ComputeContext& c) {
   const Shape xs = c.input_shape(0);
-  const MeanAxes m = mean_axes(c.attrs(), xs);
-  const std::vector<bool>& reduced = m.reduced;
-  const bool keepdims = m.keepdims;
-  const int64_t count = m.count;
+  const ReducedAxes m = reduced_axes(c.attrs(), xs);
   const Accessor x = c.in(0);
   ReducingCompute r;
   r.shape = c.output_shape();
   r.axis_names = numbered("i", r.shape.size());
   r.body = [=](const Indices& v) {
     ReductionAxes axes;
-    std::vector<Expr> idx;
-    size_t out = 0;
-    for (size_t d = 0; d < xs.size(); ++d) {
-      if (reduced[d]) {
-        idx.push_back(axes.add(fmt::format("r{}", d), xs[d]));
-        if (keepdims) ++out;
-      } else {
-        idx.push_back(v[out++]);
-      }
-    }
+    const std::vector<Expr> idx = reduction_input(m, xs, v, axes);
     return loop::sum(x(idx), axes.list());
   };
-  r.finish = [count](const Expr& sum, const Indices&) {
+  r.finish = [count = m.count](const Expr& sum, const Indices&) {
     return sum / f32(static_cast<double>(count));
   };
   return NodeCompute{.reducing = std::move(r)};
+}
+
+// The maximum over the reduced axes (-inf for an empty group, as the reference gives).
+NodeCompute reduce_max(const ComputeContext& c) {
+  const Shape xs = c.input_shape(0);
+  const ReducedAxes m = reduced_axes(c.attrs(), xs);
+  const Accessor x = c.in(0);
+  ReducingCompute r;
+  r.shape = c.output_shape();
+  r.axis_names = numbered("i", r.shape.size());
+  r.body = [=](const Indices& v) {
+    ReductionAxes axes;
+    const std::vector<Expr> idx = reduction_input(m, xs, v, axes);
+    return loop::maximum(x(idx), axes.list());
+  };
+  return NodeCompute{.reducing = std::move(r)};
+}
+
+// The row-major number of element idx of x within its reduced group.
+Expr number_in_group(const ReducedAxes& m, const Shape& xs, const std::vector<Expr>& idx) {
+  Expr number;
+  for (size_t d = 0; d < xs.size(); ++d) {
+    if (!m.reduced[d] || xs[d] == 1) continue;
+    number = number.defined() ? times(number, xs[d]) + idx[d] : idx[d];
+  }
+  return number.defined() ? number : i32(0);
+}
+
+// dX = ReduceMaxGrad(dY, X). The reference routes each group's dY to its first maximal
+// element in row-major order. Two stages of X's shape with the reduced axes of size 1: the
+// group's maximum, then the first number in the group (number_in_group, as an f32, exact
+// up to 2^24: refused beyond) of an element equal to it, a minimum (count when none). Each
+// dX element is then dY where its own number is that first one, 0 elsewhere. (As in
+// MaxPoolGrad, a NaN input is not matched as the reference's comparisons would: NaN is
+// never equal to the maximum.)
+NodeCompute reduce_max_grad(const ComputeContext& c) {
+  const Shape xs = c.input_shape(1);
+  const ReducedAxes m = reduced_axes(c.attrs(), xs);
+  Shape kept = xs;
+  for (size_t d = 0; d < xs.size(); ++d)
+    if (m.reduced[d]) kept[d] = 1;
+  const Accessor dy = c.in(0), x = c.in(1);
+  const std::string base = c.graph.value(c.node.outputs[0]).name;
+  const loop::ComputeOptions options{.axis_names = numbered("i", xs.size())};
+  // The stages have keepdims' shape: they read x as a keepdims result would.
+  const ReducedAxes kept_m{m.reduced, true, m.count};
+  const loop::Tensor max_stage = loop::compute(
+      c.namer(base + "_max"), kept,
+      [&](const std::vector<Var>& v) {
+        ReductionAxes axes;
+        const std::vector<Expr> idx = reduction_input(kept_m, xs, exprs(v), axes);
+        return loop::maximum(x(idx), axes.list());
+      },
+      options);
+  const loop::Tensor first_stage = loop::compute(
+      c.namer(base + "_first"), kept,
+      [&](const std::vector<Var>& v) {
+        ReductionAxes axes;
+        const std::vector<Expr> idx = reduction_input(kept_m, xs, exprs(v), axes);
+        const Expr number = loop::cast(loop::Type::f32(), number_in_group(m, xs, idx));
+        return loop::minimum(
+            select(eq(x(idx), max_stage(exprs(v))), number, f32(static_cast<double>(m.count))),
+            axes.list());
+      },
+      options);
+  NodeCompute result;
+  result.stages = {max_stage, first_stage};
+  result.outputs = {[=](const Indices& idx) {
+    std::vector<Expr> at_kept, at_dy;
+    for (size_t d = 0; d < xs.size(); ++d) {
+      at_kept.push_back(m.reduced[d] ? i32(0) : idx[d]);
+      if (!m.reduced[d] || m.keepdims) at_dy.push_back(at_kept.back());
+    }
+    const Expr number = loop::cast(loop::Type::f32(), number_in_group(m, xs, idx));
+    return select(eq(first_stage(at_kept), number), dy(at_dy), f32(0));
+  }};
+  return result;
 }
 
 // Two reductions along the axis, kept with a size-1 axis (the maximum, then the sum of
@@ -102,7 +188,7 @@ NodeCompute softmax(const ComputeContext& c) {
 // writes it: a broadcast.
 NodeCompute reduce_mean_grad(const ComputeContext& c) {
   const Shape xs = c.output_shape();
-  const MeanAxes m = mean_axes(c.attrs(), xs);
+  const ReducedAxes m = reduced_axes(c.attrs(), xs);
   const std::vector<bool>& reduced = m.reduced;
   const bool keepdims = m.keepdims;
   const int64_t count = m.count;
@@ -263,6 +349,10 @@ OpLowering lower_op_ReduceMean(const graph::OpDef&) {
   return OpLowering{.compute = reduce_mean, .family = always(ScheduleFamily::Reduce)};
 }
 
+OpLowering lower_op_ReduceMax(const graph::OpDef&) {
+  return OpLowering{.compute = reduce_max, .family = always(ScheduleFamily::Reduce)};
+}
+
 OpLowering lower_op_Softmax(const graph::OpDef&) {
   return OpLowering{.compute = softmax, .family = always(ScheduleFamily::Softmax)};
 }
@@ -279,6 +369,20 @@ OpLowering lower_op_SoftmaxCrossEntropy(const graph::OpDef&) {
 // A broadcast of dY (fusion class Broadcast): Injective.
 OpLowering lower_op_ReduceMeanGrad(const graph::OpDef&) {
   return OpLowering{.compute = reduce_mean_grad, .family = always(ScheduleFamily::Injective)};
+}
+// Stages, then an elementwise expression, as SoftmaxGrad; of family Reduce, whose default
+// schedule is the generic one (parallel over each stage's outer loop): correct, not fast.
+OpLowering lower_op_ReduceMaxGrad(const graph::OpDef&) {
+  return OpLowering{
+      .compute = reduce_max_grad,
+      .refuses = [](const graph::Graph& graph,
+                    const graph::Node& node) -> std::optional<std::string> {
+        constexpr int64_t kExactInF32 = int64_t{1} << 24;
+        if (reduced_axes(node.attrs, graph.type(node.inputs[1]).shape).count > kExactInF32)
+          return "groups of more than 2^24 elements are computed by the reference kernel only";
+        return std::nullopt;
+      },
+      .family = always(ScheduleFamily::Reduce)};
 }
 // Shaped as Softmax (a reduction along the axis as a stage, then an elementwise expression),
 // so of Softmax's family, whose default schedule is the generic one of Reduce (parallel

@@ -265,6 +265,105 @@ NAS_OP_CASE({
     .onnx = false,
 });
 
+// ---- ReduceMax -------------------------------------------------------------------------
+
+// [[1,5,3],[4,2,6]], used by the ReduceMax hand cases.
+Tensor max_x() { return Tensor::f32({2, 3}, {1, 5, 3, 4, 2, 6}); }
+
+NAS_OP_CASE({
+    .op = "ReduceMax",
+    .name = "ReduceMax.hand_axis1_keepdims",
+    .build = [](Rng&, Graph& g, std::vector<Tensor>& in) {
+      single_op(g, in, "ReduceMax", {max_x()}, {{"axes", Shape{1}}});
+    },
+    .expected = {Tensor::f32({2, 1}, {5, 6})},
+});
+
+NAS_OP_CASE({
+    .op = "ReduceMax",
+    .name = "ReduceMax.hand_negative_axis_no_keepdims",
+    .build = [](Rng&, Graph& g, std::vector<Tensor>& in) {
+      single_op(g, in, "ReduceMax", {max_x()}, {{"axes", Shape{-2}}, {"keepdims", int64_t{0}}});
+    },
+    .expected = {Tensor::f32({3}, {4, 5, 6})},  // column maxima
+});
+
+NAS_OP_CASE({
+    .op = "ReduceMax",
+    .name = "ReduceMax.hand_all_axes",
+    .build = [](Rng&, Graph& g, std::vector<Tensor>& in) {
+      single_op(g, in, "ReduceMax", {max_x()});
+    },
+    .expected = {Tensor::f32({1, 1}, {6})},
+});
+
+// All negative: the maximum is not clipped at 0.
+NAS_OP_CASE({
+    .op = "ReduceMax",
+    .name = "ReduceMax.hand_all_axes_no_keepdims_negative",
+    .build = [](Rng&, Graph& g, std::vector<Tensor>& in) {
+      single_op(g, in, "ReduceMax", {Tensor::f32({3}, {-3, -1, -2})}, {{"keepdims", int64_t{0}}});
+    },
+    .expected = {Tensor::f32({}, {-1})},
+});
+
+// Values kept apart, so central differences never straddle a change of maximum.
+const bool reduce_max_random_cases = [] {
+  const std::vector<std::pair<std::string, std::vector<int64_t>>> axes = {
+      {"axis1", {1}}, {"axes_0_2", {0, 2}}, {"axis_neg1", {-1}}, {"all", {}}};
+  for (const auto& [what, ax] : axes)
+    for (int64_t keepdims = 0; keepdims <= 1; ++keepdims)
+      register_op_case({
+          .op = "ReduceMax",
+          .name = fmt::format("ReduceMax.random_{}_keepdims{}", what, keepdims),
+          .build = [ax, keepdims](Rng& rng, Graph& g, std::vector<Tensor>& in) {
+            const Shape s{random_int(rng, 1, 3), random_int(rng, 1, 5), random_int(rng, 1, 6)};
+            single_op(g, in, "ReduceMax", {random_tensor_away_from(rng, s, {}, 0.1)},
+                      {{"axes", ax}, {"keepdims", keepdims}});
+          },
+      });
+  return true;
+}();
+
+// Ties go to the first maximum in row-major order: along axis 1 of [[2,7,7],[5,5,1]], the
+// 7 at (0,1) and the 5 at (1,0) take dy.
+NAS_OP_CASE({
+    .op = "ReduceMaxGrad",
+    .name = "ReduceMaxGrad.hand_ties",
+    .build = [](Rng&, Graph& g, std::vector<Tensor>& in) {
+      single_op(g, in, "ReduceMaxGrad",
+                {Tensor::f32({2, 1}, {10, 20}), Tensor::f32({2, 3}, {2, 7, 7, 5, 5, 1})},
+                {{"axes", Shape{1}}});
+    },
+    .expected = {Tensor::f32({2, 3}, {0, 10, 0, 20, 0, 0})},
+    .onnx = false,
+});
+
+// Along axis 0 of [[2,7,1],[2,3,1]] without keepdims: columns 0 and 2 tie, row 0 takes dy.
+NAS_OP_CASE({
+    .op = "ReduceMaxGrad",
+    .name = "ReduceMaxGrad.hand_ties_axis0_no_keepdims",
+    .build = [](Rng&, Graph& g, std::vector<Tensor>& in) {
+      single_op(g, in, "ReduceMaxGrad",
+                {Tensor::f32({3}, {10, 20, 30}), Tensor::f32({2, 3}, {2, 7, 1, 2, 3, 1})},
+                {{"axes", Shape{0}}, {"keepdims", int64_t{0}}});
+    },
+    .expected = {Tensor::f32({2, 3}, {10, 20, 30, 0, 0, 0})},
+    .onnx = false,
+});
+
+// Over all axes of a [2,2,2] block whose maximum 4 appears at (0,1,1) and (1,0,0).
+NAS_OP_CASE({
+    .op = "ReduceMaxGrad",
+    .name = "ReduceMaxGrad.hand_ties_all_axes",
+    .build = [](Rng&, Graph& g, std::vector<Tensor>& in) {
+      single_op(g, in, "ReduceMaxGrad",
+                {Tensor::f32({1, 1, 1}, {5}), Tensor::f32({2, 2, 2}, {1, 0, 3, 4, 4, 2, 0, 1})});
+    },
+    .expected = {Tensor::f32({2, 2, 2}, {0, 0, 0, 5, 0, 0, 0, 0})},
+    .onnx = false,
+});
+
 // ---- Softmax ---------------------------------------------------------------------------
 
 NAS_OP_CASE({

@@ -400,7 +400,7 @@ def reduce_models():
 
 
 def shape_op_models():
-    """Reshape, Flatten, Transpose, Concat, Split, Squeeze, Unsqueeze, Slice, Gather."""
+    """Reshape, Flatten, Transpose, Concat, Split, Squeeze, Unsqueeze, Slice, Pad, Gather."""
     models = []
     v = Values("shape-ops")
     for opset in (11, 13, 17):
@@ -474,6 +474,21 @@ def shape_op_models():
                inits={"starts": i64(-4, -3), "ends": i64(-1, big), "axes": i64(0, 1)}),
         single("Slice-ends-past-end-opset13", 13, "Slice", {"x": v.f(2, 3, 8)},
                inits={"starts": i64(2), "ends": i64(big), "axes": i64(2)}),
+    ]
+    # Pad (pads and constant_value inputs since opset 11): each mode, negative pads.
+    models += [
+        single("Pad-constant-value-opset11", 11, "Pad", {"x": v.f(2, 3, 4)},
+               inits={"pads": i64(0, 1, 0, 0, 2, 1), "value": np.array(0.5, np.float32)}),
+        single("Pad-default-zero-opset13", 13, "Pad", {"x": v.f(1, 2, 3, 3)},
+               inits={"pads": i64(0, 0, 1, 1, 0, 0, 1, 1)}),
+        single("Pad-negative-pads-opset13", 13, "Pad", {"x": v.f(2, 5, 6)},
+               inits={"pads": i64(0, -1, 3, 0, 2, -2)}),
+        single("Pad-reflect-opset13", 13, "Pad", {"x": v.f(1, 2, 5, 6)}, {"mode": "reflect"},
+               inits={"pads": i64(0, 0, 2, 3, 0, 1, 4, 5)}),
+        single("Pad-reflect-negative-pads-opset17", 17, "Pad", {"x": v.f(5, 7)},
+               {"mode": "reflect"}, inits={"pads": i64(-2, 3, 1, -1)}),
+        single("Pad-edge-opset17", 17, "Pad", {"x": v.f(2, 3, 4)}, {"mode": "edge"},
+               inits={"pads": i64(1, 0, 3, 0, 2, 5)}),
     ]
     # Gather: float data, constant int64 indices.
     models += [

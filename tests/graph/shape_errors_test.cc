@@ -190,6 +190,65 @@ TEST(ShapeErrors, SliceGradWrongDy) {
                      "dy is f32[3] but slicing input_shape [4] gives [2]");
 }
 
+TEST(ShapeErrors, PadMissingPads) {
+  EXPECT_SHAPE_ERROR("Pad", (Types{f32({2, 3})}), (Attrs{}),
+                     "required attribute 'pads' is missing");
+}
+
+TEST(ShapeErrors, PadIntegerInput) {
+  EXPECT_SHAPE_ERROR("Pad", (Types{i64({3})}), (Attrs{{"pads", Shape{1, 1}}}),
+                     "input 0 must be a float tensor, got i64[3]");
+}
+
+TEST(ShapeErrors, PadUnsupportedMode) {
+  EXPECT_SHAPE_ERROR("Pad", (Types{f32({2, 3})}),
+                     (Attrs{{"pads", Shape{0, 1, 0, 1}}, {"mode", std::string("wrap")}}),
+                     "mode \"wrap\" is not supported (supported: \"constant\", \"reflect\", "
+                     "\"edge\")");
+}
+
+TEST(ShapeErrors, PadPadsLength) {
+  EXPECT_SHAPE_ERROR("Pad", (Types{f32({2, 3})}), (Attrs{{"pads", Shape{1, 1}}}),
+                     "pads [1,1] has 2 entries, expected 4 (a begin for each of the 2 axes "
+                     "padded, then an end for each)");
+}
+
+TEST(ShapeErrors, PadAxisOutOfRange) {
+  EXPECT_SHAPE_ERROR("Pad", (Types{f32({2, 3})}),
+                     (Attrs{{"pads", Shape{1, 1}}, {"axes", Shape{2}}}),
+                     "axes entry 2 is out of range for rank 2 (expected -2 to 1)");
+}
+
+TEST(ShapeErrors, PadDuplicateAxis) {
+  EXPECT_SHAPE_ERROR("Pad", (Types{f32({2, 3})}),
+                     (Attrs{{"pads", Shape{1, 1, 1, 1}}, {"axes", Shape{1, -1}}}),
+                     "axes [1,-1] names axis 1 twice");
+}
+
+TEST(ShapeErrors, PadRemovesMoreThanTheAxis) {
+  EXPECT_SHAPE_ERROR("Pad", (Types{f32({2, 3})}), (Attrs{{"pads", Shape{0, -2, 0, -2}}}),
+                     "pads [0,-2,0,-2] remove 4 elements from axis 1, which has 3");
+}
+
+TEST(ShapeErrors, PadReflectWiderThanTheAxis) {
+  EXPECT_SHAPE_ERROR("Pad", (Types{f32({2, 3})}),
+                     (Attrs{{"pads", Shape{0, 3, 0, 0}}, {"mode", std::string("reflect")}}),
+                     "reflect mode needs each pad smaller than its axis: pads [0,3,0,0] pad "
+                     "axis 1 of size 3 by 3");
+}
+
+TEST(ShapeErrors, PadReflectWiderThanWhatNegativePadsLeave) {
+  EXPECT_SHAPE_ERROR("Pad", (Types{f32({4})}),
+                     (Attrs{{"pads", Shape{-2, 2}}, {"mode", std::string("reflect")}}),
+                     "pads [-2,2] pad axis 0 of size 4 (2 after the negative pads) by 2");
+}
+
+TEST(ShapeErrors, PadEdgeOfAnEmptyAxis) {
+  EXPECT_SHAPE_ERROR("Pad", (Types{f32({2, 0})}),
+                     (Attrs{{"pads", Shape{0, 1, 0, 0}}, {"mode", std::string("edge")}}),
+                     "edge mode cannot pad axis 1 of size 0: it has no edge element");
+}
+
 TEST(ShapeErrors, SqueezeNotOne) {
   EXPECT_SHAPE_ERROR("Squeeze", (Types{f32({1, 3})}), (Attrs{{"axes", Shape{-1}}}),
                      "axis 1 of input f32[1,3] has size 3, expected 1");

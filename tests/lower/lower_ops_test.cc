@@ -512,6 +512,19 @@ TEST(LowerOps, Split) {
   check_op({"Split", {{6, 4}}, {{"num_outputs", int64_t{3}}}}, "injective");
 }
 
+// Every mode, pads on either side of several axes, negative pads (removing).
+TEST(LowerOps, Pad) {
+  const std::string reflect = "reflect", edge = "edge";
+  check_op({"Pad", {{2, 3, 5, 4}},
+            {{"pads", Shape{0, 1, 2, 0, 0, 2, 1, 3}}, {"constant_value", 0.5f}}},
+           "injective");
+  check_op({"Pad", {{2, 5, 6}}, {{"pads", Shape{0, -1, 3, 0, 2, -2}}}}, "injective");
+  check_op({"Pad", {{1, 2, 5, 6}}, {{"pads", Shape{0, 0, 2, 3, 0, 1, 4, 5}}, {"mode", reflect}}},
+           "injective");
+  check_op({"Pad", {{5, 7}}, {{"pads", Shape{-2, 3, 1, -1}}, {"mode", reflect}}}, "injective");
+  check_op({"Pad", {{2, 3, 4}}, {{"pads", Shape{1, 0, 3, 0, 2, 5}}, {"mode", edge}}}, "injective");
+}
+
 TEST(LowerOps, Slice) {
   check_op({"Slice", {{5, 7}}, {{"starts", Shape{1, -6}}, {"ends", Shape{4, 100}}}}, "injective");
   check_op({"Slice", {{4, 9}}, {{"starts", Shape{-1}}, {"ends", Shape{-100}}, {"axes", Shape{1}},

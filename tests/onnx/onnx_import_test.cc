@@ -345,6 +345,28 @@ TEST(OnnxImport, SymbolicDimsTakeTheGivenShape) {
   EXPECT_THAT(import_error(m, options), HasSubstr("m.onnx: no graph input named 'z' (inputs: x)"));
 }
 
+// Pad as torch exports it (opset 11+): pads and constant_value as constant inputs, from an
+// initializer or a Constant node; mode as an attribute.
+TEST(OnnxImport, PadTakesPadsAndConstantValueFromInputs) {
+  REQUIRE_OPS("Pad");
+  OnnxModel m(11);
+  m.input("x", {1, 2, 3}).output("c").output("r");
+  m.initializer("pads", Tensor::i64({6}, {0, 0, 1, 0, 1, 0}));
+  m.constant("value", Tensor::scalar_f32(-1));
+  m.node("Pad", {"x", "pads", "value"}, {"c"}, "constant_pad");
+  add_attr(m.node("Pad", {"x", "pads"}, {"r"}, "reflect_pad"), "mode", std::string("reflect"));
+  Graph g = import(m);
+  ASSERT_EQ(op_sequence(g), (std::vector<std::string>{"Pad", "Pad"}));
+  EXPECT_EQ(g.nodes()[0].attrs.ints("pads"), (std::vector<int64_t>{0, 0, 1, 0, 1, 0}));
+  EXPECT_EQ(g.nodes()[0].attrs.f("constant_value"), -1.0f);
+  EXPECT_EQ(g.nodes()[1].attrs.s("mode"), "reflect");
+  EXPECT_TRUE(g.constants().empty());
+  const std::vector<Tensor> out = run_reference(g, {Tensor::f32({1, 2, 3}, {1, 2, 3, 4, 5, 6})});
+  // A column before, a row after: -1s there, or the reflection (the row after is row 0).
+  EXPECT_EQ(out[0], Tensor::f32({1, 3, 4}, {-1, 1, 2, 3, -1, 4, 5, 6, -1, -1, -1, -1}));
+  EXPECT_EQ(out[1], Tensor::f32({1, 3, 4}, {2, 1, 2, 3, 5, 4, 5, 6, 2, 1, 2, 3}));
+}
+
 TEST(OnnxImport, ReduceMaxTakesAxesAsAnAttribute) {
   REQUIRE_OPS("ReduceMax");
   OnnxModel m(13);
@@ -356,6 +378,56 @@ TEST(OnnxImport, ReduceMaxTakesAxesAsAnAttribute) {
   ASSERT_EQ(op_sequence(g), std::vector<std::string>{"ReduceMax"});
   EXPECT_EQ(run_reference(g, {Tensor::f32({2, 3}, {1, 5, 3, 4, 2, 6})})[0],
             Tensor::f32({2}, {5, 6}));
+}
+
+TEST(OnnxImportErrors, PadUnsupportedMode) {
+  REQUIRE_OPS("Pad");
+  OnnxModel m(13);
+  m.input("x", {2, 3}).output("y").initializer("pads", Tensor::i64({4}, {0, 1, 0, 1}));
+  add_attr(m.node("Pad", {"x", "pads"}, {"y"}, "p"), "mode", std::string("wrap"));
+  EXPECT_THAT(import_error(m),
+              HasSubstr("m.onnx: node 'p' (Pad): mode \"wrap\" is not supported (supported: "
+                        "\"constant\", \"reflect\", \"edge\")"));
+}
+
+TEST(OnnxImportErrors, PadNegativePadsBeyondTheInput) {
+  REQUIRE_OPS("Pad");
+  OnnxModel m(13);
+  m.input("x", {2, 3}).output("y").initializer("pads", Tensor::i64({4}, {0, -3, 0, -1}));
+  m.node("Pad", {"x", "pads"}, {"y"}, "p");
+  EXPECT_THAT(import_error(m),
+              HasSubstr("m.onnx: node 'p' (Pad): pads [0,-3,0,-1] remove 4 elements from axis "
+                        "1, which has 3"));
+}
+
+TEST(OnnxImportErrors, PadReflectWiderThanTheInput) {
+  REQUIRE_OPS("Pad");
+  OnnxModel m(17);
+  m.input("x", {2, 3}).output("y").initializer("pads", Tensor::i64({4}, {2, 0, 0, 0}));
+  add_attr(m.node("Pad", {"x", "pads"}, {"y"}, "p"), "mode", std::string("reflect"));
+  EXPECT_THAT(import_error(m),
+              HasSubstr("m.onnx: node 'p' (Pad): reflect mode needs each pad smaller than its "
+                        "axis: pads [2,0,0,0] pad axis 0 of size 2 by 2"));
+}
+
+TEST(OnnxImportErrors, PadPadsMustBeConstant) {
+  REQUIRE_OPS("Pad");
+  OnnxModel m(13);
+  m.input("x", {2, 3}).input("pads", {4}, onnx::TensorProto::INT64).output("y");
+  m.node("Pad", {"x", "pads"}, {"y"}, "p");
+  EXPECT_THAT(import_error(m),
+              HasSubstr("node 'p' (Pad, opset 13): input 1 (pads) must be a constant"));
+}
+
+TEST(OnnxImportErrors, PadConstantValueMustBeAFloat) {
+  REQUIRE_OPS("Pad");
+  OnnxModel m(13);
+  m.input("x", {2, 3}).output("y").initializer("pads", Tensor::i64({4}, {0, 1, 0, 1}));
+  m.initializer("value", Tensor::i64({}, {3}));
+  m.node("Pad", {"x", "pads", "value"}, {"y"}, "p");
+  EXPECT_THAT(import_error(m),
+              HasSubstr("node 'p' (Pad, opset 13): input 2 (constant_value) must be a "
+                        "one-element float tensor, got i64[]"));
 }
 
 TEST(OnnxImportErrors, ReduceMaxAxisOutOfRange) {
@@ -512,6 +584,37 @@ TEST(OnnxExport, InternalOpHasNoOnnxForm) {
     FAIL();
   } catch (const UserError& e) {
     EXPECT_THAT(e.what(), HasSubstr("node 'rg' (ReluGrad) is internal and has no ONNX form"));
+  }
+}
+
+// Pad's pads and constant_value become int64 and float initializers feeding inputs 1 and 2;
+// opset 18's axes has no opset-17 form.
+TEST(OnnxExport, PadWritesPadsAndConstantValueAsInputs) {
+  REQUIRE_OPS("Pad");
+  Graph g;
+  const ValueId x = g.add_input("x", {DType::F32, {2, 3}});
+  g.add_output(g.add("Pad", {x}, {{"pads", Shape{0, 1, 0, 2}}, {"constant_value", 0.5f}}, "p"));
+  onnx::ModelProto model;
+  ASSERT_TRUE(model.ParseFromString(onnx_io::export_onnx_bytes(g)));
+  const onnx::NodeProto& node = model.graph().node(0);
+  ASSERT_EQ(node.input_size(), 3);
+  EXPECT_EQ(node.input(0), "x");
+  ASSERT_EQ(model.graph().initializer_size(), 2);
+  EXPECT_EQ(model.graph().initializer(0).name(), node.input(1));
+  EXPECT_EQ(model.graph().initializer(0).data_type(), onnx::TensorProto::INT64);
+  EXPECT_EQ(model.graph().initializer(1).name(), node.input(2));
+  EXPECT_EQ(model.graph().initializer(1).data_type(), onnx::TensorProto::FLOAT);
+
+  Graph with_axes;
+  const ValueId y = with_axes.add_input("y", {DType::F32, {2, 3}});
+  with_axes.add_output(
+      with_axes.add("Pad", {y}, {{"pads", Shape{1, 1}}, {"axes", Shape{1}}}, "pa"));
+  try {
+    onnx_io::export_onnx_bytes(with_axes);
+    FAIL() << "a Pad with axes was exported";
+  } catch (const UserError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("node 'pa' (Pad): attribute axes=[1] has no ONNX form in "
+                                    "opset 17"));
   }
 }
 

@@ -120,5 +120,11 @@ inline void add_attr(onnx::NodeProto& n, const std::string& name, std::vector<in
   a->set_type(onnx::AttributeProto::INTS);
   for (int64_t x : v) a->add_ints(x);
 }
+inline void add_attr(onnx::NodeProto& n, const std::string& name, const std::string& v) {
+  auto* a = n.add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::STRING);
+  a->set_s(v);
+}
 
 }  // namespace nas::testing

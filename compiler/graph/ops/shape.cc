@@ -1,11 +1,12 @@
 // Shape and data-movement ops: the shape arithmetic of torch-style ONNX exports (Shape,
 // Gather, Unsqueeze, Concat on i64 data; the importer folds it into constants since shapes
 // are static) and the data movement of CNNs (Flatten, Reshape, Transpose, Concat, Split,
-// Slice, Squeeze, Unsqueeze).
+// Slice, Pad, Squeeze, Unsqueeze).
 //
-// Values that ONNX passes as constant inputs (Reshape's shape, Slice's starts...) are
-// attributes here, because shape functions see only types. Every kernel is a byte copy of
-// elements chosen by index arithmetic, so it serves f32, f64 and i64 data alike.
+// Values that ONNX passes as constant inputs (Reshape's shape, Slice's starts, Pad's pads...)
+// are attributes here, because shape functions see only types. Every kernel but Pad's is a
+// byte copy of elements chosen by index arithmetic, so it serves f32, f64 and i64 data alike;
+// Pad fills in a float constant and takes float data.
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -15,6 +16,7 @@
 #include <fmt/ranges.h>
 
 #include "compiler/graph/ops/op_helpers.h"
+#include "compiler/graph/ops/pad_geometry.h"
 #include "compiler/graph/ops/slice_axes.h"
 
 namespace nas::graph {
@@ -510,6 +512,140 @@ OpDef make_op_SliceGrad() {
         return {g.add("Slice", {g.dy()}, slice_attrs_of(g.node.attrs))};
       },
       .gradient_of = "Slice",
+  };
+}
+
+// ---- Pad -------------------------------------------------------------------------------
+
+namespace {
+
+template <class T>
+void pad_kernel(const KernelContext& c) {
+  const Tensor& x = c.in(0);
+  Tensor& y = c.out(0);
+  const PadGeometry p = pad_of(c.attrs(), x.shape());
+  const std::vector<int64_t> strides = contiguous_strides(x.shape());
+  const auto value = static_cast<T>(c.attrs().f("constant_value"));
+  const T* px = x.data<T>();
+  T* py = y.data<T>();
+  for (int64_t i = 0; i < y.numel(); ++i) {
+    const std::vector<int64_t> coords = unravel(i, y.shape());
+    int64_t source = 0;
+    bool inside = true;
+    for (size_t a = 0; inside && a < coords.size(); ++a) {
+      const std::optional<int64_t> s = p.source(a, coords[a]);
+      if (s) source += *s * strides[a];
+      inside = s.has_value();
+    }
+    py[i] = inside ? px[source] : value;
+  }
+}
+
+// Pads of rank `rank`, zero but for (begin, end) on `axis`.
+std::vector<int64_t> pads_on(size_t rank, size_t axis, int64_t begin, int64_t end) {
+  std::vector<int64_t> pads(2 * rank, 0);
+  pads[axis] = begin;
+  pads[rank + axis] = end;
+  return pads;
+}
+
+ValueId pad_axis(GradContext& g, ValueId v, size_t axis, int64_t begin, int64_t end) {
+  const size_t rank = g.type(v).shape.size();
+  return g.add("Pad", {v}, {{"pads", pads_on(rank, axis, begin, end)}});
+}
+
+ValueId slice_axis(GradContext& g, ValueId v, size_t axis, int64_t start, int64_t end,
+                   int64_t step = 1) {
+  return g.add("Slice", {v},
+               {{"starts", std::vector<int64_t>{start}},
+                {"ends", std::vector<int64_t>{end}},
+                {"axes", std::vector<int64_t>{static_cast<int64_t>(axis)}},
+                {"steps", std::vector<int64_t>{step}}});
+}
+
+ValueId sum_axis(GradContext& g, ValueId v, size_t axis) {
+  Shape kept = g.type(v).shape;
+  kept[axis] = 1;
+  return g.add("ReduceSumTo", {v}, {{"shape", kept}});
+}
+
+// The gradient of padding one axis of `n` elements by begin, end >= 0 in reflect or edge
+// mode: the part of dy that copied the input, plus each pad's part of dy moved back to the
+// elements the pad read (reversed for reflect, summed onto the edge element for edge).
+ValueId unpad_axis(GradContext& g, ValueId dy, PadMode mode, size_t axis, int64_t begin,
+                   int64_t end, int64_t n) {
+  ValueId dx = slice_axis(g, dy, axis, begin, begin + n);
+  auto add = [&](ValueId part) { dx = g.add("Add", {dx, part}); };
+  if (mode == PadMode::Reflect) {
+    // Output begin - 1 - k read input 1 + k, output begin + n + k read input n - 2 - k.
+    constexpr int64_t kToTheStart = std::numeric_limits<int64_t>::min();
+    if (begin > 0)
+      add(pad_axis(g, slice_axis(g, dy, axis, begin - 1, kToTheStart, -1), axis, 1,
+                   n - 1 - begin));
+    if (end > 0)
+      add(pad_axis(g, slice_axis(g, dy, axis, begin + n + end - 1, begin + n - 1, -1), axis,
+                   n - 1 - end, 1));
+  } else {
+    if (begin > 0)
+      add(pad_axis(g, sum_axis(g, slice_axis(g, dy, axis, 0, begin), axis), axis, 0, n - 1));
+    if (end > 0)
+      add(pad_axis(g, sum_axis(g, slice_axis(g, dy, axis, begin + n, begin + n + end), axis),
+                   axis, n - 1, 0));
+  }
+  return dx;
+}
+
+// Constant mode: dy without what was added and with zeros where elements were removed, a
+// Pad by the negated pads. Reflect and edge: axis by axis (the modes pad each axis on its
+// own), undo the padding (unpad_axis), then put zeros back where negative pads removed.
+std::vector<ValueId> pad_gradient(GradContext& g) {
+  const Shape in = g.type(g.x(0)).shape;
+  const PadGeometry p = pad_of(g.node.attrs, in);
+  if (p.mode == PadMode::Constant) {
+    std::vector<int64_t> pads;
+    for (int64_t b : p.begin) pads.push_back(-b);
+    for (int64_t e : p.end) pads.push_back(-e);
+    return {g.add("Pad", {g.dy()}, {{"pads", pads}})};
+  }
+  ValueId dx = g.dy();
+  for (size_t a = 0; a < in.size(); ++a) {
+    const int64_t cut_begin = std::max<int64_t>(-p.begin[a], 0);
+    const int64_t cut_end = std::max<int64_t>(-p.end[a], 0);
+    const int64_t added_begin = std::max<int64_t>(p.begin[a], 0);
+    const int64_t added_end = std::max<int64_t>(p.end[a], 0);
+    if (added_begin > 0 || added_end > 0)
+      dx = unpad_axis(g, dx, p.mode, a, added_begin, added_end, in[a] - cut_begin - cut_end);
+    if (cut_begin > 0 || cut_end > 0) dx = pad_axis(g, dx, a, cut_begin, cut_end);
+  }
+  return {dx};
+}
+
+}  // namespace
+
+OpDef make_op_Pad() {
+  return OpDef{
+      .name = "Pad",
+      .doc = "pads `axes` (empty: all) by `pads` (ONNX: begins, then ends; negative removes) "
+             "with constant_value, or by reflection or the edge element (`mode`)",
+      .attrs = {{"pads", AttrKind::Ints, std::nullopt},
+                {"constant_value", AttrKind::Float, 0.0f},
+                {"mode", AttrKind::String, std::string("constant")},
+                {"axes", AttrKind::Ints, std::vector<int64_t>{}}},
+      .fusion = FusionClass::Injective,
+      .infer = [](const InferContext& c) -> std::vector<TensorType> {
+        expect_float(c, 0);
+        const TensorType& x = c.input(0);
+        return {TensorType{x.dtype, pad_or_fail(c, x.shape).out_shape()}};
+      },
+      .kernel = NAS_FLOAT_KERNEL(pad_kernel),
+      .gradient = pad_gradient,
+      // Opset 18's `axes` input: the importer accepts opsets up to 17, whose Pad pads every
+      // axis; a graph whose Pad names axes has no opset-17 form and does not export.
+      .onnx = {.op_type = "Pad",
+               .since_opset = 13,
+               .attr_inputs = {{"pads", 1, 11, DType::I64},
+                               {"constant_value", 2, 11, DType::F32},
+                               {"axes", 3, 18, DType::I64}}},
   };
 }
 

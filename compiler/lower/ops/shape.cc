@@ -2,6 +2,7 @@
 // input element, so every op here is an accessor inlined into its readers.
 #include <algorithm>
 
+#include "compiler/graph/ops/pad_geometry.h"
 #include "compiler/graph/ops/slice_axes.h"
 #include "compiler/lower/compute_util.h"
 #include "compiler/support/error.h"
@@ -188,6 +189,42 @@ NodeCompute slice_grad(const ComputeContext& c) {
   }}};
 }
 
+// Pad (graph/ops/pad_geometry.h): along each padded axis, output element o reads input
+// element i = o - begin; constant mode reads it at an index clamped into the input under a
+// Select (which evaluates both sides), edge mode at the clamped index, reflect mode at its
+// mirror image min(|i|, 2 (n - 1) - |i|), exact within the pads the shape function allows.
+// Only the sides with a positive pad need the clamp or the mirror.
+NodeCompute pad(const ComputeContext& c) {
+  using graph::ops::PadMode;
+  const graph::ops::PadGeometry p = graph::ops::pad_of(c.attrs(), c.input_shape(0));
+  const auto value = static_cast<double>(c.attrs().f("constant_value"));
+  const Accessor x = c.in(0);
+  return NodeCompute{.outputs = {[=](const Indices& idx) {
+    std::vector<Expr> at(idx.size());
+    Expr inside;
+    for (size_t a = 0; a < idx.size(); ++a) {
+      const int64_t begin = p.begin[a], end = p.end[a], n = p.in[a];
+      const Expr i = plus(idx[a], -begin);
+      at[a] = i;
+      if (p.mode == PadMode::Reflect) {
+        if (begin > 0) at[a] = max(at[a], -at[a]);
+        if (end > 0) at[a] = min(at[a], i32(2 * (n - 1)) - at[a]);
+        continue;
+      }
+      if (begin > 0) {
+        if (p.mode == PadMode::Constant) inside = all_of(inside, i >= 0);
+        at[a] = max(at[a], 0);
+      }
+      if (end > 0) {
+        if (p.mode == PadMode::Constant) inside = all_of(inside, i < n);
+        at[a] = min(at[a], n - 1);
+      }
+    }
+    const Expr read = x(at);
+    return inside.defined() ? select(inside, read, f32(value)) : read;
+  }}};
+}
+
 OpLowering shape_data(const graph::OpDef& op) {
   return not_lowered(op.name + " computes on i64 shape data, which constant folding removes from "
                      "graphs with static shapes; it is not compiled");
@@ -203,6 +240,7 @@ OpLowering lower_op_Transpose(const graph::OpDef&) { return injective(transpose)
 OpLowering lower_op_Concat(const graph::OpDef&) { return injective(concat); }
 OpLowering lower_op_Split(const graph::OpDef&) { return injective(split); }
 OpLowering lower_op_Slice(const graph::OpDef&) { return injective(slice); }
+OpLowering lower_op_Pad(const graph::OpDef&) { return injective(pad); }
 OpLowering lower_op_Shape(const graph::OpDef& op) { return shape_data(op); }
 OpLowering lower_op_Gather(const graph::OpDef& op) { return shape_data(op); }
 OpLowering lower_op_ConstantOfShape(const graph::OpDef& op) { return shape_data(op); }

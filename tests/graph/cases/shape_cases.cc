@@ -1,4 +1,5 @@
 // Cases for ops/shape.cc.
+#include <algorithm>
 #include <limits>
 
 #include "compiler/support/error.h"
@@ -393,6 +394,115 @@ NAS_OP_CASE({
       single_op(g, in, "Slice", {random_tensor(rng, s)}, attrs);
     },
 });
+
+// ---- Pad -------------------------------------------------------------------------------
+
+// [[1,2,3],[4,5,6]] with a row of 9s before and two columns of 9s after.
+NAS_OP_CASE({
+    .op = "Pad",
+    .name = "Pad.hand_constant",
+    .build = [](Rng&, Graph& g, std::vector<Tensor>& in) {
+      single_op(g, in, "Pad", {Tensor::f32({2, 3}, {1, 2, 3, 4, 5, 6})},
+                {{"pads", Shape{1, 0, 0, 2}}, {"constant_value", 9.0f}});
+    },
+    .expected = {Tensor::f32({3, 5}, {9, 9, 9, 9, 9,  //
+                                      1, 2, 3, 9, 9,  //
+                                      4, 5, 6, 9, 9})},
+});
+
+// Negative pads remove: [1,2,3,4,5] without its first two, then a 0 after.
+NAS_OP_CASE({
+    .op = "Pad",
+    .name = "Pad.hand_constant_negative",
+    .build = [](Rng&, Graph& g, std::vector<Tensor>& in) {
+      single_op(g, in, "Pad", {Tensor::f32({1, 5}, {1, 2, 3, 4, 5})},
+                {{"pads", Shape{0, -2, 0, 1}}});
+    },
+    .expected = {Tensor::f32({1, 4}, {3, 4, 5, 0})},
+});
+
+// Reflection without repeating the edge: 3,2 | 1,2,3,4 | 3,2,1.
+NAS_OP_CASE({
+    .op = "Pad",
+    .name = "Pad.hand_reflect",
+    .build = [](Rng&, Graph& g, std::vector<Tensor>& in) {
+      single_op(g, in, "Pad", {Tensor::f32({1, 4}, {1, 2, 3, 4})},
+                {{"pads", Shape{0, 2, 0, 3}}, {"mode", std::string("reflect")}});
+    },
+    .expected = {Tensor::f32({1, 9}, {3, 2, 1, 2, 3, 4, 3, 2, 1})},
+});
+
+// Remove the first element, then reflect at the end: 2,3,4,5 | 4,3.
+NAS_OP_CASE({
+    .op = "Pad",
+    .name = "Pad.hand_reflect_negative",
+    .build = [](Rng&, Graph& g, std::vector<Tensor>& in) {
+      single_op(g, in, "Pad", {Tensor::f32({5}, {1, 2, 3, 4, 5})},
+                {{"pads", Shape{-1, 2}}, {"mode", std::string("reflect")}});
+    },
+    .expected = {Tensor::f32({6}, {2, 3, 4, 5, 4, 3})},
+});
+
+// [[1,2],[3,4]]: the first row repeated before, the first column once before and the last
+// twice after.
+NAS_OP_CASE({
+    .op = "Pad",
+    .name = "Pad.hand_edge",
+    .build = [](Rng&, Graph& g, std::vector<Tensor>& in) {
+      single_op(g, in, "Pad", {Tensor::f32({2, 2}, {1, 2, 3, 4})},
+                {{"pads", Shape{1, 1, 0, 2}}, {"mode", std::string("edge")}});
+    },
+    .expected = {Tensor::f32({3, 5}, {1, 1, 2, 2, 2,  //
+                                      1, 1, 2, 2, 2,  //
+                                      3, 3, 4, 4, 4})},
+});
+
+// Opset 18's axes: pads for the last axis only. No opset-17 form, so not exported.
+NAS_OP_CASE({
+    .op = "Pad",
+    .name = "Pad.hand_axes",
+    .build = [](Rng&, Graph& g, std::vector<Tensor>& in) {
+      single_op(g, in, "Pad", {Tensor::f32({2, 2}, {1, 2, 3, 4})},
+                {{"pads", Shape{1, 1}}, {"axes", Shape{-1}}, {"constant_value", 7.0f}});
+    },
+    .expected = {Tensor::f32({2, 4}, {7, 1, 2, 7, 7, 3, 4, 7})},
+    .onnx = false,
+});
+
+// Random pads in [-1, 2] on each axis of a rank-3 tensor with 3 to 5 elements per axis;
+// for reflect each positive pad is kept below what the negative pads leave.
+Attrs random_pad(Rng& rng, const Shape& shape, const std::string& mode) {
+  const size_t rank = shape.size();
+  Shape pads(2 * rank);
+  for (size_t a = 0; a < rank; ++a) {
+    int64_t& begin = pads[a];
+    int64_t& end = pads[rank + a];
+    begin = random_int(rng, -1, 2);
+    end = random_int(rng, -1, 2);
+    const int64_t left = shape[a] - std::max<int64_t>(-begin, 0) - std::max<int64_t>(-end, 0);
+    if (mode == "reflect") {
+      begin = std::min(begin, left - 1);
+      end = std::min(end, left - 1);
+    }
+  }
+  return {{"pads", pads},
+          {"mode", mode},
+          {"constant_value", static_cast<float>(random_int(rng, -2, 2)) / 2}};
+}
+
+[[maybe_unused]] const bool pad_random_cases = register_each<std::string>(
+    {{"constant", "constant"}, {"reflect", "reflect"}, {"edge", "edge"}},
+    [](const std::string& label, const std::string& mode) {
+      return OpCase{
+          .op = "Pad",
+          .name = "Pad.random_" + label,
+          .build = [mode](Rng& rng, Graph& g, std::vector<Tensor>& in) {
+            const Shape s = random_shape(rng, 3, 3, 5);
+            const Attrs attrs = random_pad(rng, s, mode);
+            single_op(g, in, "Pad", {random_tensor(rng, s)}, attrs);
+          },
+      };
+    });
 
 // ---- Squeeze, Unsqueeze ----------------------------------------------------------------
 

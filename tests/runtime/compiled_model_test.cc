@@ -14,6 +14,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "compiler/graph/autodiff.h"
 #include "compiler/graph/memory_plan.h"
 #include "compiler/graph/reference_executor.h"
 #include "compiler/target/schedule_params.h"
@@ -510,6 +511,51 @@ TEST(CompiledModel, PoolAndSoftmaxGradientsMatchTheReference) {
     expect_matches_reference(g, host(threads, lower::ScheduleChoice::Random, 3),
                              fmt::format("random schedule, {} threads", threads));
   }
+  expect_matches_reference(g, host(1, lower::ScheduleChoice::Naive), "naive");
+}
+
+// Pad and ReduceMax compiled to machine code: Pad in each mode after a convolution (whose
+// output the layout pass may block) and on an input, ReduceMax and ReduceMaxGrad over a
+// Relu's output (ties among its zeros go to the first), and the gradients autodiff builds
+// for reflect and edge Pads with negative pads (reversed Slices, ReduceSumTo, Pad, Add).
+TEST(CompiledModel, PadAndReduceMaxWithGradientsMatchTheReference) {
+  Graph g("pad_reduce_max");
+  const ValueId x = g.add_input("x", {DType::F32, {2, 3, 7, 6}});
+  const ValueId w = g.add_constant("w", random_tensor({DType::F32, {8, 3, 3, 3}}, 3));
+  const ValueId conv = g.add("Conv", {x, w}, {}, "conv");  // [2,8,5,4]
+  g.add_output(g.add("Pad", {conv},
+                     {{"pads", Shape{0, 0, 1, 2, 0, 0, 2, 1}}, {"mode", std::string("reflect")}},
+                     "reflect"));
+  g.add_output(g.add("Pad", {conv},
+                     {{"pads", Shape{0, 1, -1, 0, 0, 0, 1, 3}}, {"mode", std::string("edge")}},
+                     "edge"));
+  g.add_output(g.add("Pad", {x},
+                     {{"pads", Shape{0, 0, 1, 1, 0, 0, 1, 1}}, {"constant_value", -2.0f}},
+                     "constant"));
+  const ValueId relu = g.add("Relu", {g.add_input("r", {DType::F32, {3, 8, 5}})}, {}, "relu");
+  g.add_output(g.add("ReduceMax", {relu}, {{"axes", Shape{1, 2}}}, "max"));
+  g.add_output(g.add("ReduceMaxGrad", {g.add_input("dy_max", {DType::F32, {3, 5}}), relu},
+                     {{"axes", Shape{1}}, {"keepdims", int64_t{0}}}, "max_dx"));
+
+  Graph grads("pad_gradients");
+  const ValueId p = grads.add_input("p", {DType::F32, {2, 3, 6, 5}});
+  ValueId loss = kNoValue;
+  for (const std::string mode : {"reflect", "edge"}) {
+    const ValueId y =
+        grads.add("Pad", {p}, {{"pads", Shape{0, 0, 2, -1, 0, 0, 1, 3}}, {"mode", mode}}, mode);
+    const ValueId weight = grads.add_input("w_" + mode, grads.type(y));
+    const ValueId term =
+        grads.add("ReduceSumTo", {grads.add("Mul", {y, weight})}, {{"shape", Shape{}}});
+    loss = loss == kNoValue ? term : grads.add("Add", {loss, term});
+  }
+  grads.set_outputs(append_gradients(grads, loss, {p}));
+
+  for (const Graph* graph : {&g, &grads})
+    for (int threads : {1, 2}) {
+      expect_matches_reference(*graph, host(threads), fmt::format("default, {} threads", threads));
+      expect_matches_reference(*graph, host(threads, lower::ScheduleChoice::Random, 5),
+                               fmt::format("random schedule, {} threads", threads));
+    }
   expect_matches_reference(g, host(1, lower::ScheduleChoice::Naive), "naive");
 }
 

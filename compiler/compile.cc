@@ -110,7 +110,8 @@ IrDump parse_ir_dump(std::string_view spec, std::string_view source) {
 }
 
 OptimizedGraph optimize_graph(const Graph& source, const IrDump& dump,
-                              const passes::WinogradOptions& winograd, int group_lanes) {
+                              const passes::WinogradOptions& winograd, int group_lanes,
+                              bool scale_into_weights) {
   check_dump(dump);
   graph::verify_or_throw(source);
   Graph g = run_pass("fold_batch_norm", passes::fold_batch_norm, source, dump);
@@ -120,7 +121,9 @@ OptimizedGraph optimize_graph(const Graph& source, const IrDump& dump,
                g, dump);
   g = run_pass("winograd", [&](const Graph& in) { return passes::rewrite_winograd(in, winograd); },
                g, dump);
-  g = run_pass("scale_into_weights", passes::scale_into_weights, g, dump);
+  g = run_pass("scale_into_weights",
+               [&](const Graph& in) { return scale_into_weights ? passes::scale_into_weights(in) : in; },
+               g, dump);
   NAS_CHECK(g.inputs().size() == source.inputs().size() &&
                 g.outputs().size() == source.outputs().size(),
             "the graph passes changed the inputs or outputs of '{}'", source.name());
@@ -141,8 +144,9 @@ passes::WinogradOptions winograd_options(const CompileOptions& options) {
 }
 
 runtime::LoweredModel lower_model(const Graph& graph, const CompileOptions& options) {
-  OptimizedGraph optimized = optimize_graph(graph, options.dump, winograd_options(options),
-                                            options.target.vector_lanes);
+  OptimizedGraph optimized =
+      optimize_graph(graph, options.dump, winograd_options(options), options.target.vector_lanes,
+                     options.lowering.scale_into_weights);
   const Graph& g = optimized.graph;
   passes::LayoutPlan layout;
   if (options.lowering.blocked_layout)

@@ -75,6 +75,10 @@ struct LowerOptions {
   // and winograd_min_channels select by Winograd's algorithm (passes/winograd.h); false:
   // every convolution direct.
   bool winograd = true;
+  // For a whole model: move squeeze-and-excitation's per-channel gates into the next
+  // convolution's weights where these are fewer than the map's values
+  // (passes/scale_into_weights.h); false: multiply the map.
+  bool scale_into_weights = true;
   // For one group: the values it reads or writes that are stored NCHW[x]c, with their x.
   std::map<graph::ValueId, int64_t> channel_blocks;
   // For the default schedule: the constants tuned for a kernel's workload (workload_key),

@@ -106,5 +106,12 @@ TEST(ScaleIntoWeights, CompiledModelsMatchTheReference) {
   }
 }
 
+TEST(ScaleIntoWeights, TheLoweringOptionTurnsItOff) {
+  compiler::CompileOptions o;
+  o.target = target::host_target();
+  o.lowering.scale_into_weights = false;
+  EXPECT_FALSE(scaled(compiler::lower_model(se_block({}), o).graph));
+}
+
 }  // namespace
 }  // namespace nas::passes

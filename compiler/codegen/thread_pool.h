@@ -8,9 +8,10 @@
 //
 // A loop's iterations are split into one contiguous block per thread, so consecutive
 // kernels split alike give each thread the same part of the data. Each thread claims chunks
-// of its own block from the block's atomic cursor, then of the others' blocks: the caller
-// and the workers take over what a late or descheduled thread leaves, and the caller returns
-// when every iteration is done. Which thread runs which iteration never changes a result
+// of its own block from the front, through the block's atomic cursor, then halves of what is
+// left of the others' blocks from the back: the caller and the workers take over what a late
+// or descheduled thread leaves, each in one contiguous run, and the caller returns when every
+// iteration is done. Which thread runs which iteration never changes a result
 // (the kernels' iterations are independent).
 #pragma once
 
@@ -59,7 +60,8 @@ class ThreadPool {
   };
 
   void work_loop(int self);
-  // Claims and runs chunks of the current loop, own block first, until none are unclaimed.
+  // Claims and runs chunks of the current loop, own block first (from its front), then the
+  // others' (from their backs), until none are unclaimed.
   void claim_chunks(int self);
   uint64_t iterations_done() const;
 

@@ -1,6 +1,6 @@
 // The thread pool that compiled models run their parallel loops on: every iteration runs
-// once, on more than one thread, the pool serves nas_parallel_for only inside its run, and
-// it works with more threads than cores.
+// once, on more than one thread, a late thread's block is taken over from its back, the pool
+// serves nas_parallel_for only inside its run, and it works with more threads than cores.
 #include "compiler/codegen/thread_pool.h"
 
 #include <atomic>
@@ -70,6 +70,44 @@ TEST(ThreadPool, WorkersTakePartOfTheLoop) {
   ThreadsSeen seen;
   pool.run([&] { nas_parallel_for(400, &ThreadsSeen::body, &seen); });
   EXPECT_EQ(seen.ids.size(), 2u);
+}
+
+// The caller stalls in its first iteration until the worker, slow, has begun on the
+// caller's block; then the caller runs the rest of its block quickly. The worker must take
+// over from the back of the block in one contiguous run, not chunks alternating with the
+// caller's (which put the cache lines at each boundary on both cores).
+struct Takeover {
+  static constexpr int32_t kExtent = 800;  // blocks [0, 400) (the caller's) and [400, 800)
+  std::thread::id caller = std::this_thread::get_id();
+  std::atomic<bool> stolen{false};
+  std::vector<std::atomic<int>> by_worker;
+  Takeover() : by_worker(kExtent) {}
+  static void body(void* closure, int32_t i) {
+    auto* t = static_cast<Takeover*>(closure);
+    if (std::this_thread::get_id() != t->caller) {
+      t->by_worker[static_cast<size_t>(i)] = 1;
+      if (i < kExtent / 2) t->stolen = true;
+      std::this_thread::sleep_for(std::chrono::microseconds(20));
+      return;
+    }
+    const auto start = std::chrono::steady_clock::now();
+    while (i == 0 && !t->stolen.load() &&
+           std::chrono::steady_clock::now() - start < std::chrono::seconds(2))
+      std::this_thread::yield();
+  }
+};
+
+TEST(ThreadPool, ALateThreadsBlockIsTakenOverFromItsBack) {
+  ThreadPool pool(2);
+  Takeover takeover;
+  pool.run([&] { nas_parallel_for(Takeover::kExtent, &Takeover::body, &takeover); });
+  const auto by_worker = [&](int32_t i) {
+    return takeover.by_worker[static_cast<size_t>(i)].load();
+  };
+  ASSERT_EQ(by_worker(Takeover::kExtent / 2 - 1), 1) << "the worker did not take the block's end";
+  int32_t first = Takeover::kExtent / 2 - 1;
+  while (first > 0 && by_worker(first - 1) == 1) --first;
+  for (int32_t i = 0; i < first; ++i) EXPECT_EQ(by_worker(i), 0) << "iteration " << i;
 }
 
 TEST(ThreadPool, ServesOnlyInsideItsRun) {

@@ -8,6 +8,7 @@
 #include <fmt/ranges.h>
 
 #include "compiler/graph/op_registry.h"
+#include "compiler/graph/ops/pad_geometry.h"
 #include "compiler/graph/ops/slice_axes.h"
 
 namespace nas::passes {
@@ -36,6 +37,14 @@ bool is_channel_split(const Graph& g, const Node& node) {
 bool is_channel_run_slice(const Graph& g, const Node& node) {
   if (node.op->id != OpId::Slice || g.type(node.inputs[0]).shape.size() != 4) return false;
   return ops::slice_axes_checked(node, g.type(node.inputs[0]).shape)[1].step == 1;
+}
+
+// A Pad of a 4-D value's rows and columns only (a window's border written out, as
+// TF-style exports do before a convolution): each channel stays where it was.
+bool is_spatial_pad(const Graph& g, const Node& node) {
+  if (node.op->id != OpId::Pad || g.type(node.inputs[0]).shape.size() != 4) return false;
+  const ops::PadGeometry pad = ops::pad_of(node.attrs, g.type(node.inputs[0]).shape);
+  return pad.begin[0] == 0 && pad.end[0] == 0 && pad.begin[1] == 0 && pad.end[1] == 0;
 }
 
 // A part of a channel shuffle, x.view(N, g, C/g, H, W).transpose(1, 2).view(N, C, H, W) as
@@ -76,6 +85,7 @@ bool channel_friendly(const Graph& g, const Node& node) {
     case OpId::Concat: return is_channel_concat(g, node);
     case OpId::Split: return is_channel_split(g, node);
     case OpId::Slice: return is_channel_run_slice(g, node);
+    case OpId::Pad: return is_spatial_pad(g, node);
     case OpId::Reshape:
     case OpId::Transpose: return is_channel_shuffle_part(g, node);
     case OpId::ReduceSumTo: return false;

@@ -12,9 +12,9 @@
 // a graph input nor output: those stay NCHW at the model's boundary), its channels divide
 // into blocks of at least 4 (x: the largest power of two up to the target's vector lanes
 // that divides C) that channel_vector_lanes does not pad, and its producer and every
-// reader are groups of convolutions, pooling, elementwise ops, and copies of channels:
-// channel concatenations, splits and slices, and channel shuffles (reshape to 5-D,
-// transpose, reshape back, keeping H and W last). A copy's values share one x (the
+// reader are groups of convolutions, pooling, elementwise ops, pads of rows and columns,
+// and copies of channels: channel concatenations, splits and slices, and channel shuffles
+// (reshape to 5-D, transpose, reshape back, keeping H and W last). A copy's values share one x (the
 // smallest among them, dividing every offset of a part in the whole), or all stay NCHW,
 // so that it copies whole vectors and a Concat's parts can be written in place
 // (concat_in_place.h). A value read by a flatten, another reshape, a dense op or a

@@ -186,6 +186,39 @@ TEST(Layout, BlocksFlowThroughChannelCopiesAndShuffles) {
   EXPECT_FALSE(blocked_names(pairs, plan_of(pairs, 16)).contains("part"));
 }
 
+// conv (32 channels) -> Pad (`pads`, 8 values) -> conv: a pad of rows and columns keeps the
+// blocked layout on both sides; one of channels does not.
+Graph padded_between_convs(const Shape& pads, const std::string& mode) {
+  Graph g("pad");
+  SplitMix64 rng(9);
+  const ValueId x = g.add_input("x", {DType::F32, {1, 3, 8, 8}});
+  const ValueId wa = g.add_constant("wa", testing::random_tensor({32, 3, 1, 1}, rng));
+  const ValueId a = g.add("Relu", {g.add("Conv", {x, wa})}, {}, "a");
+  const ValueId padded = g.add("Pad", {a}, {{"pads", pads}, {"mode", mode}}, "padded");
+  const int64_t channels = g.type(padded).shape[1];
+  const ValueId wb = g.add_constant("wb", testing::random_tensor({8, channels, 3, 3}, rng));
+  g.add_output(g.add("Conv", {padded, wb}, {}, "b"));
+  return g;
+}
+
+TEST(Layout, BlocksFlowThroughPadsOfRowsAndColumns) {
+  for (const std::string mode : {"constant", "reflect", "edge"}) {
+    const Graph rows = padded_between_convs({0, 0, 1, 2, 0, 0, 2, 1}, mode);
+    const std::map<std::string, int64_t> blocked = blocked_names(rows, plan_of(rows, 16));
+    EXPECT_EQ(blocked.contains("padded") ? blocked.at("padded") : 0, 16) << mode;
+    EXPECT_EQ(blocked.contains("a") ? blocked.at("a") : 0, 16) << mode;
+    const std::vector<Tensor> inputs = testing::random_inputs(rows, 4);
+    compiler::CompileOptions o;
+    o.target = target::host_target();
+    EXPECT_LT(testing::max_relative_error(compiler::compile_model(rows, o)->run(inputs)[0],
+                                          run_reference(rows, inputs)[0]),
+              1e-5)
+        << mode;
+  }
+  const Graph channels = padded_between_convs({0, 16, 0, 0, 0, 0, 0, 0}, "constant");
+  EXPECT_FALSE(blocked_names(channels, plan_of(channels, 16)).contains("padded"));
+}
+
 TEST(Layout, ChannelCopiesAndShufflesCompileToTheReference) {
   for (int64_t start : {16, 8, 2}) {
     const Graph g = shuffle_unit(start);

@@ -75,6 +75,17 @@ std::unique_ptr<runtime::CompiledModel> compile_stepping(const Graph& model,
   return compiler::compile_model(model, options);
 }
 
+// The best schedules that the experiment's tuning records hold for the training step's
+// target (its kernels tuned into that file, e.g. by `train_step_bench MODEL --records FILE
+// --tune N`); nothing where the search does not tune or the file does not exist.
+TunedParams tuned_training(const EvaluationConfig& config) {
+  if (config.tuning.trials <= 0 || config.train.backend != TrainBackend::Compiled) return {};
+  const target::Target target = training_target(config.train);
+  const std::filesystem::path file = tuning_records_file(config.tuning.records_dir, target);
+  if (!std::filesystem::exists(file)) return {};
+  return tune::TuningRecords(file).best_params(target);
+}
+
 }  // namespace
 
 LatencyResult measure_latency(const Graph& model, const LatencyTarget& target,
@@ -145,6 +156,7 @@ EvalResult evaluate_candidate(const Graph& model, const DataSplits& data,
     TrainState start = state ? std::move(*state) : initial_state(model);
     TrainConfig train_config = config.train;
     train_config.gate = config.gate;
+    train_config.tuned = tuned_training(config);
     StopAfterEpoch stop;
     if (config.early_stop && data.validation.n > 0)
       stop = [&](const TrainState& trained) {

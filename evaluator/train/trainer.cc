@@ -69,12 +69,6 @@ LrSchedule make_schedule(const TrainConfig& config, int64_t steps_per_epoch) {
   return s;
 }
 
-target::Target training_target(const TrainConfig& config) {
-  target::Target t = target::parse_target(config.target);
-  t.threads = std::max(1, config.threads);
-  return t;
-}
-
 Tensor images_tensor(const Batch& b) {
   Tensor t(DType::F32, {b.size, b.channels, b.height, b.width});
   std::memcpy(t.raw(), b.images.data(), b.images.size() * sizeof(float));
@@ -82,6 +76,12 @@ Tensor images_tensor(const Batch& b) {
 }
 
 }  // namespace
+
+target::Target training_target(const TrainConfig& config) {
+  target::Target t = target::parse_target(config.target);
+  t.threads = std::max(1, config.threads);
+  return t;
+}
 
 TrainReport train(const Graph& model, const Dataset& data, const TrainConfig& config,
                   TrainState state, const std::function<void(const EpochProgress&)>& on_epoch,
@@ -98,7 +98,8 @@ TrainReport train(const Graph& model, const Dataset& data, const TrainConfig& co
   std::unique_ptr<TrainingStep> step;
   {
     MeasurementGate::Step compiling(config.gate);
-    step = make_training_step(std::move(graph), config.backend, training_target(config));
+    step = make_training_step(std::move(graph), config.backend, training_target(config),
+                              config.tuned);
   }
   Optimizer optimizer(config.optimizer);
   optimizer.set_state(state.optimizer);

@@ -21,6 +21,7 @@
 #include "evaluator/train/lr_schedule.h"
 #include "evaluator/train/optimizer.h"
 #include "evaluator/train/training_step.h"
+#include "evaluator/train/training_step.h"
 
 namespace nas::evaluator {
 
@@ -42,6 +43,9 @@ struct TrainConfig {
   // here) or the reference executor. Both give the same results up to fp32 rounding.
   TrainBackend backend = TrainBackend::Compiled;
   std::string target = "host";
+  // The compiled step's schedule constants by kernel workload: a tuning records file's best
+  // (tune::TuningRecords::best_params); empty: the default schedules.
+  TunedParams tuned;
   double time_limit_seconds = 0;  // 0: no limit
   // Diverged: a loss that is not finite, or above this many times the first step's loss
   // (cross-entropy's gradient is bounded, so an exploding run can stay finite for long).
@@ -84,6 +88,9 @@ struct TrainReport {
   // state; 0 on the reference.
   int64_t peak_memory_bytes = 0;
 };
+
+// The target the compiled step runs on: config.target at config.threads.
+target::Target training_target(const TrainConfig& config);
 
 // The model's own weights as a starting state.
 TrainState initial_state(const graph::Graph& model);

@@ -57,6 +57,30 @@ TEST(Trainer, CompiledEvaluationCountsAsTheReference) {
         << batch;
 }
 
+// The compiled step asks config.tuned for each kernel's constants (tuning records), and
+// what it gets changes schedules, not results.
+TEST(Trainer, TheCompiledStepTakesTunedConstants) {
+  const Graph model = tiny_model(4, 3);
+  const Dataset data = synthetic(64, 2);
+  TrainConfig config = quick_config();
+  config.epochs = 1;
+  const TrainReport plain = train(model, data, config, initial_state(model));
+  int asked = 0;
+  config.tuned = [&](uint64_t) -> std::optional<target::ScheduleParams> {
+    ++asked;
+    target::ScheduleParams params = training_target(config).schedule;
+    params.min_parallel_work = 0;
+    params.dense_vectors = 1;
+    return params;
+  };
+  const TrainReport tuned = train(model, data, config, initial_state(model));
+  EXPECT_GT(asked, 3);
+  const std::vector<double>& a = plain.state.epoch_losses;
+  const std::vector<double>& b = tuned.state.epoch_losses;
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-5 * (1 + std::abs(a[i])));
+}
+
 TEST(Trainer, LossFallsAndAccuracyBeatsChance) {
   const Graph model = tiny_model(4, 1);
   // One draw, split in two, so both halves share the class prototypes.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Study: what the auto-tuner (compiler/tune/, `nas tune`) finds, and how fast it finds it.
 #
-#   bash experiments/tuning/run.sh [layers|models|search|summary|all]
+#   bash experiments/tuning/run.sh [layers|models|search|tvm|summary|all]
 #
 # layers  the compiler study's single layers (experiments/compiler_latency/make_models.py
 #         LAYERS: 3x3 and 1x1 convolutions, a depthwise 3x3) and the kernels of one
@@ -23,6 +23,12 @@
 #         (tiny synthetic training: the tuner's cost is what it measures) with tuning
 #         trials SEARCH_TUNING_TRIALS into fresh records: per candidate, compile + tune +
 #         measure seconds, and the tuned against the untuned latency.
+# tvm     Apache TVM (Relax + MetaSchedule, tvm_metaschedule.py in the peer venv) against
+#         `nas tune` + `nas bench` at the same trials per task (TVM_TRIALS) on TVM_MODELS at
+#         each of TVM_THREADS: each side tuned once (TVM into $OUT/tvm/<model>_t<T>/, ours
+#         into a fresh records file; skipped when that is already there), then the two tuned
+#         modules timed in alternation, TVM then ours, ROUNDS rounds (the TVM process
+#         compiles once and times a round each time the script opens its gate).
 # summary writes results.md next to this script from $OUT (summarize.py reads the records
 #         files' measurement order, so "trials to reach" is what a tuner run saw).
 #
@@ -31,7 +37,9 @@
 # SPACE_TRIALS (32), SPACE_TRANSFER_TRIALS (16), MODEL_TRIALS (24), ROUNDS (3),
 # TV_MODELS ("mobilenet_v2 resnet18 squeezenet1_1 efficientnet_b0"), TV_DIR (where the
 # torchvision ONNX files are: experiments/runs/torchvision/models), TORCH_PYTHON and
-# ORT_PYTHON as in experiments/compiler_latency/run.sh.
+# ORT_PYTHON as in experiments/compiler_latency/run.sh; for tvm: TVM_PYTHON (the venv of
+# ../shared/tools/setup-peer-venv.sh, ~/.cache/nas-peer-venv/bin/python), TVM_MODELS
+# ("resnet18 mobilenet_v2"), TVM_THREADS (1), TVM_TRIALS (8).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -48,6 +56,10 @@ MODEL_TRIALS=${MODEL_TRIALS:-24}
 SEARCH_CANDIDATES=${SEARCH_CANDIDATES:-100}
 SEARCH_TUNING_TRIALS=${SEARCH_TUNING_TRIALS:-8}
 ROUNDS=${ROUNDS:-3}
+TVM_PYTHON=${TVM_PYTHON:-$HOME/.cache/nas-peer-venv/bin/python}
+TVM_MODELS=${TVM_MODELS:-"resnet18 mobilenet_v2"}
+TVM_THREADS=${TVM_THREADS:-1}
+TVM_TRIALS=${TVM_TRIALS:-8}
 TV_MODELS=${TV_MODELS:-"mobilenet_v2 resnet18 squeezenet1_1 efficientnet_b0"}
 TV_DIR=${TV_DIR:-$root/experiments/runs/torchvision/models}
 cl=$root/experiments/compiler_latency
@@ -182,6 +194,46 @@ models() {
   done
 }
 
+tvm() {
+  write_meta tvm
+  mkdir -p "$OUT/tvm"
+  lscpu | grep -E '^(Model name|CPU family|Model):' > "$OUT/tvm/lscpu.txt"
+  for t in $TVM_THREADS; do
+    for m in $TVM_MODELS; do
+      local f="$TV_DIR/tv_$m.onnx" base="$OUT/tvm/${m}_t$t"
+      if [ ! -s "$base/database_tuning_record.json" ]; then
+        echo "tvm: MetaSchedule tuning $m at $t thread(s), $TVM_TRIALS trials per task" >&2
+        "$TVM_PYTHON" "$here/tvm_metaschedule.py" "$f" --threads "$t" \
+          --trials-per-task "$TVM_TRIALS" --work-dir "$base" > "${base}_tune.json" 2> "${base}_tune.log"
+      fi
+      if [ ! -s "${base}.records" ]; then
+        echo "tvm: nas tuning $m at $t thread(s), $TVM_TRIALS trials" >&2
+        local t0; t0=$(date +%s.%N)
+        "$nas" tune "$f" --threads "$t" --trials "$TVM_TRIALS" --records "${base}.records" --json \
+          > "${base}_nas_tune.json" 2> /dev/null
+        awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "{\"tune_seconds\": %.1f}\n", b - a }' \
+          >> "${base}_nas_tune.json"
+      fi
+      # The TVM process compiles once, then times one round each time $gate appears.
+      local gate="$base.gate"
+      rm -f "$gate" "$gate.done"
+      "$TVM_PYTHON" "$here/tvm_metaschedule.py" "$f" --threads "$t" --trials-per-task "$TVM_TRIALS" \
+        --work-dir "$base" --reuse-db --bench-rounds "$ROUNDS" --round-gate "$gate" \
+        > "${base}_bench_tvm.jsonl" 2> "${base}_bench_tvm.log" &
+      local pid=$!
+      : > "${base}_bench_nas.jsonl"
+      for r in $(seq "$ROUNDS"); do
+        touch "$gate"
+        while [ ! -e "$gate.done" ]; do sleep 0.1; done
+        rm -f "$gate.done"
+        "$nas" bench "$f" --threads "$t" --no-calibrate --json --records "${base}.records" \
+          >> "${base}_bench_nas.jsonl"
+      done
+      wait "$pid"
+    done
+  done
+}
+
 search() {
   write_meta search
   rm -rf "$OUT/search" && mkdir -p "$OUT/search"
@@ -207,7 +259,8 @@ case "${1:-all}" in
   layers) layers ;;
   models) models ;;
   search) search ;;
+  tvm) tvm ;;
   summary) python3 "$here/summarize.py" "$OUT" > "$here/results.md" ;;
   all) layers; models; search; python3 "$here/summarize.py" "$OUT" > "$here/results.md" ;;
-  *) echo "usage: $0 [layers|models|search|summary|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 [layers|models|search|tvm|summary|all]" >&2; exit 2 ;;
 esac

@@ -11,8 +11,9 @@ What it does:
   1. imports the model with tvm.relax.frontend.onnx.from_onnx at the static shape
      1x3x224x224 (params kept bound as constants), then DecomposeOpsForInference,
      FoldConstant and the MetaSchedule pipeline's LegalizeOps / AnnotateTIROpPattern /
-     FoldConstant / FuseOps / FuseTIR (the same preparation extract_tasks uses, so the
-     database keys match at build time);
+     FoldConstant / FuseOps / FuseTIR (in 0.27 extract_tasks only collects the call_tir
+     functions already there; compile_relax prepares the module the same way before it
+     applies the database, so the keys match);
   2. extracts the tuning tasks (one per distinct fused TIR function) and tunes them with
      MetaSchedule: evolutionary search, XGBoost cost model, gradient task scheduler, a
      global budget of TRIALS_PER_TASK x tasks and at most TRIALS_PER_TASK per task;
@@ -30,17 +31,19 @@ What it does:
 Workaround for 2-core machines: MetaSchedule's LocalBuilder imports
 tvm.s_tir.tensor_intrin (it registers every GPU/CPU tensor intrinsic) inside the first build
 of every fresh worker process, and it re-creates its worker pool for every batch of
-candidates. On this 2-core VM that import alone takes 30 s of CPU (76 s of wall time next to
-a busy process), so with the 30 s default timeout every candidate of a batch fails as
-"LocalBuilder: Timeout", and with a pool initializer that imports it up front each batch
-still pays the 30-70 s. Here the candidates are built in this process instead
+candidates. On this 2-core VM that import alone takes 36 s of CPU (76 s of wall time next to
+a busy process), more than the 30 s default build timeout (the issue's "LocalBuilder:
+Timeout"); with a pool initializer that imports it up front (tried) the builder's start-up
+check alone took 32 s, and each batch (one per task at 8 trials per task) pays it again.
+Here the candidates are built in this process instead
 (InProcessBuilder: the same default_build / default_export as LocalBuilder's workers,
 after tvm.s_tir.tensor_intrin is imported once up front); the LocalRunner keeps its one
 persistent worker (it never needs the intrinsics) with a 120 s timeout.
 
 Prints one JSON line: median_ms, min_ms, ..., trials (measured candidates), tasks,
-tune_seconds, compile_seconds, versions. With --bench-rounds N > 1 (and --json-rounds)
-it prints one JSON line per round instead, so another harness can interleave with it.
+tune_seconds, compile_seconds, versions. With --bench-rounds N it prints one JSON line per round;
+with --round-gate FILE it times a round only when FILE appears (run.sh tvm alternates it
+with `nas bench` this way).
 """
 import argparse
 import json
@@ -211,6 +214,7 @@ def main():
         database = ms.database.MemoryDatabase()
     elif a.reuse_db:
         database = ms.database.JSONDatabase(work_dir=work_dir)
+        measured = len(database.get_all_tuning_records())
     else:
         tune_contexts, weights = ms.relax_integration.extracted_tasks_to_tune_contexts(
             extracted_tasks=tasks, work_dir=work_dir, space="post-order-apply",

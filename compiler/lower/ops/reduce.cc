@@ -3,6 +3,8 @@
 // (the maximum and its first position as stages, then an elementwise expression),
 // SoftmaxGrad (a sum along the axis as a stage, then an elementwise expression) and
 // SoftmaxCrossEntropyGrad.
+#include <functional>
+
 #include <fmt/format.h>
 
 #include "compiler/lower/compute_util.h"
@@ -49,7 +51,11 @@ std::vector<Expr> reduction_input(const ReducedAxes& m, const Shape& xs, const I
   return idx;
 }
 
-NodeCompute reduce_mean(const ComputeContext& c) {
+// x combined over the node's reduced axes by `combine` (loop::sum, loop::maximum), then
+// the op's `finish` of the result (empty: none).
+NodeCompute reduction_over_axes(const ComputeContext& c,
+                                loop::Reduction (*combine)(Expr, std::vector<loop::Axis>),
+                                std::function<Expr(const Expr&, const Indices&)> finish) {
   const Shape xs = c.input_shape(0);
   const ReducedAxes m = reduced_axes(c.attrs(), xs);
   const Accessor x = c.in(0);
@@ -59,28 +65,22 @@ NodeCompute reduce_mean(const ComputeContext& c) {
   r.body = [=](const Indices& v) {
     ReductionAxes axes;
     const std::vector<Expr> idx = reduction_input(m, xs, v, axes);
-    return loop::sum(x(idx), axes.list());
+    return combine(x(idx), axes.list());
   };
-  r.finish = [count = m.count](const Expr& sum, const Indices&) {
-    return sum / f32(static_cast<double>(count));
-  };
+  r.finish = std::move(finish);
   return NodeCompute{.reducing = std::move(r)};
+}
+
+NodeCompute reduce_mean(const ComputeContext& c) {
+  const int64_t count = reduced_axes(c.attrs(), c.input_shape(0)).count;
+  return reduction_over_axes(c, loop::sum, [count](const Expr& sum, const Indices&) {
+    return sum / f32(static_cast<double>(count));
+  });
 }
 
 // The maximum over the reduced axes (-inf for an empty group, as the reference gives).
 NodeCompute reduce_max(const ComputeContext& c) {
-  const Shape xs = c.input_shape(0);
-  const ReducedAxes m = reduced_axes(c.attrs(), xs);
-  const Accessor x = c.in(0);
-  ReducingCompute r;
-  r.shape = c.output_shape();
-  r.axis_names = numbered("i", r.shape.size());
-  r.body = [=](const Indices& v) {
-    ReductionAxes axes;
-    const std::vector<Expr> idx = reduction_input(m, xs, v, axes);
-    return loop::maximum(x(idx), axes.list());
-  };
-  return NodeCompute{.reducing = std::move(r)};
+  return reduction_over_axes(c, loop::maximum, {});
 }
 
 // The row-major number of element idx of x within its reduced group.

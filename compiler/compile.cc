@@ -17,6 +17,7 @@
 #include "compiler/passes/concat_in_place.h"
 #include "compiler/passes/constant_folding.h"
 #include "compiler/passes/fold_batch_norm.h"
+#include "compiler/passes/pad_channels.h"
 #include "compiler/passes/scale_into_weights.h"
 #include "compiler/passes/widen_groups.h"
 #include "compiler/passes/winograd.h"
@@ -81,7 +82,8 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 const std::vector<std::string>& dump_steps() {
   static const std::vector<std::string> steps = {
-      "fold_batch_norm", "constant_folding", "dead_code", "widen_groups", "winograd", "scale_into_weights", "fusion", "layout", "lower", "llvm"};
+      "fold_batch_norm", "constant_folding", "dead_code", "widen_groups", "pad_channels", "winograd",
+      "scale_into_weights", "fusion", "layout", "lower", "llvm"};
   return steps;
 }
 
@@ -110,19 +112,27 @@ IrDump parse_ir_dump(std::string_view spec, std::string_view source) {
 }
 
 OptimizedGraph optimize_graph(const Graph& source, const IrDump& dump,
-                              const passes::WinogradOptions& winograd, int group_lanes,
-                              bool scale_into_weights) {
+                              const GraphPassOptions& options) {
   check_dump(dump);
   graph::verify_or_throw(source);
   Graph g = run_pass("fold_batch_norm", passes::fold_batch_norm, source, dump);
   g = run_pass("constant_folding", passes::fold_constants, g, dump);
   g = run_pass("dead_code", graph::eliminate_dead_code, g, dump);
-  g = run_pass("widen_groups", [&](const Graph& in) { return passes::widen_groups(in, group_lanes); },
-               g, dump);
-  g = run_pass("winograd", [&](const Graph& in) { return passes::rewrite_winograd(in, winograd); },
-               g, dump);
+  g = run_pass("widen_groups",
+               [&](const Graph& in) { return passes::widen_groups(in, options.group_lanes); }, g,
+               dump);
+  // Before the Winograd rewrite and the gates' fold, which both take a convolution's
+  // weights out of the constants that it pads.
+  g = run_pass("pad_channels",
+               [&](const Graph& in) { return passes::pad_channels(in, options.pad_lanes); }, g,
+               dump);
+  g = run_pass("winograd",
+               [&](const Graph& in) { return passes::rewrite_winograd(in, options.winograd); }, g,
+               dump);
   g = run_pass("scale_into_weights",
-               [&](const Graph& in) { return scale_into_weights ? passes::scale_into_weights(in) : in; },
+               [&](const Graph& in) {
+                 return options.scale_into_weights ? passes::scale_into_weights(in) : in;
+               },
                g, dump);
   NAS_CHECK(g.inputs().size() == source.inputs().size() &&
                 g.outputs().size() == source.outputs().size(),
@@ -144,9 +154,13 @@ passes::WinogradOptions winograd_options(const CompileOptions& options) {
 }
 
 runtime::LoweredModel lower_model(const Graph& graph, const CompileOptions& options) {
-  OptimizedGraph optimized =
-      optimize_graph(graph, options.dump, winograd_options(options), options.target.vector_lanes,
-                     options.lowering.scale_into_weights);
+  const int lanes = options.target.vector_lanes;
+  OptimizedGraph optimized = optimize_graph(
+      graph, options.dump,
+      {.winograd = winograd_options(options),
+       .group_lanes = lanes,
+       .pad_lanes = options.lowering.blocked_layout && options.lowering.pad_channels ? lanes : 0,
+       .scale_into_weights = options.lowering.scale_into_weights});
   const Graph& g = optimized.graph;
   passes::LayoutPlan layout;
   if (options.lowering.blocked_layout)

@@ -71,15 +71,23 @@ struct OptimizedGraph {
   passes::FusionPlan fusion;
 };
 
+// The graph passes that depend on the target or that options turn off; by default none.
+struct GraphPassOptions {
+  // Which 3x3 convolutions become WinogradConv (passes/winograd.h).
+  passes::WinogradOptions winograd;
+  // The vector lanes that grouped convolutions' groups are widened to
+  // (passes/widen_groups.h) and that channel counts are padded for (passes/pad_channels.h).
+  int group_lanes = 0;
+  int pad_lanes = 0;
+  // Whether per-channel gates move into the next convolution's weights
+  // (passes/scale_into_weights.h).
+  bool scale_into_weights = false;
+};
+
 // The steps up to fusion. A UserError for an invalid graph; a pass that breaks an
 // invariant of graph.h is an internal error naming it.
-// `winograd`: which 3x3 convolutions become WinogradConv (passes/winograd.h), by default
-// none; `group_lanes`: the vector lanes that grouped convolutions' groups are widened to
-// (passes/widen_groups.h), by default none; `scale_into_weights`: whether per-channel gates
-// move into the next convolution's weights (passes/scale_into_weights.h), by default not.
 OptimizedGraph optimize_graph(const graph::Graph& graph, const IrDump& dump = {},
-                              const passes::WinogradOptions& winograd = {}, int group_lanes = 0,
-                              bool scale_into_weights = false);
+                              const GraphPassOptions& passes = {});
 
 // The steps up to machine code: every kernel lowered with its schedule, the memory plan
 // and the packed weights. Any target LLVM knows; a UserError names a node it cannot lower.

@@ -79,6 +79,9 @@ struct LowerOptions {
   // convolution's weights where these are fewer than the map's values
   // (passes/scale_into_weights.h); false: multiply the map.
   bool scale_into_weights = true;
+  // For a whole model with blocked_layout: pad channel counts that no vector divides to
+  // ones the layout stores blocked (passes/pad_channels.h); false: such values stay NCHW.
+  bool pad_channels = true;
   // For one group: the values it reads or writes that are stored NCHW[x]c, with their x.
   std::map<graph::ValueId, int64_t> channel_blocks;
   // For the default schedule: the constants tuned for a kernel's workload (workload_key),

@@ -182,6 +182,11 @@ int64_t channel_vector_lanes(int64_t extent, int lanes) {
   return dividing * 4 <= lanes || (extent % lanes) * 32 <= extent ? lanes : dividing;
 }
 
+int64_t storable_block(int64_t channels, int lanes) {
+  const int64_t block = largest_block(channels, lanes);
+  return block >= 4 && channel_vector_lanes(channels, lanes) == block ? block : 1;
+}
+
 Shape blocked_shape(const Shape& shape, int64_t block) {
   return {shape[0], shape[1] / block, shape[2], shape[3], block};
 }
@@ -220,9 +225,8 @@ LayoutPlan plan_layouts(const Graph& g, const FusionPlan& fusion, int lanes) {
           readers_friendly = readers_friendly && reads_blocked_well(g, node, slot);
     }
     if (!handed_over || !readers_friendly || !friendly[static_cast<size_t>(producer)]) continue;
-    const int64_t block = largest_block(value.type.shape[1], lanes);
-    if (block >= 4 && channel_vector_lanes(value.type.shape[1], lanes) == block)
-      plan.channel_blocks.emplace(id, block);
+    const int64_t block = storable_block(value.type.shape[1], lanes);
+    if (block > 1) plan.channel_blocks.emplace(id, block);
   }
   same_block_across_channel_copies(g, internal, plan);
   return plan;

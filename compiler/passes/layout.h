@@ -50,6 +50,10 @@ struct LayoutPlan {
 // this pads stays NCHW between kernels rather than blocked in such short vectors.
 int64_t channel_vector_lanes(int64_t extent, int lanes);
 
+// The channel block x a value of `channels` channels is stored in where the plan blocks it
+// (at least 4, dividing the channels, not padded by channel_vector_lanes); 1: never.
+int64_t storable_block(int64_t channels, int lanes);
+
 // `lanes`: the f32 lanes of the target's vectors (16, 8 or 4).
 LayoutPlan plan_layouts(const graph::Graph& graph, const FusionPlan& fusion, int lanes);
 

@@ -6,8 +6,8 @@
 //   ./build/ab_bench MODEL.onnx [--threads N] [--seconds S] --a OPTIONS --b OPTIONS
 //
 // OPTIONS: comma-separated, each layout=blocked|nchw, winograd=on|off, scale=on|off (the
-// scale_into_weights pass) or NAME=VALUE (a field of target::ScheduleParams); "" for the
-// defaults. Prints one JSON line.
+// scale_into_weights pass), pad=on|off (the pad_channels pass) or NAME=VALUE (a field of
+// target::ScheduleParams); "" for the defaults. Prints one JSON line.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -39,6 +39,7 @@ compiler::CompileOptions options_of(const std::string& spec, const target::Targe
     if (key == "layout") o.lowering.blocked_layout = value == "blocked";
     else if (key == "winograd") o.lowering.winograd = value == "on";
     else if (key == "scale") o.lowering.scale_into_weights = value == "on";
+    else if (key == "pad") o.lowering.pad_channels = value == "on";
     else params[key] = nlohmann::json::parse(value);
   }
   o.lowering.schedule_params = target.schedule.with_json(params);

@@ -22,9 +22,11 @@
 # torchvision  torchvision's classification models as a user exports them (make_torchvision.py,
 #          random weights, opset 17, batch 1): each first run through `nas run` against
 #          ONNX Runtime (experiments/vector_math/agree.py: max abs error / output scale,
-#          <= 1e-4), then `nas bench --no-calibrate` (measured times, as ONNX Runtime's) against
-#          ONNX Runtime at THREADS in ROUNDS rounds that alternate which goes first, the FMA
-#          peak before and after, and each model's kernel profile at 1 thread (kernel_profile).
+#          <= 1e-4), then `nas bench --no-calibrate --serve` (measured times, as ONNX Runtime's)
+#          against ONNX Runtime at THREADS in PAIRS short alternated measurements, both kept
+#          loaded (interleaved_bench.py: the VM's speed drifts faster than a process per
+#          round can follow), the FMA peak before and after, and each model's kernel profile
+#          at 1 thread (kernel_profile).
 #          TV_MODELS picks some (make_torchvision.py --list names them all); summarised into
 #          torchvision.md by summarize_torchvision.py. Needs torchvision beside torch.
 # summary  writes results.md next to this script from the records in $OUT.
@@ -34,7 +36,7 @@
 # PyTorch makes are written once (delete $OUT/models to remake them).
 #
 # Environment: NAS (the nas binary, default build/nas), LAYER_KERNELS (default
-# build/layer_kernels), OUT, THREADS ("1 2"), ROUNDS (3),
+# build/layer_kernels), OUT, THREADS ("1 2"), ROUNDS (3), PAIRS (20, torchvision),
 # MODELS (names of the latency table to measure, e.g. "resnet18"; default all),
 # SAMPLES (5), COMPILE_SAMPLES (20), SEED (1), REFERENCE (1; 0 skips the reference
 # executor), TIMEOUT (seconds per measurement, 1200). Python: VENV (default build/bench-venv,
@@ -48,6 +50,7 @@ nas=${NAS:-$root/build/nas}
 layer_kernels=${LAYER_KERNELS:-$root/build/layer_kernels}
 THREADS=${THREADS:-"1 2"}
 ROUNDS=${ROUNDS:-3}
+PAIRS=${PAIRS:-20}
 SAMPLES=${SAMPLES:-5}
 COMPILE_SAMPLES=${COMPILE_SAMPLES:-20}
 SEED=${SEED:-1}
@@ -291,17 +294,12 @@ torchvision() {
     "$kernel_profile" "$file" --threads 1 > "$dir/profile/$model.txt" 2>&1 || true
     rm -f "$dir/latency/${model}"_t*_r*_*.json
   done
-  for round in $(seq 1 "$ROUNDS"); do
-    for model in $(tv_models); do
-      for threads in $THREADS; do
-        local file=$dir/models/tv_$model.onnx base=$dir/latency/${model}_t${threads}_r${round}
-        if (( round % 2 )); then
-          ours "${base}_ours.json" "$file" "$threads" --no-calibrate; ort "${base}_ort.json" "$file" "$threads"
-        else
-          ort "${base}_ort.json" "$file" "$threads"; ours "${base}_ours.json" "$file" "$threads" --no-calibrate
-        fi
-        echo "round $round $model threads $threads done"
-      done
+  for model in $(tv_models); do
+    for threads in $THREADS; do
+      (cd "$here" && "$ORT_PYTHON" interleaved_bench.py "$nas" "$dir/models/tv_$model.onnx" \
+        --threads "$threads" --pairs "$PAIRS" --out "$dir/latency/${model}_t${threads}") ||
+        echo "$model threads $threads: interleaved_bench.py failed" >&2
+      echo "$model threads $threads done"
     done
   done
   for threads in $THREADS; do "$bin" --threads "$threads" >> "$dir/fma_peak.jsonl"; done

@@ -1,8 +1,9 @@
 """Summarises run.sh's torchvision step ($OUT/torchvision) as markdown (stdout). Plain
 Python 3, no packages.
 
-Per model and thread count: each runner's latency is the median over rounds of each round's
-median, the ratio ours / ONNX Runtime the median over rounds of the ratio within a round;
+Per model and thread count: each runner's latency is the median over rounds (the pairs of
+interleaved_bench.py) of each round's median, the ratio ours / ONNX Runtime the median over
+rounds of the ratio within a round;
 the geometric means are over the models that agree with ONNX Runtime. The share of the FMA
 peak is the model's FLOPs (nas bench: multiply-adds as 2) over our median time, against the
 peak measured at that thread count (the median of the measurements before and after). The
@@ -118,6 +119,7 @@ def main():
     models = sorted({m for m, _ in cases})
     threads = sorted({t for _, t in cases})
     peak = peaks()
+    pairs = max((len(c.get("ours", {})) for c in cases.values()), default=0)
     meta = load(os.path.join(folder, "..", "meta_torchvision.json")) or {}
     try:
         versions = open(os.path.join(folder, "versions.txt")).read().strip().splitlines()
@@ -135,9 +137,12 @@ def main():
             print(f"- fp32 FMA peak at {t} thread{'s' if t > 1 else ''}: {peak[t]:.0f} GFLOP/s "
                   "(fma_peak.cc, AVX-512, median of the runs before and after)")
     print("- Models: torchvision, random weights, `torch.onnx.export` at opset 17, batch 1 "
-          "(make_torchvision.py). Ours: `nas bench --no-calibrate` (measured times); ONNX "
-          "Runtime: ort_bench.py, CPU execution provider, all graph optimizations, the same "
-          "threads; alternated in rounds.")
+          "(make_torchvision.py). Ours: `nas bench --no-calibrate --serve` (measured times); "
+          "ONNX Runtime: ort_bench.py's session, CPU execution provider, all graph "
+          "optimizations, the same threads. Both kept loaded and timed in alternation, a "
+          "tenth of a second (at least 3 runs) each, in pairs "
+          f"(interleaved_bench.py, {pairs} pairs per model and thread count); the ratio is "
+          "the median over the pairs of the ratio within a pair.")
     print(f"- Agreement: `nas run` against ONNX Runtime on seeded normal input, max abs error / "
           f"output scale (goal <= {GOAL_ERROR:g}).")
     print("- % peak: the model's FLOPs as written (a convolution's direct multiply-adds) over "

@@ -2,6 +2,10 @@
 // the timing protocol (runtime/timing.h) on random inputs: the compiled code by default, the
 // reference executor with --reference. Prints the median, min, max and IQR, the spread of
 // the round medians, the protocol and the compile time, or one JSON object with --json.
+// With --serve it compiles once and measures once per line of standard input, one JSON
+// object per line: a benchmark driver alternates it with another runtime in steps of a
+// fraction of a second, finer than the drift of a shared machine's speed.
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <random>
@@ -33,6 +37,7 @@ struct BenchArgs {
   int rounds = runtime::TimingProtocol{}.rounds;
   bool no_pin = false;
   bool no_calibrate = false;
+  bool serve = false;
   double max_spread = runtime::TimingProtocol{}.max_spread;
 };
 
@@ -47,6 +52,70 @@ std::vector<graph::Tensor> random_inputs(const graph::Graph& g) {
     inputs.push_back(std::move(t));
   }
   return inputs;
+}
+
+// What was compiled and how, beside each measurement.
+struct BenchSetup {
+  std::string target_name, target_str;
+  int threads = 1;
+  runtime::TimingProtocol protocol;
+  double compile_seconds = 0;
+  int64_t peak_bytes = 0;
+  int kernels = 0;
+  int64_t flops = 0;
+};
+
+void report(const BenchArgs& args, const BenchSetup& setup, const runtime::TimingStats& stats) {
+  const runtime::TimingProtocol& protocol = setup.protocol;
+  const std::string executor = args.reference ? "reference" : "compiled";
+  if (args.json || args.serve) {
+    const nlohmann::json j = {{"model", args.model},
+                              {"target", setup.target_name},
+                              {"threads", setup.threads},
+                              {"executor", executor},
+                              {"median_ms", stats.median_ms},
+                              {"min_ms", stats.min_ms},
+                              {"max_ms", stats.max_ms},
+                              {"p25_ms", stats.p25_ms},
+                              {"p75_ms", stats.p75_ms},
+                              {"repeats", stats.repeats},
+                              {"spread", stats.spread},
+                              {"attempts", stats.attempts},
+                              {"calibration_ms", stats.calibration_ms},
+                              {"slowdown", stats.slowdown},
+                              {"measured_median_ms", stats.measured_median_ms},
+                              {"repeatable", runtime::repeatable(stats, protocol)},
+                              {"protocol", protocol.describe()},
+                              {"compile_seconds", setup.compile_seconds},
+                              {"peak_activation_bytes", setup.peak_bytes},
+                              {"flops", setup.flops}};
+    std::cout << j.dump() << "\n";
+    return;
+  }
+  std::cout << fmt::format("model:     {}\n", args.model)
+            << fmt::format("target:    {}\n", setup.target_str)
+            << fmt::format("executor:  {}\n", executor);
+  if (!args.reference)
+    std::cout << fmt::format("compile:   {:.3f} s, {} kernel{}\n", setup.compile_seconds,
+                             setup.kernels, setup.kernels == 1 ? "" : "s");
+  std::cout << fmt::format("latency:   median {:.4f} ms, min {:.4f} ms, max {:.4f} ms, "
+                           "IQR {:.4f} ms ({:.4f} .. {:.4f}) over {} runs\n",
+                           stats.median_ms, stats.min_ms, stats.max_ms, stats.iqr_ms(),
+                           stats.p25_ms, stats.p75_ms, stats.repeats)
+            << fmt::format("spread:    {:.1f}% between the medians of {} rounds{}{}\n",
+                           stats.spread * 100, protocol.rounds,
+                           stats.attempts > 1 ? fmt::format(" ({} measurements)", stats.attempts)
+                                              : "",
+                           runtime::repeatable(stats, protocol) ? "" : ": NOT REPEATABLE")
+            << (stats.calibration_ms > 0
+                    ? fmt::format("speed:     the machine ran {:.2f}x its quiet time on the "
+                                  "calibration work ({:.4f} ms); measured median {:.4f} ms, "
+                                  "{:.3f}x the calibration work\n",
+                                  stats.slowdown, stats.calibration_ms, stats.measured_median_ms,
+                                  stats.measured_median_ms / stats.calibration_ms)
+                    : "")
+            << fmt::format("memory:    {} bytes of activations\n", setup.peak_bytes)
+            << fmt::format("protocol:  {}\n", protocol.describe());
 }
 
 void bench(const BenchArgs& args) {
@@ -70,73 +139,32 @@ void bench(const BenchArgs& args) {
   for (const graph::Tensor& t : inputs) in.push_back(&t);
   for (graph::Tensor& t : outputs) out.push_back(&t);
 
-  runtime::TimingStats stats;
-  double compile_seconds = 0;
-  int64_t peak_bytes = 0;
-  int kernels = 0;
+  BenchSetup setup{options.target.name, options.target.str(), options.target.threads, protocol};
+  setup.flops = model.flops();
+  std::function<void()> run_once;
+  std::unique_ptr<graph::ReferenceExecutor> executor;
+  std::unique_ptr<tbb::task_arena> arena;
+  std::unique_ptr<runtime::CompiledModel> compiled;
   if (args.reference) {
-    graph::ReferenceExecutor executor(model);
-    tbb::task_arena arena(options.target.threads);
-    peak_bytes = graph::plan_memory(model).arena_bytes;
-    stats = runtime::measure([&] { arena.execute([&] { executor.run(inputs); }); }, protocol);
+    executor = std::make_unique<graph::ReferenceExecutor>(model);
+    arena = std::make_unique<tbb::task_arena>(options.target.threads);
+    setup.peak_bytes = graph::plan_memory(model).arena_bytes;
+    run_once = [&] { arena->execute([&] { executor->run(inputs); }); };
   } else {
-    const std::unique_ptr<runtime::CompiledModel> compiled =
-        compiler::compile_model(model, options);
-    compile_seconds = compiled->compile_seconds();
-    peak_bytes = compiled->peak_activation_bytes();
-    kernels = compiled->kernel_count();
-    stats = runtime::measure([&] { compiled->run(in, out); }, protocol);
+    compiled = compiler::compile_model(model, options);
+    setup.compile_seconds = compiled->compile_seconds();
+    setup.peak_bytes = compiled->peak_activation_bytes();
+    setup.kernels = compiled->kernel_count();
+    run_once = [&] { compiled->run(in, out); };
   }
-
-  const std::string executor = args.reference ? "reference" : "compiled";
-  if (args.json) {
-    const nlohmann::json j = {{"model", args.model},
-                              {"target", options.target.name},
-                              {"threads", options.target.threads},
-                              {"executor", executor},
-                              {"median_ms", stats.median_ms},
-                              {"min_ms", stats.min_ms},
-                              {"max_ms", stats.max_ms},
-                              {"p25_ms", stats.p25_ms},
-                              {"p75_ms", stats.p75_ms},
-                              {"repeats", stats.repeats},
-                              {"spread", stats.spread},
-                              {"attempts", stats.attempts},
-                              {"calibration_ms", stats.calibration_ms},
-                              {"slowdown", stats.slowdown},
-                              {"measured_median_ms", stats.measured_median_ms},
-                              {"repeatable", runtime::repeatable(stats, protocol)},
-                              {"protocol", protocol.describe()},
-                              {"compile_seconds", compile_seconds},
-                              {"peak_activation_bytes", peak_bytes},
-                              {"flops", model.flops()}};
-    std::cout << j.dump() << "\n";
+  if (!args.serve) {
+    report(args, setup, runtime::measure(run_once, protocol));
     return;
   }
-  std::cout << fmt::format("model:     {}\n", args.model)
-            << fmt::format("target:    {}\n", options.target.str())
-            << fmt::format("executor:  {}\n", executor);
-  if (!args.reference)
-    std::cout << fmt::format("compile:   {:.3f} s, {} kernel{}\n", compile_seconds, kernels,
-                             kernels == 1 ? "" : "s");
-  std::cout << fmt::format("latency:   median {:.4f} ms, min {:.4f} ms, max {:.4f} ms, "
-                           "IQR {:.4f} ms ({:.4f} .. {:.4f}) over {} runs\n",
-                           stats.median_ms, stats.min_ms, stats.max_ms, stats.iqr_ms(),
-                           stats.p25_ms, stats.p75_ms, stats.repeats)
-            << fmt::format("spread:    {:.1f}% between the medians of {} rounds{}{}\n",
-                           stats.spread * 100, protocol.rounds,
-                           stats.attempts > 1 ? fmt::format(" ({} measurements)", stats.attempts)
-                                              : "",
-                           runtime::repeatable(stats, protocol) ? "" : ": NOT REPEATABLE")
-            << (stats.calibration_ms > 0
-                    ? fmt::format("speed:     the machine ran {:.2f}x its quiet time on the "
-                                  "calibration work ({:.4f} ms); measured median {:.4f} ms, "
-                                  "{:.3f}x the calibration work\n",
-                                  stats.slowdown, stats.calibration_ms, stats.measured_median_ms,
-                                  stats.measured_median_ms / stats.calibration_ms)
-                    : "")
-            << fmt::format("memory:    {} bytes of activations\n", peak_bytes)
-            << fmt::format("protocol:  {}\n", protocol.describe());
+  for (std::string line; std::getline(std::cin, line);) {
+    report(args, setup, runtime::measure(run_once, protocol));
+    std::cout.flush();
+  }
 }
 
 }  // namespace
@@ -170,6 +198,10 @@ void add_bench_command(CLI::App& app) {
   cmd->add_flag("--no-calibrate", args->no_calibrate,
                 "Report the times as measured, not at the machine's quiet speed (no "
                 "calibration work after each run)");
+  cmd->add_flag("--serve", args->serve,
+                "Compile once, then measure once per line read from standard input, printing "
+                "one JSON object per line, until the input ends (for a driver that alternates "
+                "with another runtime)");
   cmd->add_option("--max-spread", args->max_spread,
                   "Measure again (twice at most) while the round medians spread wider than "
                   "this fraction of the median; 0: once")

@@ -1,0 +1,81 @@
+"""Batch-1 latency of one ONNX model, ours against ONNX Runtime, in fine alternation.
+
+    python interleaved_bench.py NAS MODEL.onnx --threads N --pairs P --out PREFIX
+
+On a shared VM the machine's speed drifts by tens of percent within minutes, so two
+runtimes timed one after the other in separate processes can differ by the drift alone.
+Here both stay loaded: `nas bench --serve` (compiled once, measuring once per line it
+reads) and an ONNX Runtime session in this process (ort_bench.py's settings and protocol).
+Each pair times one, then the other, a fraction of a second each, alternating which goes
+first (after one warm-up run); PREFIX_rI_ours.json and PREFIX_rI_ort.json hold pair I's records, the rounds that
+summarize_torchvision.py reads (it takes the median over pairs of the ratio within one).
+"""
+import argparse
+import json
+import subprocess
+import sys
+import time
+
+import onnxruntime as ort
+
+import ort_bench
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("nas")
+    p.add_argument("model")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--pairs", type=int, default=20)
+    p.add_argument("--min-seconds", type=float, default=0.1)
+    p.add_argument("--min-runs", type=int, default=3)
+    p.add_argument("--out", required=True, help="prefix of the records")
+    a = p.parse_args()
+
+    ours = subprocess.Popen(
+        [a.nas, "bench", a.model, "--threads", str(a.threads), "--serve", "--no-calibrate",
+         "--rounds", "1", "--max-spread", "0", "--warmup", "1",
+         "--min-repeats", str(a.min_runs), "--min-seconds", str(a.min_seconds)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    t0 = time.perf_counter()
+    sess = ort_bench.session(a.model, a.threads)
+    session_seconds = time.perf_counter() - t0
+    binding = sess.io_binding()
+    for name, value in ort_bench.inputs(sess, 0).items():
+        binding.bind_cpu_input(name, value)
+    for o in sess.get_outputs():
+        binding.bind_output(o.name)
+
+    def time_ours():
+        ours.stdin.write("measure\n")
+        ours.stdin.flush()
+        line = ours.stdout.readline()
+        if not line:
+            sys.exit(f"nas bench {a.model} stopped (exit {ours.wait()})")
+        return json.loads(line)
+
+    def time_ort():
+        times = ort_bench.measure(lambda: sess.run_with_iobinding(binding), 1, a.min_runs,
+                                  a.min_seconds)
+        return {"median_ms": ort_bench.percentile(times, 0.5), "min_ms": times[0],
+                "max_ms": times[-1], "p25_ms": ort_bench.percentile(times, 0.25),
+                "p75_ms": ort_bench.percentile(times, 0.75), "repeats": len(times),
+                "threads": a.threads, "session_seconds": session_seconds,
+                "executor": f"onnxruntime {ort.__version__} CPUExecutionProvider",
+                "onnxruntime": ort.__version__, "interleaved": True}
+
+    for pair in range(1, a.pairs + 1):
+        order = [("ours", time_ours), ("ort", time_ort)]
+        if pair % 2 == 0:
+            order.reverse()
+        for runner, measure in order:
+            record = measure()
+            with open(f"{a.out}_r{pair}_{runner}.json", "w") as f:
+                json.dump(record, f)
+    ours.stdin.close()
+    ours.wait()
+
+
+if __name__ == "__main__":
+    main()

@@ -124,8 +124,10 @@ OptimizedGraph optimize_graph(const Graph& source, const IrDump& dump,
   // Before the Winograd rewrite and the gates' fold, which both take a convolution's
   // weights out of the constants that it pads.
   g = run_pass("pad_channels",
-               [&](const Graph& in) { return passes::pad_channels(in, options.pad_lanes); }, g,
-               dump);
+               [&](const Graph& in) {
+                 return passes::pad_channels(in, options.pad_lanes, options.full_vector_padding);
+               },
+               g, dump);
   g = run_pass("winograd",
                [&](const Graph& in) { return passes::rewrite_winograd(in, options.winograd); }, g,
                dump);
@@ -160,6 +162,8 @@ runtime::LoweredModel lower_model(const Graph& graph, const CompileOptions& opti
       {.winograd = winograd_options(options),
        .group_lanes = lanes,
        .pad_lanes = options.lowering.blocked_layout && options.lowering.pad_channels ? lanes : 0,
+       .full_vector_padding =
+           options.lowering.schedule_params.value_or(options.target.schedule).full_vector_padding,
        .scale_into_weights = options.lowering.scale_into_weights});
   const Graph& g = optimized.graph;
   passes::LayoutPlan layout;

@@ -79,6 +79,7 @@ struct GraphPassOptions {
   // (passes/widen_groups.h) and that channel counts are padded for (passes/pad_channels.h).
   int group_lanes = 0;
   int pad_lanes = 0;
+  double full_vector_padding = 0;  // ScheduleParams::full_vector_padding
   // Whether per-channel gates move into the next convolution's weights
   // (passes/scale_into_weights.h).
   bool scale_into_weights = false;

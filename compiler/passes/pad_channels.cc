@@ -97,12 +97,12 @@ std::optional<int64_t> carried_width(const Graph& g, const Node& node, const Wid
 }
 
 // Which values are padded when these convolutions pad their outputs.
-Widths propagate(const Graph& g, const std::set<size_t>& sources, int lanes) {
+Widths propagate(const Graph& g, const std::set<size_t>& sources, int lanes, double share) {
   Widths widths;
   for (size_t n = 0; n < g.nodes().size(); ++n) {
     const Node& node = g.nodes()[n];
     if (sources.contains(n)) {
-      widths[node.outputs[0]] = padded_channels(g.type(node.outputs[0]).shape[1], lanes);
+      widths[node.outputs[0]] = padded_channels(g.type(node.outputs[0]).shape[1], lanes, share);
     } else if (const std::optional<int64_t> w = carried_width(g, node, widths)) {
       widths[node.outputs[0]] = *w;
     }
@@ -126,19 +126,19 @@ size_t find_root(std::vector<size_t>& parent, size_t x) {
 // The convolutions that pad their outputs: those whose channels the layout cannot block,
 // less those whose padding would reach a Slice of a large value. Dropping one can turn a
 // neighbour's carrying op into a reader of a Slice, so repeated until nothing changes.
-std::set<size_t> padding_sources(const Graph& g, int lanes) {
+std::set<size_t> padding_sources(const Graph& g, int lanes, double share) {
   std::set<size_t> sources;
   for (size_t n = 0; n < g.nodes().size(); ++n) {
     const Node& node = g.nodes()[n];
     if (dense_conv(g, node) && g.type(node.outputs[0]).shape.size() == 4) {
       const int64_t channels = g.type(node.outputs[0]).shape[1];
-      if (padded_channels(channels, lanes) != channels) sources.insert(n);
+      if (padded_channels(channels, lanes, share) != channels) sources.insert(n);
     }
   }
   const std::vector<std::vector<int32_t>> users = g.users();
   const std::set<ValueId> returned(g.outputs().begin(), g.outputs().end());
   while (!sources.empty()) {
-    const Widths widths = propagate(g, sources, lanes);
+    const Widths widths = propagate(g, sources, lanes, share);
     // Values joined by the ops that carry padding, each set from its convolutions on.
     std::vector<size_t> parent(g.values().size());
     std::iota(parent.begin(), parent.end(), 0);
@@ -193,17 +193,22 @@ Tensor pad_axis(const Tensor& t, int64_t axis, int64_t extent, float fill) {
 
 }  // namespace
 
-int64_t padded_channels(int64_t channels, int lanes) {
-  if (lanes < 2 || storable_block(channels, lanes) > 1) return channels;
+int64_t padded_channels(int64_t channels, int lanes, double full_vector_share) {
+  if (lanes < 2) return channels;
+  const int64_t block = storable_block(channels, lanes);
+  const int64_t full = (channels + lanes - 1) / lanes * lanes;
+  if (block < lanes && static_cast<double>(full - channels) <= full_vector_share * channels)
+    return full;
+  if (block > 1) return channels;
   for (int64_t c = channels + 1; c <= channels + channels / 8; ++c)
     if (storable_block(c, lanes) > 1) return c;
   return channels;
 }
 
-Graph pad_channels(const Graph& g, int lanes) {
-  const std::set<size_t> sources = padding_sources(g, lanes);
+Graph pad_channels(const Graph& g, int lanes, double full_vector_share) {
+  const std::set<size_t> sources = padding_sources(g, lanes, full_vector_share);
   if (sources.empty()) return g;
-  const Widths widths = propagate(g, sources, lanes);
+  const Widths widths = propagate(g, sources, lanes, full_vector_share);
 
   Graph out(g.name());
   std::vector<ValueId> remap(g.values().size(), kNoValue);

@@ -199,6 +199,25 @@ TEST(NasBench, JsonFields) {
   EXPECT_EQ(k.at("threads"), 1);
 }
 
+TEST(NasBench, ServeMeasuresOncePerLineOfInput) {
+  const std::string requests = (test_temp_dir() / "requests.txt").string();
+  std::ofstream(requests) << "measure\nmeasure\nmeasure\n";
+  const Result r = run_nas(fmt::format(
+      "bench {} --serve --no-calibrate --min-seconds 0 --min-repeats 2 --warmup 0 < {}",
+      small_cnn_file(), requests));
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::stringstream lines(r.out);
+  int measurements = 0;
+  for (std::string line; std::getline(lines, line); ++measurements) {
+    const nlohmann::json j = nlohmann::json::parse(line);
+    EXPECT_EQ(j.at("executor"), "compiled");
+    EXPECT_GE(j.at("repeats").get<int>(), 2);
+    EXPECT_GT(j.at("median_ms").get<double>(), 0);
+    EXPECT_EQ(j.at("calibration_ms").get<double>(), 0);  // --no-calibrate
+  }
+  EXPECT_EQ(measurements, 3);
+}
+
 TEST(NasBench, TextReport) {
   const Result r =
       run_nas(fmt::format("bench {} --min-seconds 0 --min-repeats 2", small_cnn_file()));

@@ -87,9 +87,10 @@ TEST(ScheduleParams, PrintsEveryFieldInOrder) {
             "dense_columns_outside_panel_bytes = 49152\n"
             "winograd_tile = 4\n"
             "winograd_min_channels = 16\n"
-            "winograd_min_tiles = 16\n");
+            "winograd_min_tiles = 16\n"
+            "full_vector_padding = 0.25\n");
   const nlohmann::json j = p.to_json();
-  EXPECT_EQ(j.size(), 18u);
+  EXPECT_EQ(j.size(), 19u);
   EXPECT_EQ(j.at("conv_accumulators"), 16);
   EXPECT_EQ(j.at("conv_channel_vectors"), nlohmann::json::array({4, 3, 2}));
   EXPECT_EQ(j.at("min_parallel_work"), 65536);

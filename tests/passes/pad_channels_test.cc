@@ -68,28 +68,41 @@ void expect_same_results(const Graph& source, const Graph& padded, const std::st
 }
 
 TEST(PadChannels, PaddedCountIsTheLeastThatTheLayoutBlocks) {
-  EXPECT_EQ(padded_channels(58, 16), 64);
-  EXPECT_EQ(padded_channels(116, 16), 120);  // vectors of 8
-  EXPECT_EQ(padded_channels(1000, 16), 1008);
-  EXPECT_EQ(padded_channels(58, 8), 60);     // vectors of 4 on an 8-lane target
-  EXPECT_EQ(padded_channels(64, 16), 64);    // blocked already
-  EXPECT_EQ(padded_channels(232, 16), 232);  // vectors of 8 already
-  EXPECT_EQ(padded_channels(10, 16), 10);    // 16 would add more than an eighth
-  EXPECT_EQ(padded_channels(58, 0), 58);     // off
+  EXPECT_EQ(padded_channels(58, 16, 0), 64);
+  EXPECT_EQ(padded_channels(116, 16, 0), 120);  // vectors of 8
+  EXPECT_EQ(padded_channels(1000, 16, 0), 1008);
+  EXPECT_EQ(padded_channels(58, 8, 0), 60);     // vectors of 4 on an 8-lane target
+  EXPECT_EQ(padded_channels(64, 16, 0), 64);    // blocked already
+  EXPECT_EQ(padded_channels(232, 16, 0), 232);  // vectors of 8 already
+  EXPECT_EQ(padded_channels(10, 16, 0), 10);    // 16 would add more than an eighth
+  EXPECT_EQ(padded_channels(58, 0, 0), 58);     // off
+}
+
+TEST(PadChannels, ShortVectorsPadToFullOnesWithinTheShare) {
+  EXPECT_EQ(padded_channels(24, 16, 0.34), 32);    // +33%
+  EXPECT_EQ(padded_channels(40, 16, 0.34), 48);
+  EXPECT_EQ(padded_channels(72, 16, 0.34), 80);
+  EXPECT_EQ(padded_channels(116, 16, 0.34), 128);
+  EXPECT_EQ(padded_channels(232, 16, 0.34), 240);
+  EXPECT_EQ(padded_channels(24, 16, 0.25), 24);    // over the share: vectors of 8 stay
+  EXPECT_EQ(padded_channels(58, 16, 0.05), 64);    // the least blocked count still
+  EXPECT_EQ(padded_channels(8, 16, 0.34), 8);      // +100%
+  EXPECT_EQ(padded_channels(24, 8, 0.34), 24);     // full vectors on 8 lanes
+  EXPECT_EQ(padded_channels(64, 16, 0.34), 64);
 }
 
 TEST(PadChannels, BranchCarriesPaddingFromConvolutionToConvolution) {
   // At 12x12 the last convolution's 58 channels (a graph output) would be a Slice of 8352
   // values: it stays as it is. The first one's padding reaches only convolutions.
   const Graph source = branch(58, 12);
-  const Graph padded = pad_channels(source, 16);
+  const Graph padded = pad_channels(source, 16, 0);
   const std::vector<std::pair<int64_t, int64_t>> want{{64, 1}, {64, 64}, {58, 1}};
   EXPECT_EQ(convs(padded), want);
   EXPECT_EQ(count(padded, OpId::Slice), 0);
   expect_same_results(source, padded, "58 channels at 12x12");
   // Well-blocked counts and a target without vectors: nothing to do.
-  EXPECT_EQ(convs(pad_channels(branch(64, 12), 16)), (std::vector<std::pair<int64_t, int64_t>>{{64, 1}, {64, 64}, {64, 1}}));
-  EXPECT_EQ(convs(pad_channels(source, 0)), (std::vector<std::pair<int64_t, int64_t>>{{58, 1}, {58, 58}, {58, 1}}));
+  EXPECT_EQ(convs(pad_channels(branch(64, 12), 16, 0)), (std::vector<std::pair<int64_t, int64_t>>{{64, 1}, {64, 64}, {64, 1}}));
+  EXPECT_EQ(convs(pad_channels(source, 0, 0)), (std::vector<std::pair<int64_t, int64_t>>{{58, 1}, {58, 58}, {58, 1}}));
 }
 
 TEST(PadChannels, SmallValuesLeaveThroughASlice) {
@@ -98,7 +111,7 @@ TEST(PadChannels, SmallValuesLeaveThroughASlice) {
   const ValueId x = g.add_input("x", {DType::F32, {1, 16, 3, 3}});
   const ValueId pooled = g.add("GlobalAveragePool", {g.add("Relu", {conv(g, x, 1000)})});
   g.add_output(g.add("Flatten", {pooled}));
-  const Graph padded = pad_channels(g, 16);
+  const Graph padded = pad_channels(g, 16, 0);
   EXPECT_EQ(convs(padded), (std::vector<std::pair<int64_t, int64_t>>{{1008, 1}}));
   EXPECT_EQ(count(padded, OpId::Slice), 1);
   expect_same_results(g, padded, "classifier");
@@ -106,7 +119,7 @@ TEST(PadChannels, SmallValuesLeaveThroughASlice) {
   Graph wide("concat");
   const ValueId in = wide.add_input("x", {DType::F32, {1, 16, 9, 9}});
   wide.add_output(wide.add("Concat", {conv(wide, in, 58), conv(wide, in, 58)}, {{"axis", int64_t{1}}}));
-  EXPECT_EQ(convs(pad_channels(wide, 16)), (std::vector<std::pair<int64_t, int64_t>>{{58, 1}, {58, 1}}));
+  EXPECT_EQ(convs(pad_channels(wide, 16, 0)), (std::vector<std::pair<int64_t, int64_t>>{{58, 1}, {58, 1}}));
 }
 
 TEST(PadChannels, PaddingStaysFiniteThroughCarryingOps) {
@@ -122,7 +135,7 @@ TEST(PadChannels, PaddingStaysFiniteThroughCarryingOps) {
   const ValueId r = g.add("Add", {d, c});
   const ValueId p = g.add("MaxPool", {r}, {{"kernel_shape", Shape{2, 2}}, {"strides", Shape{2, 2}}});
   g.add_output(conv(g, g.add("HardSwish", {p}), 16));
-  const Graph padded = pad_channels(g, 16);
+  const Graph padded = pad_channels(g, 16, 0);
   EXPECT_EQ(convs(padded), (std::vector<std::pair<int64_t, int64_t>>{{64, 1}, {16, 1}}));
   expect_same_results(g, padded, "carry");
 
@@ -133,7 +146,7 @@ TEST(PadChannels, PaddingStaysFiniteThroughCarryingOps) {
   const ValueId map = conv(gate, in, 58);
   const ValueId sigm = gate.add("Sigmoid", {gate.add("GlobalAveragePool", {gate.add_input("z", {DType::F32, {1, 58, 10, 10}})})});
   gate.add_output(conv(gate, gate.add("Mul", {map, sigm}), 16));
-  EXPECT_EQ(convs(pad_channels(gate, 16)), (std::vector<std::pair<int64_t, int64_t>>{{58, 1}, {16, 1}}));
+  EXPECT_EQ(convs(pad_channels(gate, 16, 0)), (std::vector<std::pair<int64_t, int64_t>>{{58, 1}, {16, 1}}));
 }
 
 TEST(PadChannels, CompiledModelsStorePaddedValuesBlocked) {

@@ -173,7 +173,7 @@ TEST(Target, RejectsBadFilesWithTheirLocation) {
        "window_unroll_taps, window_vector_taps, window_max_lanes, window_max_vectors, "
        "window_block_columns, dense_vectors, dense_accumulators, "
        "dense_columns_outside_panel_bytes, winograd_tile, winograd_min_channels, "
-       "winograd_min_tiles"},
+       "winograd_min_tiles, full_vector_padding"},
       {"name: x\ntriple: aarch64-linux-gnu\ncpu: generic\nschedule: {winograd_tile: 6}\n",
        "4:27: key 'schedule.winograd_tile': expected 0, 2 or 4, got '6'"},
       {"name: x\ntriple: aarch64-linux-gnu\ncpu: generic\nschedule: {conv_channel_vectors: 2}\n",

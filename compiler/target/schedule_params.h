@@ -44,7 +44,9 @@ struct ScheduleParams {
   // broadcast input element more). NCHW takes only the powers of two among them. Zen 4:
   // {4, 3, 2} with 32 registers (3 for 48-channel layers: 1x1 144 -> 24 channels at 56x56,
   // 3 x 4 96% of the peak against 1 x 14 64-83%), {2} with 16.
-  std::vector<int64_t> conv_channel_vectors = {4, 3, 2};
+  // 5 and 7 last, for counts of blocks that 4, 3 and 2 do not divide (RegNetX's 400
+  // channels, 25 blocks of 16), which otherwise took one vector a block.
+  std::vector<int64_t> conv_channel_vectors = {4, 3, 2, 5, 7};
   // NCHW[x]c: a block whose columns divide the row (no guarded tail) is taken when it uses at
   // least this share of the accumulators; else the most vectors with balanced columns. Zen 4:
   // 3x3 512 channels at 7x7, 2 x 7 (14 of 16) 88-96% of the peak against 4 x 4 with a tail

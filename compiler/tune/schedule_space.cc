@@ -21,10 +21,12 @@ void add_parallel_knobs(std::vector<Knob>& knobs, const target::Target& target) 
 }
 
 void add_conv_knobs(std::vector<Knob>& knobs, int vector_registers) {
-  // One choice of channel vectors each: the block takes it where it divides the channels.
-  knobs.push_back({"conv_channel_vectors", values_of({json::array({1}), json::array({2}),
-                                                      json::array({3}), json::array({4}),
-                                                      json::array({6}), json::array({8})})});
+  // One choice of channel vectors each: the block takes it where it divides the channels
+  // (5 and 7 for counts of blocks such as 25 or 35, which 2, 3 and 4 do not divide).
+  knobs.push_back({"conv_channel_vectors",
+                   values_of({json::array({1}), json::array({2}), json::array({3}),
+                              json::array({4}), json::array({5}), json::array({6}),
+                              json::array({7}), json::array({8})})});
   std::vector<json> accumulators;
   for (int a : {4, 6, 7, 8, 12, 14, 16, 18, 20, 24, 28})
     if (a <= vector_registers - 2) accumulators.push_back(a);  // a B vector and a broadcast

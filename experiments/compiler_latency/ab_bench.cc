@@ -31,8 +31,16 @@ compiler::CompileOptions options_of(const std::string& spec, const target::Targe
   compiler::CompileOptions o;
   o.target = target;
   nlohmann::json params = nlohmann::json::object();
-  std::stringstream items(spec);
-  for (std::string item; std::getline(items, item, ',');) {
+  // Items split at the commas outside brackets, so a list value such as
+  // conv_channel_vectors=[4,3,2] stays whole.
+  std::vector<std::string> items{""};
+  int depth = 0;
+  for (char c : spec) {
+    depth += (c == '[') - (c == ']');
+    if (c == ',' && depth == 0) items.emplace_back();
+    else items.back() += c;
+  }
+  for (const std::string& item : items) {
     if (item.empty()) continue;
     const size_t eq = item.find('=');
     const std::string key = item.substr(0, eq), value = item.substr(eq + 1);

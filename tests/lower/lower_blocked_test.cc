@@ -63,6 +63,9 @@ TEST(LowerBlocked, ConvBlockedInAndOut) {
 TEST(LowerBlocked, PointwiseConv) {
   check_blocked({"Conv", {{1, 32, 3, 7}, {16, 32, 1, 1}, {16}}, {}, 16, 16, "conv2d"});
   check_blocked({"Conv", {{2, 8, 3, 5}, {48, 8, 1, 1}}, {}, 8, 16, "conv2d"});
+  // 5 and 7 channel blocks: register blocks of 5 and 7 vectors.
+  check_blocked({"Conv", {{1, 16, 3, 7}, {80, 16, 1, 1}, {80}}, {}, 16, 16, "conv2d"});
+  check_blocked({"Conv", {{1, 16, 2, 5}, {112, 16, 1, 1}}, {}, 16, 16, "conv2d"});
 }
 
 // The stem: an NCHW image in, NCHW[x]c out; and the other way round.

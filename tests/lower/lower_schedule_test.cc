@@ -108,6 +108,25 @@ TEST(LowerSchedule, ConvBlocksFollowTheTarget) {
   EXPECT_EQ(odd.schedule.str().find("vectorize"), std::string::npos) << odd.schedule.str();
 }
 
+// Blocked output: 25 channel blocks (RegNetX's 400 channels), which 4, 3 and 2 do not
+// divide, take 5 vectors a block (they took 1 before 5 was a choice); 10 blocks take 2.
+TEST(LowerSchedule, BlockedConvTakesFiveVectorsWhereNothingSmallerDivides) {
+  const auto schedule = [](int64_t c_out) {
+    Graph g("conv");
+    SplitMix64 rng(1);
+    const ValueId x = g.add_input("x", {DType::F32, {1, 32, 7, 7}});
+    const ValueId w = g.add_constant("w", random_tensor({c_out, 32, 1, 1}, rng));
+    const ValueId y = g.add("Conv", {x, w}, {}, "conv");
+    g.add_output(y);
+    return lower_group(g, passes::plan_fusion(g).groups.at(0), test_target("avx512f"), "k",
+                       {.channel_blocks = {{x, 16}, {y, 16}}})
+        .schedule.str();
+  };
+  const std::string s400 = schedule(400), s160 = schedule(160);
+  EXPECT_NE(s400.find("split conv.cob by 5\n"), std::string::npos) << s400;
+  EXPECT_NE(s160.find("split conv.cob by 2\n"), std::string::npos) << s160;
+}
+
 // With threads, stages below the work bound run serially; larger ones get a parallel loop.
 TEST(LowerSchedule, SmallStagesRunSerially) {
   const target::Target target = test_target("avx512f", 4);

@@ -13,7 +13,7 @@ using testing::test_target;
 TEST(ScheduleParams, FollowTheVectorRegisters) {
   const ScheduleParams wide = test_target("avx512f").schedule;
   EXPECT_EQ(wide.conv_accumulators, 16);
-  EXPECT_EQ(wide.conv_channel_vectors, (std::vector<int64_t>{4, 3, 2}));
+  EXPECT_EQ(wide.conv_channel_vectors, (std::vector<int64_t>{4, 3, 2, 5, 7}));
   EXPECT_EQ(wide.window_block_columns, 14);
   for (const char* feature : {"avx2", "avx", "sse4.2"}) {
     const ScheduleParams narrow = test_target(feature).schedule;
@@ -73,7 +73,7 @@ TEST(ScheduleParams, PrintsEveryFieldInOrder) {
             "min_parallel_work = 65536\n"
             "parallel_blocks_per_thread = 4\n"
             "conv_accumulators = 16\n"
-            "conv_channel_vectors = [4, 3, 2]\n"
+            "conv_channel_vectors = [4, 3, 2, 5, 7]\n"
             "conv_min_accumulator_use = 0.75\n"
             "conv_unroll_kw = 7\n"
             "conv_unroll_taps = 9\n"
@@ -92,7 +92,7 @@ TEST(ScheduleParams, PrintsEveryFieldInOrder) {
   const nlohmann::json j = p.to_json();
   EXPECT_EQ(j.size(), 19u);
   EXPECT_EQ(j.at("conv_accumulators"), 16);
-  EXPECT_EQ(j.at("conv_channel_vectors"), nlohmann::json::array({4, 3, 2}));
+  EXPECT_EQ(j.at("conv_channel_vectors"), nlohmann::json::array({4, 3, 2, 5, 7}));
   EXPECT_EQ(j.at("min_parallel_work"), 65536);
 }
 

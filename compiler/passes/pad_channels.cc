@@ -273,7 +273,15 @@ Graph pad_channels(const Graph& g, int lanes, double full_vector_share) {
       remap[node.outputs[i]] = outs[i];
     }
   }
-  for (ValueId v : g.outputs()) out.add_output(unpadded(v));
+  for (ValueId v : g.outputs()) {
+    if (widths.contains(v)) {
+      // The model's output keeps its name: on the Slice, not on the padded value.
+      const ValueId first_channels = unpadded(v);
+      out.rename(remap[v], out.fresh_name(g.value(v).name + ".padded"));
+      out.rename(first_channels, g.value(v).name);
+    }
+    out.add_output(unpadded(v));
+  }
   return eliminate_dead_code(out);
 }
 

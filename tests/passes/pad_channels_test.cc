@@ -115,6 +115,15 @@ TEST(PadChannels, SmallValuesLeaveThroughASlice) {
   EXPECT_EQ(convs(padded), (std::vector<std::pair<int64_t, int64_t>>{{1008, 1}}));
   EXPECT_EQ(count(padded, OpId::Slice), 1);
   expect_same_results(g, padded, "classifier");
+  // A padded graph output leaves through a Slice that keeps the output's name.
+  Graph returned("returned");
+  const ValueId small = returned.add_input("x", {DType::F32, {1, 16, 2, 2}});
+  const ValueId y = returned.add("Relu", {conv(returned, small, 58)});
+  returned.add_output(y);
+  const Graph padded_out = pad_channels(returned, 16, 0);
+  EXPECT_EQ(convs(padded_out), (std::vector<std::pair<int64_t, int64_t>>{{64, 1}}));
+  EXPECT_EQ(padded_out.value(padded_out.outputs()[0]).name, returned.value(y).name);
+  expect_same_results(returned, padded_out, "returned");
   // At 9x9 the conv's own output would have to be sliced for a Concat: not padded.
   Graph wide("concat");
   const ValueId in = wide.add_input("x", {DType::F32, {1, 16, 9, 9}});

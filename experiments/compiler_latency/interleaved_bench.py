@@ -19,6 +19,7 @@ import time
 import onnxruntime as ort
 
 import ort_bench
+from bench_protocol import measure, percentile
 
 
 def main():
@@ -56,11 +57,11 @@ def main():
         return json.loads(line)
 
     def time_ort():
-        times = ort_bench.measure(lambda: sess.run_with_iobinding(binding), 1, a.min_runs,
+        times = measure(lambda: sess.run_with_iobinding(binding), 1, a.min_runs,
                                   a.min_seconds)
-        return {"median_ms": ort_bench.percentile(times, 0.5), "min_ms": times[0],
-                "max_ms": times[-1], "p25_ms": ort_bench.percentile(times, 0.25),
-                "p75_ms": ort_bench.percentile(times, 0.75), "repeats": len(times),
+        return {"median_ms": percentile(times, 0.5), "min_ms": times[0],
+                "max_ms": times[-1], "p25_ms": percentile(times, 0.25),
+                "p75_ms": percentile(times, 0.75), "repeats": len(times),
                 "threads": a.threads, "session_seconds": session_seconds,
                 "executor": f"onnxruntime {ort.__version__} CPUExecutionProvider",
                 "onnxruntime": ort.__version__, "interleaved": True}
@@ -69,8 +70,8 @@ def main():
         order = [("ours", time_ours), ("ort", time_ort)]
         if pair % 2 == 0:
             order.reverse()
-        for runner, measure in order:
-            record = measure()
+        for runner, timed in order:
+            record = timed()
             with open(f"{a.out}_r{pair}_{runner}.json", "w") as f:
                 json.dump(record, f)
     ours.stdin.close()

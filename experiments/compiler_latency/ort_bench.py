@@ -16,6 +16,8 @@ import time
 import numpy as np
 import onnxruntime as ort
 
+from bench_protocol import measure, percentile
+
 DTYPES = {"tensor(float)": np.float32, "tensor(int64)": np.int64}
 
 
@@ -35,26 +37,6 @@ def inputs(sess, seed):
         shape = [d if isinstance(d, int) else 1 for d in i.shape]
         feeds[i.name] = rng.standard_normal(shape).astype(DTYPES[i.type])
     return feeds
-
-
-def percentile(sorted_values, q):
-    """Linear interpolation between closest ranks."""
-    pos = q * (len(sorted_values) - 1)
-    lo = int(pos)
-    hi = min(lo + 1, len(sorted_values) - 1)
-    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
-
-
-def measure(run, warmup, min_runs, min_seconds):
-    for _ in range(warmup):
-        run()
-    times = []
-    start = time.perf_counter()
-    while len(times) < min_runs or time.perf_counter() - start < min_seconds:
-        t0 = time.perf_counter()
-        run()
-        times.append((time.perf_counter() - t0) * 1e3)
-    return sorted(times)
 
 
 def main():

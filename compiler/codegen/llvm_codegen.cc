@@ -103,7 +103,8 @@ class Emitter {
  public:
   Emitter(llvm::Module& module, const llvm::TargetMachine& machine)
       : context_(module.getContext()), module_(module), builder_(context_),
-        cpu_(machine.getTargetCPU().str()), features_(machine.getTargetFeatureString().str()) {}
+        cpu_(machine.getTargetCPU().str()), features_(machine.getTargetFeatureString().str()),
+        math_features_(VectorMathFeatures::of(features_)) {}
 
   void emit_function(const LoweredFunc& func) {
     NAS_CHECK(!func.name.empty() && module_.getFunction(func.name) == nullptr,
@@ -546,7 +547,7 @@ class Emitter {
     llvm::Type* type = value_type(op->type);
     switch (op->op) {
       // Polynomials, not llvm.exp / llvm.log: LLVM would call libm once per lane.
-      case Intrinsic::Exp: return emit_exp_f32(builder_, args[0]);
+      case Intrinsic::Exp: return emit_exp_f32(builder_, args[0], math_features_);
       case Intrinsic::Log: return emit_log_f32(builder_, args[0]);
       case Intrinsic::Sqrt: return builder_.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, args[0]);
       case Intrinsic::Abs: return builder_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, args[0]);
@@ -707,6 +708,7 @@ class Emitter {
   llvm::Module& module_;
   llvm::IRBuilder<> builder_;
   const std::string cpu_, features_;
+  const VectorMathFeatures math_features_;
   std::string function_name_;
   int parallel_count_ = 0;
   int in_index_ = 0;

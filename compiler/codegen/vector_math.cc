@@ -4,6 +4,7 @@
 
 #include <llvm/IR/Constants.h>
 #include <llvm/IR/Intrinsics.h>
+#include <llvm/IR/IntrinsicsX86.h>
 
 namespace nas::codegen {
 
@@ -39,27 +40,70 @@ struct Math {
   llvm::Type* int_type;  // i32 lanes of the same count
 };
 
+// AVX-512's vscalefps: p * 2^n for float n, rounded once, overflowing to +inf and
+// underflowing through the subnormals to +0 as the exact product would, NaN propagated: the
+// whole of exp's reconstruction in one instruction. nullptr where the target lacks it for
+// this type.
+llvm::Value* scale_by_power_of_two(llvm::IRBuilderBase& b, const VectorMathFeatures& features,
+                                   llvm::Value* p, llvm::Value* n) {
+  auto* type = llvm::dyn_cast<llvm::FixedVectorType>(p->getType());
+  if (!features.avx512f || type == nullptr) return nullptr;
+  const unsigned lanes = type->getNumElements();
+  llvm::Value* passthrough = llvm::UndefValue::get(type);
+  if (lanes == 16)
+    return b.CreateIntrinsic(llvm::Intrinsic::x86_avx512_mask_scalef_ps_512, {},
+                             {p, n, passthrough, b.getInt16(0xffff),
+                              b.getInt32(4) /* the current rounding mode */});
+  if (!features.avx512vl) return nullptr;
+  if (lanes == 8)
+    return b.CreateIntrinsic(llvm::Intrinsic::x86_avx512_mask_scalef_ps_256, {},
+                             {p, n, passthrough, b.getInt8(0xff)});
+  if (lanes == 4)
+    return b.CreateIntrinsic(llvm::Intrinsic::x86_avx512_mask_scalef_ps_128, {},
+                             {p, n, passthrough, b.getInt8(0xff)});
+  return nullptr;
+}
+
 }  // namespace
 
-llvm::Value* emit_exp_f32(llvm::IRBuilderBase& b, llvm::Value* x) {
+VectorMathFeatures VectorMathFeatures::of(const std::string& llvm_features) {
+  auto has = [&](const std::string& name) {
+    const std::string flag = "+" + name;
+    for (size_t at = llvm_features.find(flag); at != std::string::npos;
+         at = llvm_features.find(flag, at + 1)) {
+      const size_t end = at + flag.size();
+      if (end == llvm_features.size() || llvm_features[end] == ',') return true;
+    }
+    return false;
+  };
+  return {has("avx512f"), has("avx512vl")};
+}
+
+llvm::Value* emit_exp_f32(llvm::IRBuilderBase& b, llvm::Value* x,
+                          const VectorMathFeatures& features) {
   const Math m(b, x->getType());
-  // Clamp where the result is already +inf (above 89) or +0 (below -104), and send NaN
-  // through the arithmetic as 0 (its result is selected back at the end).
+  // Clamp where the result is already +inf (above 89) or +0 (below -104); NaN passes both
+  // comparisons unchanged.
   llvm::Value* xc = b.CreateSelect(b.CreateFCmpOLT(x, m.f(-104.0)), m.f(-104.0), x);
   xc = b.CreateSelect(b.CreateFCmpOGT(xc, m.f(89.0)), m.f(89.0), xc);
-  xc = b.CreateSelect(m.is_nan(x), m.f(0.0), xc);
-  // x = n ln2 + r with |r| <= ln2 / 2; ln2 in two parts (Cody-Waite) so n * C1 is exact.
-  llvm::Value* n = b.CreateUnaryIntrinsic(llvm::Intrinsic::roundeven,
-                                          b.CreateFMul(xc, m.f(1.44269504088896341)));
+  // x = n ln2 + r with |r| <= ln2 / 2. n is rounded to an integer by adding 1.5 * 2^23,
+  // where a float's ulp is 1: t's low mantissa bits are then n + 2^22, and t - 1.5 * 2^23 is
+  // n exactly (one FMA and a subtraction, cheaper than a rounding instruction and a
+  // conversion). ln2 in two parts (Cody-Waite) so n * C1 is exact.
+  const double shifter = 12582912.0;
+  llvm::Value* t = m.mul_add(xc, m.f(1.44269504088896341), m.f(shifter));
+  llvm::Value* n = b.CreateFSub(t, m.f(shifter));
   llvm::Value* r = m.mul_add(n, m.f(-0.693359375), xc);
   r = m.mul_add(n, m.f(2.12194440e-4), r);
   // exp(r) = 1 + r + r^2 P(r).
   llvm::Value* p = m.polynomial(r, {1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3,
                                     4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1});
   p = b.CreateFAdd(m.mul_add(p, b.CreateFMul(r, r), r), m.f(1.0));
+  if (llvm::Value* y = scale_by_power_of_two(b, features, p, n)) return y;
   // p * 2^n for n in [-150, 128] as two factors each within the normal exponents: the
   // first product is exact, the second rounds once (into the subnormals where it must).
-  llvm::Value* ni = b.CreateFPToSI(n, m.int_type);
+  // n as an integer from t's bits (for NaN some integer, its result selected away below).
+  llvm::Value* ni = b.CreateSub(b.CreateBitCast(t, m.int_type), m.i(0x4B400000));
   llvm::Value* n1 = b.CreateAShr(ni, m.i(1));
   llvm::Value* n2 = b.CreateSub(ni, n1);
   llvm::Value* y = b.CreateFMul(b.CreateFMul(p, m.pow2(n1)), m.pow2(n2));

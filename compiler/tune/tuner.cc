@@ -205,6 +205,28 @@ WorkloadResult Tuner::tune(const lower::GroupStages& group, const std::string& k
   return result;
 }
 
+std::optional<double> Tuner::measure(const lower::GroupStages& group,
+                                     const std::string& kernel_name,
+                                     const target::ScheduleParams& params) {
+  const uint64_t workload = lower::workload_key(group);
+  KernelBench bench(group, target_, counter_hash({options_.seed, workload}));
+  const lower::LoweredKernel kernel =
+      lower::default_kernel(group, target_, params, "tuned_" + kernel_name);
+  const KernelMeasurement m = bench.measure(kernel, options_.protocol);
+  Measurement record{workload,
+                     target_key_,
+                     std::string(lower::schedule_family_name(group.family)),
+                     describe_kernel(group, kernel_name),
+                     params.to_json(),
+                     std::nullopt,
+                     m.error,
+                     kernel_features(kernel, target_, params, bench.work()),
+                     bench.work()};
+  if (m.ok) record.ms = m.ms;
+  records_.add(record);
+  return record.ms;
+}
+
 std::vector<ModelWorkload> model_workloads(const graph::Graph& graph,
                                            const compiler::CompileOptions& options) {
   const runtime::LoweredModel lowered = compiler::lower_model(graph, options);

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -77,6 +78,11 @@ class Tuner {
 
   WorkloadResult tune(const lower::GroupStages& group, const std::string& kernel_name,
                       const TuneProgress& progress = {});
+
+  // One measurement, as a trial makes it (checked against the reference, into the records):
+  // the group's default schedule under `params`; its time, or nullopt where it failed.
+  std::optional<double> measure(const lower::GroupStages& group, const std::string& kernel_name,
+                                const target::ScheduleParams& params);
 
   // The model's distinct workloads (as compile_model lowers them with `options`), each
   // tuned in the order of its first kernel.

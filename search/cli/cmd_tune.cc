@@ -4,6 +4,9 @@
 // read. A progress line per workload on stderr (trial, best GFLOP/s so far, ETA), then a
 // table per workload: default and tuned time, speed-up, GFLOP/s; or one JSON object with
 // --json. A workload the records hold `trials` measurements of is not measured again.
+// Several models are tuned one after the other into the same records. With --fit-target
+// FILE, the target's schedule constants are then fitted to the records of every workload
+// of the models (compiler/tune/fit_params.h) and written as a target file.
 #include <chrono>
 #include <iostream>
 #include <memory>
@@ -13,6 +16,8 @@
 #include <unistd.h>
 
 #include "compiler/compile.h"
+#include "compiler/support/atomic_file.h"
+#include "compiler/tune/fit_params.h"
 #include "compiler/tune/tuner.h"
 #include "search/cli/commands.h"
 #include "search/cli/compile_options.h"
@@ -22,7 +27,8 @@ namespace nas::cli {
 namespace {
 
 struct TuneArgs {
-  std::string model;
+  std::vector<std::string> models;
+  std::string fit_target;
   std::vector<std::string> shapes;
   TargetArgs target;
   tune::TuneOptions tuning;
@@ -32,18 +38,48 @@ struct TuneArgs {
 
 double gflops(int64_t work, double ms) { return ms > 0 ? 2.0 * static_cast<double>(work) / ms / 1e6 : 0; }
 
+void tune_one(const TuneArgs& args, const std::string& model_path, tune::Tuner& tuner,
+              const compiler::CompileOptions& options, const graph::Graph& model);
+
 void run_tune(const TuneArgs& args) {
   if (args.target.records.empty()) user_error("--records FILE is required (where the measurements go)");
+  if (args.models.size() > 1 && !args.shapes.empty())
+    user_error("--shape names the inputs of one model; {} models were given", args.models.size());
+  if (!args.fit_target.empty()) check_destination(args.fit_target);
   TargetArgs target_args = args.target;
   target_args.records.clear();  // tune from the default schedules
   const compiler::CompileOptions options = compile_options(target_args);
   require_runnable(options.target);
-  const graph::Graph model = import_with_shapes(args.model, args.shapes);
+  std::vector<graph::Graph> models;
+  for (const std::string& path : args.models) models.push_back(import_with_shapes(path, args.shapes));
   tune::TuningRecords records(args.target.records);
   tune::TuneOptions tuning = args.tuning;
   tuning.use_model = !args.random;
   tune::Tuner tuner(records, options.target, tuning);
+  for (size_t m = 0; m < models.size(); ++m) tune_one(args, args.models[m], tuner, options, models[m]);
+  if (args.fit_target.empty()) return;
 
+  std::vector<tune::ModelWorkload> workloads;
+  for (const graph::Graph& model : models)
+    for (tune::ModelWorkload& w : tune::model_workloads(model, options))
+      workloads.push_back(std::move(w));
+  tune::FitOptions fit_options;
+  fit_options.measure = [&](const tune::ModelWorkload& w, const target::ScheduleParams& params) {
+    return tuner.measure(w.group, w.kernel, params);
+  };
+  const tune::FittedParams fit =
+      tune::fit_schedule_params(workloads, records, options.target, fit_options);
+  write_file_atomically(args.fit_target,
+                  tune::fitted_target_yaml(options.target, fit, args.target.records));
+  std::cerr << fmt::format(
+      "fitted {} field(s) on {} workload(s), {} schedule(s) measured for it: default {:.4f} ms, "
+      "fitted {:.4f} ms, best {:.4f} ms (sums over kernels) -> {}\n",
+      fit.changes.size(), fit.workloads, fit.measured, fit.ms_default, fit.ms_fitted,
+      fit.ms_best, args.fit_target);
+}
+
+void tune_one(const TuneArgs& args, const std::string& model_path, tune::Tuner& tuner,
+              const compiler::CompileOptions& options, const graph::Graph& model) {
   const bool tty = isatty(STDERR_FILENO) != 0;
   const auto start = std::chrono::steady_clock::now();
   int workloads_started = 0, trials_done = 0;
@@ -71,7 +107,7 @@ void run_tune(const TuneArgs& args) {
   if (tty) std::cerr << "\n";
 
   if (args.json) {
-    nlohmann::json j = {{"model", args.model},
+    nlohmann::json j = {{"model", model_path},
                         {"target", tune::target_key(options.target)},
                         {"records", args.target.records},
                         {"workloads", nlohmann::json::array()}};
@@ -112,7 +148,8 @@ void add_tune_command(CLI::App& app) {
   auto args = std::make_shared<TuneArgs>();
   auto* cmd = app.add_subcommand(
       "tune", "Tune the schedules of an ONNX model's kernels on this machine into a records file");
-  cmd->add_option("model", args->model, "ONNX model file")->required();
+  cmd->add_option("model", args->models, "ONNX model files (tuned in turn into the records)")
+      ->required();
   cmd->add_option("--shape", args->shapes,
                   "Input shape NAME=1x3x28x28 (or just the shape for a one-input model)")
       ->allow_extra_args(false);
@@ -129,7 +166,10 @@ void add_tune_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--seed", args->tuning.seed, "Seeds the search")->capture_default_str();
   cmd->add_flag("--random", args->random, "Random search: no cost model");
-  cmd->add_flag("--json", args->json, "Print one JSON object");
+  cmd->add_flag("--json", args->json, "Print one JSON object per model");
+  cmd->add_option("--fit-target", args->fit_target,
+                  "Then fit the target's schedule constants to the records of the models' "
+                  "workloads and write them as a target file here");
   cmd->callback([args] { run_tune(*args); });
 }
 

@@ -1,8 +1,12 @@
 // `nas tune` through the binary: it tunes a model into a records file and prints each
 // workload's default and tuned time; a second run measures nothing; `nas bench` and `nas
-// run` read the records; and the errors of a missing --records or a records file that does
-// not exist.
+// run` read the records; several models tune into one records file and --fit-target writes
+// a target file that `nas bench --target` takes; and the errors of a missing --records, a
+// records file that does not exist, --shape with several models and a --fit-target that
+// cannot be written.
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -56,6 +60,35 @@ TEST(TuneCli, TunesIntoRecordsThatBenchReads) {
   EXPECT_GT(nlohmann::json::parse(bench.out).at("median_ms").get<double>(), 0);
 }
 
+TEST(TuneCli, TwoModelsIntoOneRecordsAndATargetFileFittedToThem) {
+  const std::string a = (test_temp_dir() / "fit_a.onnx").string();
+  const std::string b = (test_temp_dir() / "fit_b.onnx").string();
+  const std::string records = (test_temp_dir() / "fit.sqlite").string();
+  const std::string fitted = (test_temp_dir() / "fitted.yaml").string();
+  std::filesystem::remove(records);
+  std::filesystem::remove(fitted);
+  onnx_io::export_onnx(evaluator::small_cnn(1), a);
+  onnx_io::export_onnx(evaluator::small_cnn(2), b);
+
+  const Result tuned = run_nas("tune " + a + " " + b + " --records " + records +
+                               " --trials 4 --batch 2 --json --fit-target " + fitted);
+  ASSERT_EQ(tuned.code, 0) << tuned.err;
+  // One JSON object per model.
+  std::istringstream lines(tuned.out);
+  std::string line;
+  std::vector<std::string> models;
+  while (std::getline(lines, line))
+    models.push_back(nlohmann::json::parse(line).at("model").get<std::string>());
+  EXPECT_EQ(models, (std::vector<std::string>{a, b}));
+  EXPECT_THAT(tuned.err, HasSubstr("fitted"));
+  ASSERT_TRUE(std::filesystem::exists(fitted));
+
+  const Result bench =
+      run_nas("bench " + a + " --target " + fitted + " --min-seconds 0.01 --json");
+  ASSERT_EQ(bench.code, 0) << bench.err;
+  EXPECT_GT(nlohmann::json::parse(bench.out).at("median_ms").get<double>(), 0);
+}
+
 TEST(TuneCli, ErrorsNameWhatIsMissing) {
   const std::string model = (test_temp_dir() / "cnn.onnx").string();
   onnx_io::export_onnx(evaluator::small_cnn(1), model);
@@ -66,6 +99,12 @@ TEST(TuneCli, ErrorsNameWhatIsMissing) {
   const std::string text = (test_temp_dir() / "text.sqlite").string();
   std::ofstream(text) << "CREATE TABLE; this is no database, and a long line to pass its header";
   expect_user_error(run_nas("tune " + model + " --records " + text), "text.sqlite");
+  const std::string records = (test_temp_dir() / "errors.sqlite").string();
+  expect_user_error(run_nas("tune " + model + " " + model + " --shape 1x3x28x28 --records " + records),
+                    "--shape names the inputs of one model; 2 models were given");
+  const std::string nowhere = (test_temp_dir() / "no_such_folder" / "fitted.yaml").string();
+  expect_user_error(run_nas("tune " + model + " --records " + records + " --fit-target " + nowhere),
+                    "no_such_folder");
 }
 
 }  // namespace

@@ -102,6 +102,8 @@ LatencyResult measure_latency(const Graph& model, const LatencyTarget& target,
     const auto start = std::chrono::steady_clock::now();
     std::filesystem::create_directories(tuning.records_dir);
     tune::TuningRecords records(tuning_records_file(tuning.records_dir, options.target));
+    // The target's constants fitted to these records (if any) are the new workloads' base.
+    options.target.schedule = records.fitted_schedule(options.target);
     {
       // Tuning measures kernels: alone on the machine, as a latency.
       MeasurementGate::Measurement alone(gate);

@@ -38,6 +38,11 @@ CREATE TABLE IF NOT EXISTS finished (
   trials INTEGER NOT NULL,
   PRIMARY KEY (workload, target)
 );
+CREATE TABLE IF NOT EXISTS fitted (
+  target TEXT PRIMARY KEY,
+  fields TEXT NOT NULL,
+  created TEXT NOT NULL DEFAULT (datetime('now'))
+);
 )";
 
 constexpr const char* kColumns = "workload, target, family, kernel, params, ms, error, features, work";
@@ -167,6 +172,22 @@ std::vector<Measurement> TuningRecords::passed(size_t limit) const {
       fmt::format("WHERE ms IS NOT NULL ORDER BY id DESC LIMIT {}", limit), {});
   std::ranges::reverse(rows);
   return rows;
+}
+
+void TuningRecords::set_fitted(const std::string& target, const nlohmann::json& fields) {
+  SqliteStatement s(db_,
+                    "INSERT INTO fitted (target, fields) VALUES (?, ?) ON CONFLICT (target) DO "
+                    "UPDATE SET fields = excluded.fields, created = datetime('now')",
+                    label());
+  s.bind(1, target).bind(2, fields.dump());
+  s.step();
+}
+
+target::ScheduleParams TuningRecords::fitted_schedule(const target::Target& target) const {
+  SqliteStatement s(db_, "SELECT fields FROM fitted WHERE target = ?", label());
+  s.bind(1, target_key(target));
+  if (!s.step()) return target.schedule;
+  return target.schedule.with_json(nlohmann::json::parse(s.text(0)));
 }
 
 std::function<std::optional<target::ScheduleParams>(uint64_t)> TuningRecords::best_params(

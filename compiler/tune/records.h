@@ -3,7 +3,9 @@
 // the median time or why it failed, and the kernel's features (for the cost model). The
 // best schedule of a workload on a target is its fastest measurement that passed. `nas
 // tune` writes them; `nas bench --records`, `nas compile --records` and the search read
-// them (LowerOptions::tuned_params), and a second `nas tune` measures nothing it has.
+// them (LowerOptions::tuned_params), and a second `nas tune` measures nothing it has. A
+// target's schedule constants fitted to the records are kept beside them and become the
+// target's defaults wherever the records are read.
 //
 // Workloads are lower::workload_key (what a kernel computes, whatever its names and
 // schedule); targets are target_key (triple, CPU, features, threads). Each write is its own
@@ -67,6 +69,12 @@ class TuningRecords {
   // The measurements that passed, of every workload and target (the cost model's data), in
   // the order made: the last `limit` of them (0: all).
   std::vector<Measurement> passed(size_t limit = 0) const;
+  // The target's schedule constants fitted to these records (fit_params.h, `nas tune
+  // --fit-target`): the fields that differ from its defaults, replacing an earlier fit's.
+  void set_fitted(const std::string& target, const nlohmann::json& fields);
+  // The target's constants with the fitted fields over them (its own where there are none):
+  // the defaults of the workloads no record covers.
+  target::ScheduleParams fitted_schedule(const target::Target& target) const;
   // The best constants of each workload on the target, read once: for
   // LowerOptions::tuned_params.
   std::function<std::optional<target::ScheduleParams>(uint64_t)> best_params(

@@ -6,7 +6,8 @@
 // --json. A workload the records hold `trials` measurements of is not measured again.
 // Several models are tuned one after the other into the same records. With --fit-target
 // FILE, the target's schedule constants are then fitted to the records of every workload
-// of the models (compiler/tune/fit_params.h) and written as a target file.
+// of the models (compiler/tune/fit_params.h), kept in the records (where `--records` reads
+// them as the target's defaults) and written as a target file.
 #include <chrono>
 #include <iostream>
 #include <memory>
@@ -69,6 +70,12 @@ void run_tune(const TuneArgs& args) {
   };
   const tune::FittedParams fit =
       tune::fit_schedule_params(workloads, records, options.target, fit_options);
+  nlohmann::json changed = nlohmann::json::object();
+  const nlohmann::json defaults = options.target.schedule.to_json();
+  const nlohmann::json fitted = fit.params.to_json();
+  for (const auto& [field, value] : fitted.items())
+    if (defaults.at(field) != value) changed[field] = value;
+  records.set_fitted(tune::target_key(options.target), changed);
   write_file_atomically(args.fit_target,
                   tune::fitted_target_yaml(options.target, fit, args.target.records));
   std::cerr << fmt::format(

@@ -97,7 +97,9 @@ compiler::CompileOptions compile_options(const TargetArgs& args) {
   if (!args.records.empty()) {
     if (!std::filesystem::exists(args.records))
       user_error("--records {}: no such tuning records file (nas tune writes one)", args.records);
-    options.lowering.tuned_params = tune::TuningRecords(args.records).best_params(options.target);
+    const tune::TuningRecords records(args.records);
+    options.target.schedule = records.fitted_schedule(options.target);
+    options.lowering.tuned_params = records.best_params(options.target);
   }
   if (const char* dump = std::getenv("NAS_DUMP_IR")) options.dump = compiler::parse_ir_dump(dump);
   return options;

@@ -175,5 +175,25 @@ TEST_F(FitParams, TargetFileReadsBackWithTheFittedConstantsAndTheSameRecordsKey)
   EXPECT_EQ(read.name, target_.name + "-fitted");
 }
 
+TEST(FittedSchedule, KeptInTheRecordsAsTheTargetsDefaultsAndReplacedByTheNextFit) {
+  TempDir dir;
+  target::Target one = target::host_target(), two = target::host_target();
+  two.threads = 2;
+  {
+    TuningRecords records(dir / "records.sqlite");
+    EXPECT_EQ(records.fitted_schedule(one), one.schedule);  // nothing fitted yet
+    records.set_fitted(target_key(one), {{"conv_accumulators", 24}});
+  }
+  TuningRecords records(dir / "records.sqlite");
+  ScheduleParams expected = one.schedule;
+  expected.conv_accumulators = 24;
+  EXPECT_EQ(records.fitted_schedule(one), expected);
+  EXPECT_EQ(records.fitted_schedule(two), two.schedule);  // another target key
+  records.set_fitted(target_key(one), {{"dense_vectors", 8}});
+  expected = one.schedule;
+  expected.dense_vectors = 8;
+  EXPECT_EQ(records.fitted_schedule(one), expected);
+}
+
 }  // namespace
 }  // namespace nas::tune

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "compiler/lower/default_schedule.h"
 #include "compiler/lower/lower_group.h"
 #include "compiler/tune/schedule_space.h"
 
@@ -16,8 +17,8 @@ namespace {
 
 using target::ScheduleParams;
 
-// One workload as the fit sees it: its default schedule under any constants (memoized: a
-// lowering takes milliseconds) and the time of each schedule its records measured.
+// One workload as the fit sees it: its default schedule under any constants (memoized) and
+// the time of each schedule its records measured.
 class FitWorkload {
  public:
   FitWorkload(const ModelWorkload& w, const target::Target& target,
@@ -33,9 +34,12 @@ class FitWorkload {
     const std::string key = params.to_json().dump();
     auto it = schedules_.find(key);
     if (it == schedules_.end()) {
-      const lower::LoweredKernel k =
-          lower::default_kernel(workload_.group, target_, params, "fit_" + workload_.kernel);
-      it = schedules_.emplace(key, k.schedule.to_json().dump()).first;
+      const lower::GroupStages& g = workload_.group;
+      it = schedules_
+               .emplace(key, lower::default_schedule(g.stages, g.family, g.anchor, target_, params)
+                                 .to_json()
+                                 .dump())
+               .first;
     }
     return it->second;
   }

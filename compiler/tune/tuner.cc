@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "compiler/lower/default_schedule.h"
 #include "compiler/support/error.h"
 #include "compiler/support/random.h"
 #include "compiler/tune/features.h"
@@ -106,6 +107,13 @@ WorkloadResult Tuner::tune(const lower::GroupStages& group, const std::string& k
   KernelBench bench(group, target_, counter_hash({options_.seed, result.workload}));
   result.work = bench.work();
   const std::string kernel_text = describe_kernel(group, kernel_name);
+  // A point's schedule alone is cheap; its kernel (lowered, for the features and the
+  // measurement) is not: points are told apart by schedule before any is lowered.
+  auto schedule_of = [&](const ScheduleParams& params) {
+    return lower::default_schedule(group.stages, group.family, group.anchor, target_, params)
+        .to_json()
+        .dump();
+  };
   auto make = [&](const ScheduleParams& params) {
     Candidate c{params, lower::default_kernel(group, target_, params, "tuned_" + kernel_name),
                 "", {}};
@@ -114,7 +122,7 @@ WorkloadResult Tuner::tune(const lower::GroupStages& group, const std::string& k
     return c;
   };
   std::set<std::string> seen;
-  for (const Measurement& m : known) seen.insert(make(space.base().with_json(m.params)).schedule);
+  for (const Measurement& m : known) seen.insert(schedule_of(space.base().with_json(m.params)));
 
   // The measured points of this run with their times, fastest first (for neighbours).
   std::vector<std::pair<double, Point>> measured_points;
@@ -159,12 +167,13 @@ WorkloadResult Tuner::tune(const lower::GroupStages& group, const std::string& k
                       std::vector<std::pair<Candidate, Point>>& into) {
       for (int tries = 0; static_cast<int>(into.size()) < count && tries < 32 * count; ++tries) {
         const Point p = draw();
-        Candidate c = make(space.params(p));
-        const bool duplicate = seen.contains(c.schedule) ||
+        const ScheduleParams params = space.params(p);
+        const std::string schedule = schedule_of(params);
+        const bool duplicate = seen.contains(schedule) ||
                                std::ranges::any_of(into, [&](const auto& e) {
-                                 return e.first.schedule == c.schedule;
+                                 return e.first.schedule == schedule;
                                });
-        if (!duplicate) into.emplace_back(std::move(c), p);
+        if (!duplicate) into.emplace_back(make(params), p);
       }
     };
     std::vector<std::pair<Candidate, Point>> round;

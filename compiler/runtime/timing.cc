@@ -50,7 +50,7 @@ class PinnedToCurrentCpu {
 // One measurement: the timed runs in rounds, each round taking its share of the minimum
 // runs and time; the caps bound the whole measurement.
 TimingStats measure_once(const std::function<void()>& run, const TimingProtocol& protocol,
-                         const Clock& clock) {
+                         const Clock& clock, const std::function<void()>& between) {
   const int rounds = protocol.rounds;
   const int64_t round_repeats = (protocol.min_repeats + rounds - 1) / rounds;
   const double round_seconds = protocol.min_seconds / rounds;
@@ -65,6 +65,10 @@ TimingStats measure_once(const std::function<void()>& run, const TimingProtocol&
     std::vector<double> round_ms;
     const double round_start = now;
     for (;;) {
+      if (between) {
+        between();
+        now = clock();
+      }
       const double before = now;
       run();
       now = clock();
@@ -191,7 +195,7 @@ double quiet_calibration_ms() {
 }
 
 TimingStats measure(const std::function<void()>& run, const TimingProtocol& protocol,
-                    const Clock& clock) {
+                    const Clock& clock, const std::function<void()>& between) {
   NAS_CHECK(protocol.min_repeats >= 1 && protocol.max_repeats >= protocol.min_repeats,
             "timing protocol: need 1 <= min_repeats ({}) <= max_repeats ({})", protocol.min_repeats,
             protocol.max_repeats);
@@ -200,7 +204,10 @@ TimingStats measure(const std::function<void()>& run, const TimingProtocol& prot
             protocol.attempts);
   PinnedToCurrentCpu pinned(protocol.pin);
   if (protocol.calibrate) quiet_calibration_ms();  // measured before the runs, not among them
-  for (int i = 0; i < protocol.warmup; ++i) run();
+  for (int i = 0; i < protocol.warmup; ++i) {
+    if (between) between();
+    run();
+  }
   // How far a measurement is from settled: its rounds' disagreement or the machine's
   // slowdown, whichever is worse, each relative to its limit (a generous slowdown limit
   // must not let a wide spread pass for the best attempt).
@@ -211,7 +218,7 @@ TimingStats measure(const std::function<void()>& run, const TimingProtocol& prot
   };
   TimingStats best;
   for (int attempt = 1; attempt <= protocol.attempts; ++attempt) {
-    TimingStats stats = measure_once(run, protocol, clock);
+    TimingStats stats = measure_once(run, protocol, clock, between);
     stats.measured_median_ms = stats.median_ms;
     if (stats.calibration_ms > 0) stats.slowdown = stats.calibration_ms / quiet_calibration_ms();
     if (attempt == 1 || unsettled(stats) < unsettled(best)) best = stats;

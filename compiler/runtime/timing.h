@@ -88,9 +88,11 @@ double steady_clock_seconds();
 
 // Runs `run` as the protocol says and summarizes the timed runs: up to protocol.attempts
 // measurements while the round medians spread wider than protocol.max_spread; the one
-// with the narrowest spread is returned (check repeatable()).
+// with the narrowest spread is returned (check repeatable()). `between`, if given, runs
+// before each run, untimed (the tuner flushes a kernel's weights from the caches there).
 TimingStats measure(const std::function<void()>& run, const TimingProtocol& protocol = {},
-                    const Clock& clock = steady_clock_seconds);
+                    const Clock& clock = steady_clock_seconds,
+                    const std::function<void()>& between = {});
 
 // Whether `stats` settled within the protocol's max_spread: its rounds agree, and the
 // machine ran at most max_slowdown (else max_spread) slower than its quiet speed.

@@ -2,7 +2,9 @@
 // parameters' shapes, inputs filled with seeded random values once, and the outputs of the
 // group's naive loop nest (the oracle, itself tested against the reference kernels) kept.
 // A candidate's outputs are checked against the oracle's before its time counts; its time
-// is the `nas bench` protocol's median on the target's threads.
+// is the `nas bench` protocol's median on the target's threads; with cold_caches, each run
+// finds its weights and outputs out of the core's caches and its first input in them, as a
+// kernel in a model does.
 #pragma once
 
 #include <cstdint>
@@ -34,7 +36,7 @@ class KernelBench {
   ~KernelBench();
 
   KernelMeasurement measure(const lower::LoweredKernel& kernel,
-                            const runtime::TimingProtocol& protocol);
+                            const runtime::TimingProtocol& protocol, bool cold_caches = false);
   // Multiply-adds (or elements) of the kernel's stages: for GFLOP/s.
   int64_t work() const { return work_; }
 
@@ -49,6 +51,7 @@ class KernelBench {
   std::vector<size_t> outputs_;                     // indices of the written parameters
   std::vector<std::vector<float>> expected_;        // per output, the oracle's (f32 only)
   std::unique_ptr<codegen::ThreadPool> pool_;
+  runtime::AlignedBuffer sweep_;  // twice the target's L2, read to evict it
   int64_t work_ = 0;
 };
 

@@ -129,7 +129,7 @@ WorkloadResult Tuner::tune(const lower::GroupStages& group, const std::string& k
   int since_best = 0;
   auto measure = [&](const Candidate& c, const std::optional<Point>& point) {
     seen.insert(c.schedule);
-    const KernelMeasurement m = bench.measure(c.kernel, options_.protocol);
+    const KernelMeasurement m = bench.measure(c.kernel, options_.protocol, options_.cold_caches);
     Measurement record{result.workload, target_key_, result.family, kernel_text,
                        c.params.to_json(), std::nullopt, m.error, c.features, result.work};
     if (m.ok) record.ms = m.ms;
@@ -221,7 +221,7 @@ std::optional<double> Tuner::measure(const lower::GroupStages& group,
   KernelBench bench(group, target_, counter_hash({options_.seed, workload}));
   const lower::LoweredKernel kernel =
       lower::default_kernel(group, target_, params, "tuned_" + kernel_name);
-  const KernelMeasurement m = bench.measure(kernel, options_.protocol);
+  const KernelMeasurement m = bench.measure(kernel, options_.protocol, options_.cold_caches);
   Measurement record{workload,
                      target_key_,
                      std::string(lower::schedule_family_name(group.family)),

@@ -38,6 +38,10 @@ struct TuneOptions {
   double random_share = 0.25;  // of a round's points, drawn at random (exploration)
   int early_stopping = 32;   // stop after this many measurements with no faster one; 0: never
   bool use_model = true;     // false: random search
+  // Each timed run of a candidate finds its weights and outputs out of the core's caches
+  // and its first input in them (KernelBench::measure), as in a model. Timed warm instead,
+  // a schedule that re-reads its weights looks faster than it is in the model.
+  bool cold_caches = true;
   uint64_t seed = 0;
   // Each candidate's time: short, and measured as is (the tuner compares schedules of one
   // kernel within seconds of each other).

@@ -38,6 +38,24 @@ TEST(TimingMeasure, FastRunsRepeatUntilTheMinimumTime) {
   EXPECT_DOUBLE_EQ(s.total_seconds, 0.25);
 }
 
+TEST(TimingMeasure, BetweenRunsBeforeEachRunUntimed) {
+  FakeRun fake(0.125);
+  int between = 0;
+  // Takes a whole second each time: none of it may show in the runs' times.
+  auto prepare = [&] {
+    ++between;
+    fake.now += 1.0;
+  };
+  // (The wall-time cap counts the preparation: 100 s here.)
+  TimingProtocol p{.warmup = 2, .min_repeats = 10, .min_seconds = 0.2, .max_seconds = 100,
+                   .rounds = 2, .pin = false, .calibrate = false};
+  TimingStats s = measure(fake.run(), p, fake.clock(), prepare);
+  EXPECT_EQ(s.repeats, 10);
+  EXPECT_EQ(between, fake.calls);  // warm-up runs included
+  EXPECT_DOUBLE_EQ(s.median_ms, 125.0);
+  EXPECT_DOUBLE_EQ(s.max_ms, 125.0);
+}
+
 TEST(TimingMeasure, SlowRunsRepeatUntilTheMinimumCount) {
   FakeRun fake(0.125);
   TimingProtocol p{.warmup = 2, .min_repeats = 10, .min_seconds = 0.2, .rounds = 1};

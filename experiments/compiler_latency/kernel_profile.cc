@@ -3,9 +3,10 @@
 // buffers of its own (zeros; the weights as lowered), warm in the caches; with --in-context,
 // each kernel as it runs inside the whole compiled model instead (CompiledModel::run_timed,
 // on its thread pool; the median of 30 runs after 3), caches as the kernels before it leave
-// them.
+// them. --records FILE: the kernels as `nas bench --records` compiles them (the tuned
+// schedules, the fitted constants).
 //
-//   ./build/kernel_profile MODEL.onnx [--threads N] [--layout blocked|nchw] [--winograd on|off] [--param NAME=VALUE]... [--in-context 1]
+//   ./build/kernel_profile MODEL.onnx [--threads N] [--layout blocked|nchw] [--winograd on|off] [--param NAME=VALUE]... [--in-context 1] [--records FILE]
 //
 // Prints one line per kernel: ms, share of the sum, family, schedule's first step.
 #include <tbb/task_arena.h>
@@ -25,15 +26,17 @@
 #include "compiler/runtime/lowered_model.h"
 #include "compiler/runtime/timing.h"
 #include "compiler/target/target.h"
+#include "compiler/tune/records.h"
 
 int main(int argc, char** argv) {
   using namespace nas;
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s MODEL.onnx [--threads N] [--layout blocked|nchw] [--winograd on|off] [--param NAME=VALUE]... [--in-context 1]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s MODEL.onnx [--threads N] [--layout blocked|nchw] [--winograd on|off] [--param NAME=VALUE]... [--in-context 1] [--records FILE]\n", argv[0]);
     return 2;
   }
   int threads = 1;
   bool blocked = true, winograd = true, in_context = false;
+  std::string records;
   nlohmann::json overrides = nlohmann::json::object();
   for (int i = 2; i + 1 < argc; i += 2) {
     const std::string key = argv[i], value = argv[i + 1];
@@ -41,6 +44,7 @@ int main(int argc, char** argv) {
     if (key == "--layout") blocked = value == "blocked";
     if (key == "--winograd") winograd = value == "on";
     if (key == "--in-context") in_context = value == "1";
+    if (key == "--records") records = value;
     if (key == "--param") {  // NAME=VALUE, a field of target::ScheduleParams
       const size_t eq = value.find('=');
       overrides[value.substr(0, eq)] = nlohmann::json::parse(value.substr(eq + 1));
@@ -52,6 +56,11 @@ int main(int argc, char** argv) {
   lower::LowerOptions options;
   options.blocked_layout = blocked;
   options.winograd = winograd;
+  if (!records.empty()) {
+    const tune::TuningRecords file(records);
+    target.schedule = file.fitted_schedule(target);
+    options.tuned_params = file.best_params(target);
+  }
   options.schedule_params = target.schedule.with_json(overrides);
   const runtime::LoweredModel m = compiler::lower_model(g, {.target = target, .lowering = options});
   const auto jit = codegen::JitModule::compile(m.functions(), target);

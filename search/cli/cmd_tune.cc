@@ -59,7 +59,8 @@ void run_tune(const TuneArgs& args) {
   tuning.use_model = !args.random;
   tuning.cold_caches = !args.warm;
   tune::Tuner tuner(records, options.target, tuning);
-  for (size_t m = 0; m < models.size(); ++m) tune_one(args, args.models[m], tuner, options, models[m]);
+  for (size_t m = 0; m < models.size(); ++m)
+    tune_one(args, args.models[m], tuner, options, models[m]);
   if (args.fit_target.empty()) return;
 
   std::vector<tune::ModelWorkload> workloads;
@@ -79,7 +80,7 @@ void run_tune(const TuneArgs& args) {
     if (defaults.at(field) != value) changed[field] = value;
   records.set_fitted(tune::target_key(options.target), changed);
   write_file_atomically(args.fit_target,
-                  tune::fitted_target_yaml(options.target, fit, args.target.records));
+                        tune::fitted_target_yaml(options.target, fit, args.target.records));
   std::cerr << fmt::format(
       "fitted {} field(s) on {} workload(s), {} schedule(s) measured for it: default {:.4f} ms, "
       "fitted {:.4f} ms, best {:.4f} ms (sums over kernels) -> {}\n",

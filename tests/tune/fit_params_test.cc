@@ -59,13 +59,18 @@ class FitParams : public ::testing::Test {
         workloads_(model_workloads(zoo(), options_)), records_(dir_ / "records.sqlite") {}
 
   void record(size_t workload, const ScheduleParams& params, double ms) {
-    records_.add({workloads_[workload].key, target_key(target_), "conv2d", "k",
-                  params.to_json(), ms, "", {1.0}, 100});
+    record_into(records_, workload, params, ms);
+  }
+  void record_into(TuningRecords& records, size_t workload, const ScheduleParams& params,
+                   double ms) {
+    records.add({workloads_[workload].key, target_key(target_), "conv2d", "k", params.to_json(),
+                 ms, "", {1.0}, 100});
   }
   // Every workload's default schedule at 1 ms.
-  void record_defaults() {
-    for (size_t i = 0; i < workloads_.size(); ++i) record(i, target_.schedule, 1.0);
+  void record_defaults(TuningRecords& records) {
+    for (size_t i = 0; i < workloads_.size(); ++i) record_into(records, i, target_.schedule, 1.0);
   }
+  void record_defaults() { record_defaults(records_); }
   double kernels(const std::vector<size_t>& which) const {
     double n = 0;
     for (size_t i : which) n += workloads_[i].kernels;
@@ -116,9 +121,7 @@ TEST_F(FitParams, KeepsTheDefaultsWhereTheRecordsShowNothingFasterOrDoNotSay) {
 
   // Only the defaults measured, and no measuring allowed: nothing to go on.
   TuningRecords bare(dir_ / "bare.sqlite");
-  for (const ModelWorkload& w : workloads_)
-    bare.add({w.key, target_key(target_), "conv2d", "k", target_.schedule.to_json(), 1.0, "",
-              {1.0}, 100});
+  record_defaults(bare);
   fit = fit_schedule_params(workloads_, bare, target_);
   EXPECT_TRUE(fit.changes.empty());
 
@@ -153,9 +156,7 @@ TEST_F(FitParams, MeasuresTheSchedulesTheRecordsLack) {
   options.max_measurements = 0;
   calls = 0;
   TuningRecords bare(dir_ / "bare.sqlite");
-  for (const ModelWorkload& w : workloads_)
-    bare.add({w.key, target_key(target_), "conv2d", "k", target_.schedule.to_json(), 1.0, "",
-              {1.0}, 100});
+  record_defaults(bare);
   EXPECT_TRUE(fit_schedule_params(workloads_, bare, target_, options).changes.empty());
   EXPECT_EQ(calls, 0);
 }

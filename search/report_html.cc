@@ -291,7 +291,7 @@ for (const c of document.querySelectorAll('circle.candidate')) {
     for (const ObjectiveSpec& o : objectives_) add(o.metric);
     for (const ConstraintSpec& c : constraints_) add(c.metric);
     // Each latency the search tuned, also with the default schedules.
-    for (const std::string m : std::vector<std::string>(metrics))
+    for (const std::string& m : std::vector<std::string>(metrics))  // a copy: add() appends
       if (m.starts_with("latency:") && tuned(m.substr(8))) add(std::string(kUntuned) + m.substr(8));
     add("params");
     add("flops");

@@ -4,7 +4,6 @@
 #include <cmath>
 #include <limits>
 
-
 #include <fmt/format.h>
 
 #include "compiler/codegen/codegen.h"
@@ -131,7 +130,8 @@ KernelMeasurement KernelBench::measure(const lower::LoweredKernel& kernel,
   // In a model the kernels between two runs of this one leave the weights in the last
   // level cache at best, and the input, just written by the kernel before, in the core's:
   // before each timed run, a sweep of twice the L2 (the weights and outputs out of L1 and
-  // L2), then the first input read back.
+  // L2), then the first input read back. By the measuring thread: with several threads, the
+  // other workers' caches stay as their part of the last run left them.
   volatile float sink = 0;
   auto as_in_a_model = [&] {
     sink = sink + touch_lines(sweep_.data(), sweep_.size());

@@ -1,6 +1,7 @@
 #include "compiler/tune/kernel_bench.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 
@@ -128,15 +129,27 @@ KernelMeasurement KernelBench::measure(const lower::LoweredKernel& kernel,
     return m;
   }
   // In a model the kernels between two runs of this one leave the weights in the last
-  // level cache at best, and the input, just written by the kernel before, in the core's:
-  // before each timed run, a sweep of twice the L2 (the weights and outputs out of L1 and
-  // L2), then the first input read back. By the measuring thread: with several threads, the
-  // other workers' caches stay as their part of the last run left them.
-  volatile float sink = 0;
-  auto as_in_a_model = [&] {
-    sink = sink + touch_lines(sweep_.data(), sweep_.size());
-    if (!buffers_.empty()) sink = sink + touch_lines(buffers_[0].data(), buffers_[0].size());
+  // level cache at best, and the input, just written by the kernel before, in the cores':
+  // before each timed run, each thread sweeps twice the L2 through its core (the weights
+  // and outputs out of L1 and L2), then reads back its share of the first input (the pool
+  // gives each thread the same contiguous part of every loop, as the kernel before did).
+  struct Prepare {
+    const runtime::AlignedBuffer* sweep;
+    const runtime::AlignedBuffer* input;
+    int threads;
+    std::atomic<float> sink{0};
+  } prepare{&sweep_, buffers_.empty() ? nullptr : &buffers_[0], pool_->threads(), {}};
+  auto prepare_thread = [](void* closure, int32_t t) {
+    auto& p = *static_cast<Prepare*>(closure);
+    float sum = touch_lines(p.sweep->data(), p.sweep->size());
+    if (p.input) {
+      const int64_t lines = p.input->size() / 64, first = lines * t / p.threads,
+                    last = lines * (t + 1) / p.threads;
+      sum += touch_lines(p.input->data() + first * 64, (last - first) * 64);
+    }
+    p.sink.store(sum, std::memory_order_relaxed);
   };
+  auto as_in_a_model = [&] { pool_->parallel_for(pool_->threads(), prepare_thread, &prepare); };
   runtime::TimingStats stats;
   pool_->run([&] {
     stats = runtime::measure([&] { entry(args_.data()); }, protocol,

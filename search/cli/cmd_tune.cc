@@ -34,7 +34,7 @@ struct TuneArgs {
   TargetArgs target;
   tune::TuneOptions tuning;
   bool random = false;
-  bool warm = false;
+  bool cold = false;
   bool json = false;
 };
 
@@ -57,7 +57,7 @@ void run_tune(const TuneArgs& args) {
   tune::TuningRecords records(args.target.records);
   tune::TuneOptions tuning = args.tuning;
   tuning.use_model = !args.random;
-  tuning.cold_caches = !args.warm;
+  tuning.cold_caches = args.cold;
   tune::Tuner tuner(records, options.target, tuning);
   for (size_t m = 0; m < models.size(); ++m)
     tune_one(args, args.models[m], tuner, options, models[m]);
@@ -176,9 +176,10 @@ void add_tune_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--seed", args->tuning.seed, "Seeds the search")->capture_default_str();
   cmd->add_flag("--random", args->random, "Random search: no cost model");
-  cmd->add_flag("--warm", args->warm,
-                "Time candidates with the caches as their run before left them (default: the "
-                "weights and outputs out of the core's caches before each run, as in a model)");
+  cmd->add_flag("--cold", args->cold,
+                "Before each timed run of a candidate, sweep its weights and outputs out of the "
+                "cores' caches and read its input back, as in a model (default: the caches as "
+                "its run before left them)");
   cmd->add_flag("--json", args->json, "Print one JSON object per model");
   cmd->add_option("--fit-target", args->fit_target,
                   "Then fit the target's schedule constants to the records of the models' "

@@ -71,6 +71,11 @@ class FitParams : public ::testing::Test {
     for (size_t i = 0; i < workloads_.size(); ++i) record_into(records, i, target_.schedule, 1.0);
   }
   void record_defaults() { record_defaults(records_); }
+  // Every default at 1 ms, and the schedules `c` changes at `ms`.
+  void record_change(const Change& c, double ms) {
+    record_defaults();
+    for (size_t i : c.changed) record(i, target_.schedule.with_json({{c.field, c.value}}), ms);
+  }
   double kernels(const std::vector<size_t>& which) const {
     double n = 0;
     for (size_t i : which) n += workloads_[i].kernels;
@@ -86,8 +91,7 @@ class FitParams : public ::testing::Test {
 
 TEST_F(FitParams, TakesAValueTheRecordsShowFasterWhereverItChangesTheSchedule) {
   const Change c = a_change(workloads_, target_);
-  record_defaults();
-  for (size_t i : c.changed) record(i, target_.schedule.with_json({{c.field, c.value}}), 0.5);
+  record_change(c, 0.5);
 
   const FittedParams fit = fit_schedule_params(workloads_, records_, target_);
   ASSERT_FALSE(fit.changes.empty());
@@ -111,9 +115,7 @@ TEST_F(FitParams, TakesAValueTheRecordsShowFasterWhereverItChangesTheSchedule) {
 
 TEST_F(FitParams, KeepsTheDefaultsWhereTheRecordsShowNothingFasterOrDoNotSay) {
   const Change c = a_change(workloads_, target_);
-  record_defaults();
-  // Slower where it changes: kept.
-  for (size_t i : c.changed) record(i, target_.schedule.with_json({{c.field, c.value}}), 1.5);
+  record_change(c, 1.5);  // slower where it changes: kept
   FittedParams fit = fit_schedule_params(workloads_, records_, target_);
   EXPECT_TRUE(fit.changes.empty());
   EXPECT_EQ(fit.params, target_.schedule);
@@ -163,8 +165,7 @@ TEST_F(FitParams, MeasuresTheSchedulesTheRecordsLack) {
 
 TEST_F(FitParams, TargetFileReadsBackWithTheFittedConstantsAndTheSameRecordsKey) {
   const Change c = a_change(workloads_, target_);
-  record_defaults();
-  for (size_t i : c.changed) record(i, target_.schedule.with_json({{c.field, c.value}}), 0.5);
+  record_change(c, 0.5);
   const FittedParams fit = fit_schedule_params(workloads_, records_, target_);
   ASSERT_FALSE(fit.changes.empty());
 

@@ -13,6 +13,7 @@
 #include "compiler/compile.h"
 #include "compiler/support/error.h"
 #include "compiler/target/target.h"
+#include "compiler/tune/in_model.h"
 #include "compiler/tune/tuner.h"
 
 namespace nas::evaluator {
@@ -112,11 +113,37 @@ LatencyResult measure_latency(const Graph& model, const LatencyTarget& target,
                          .early_stopping = tuning.trials});
       tuner.tune_model(single, options);
     }
-    tune_seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    auto seconds_since = [](std::chrono::steady_clock::time_point t) {
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+    };
+    tune_seconds = seconds_since(start);
     options.lowering.tuned_params = records.best_params(options.target);
-    compiled = compile_stepping(single, options, gate);
-    compile_seconds += compiled->compile_seconds();
+    std::unique_ptr<runtime::CompiledModel> tuned = compile_stepping(single, options, gate);
+    compile_seconds += tuned->compile_seconds();
+    // The defaults a tuned schedule falls back to: the fitted constants where the records
+    // have them, else those `compiled` used.
+    std::unique_ptr<runtime::CompiledModel> fitted;
+    if (options.target.schedule != latency_compile_target(target).schedule) {
+      compiler::CompileOptions defaults = options;
+      defaults.lowering.tuned_params = nullptr;
+      fitted = compile_stepping(single, defaults, gate);
+      compile_seconds += fitted->compile_seconds();
+    }
+    bool lost_in_model = false;
+    {
+      // The tuned schedules that lose to the defaults inside the model are set back.
+      const auto check_start = std::chrono::steady_clock::now();
+      MeasurementGate::Measurement alone(gate);
+      lost_in_model =
+          tune::check_in_model(single, fitted ? *fitted : *compiled, *tuned, records).rejected() > 0;
+      tune_seconds += seconds_since(check_start);
+    }
+    if (lost_in_model) {
+      options.lowering.tuned_params = records.best_params(options.target);
+      tuned = compile_stepping(single, options, gate);
+      compile_seconds += tuned->compile_seconds();
+    }
+    compiled = std::move(tuned);
     stats = time_compiled(*compiled, single, protocol, gate);
   }
   // A latency that moves from one measurement to the next cannot rank candidates.

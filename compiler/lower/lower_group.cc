@@ -563,10 +563,14 @@ LoweredKernel lower_group(const Graph& graph, const passes::FusedGroup& group,
     case ScheduleChoice::Default: break;
   }
   ScheduleParams params = options.schedule_params.value_or(target.schedule);
-  if (options.tuned_params)
-    if (std::optional<ScheduleParams> tuned = options.tuned_params(workload_key(stages)))
-      params = *tuned;
-  return default_kernel(stages, target, params, name);
+  uint64_t workload = 0;
+  if (options.tuned_params) {
+    workload = workload_key(stages);
+    if (std::optional<ScheduleParams> tuned = options.tuned_params(workload)) params = *tuned;
+  }
+  LoweredKernel kernel = default_kernel(stages, target, params, name);
+  kernel.workload = workload;
+  return kernel;
 }
 
 }  // namespace nas::lower

@@ -43,6 +43,9 @@ struct LoweredKernel {
   std::vector<KernelParam> params;  // inputs first, then the group's outputs
   loop::Schedule schedule;          // the schedule that was applied
   ScheduleFamily family = ScheduleFamily::Injective;
+  // Its workload_key where tuned schedules were looked up for it (LowerOptions::tuned_params),
+  // else 0.
+  uint64_t workload = 0;
 };
 
 // A group's compute stages before any schedule, with its parameters: what lower_group

@@ -208,6 +208,7 @@ nlohmann::json LoweredModel::describe() const {
                     {"nodes", std::move(nodes)},
                     {"schedule", kernel.schedule.to_json()},
                     {"params", std::move(params)}});
+    if (kernel.workload != 0) list.back()["workload"] = fmt::format("{:016x}", kernel.workload);
   }
   return {{"model", graph.name()},
           {"target",

@@ -56,7 +56,9 @@ struct LoweredModel {
   //  "vector_registers", "l1d_bytes", "l2_bytes", "l3_bytes", "cores"}, "schedule_params",
   //  "inputs"/"outputs": [{"name", "type", "offset"|"constant"|"input"}],
   //  "kernels": [{"name", "family", "nodes", "schedule", "params": [{"value", "type",
-  //  "layout": "NCHW<x>c"|"as shape", "in": "arena"|"weights", "offset", "bytes"}]}], "peak_activation_bytes", "weight_bytes"}
+  //  "layout": "NCHW<x>c"|"as shape", "in": "arena"|"weights", "offset", "bytes"}],
+  //  "workload" (hex, where tuning records were looked up)}], "peak_activation_bytes",
+  //  "weight_bytes"}
   nlohmann::json describe() const;
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <set>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -37,6 +38,15 @@ CREATE TABLE IF NOT EXISTS finished (
   target TEXT NOT NULL,
   trials INTEGER NOT NULL,
   PRIMARY KEY (workload, target)
+);
+CREATE TABLE IF NOT EXISTS in_model (
+  workload TEXT NOT NULL,
+  target TEXT NOT NULL,
+  params TEXT NOT NULL,
+  default_ms REAL NOT NULL,
+  tuned_ms REAL NOT NULL,
+  created TEXT NOT NULL DEFAULT (datetime('now')),
+  PRIMARY KEY (workload, target, params)
 );
 CREATE TABLE IF NOT EXISTS fitted (
   target TEXT PRIMARY KEY,
@@ -190,13 +200,49 @@ target::ScheduleParams TuningRecords::fitted_schedule(const target::Target& targ
   return target.schedule.with_json(nlohmann::json::parse(s.text(0)));
 }
 
+void TuningRecords::set_in_model(const InModelTiming& timing) {
+  SqliteStatement s(db_,
+                    "INSERT INTO in_model (workload, target, params, default_ms, tuned_ms) "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (workload, target, params) DO UPDATE SET "
+                    "default_ms = excluded.default_ms, tuned_ms = excluded.tuned_ms, "
+                    "created = datetime('now')",
+                    label());
+  s.bind(1, workload_hex(timing.workload)).bind(2, timing.target).bind(3, timing.params.dump());
+  s.bind(4, timing.default_ms).bind(5, timing.tuned_ms);
+  s.step();
+}
+
+std::optional<InModelTiming> TuningRecords::in_model(uint64_t workload, const std::string& target,
+                                                     const nlohmann::json& params) const {
+  SqliteStatement s(db_,
+                    "SELECT default_ms, tuned_ms FROM in_model WHERE workload = ? AND target = ? "
+                    "AND params = ?",
+                    label());
+  s.bind(1, workload_hex(workload)).bind(2, target).bind(3, params.dump());
+  if (!s.step()) return std::nullopt;
+  return InModelTiming{workload, target, params, s.real(0), s.real(1)};
+}
+
 std::function<std::optional<target::ScheduleParams>(uint64_t)> TuningRecords::best_params(
     const target::Target& target) const {
-  // The fastest of each workload: rows by time, the first of each workload kept.
+  const std::string key = target_key(target);
+  std::set<std::pair<std::string, std::string>> lost_in_model;  // (workload, params)
+  {
+    SqliteStatement s(db_,
+                      "SELECT workload, params FROM in_model WHERE target = ? AND "
+                      "tuned_ms > default_ms",
+                      label());
+    s.bind(1, key);
+    while (s.step()) lost_in_model.emplace(s.text(0), s.text(1));
+  }
+  // The fastest of each workload: rows by time, the first of each workload decides.
   std::map<uint64_t, target::ScheduleParams> best;
-  for (const Measurement& m :
-       select("WHERE target = ? AND ms IS NOT NULL ORDER BY ms, id", {target_key(target)}))
-    best.try_emplace(m.workload, target.schedule.with_json(m.params));
+  std::set<uint64_t> seen;
+  for (const Measurement& m : select("WHERE target = ? AND ms IS NOT NULL ORDER BY ms, id", {key})) {
+    if (!seen.insert(m.workload).second) continue;
+    if (!lost_in_model.contains({workload_hex(m.workload), m.params.dump()}))
+      best.emplace(m.workload, target.schedule.with_json(m.params));
+  }
   auto table = std::make_shared<const std::map<uint64_t, target::ScheduleParams>>(std::move(best));
   return [table](uint64_t workload) -> std::optional<target::ScheduleParams> {
     const auto it = table->find(workload);

@@ -45,6 +45,16 @@ struct Measurement {
   int64_t work = 0;         // multiply-adds (or elements)
 };
 
+// A workload's tuned schedule timed inside a model against its default schedule
+// (in_model.h): its kernels' times there, summed, medians over runs of the model.
+struct InModelTiming {
+  uint64_t workload = 0;
+  std::string target;     // target_key
+  nlohmann::json params;  // the tuned schedule's constants (its measurement's)
+  double default_ms = 0, tuned_ms = 0;
+  bool tuned_wins() const { return tuned_ms <= default_ms; }
+};
+
 class TuningRecords {
  public:
   // Opens or creates the file. A UserError names a file that is not a records file of this
@@ -75,8 +85,14 @@ class TuningRecords {
   // The target's constants with the fitted fields over them (its own where there are none):
   // the defaults of the workloads no record covers.
   target::ScheduleParams fitted_schedule(const target::Target& target) const;
+  // The timing of a tuned schedule inside a model, replacing an earlier one of the same
+  // workload, target and constants; and that timing, if any.
+  void set_in_model(const InModelTiming& timing);
+  std::optional<InModelTiming> in_model(uint64_t workload, const std::string& target,
+                                        const nlohmann::json& params) const;
   // The best constants of each workload on the target, read once: for
-  // LowerOptions::tuned_params.
+  // LowerOptions::tuned_params. A workload whose best schedule lost to its default inside
+  // a model (set_in_model) has none: the default is kept.
   std::function<std::optional<target::ScheduleParams>(uint64_t)> best_params(
       const target::Target& target) const;
 

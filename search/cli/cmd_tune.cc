@@ -7,7 +7,9 @@
 // Several models are tuned one after the other into the same records. With --fit-target
 // FILE, the target's schedule constants are then fitted to the records of every workload
 // of the models (compiler/tune/fit_params.h), kept in the records (where `--records` reads
-// them as the target's defaults) and written as a target file.
+// them as the target's defaults) and written as a target file. Last, each model runs with
+// its tuned and its default schedules in turn, and the tuned schedules that are slower
+// there than the defaults are set back (compiler/tune/in_model.h).
 #include <chrono>
 #include <iostream>
 #include <memory>
@@ -19,6 +21,7 @@
 #include "compiler/compile.h"
 #include "compiler/support/atomic_file.h"
 #include "compiler/tune/fit_params.h"
+#include "compiler/tune/in_model.h"
 #include "compiler/tune/tuner.h"
 #include "search/cli/commands.h"
 #include "search/cli/compile_options.h"
@@ -36,12 +39,18 @@ struct TuneArgs {
   bool random = false;
   bool cold = false;
   bool json = false;
+  int in_model_runs = 15;
 };
 
 double gflops(int64_t work, double ms) { return ms > 0 ? 2.0 * static_cast<double>(work) / ms / 1e6 : 0; }
 
 void tune_one(const TuneArgs& args, const std::string& model_path, tune::Tuner& tuner,
               const compiler::CompileOptions& options, const graph::Graph& model);
+void fit_target(const TuneArgs& args, const std::vector<graph::Graph>& models, tune::Tuner& tuner,
+                tune::TuningRecords& records, const compiler::CompileOptions& options);
+void check_one_in_model(const TuneArgs& args, const std::string& model_path,
+                        const graph::Graph& model, tune::TuningRecords& records,
+                        const compiler::CompileOptions& options);
 
 void run_tune(const TuneArgs& args) {
   if (args.target.records.empty()) user_error("--records FILE is required (where the measurements go)");
@@ -61,8 +70,39 @@ void run_tune(const TuneArgs& args) {
   tune::Tuner tuner(records, options.target, tuning);
   for (size_t m = 0; m < models.size(); ++m)
     tune_one(args, args.models[m], tuner, options, models[m]);
-  if (args.fit_target.empty()) return;
+  if (!args.fit_target.empty()) fit_target(args, models, tuner, records, options);
+  if (args.in_model_runs > 0)
+    for (size_t m = 0; m < models.size(); ++m)
+      check_one_in_model(args, args.models[m], models[m], records, options);
+}
 
+// The tuned schedules of the model that lose to the defaults inside it are set back.
+void check_one_in_model(const TuneArgs& args, const std::string& model_path,
+                        const graph::Graph& model, tune::TuningRecords& records,
+                        const compiler::CompileOptions& options) {
+  compiler::CompileOptions defaults = options;
+  defaults.target.schedule = records.fitted_schedule(options.target);
+  compiler::CompileOptions tuned = defaults;
+  tuned.lowering.tuned_params = records.best_params(defaults.target);
+  const auto default_model = compiler::compile_model(model, defaults);
+  const auto tuned_model = compiler::compile_model(model, tuned);
+  const tune::InModelCheck check = tune::check_in_model(
+      model, *default_model, *tuned_model, records, {.runs = args.in_model_runs});
+  if (check.timings.empty()) return;
+  double default_ms = 0, tuned_ms = 0;
+  for (const tune::InModelTiming& t : check.timings) {
+    default_ms += t.default_ms;
+    tuned_ms += t.tuned_ms;
+  }
+  std::cerr << fmt::format(
+      "{}: {} tuned workload(s) timed in the model ({} runs): {} kept, {} set back to the "
+      "default (their kernels there: default {:.4f} ms, tuned {:.4f} ms)\n",
+      model_path, check.timings.size(), check.runs, check.kept(), check.rejected(), default_ms,
+      tuned_ms);
+}
+
+void fit_target(const TuneArgs& args, const std::vector<graph::Graph>& models, tune::Tuner& tuner,
+                tune::TuningRecords& records, const compiler::CompileOptions& options) {
   std::vector<tune::ModelWorkload> workloads;
   for (const graph::Graph& model : models)
     for (tune::ModelWorkload& w : tune::model_workloads(model, options))
@@ -181,6 +221,12 @@ void add_tune_command(CLI::App& app) {
                 "cores' caches and read its input back, as in a model (default: the caches as "
                 "its run before left them)");
   cmd->add_flag("--json", args->json, "Print one JSON object per model");
+  cmd->add_option("--in-model-runs", args->in_model_runs,
+                  "Then run each model with its tuned and its default schedules this many times "
+                  "in turn, each kernel timed in place, and set back the tuned schedules that "
+                  "are slower there (0: no check)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd->add_option("--fit-target", args->fit_target,
                   "Then fit the target's schedule constants to the records of the models' "
                   "workloads and write them as a target file here");

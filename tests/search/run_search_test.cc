@@ -369,7 +369,9 @@ TEST_F(RunSearch, EarlyStoppingIsJudgedOnEarlierBatchesAndResumes) {
     }
     ++promoted;
     ASSERT_EQ(t.result.epoch_accuracy.count(2), 1u) << t.arch;
-    if (t.batch < 2) EXPECT_EQ(t.result.status, evaluator::EvalStatus::Ok) << t.result.reason;
+    if (t.batch < 2) {
+      EXPECT_EQ(t.result.status, evaluator::EvalStatus::Ok) << t.result.reason;
+    }
     if (t.result.status == evaluator::EvalStatus::Stopped) {
       EXPECT_EQ(t.result.accuracy, t.result.epoch_accuracy.at(2));
       EXPECT_EQ(t.result.loss_curve.size(), 2u);

@@ -152,7 +152,8 @@ passes::WinogradOptions winograd_options(const CompileOptions& options) {
       options.lowering.schedule_params.value_or(options.target.schedule);
   return {.tile = params.winograd_tile,
           .min_channels = params.winograd_min_channels,
-          .min_tiles = params.winograd_min_tiles};
+          .min_tiles = params.winograd_min_tiles,
+          .keep_direct = options.lowering.winograd_direct};
 }
 
 runtime::LoweredModel lower_model(const Graph& graph, const CompileOptions& options) {

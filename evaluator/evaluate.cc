@@ -96,10 +96,8 @@ LatencyResult measure_latency(const Graph& model, const LatencyTarget& target,
   options.target = latency_compile_target(target);
   const Graph single = with_batch_size(model, 1);
   std::unique_ptr<runtime::CompiledModel> compiled = compile_stepping(single, options, gate);
-  runtime::TimingStats stats = time_compiled(*compiled, single, protocol, gate);
   double compile_seconds = compiled->compile_seconds(), untuned_ms = 0, tune_seconds = 0;
   if (tuning.trials > 0) {
-    untuned_ms = stats.median_ms;
     const auto start = std::chrono::steady_clock::now();
     std::filesystem::create_directories(tuning.records_dir);
     tune::TuningRecords records(tuning_records_file(tuning.records_dir, options.target));
@@ -118,12 +116,14 @@ LatencyResult measure_latency(const Graph& model, const LatencyTarget& target,
     };
     tune_seconds = seconds_since(start);
     options.lowering.tuned_params = records.best_params(options.target);
+    options.lowering.winograd_direct = records.direct_convolutions(options.target);
     std::unique_ptr<runtime::CompiledModel> tuned = compile_stepping(single, options, gate);
     compile_seconds += tuned->compile_seconds();
-    // The defaults a tuned schedule falls back to: the fitted constants where the records
-    // have them, else those `compiled` used.
+    // The defaults a tuned schedule falls back to: `compiled`, unless the records' fitted
+    // constants or choices of convolution algorithm change them.
     std::unique_ptr<runtime::CompiledModel> fitted;
-    if (options.target.schedule != latency_compile_target(target).schedule) {
+    if (options.target.schedule != latency_compile_target(target).schedule ||
+        !tune::same_kernels(*compiled, *tuned)) {
       compiler::CompileOptions defaults = options;
       defaults.lowering.tuned_params = nullptr;
       fitted = compile_stepping(single, defaults, gate);
@@ -143,9 +143,13 @@ LatencyResult measure_latency(const Graph& model, const LatencyTarget& target,
       tuned = compile_stepping(single, options, gate);
       compile_seconds += tuned->compile_seconds();
     }
+    // The untuned latency timed right before the tuned one, so that both find the machine
+    // alike (timed before tuning, seconds earlier, they differed by up to 1.4x on a shared
+    // VM where alternated runs of the two models agreed within 2%).
+    untuned_ms = time_compiled(*compiled, single, protocol, gate).median_ms;
     compiled = std::move(tuned);
-    stats = time_compiled(*compiled, single, protocol, gate);
   }
+  const runtime::TimingStats stats = time_compiled(*compiled, single, protocol, gate);
   // A latency that moves from one measurement to the next cannot rank candidates.
   if (require_repeatable && !runtime::repeatable(stats, protocol))
     user_error("latency on {} not repeatable: in each of {} measurements its {} timing rounds "

@@ -78,6 +78,9 @@ struct LowerOptions {
   // and winograd_min_channels select by Winograd's algorithm (passes/winograd.h); false:
   // every convolution direct.
   bool winograd = true;
+  // Of those, the ones kept direct, by passes::winograd_conv_key: the tuning records'
+  // choice measured inside a model (TuningRecords::direct_convolutions). Empty: none.
+  std::function<bool(const std::string& conv_key)> winograd_direct;
   // For a whole model: move squeeze-and-excitation's per-channel gates into the next
   // convolution's weights where these are fewer than the map's values
   // (passes/scale_into_weights.h); false: multiply the map.

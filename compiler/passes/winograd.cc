@@ -1,5 +1,8 @@
 #include "compiler/passes/winograd.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include "compiler/graph/dead_code.h"
 #include "compiler/graph/op_registry.h"
 #include "compiler/graph/ops/window_geometry.h"
@@ -48,6 +51,15 @@ int64_t tile_for(const Node& node, const Graph& g, const ops::Window2d& win,
 
 }  // namespace
 
+std::string winograd_conv_key(const Graph& g, const Node& conv) {
+  const Shape& xs = g.type(conv.inputs[0]).shape;
+  const Shape& ws = g.type(conv.inputs[1]).shape;
+  const ops::Window2d win = ops::window_of(conv.attrs, {xs[2], xs[3]}, {ws[2], ws[3]});
+  return fmt::format("{} * [{}] pads [{},{},{},{}]", g.type(conv.inputs[0]).str(),
+                     fmt::join(ws, ","), win.pad_begin[0], win.pad_begin[1], win.pad_end[0],
+                     win.pad_end[1]);
+}
+
 Graph rewrite_winograd(const Graph& input, const WinogradOptions& options) {
   if (!winograd::has_tile(options.tile)) return input;
   Graph g = input;
@@ -58,6 +70,7 @@ Graph rewrite_winograd(const Graph& input, const WinogradOptions& options) {
     if (!win) continue;
     const int64_t tile = tile_for(g.nodes()[n], g, *win, options);
     if (tile == 0) continue;
+    if (options.keep_direct && options.keep_direct(winograd_conv_key(g, g.nodes()[n]))) continue;
     const std::string name = g.nodes()[n].name;
     const ValueId u = g.add_constant(
         unique_name(g, name + ".winograd_weight"),

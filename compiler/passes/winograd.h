@@ -15,6 +15,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <string>
 
 #include "compiler/graph/graph.h"
 
@@ -24,8 +26,16 @@ struct WinogradOptions {
   int64_t tile = 0;           // the largest m of F(m x m, 3 x 3): 2 or 4; 0 rewrites nothing
   int64_t min_channels = 16;  // input and output channels
   int64_t min_tiles = 16;     // output tiles of the whole batch
+  // Convolutions kept direct though the rules above select them, by winograd_conv_key: the
+  // tuning records' choice, measured inside a model (tune/in_model.h). Empty: none.
+  std::function<bool(const std::string& key)> keep_direct;
 };
 
 graph::Graph rewrite_winograd(const graph::Graph& graph, const WinogradOptions& options);
+
+// What the choice between Winograd's algorithm and the direct convolution is made for: the
+// convolution's input type, its weights' shape and its padding, e.g.
+// "f32[1,64,56,56] * [64,64,3,3] pads [1,1,1,1]".
+std::string winograd_conv_key(const graph::Graph& graph, const graph::Node& conv);
 
 }  // namespace nas::passes

@@ -159,6 +159,7 @@ void CompiledModel::run_kernels(const std::vector<const Tensor*>& inputs,
 }
 
 const target::Target& CompiledModel::target() const { return impl_->lowered.target; }
+const Graph& CompiledModel::graph() const { return impl_->lowered.graph; }
 int64_t CompiledModel::peak_activation_bytes() const {
   return impl_->lowered.activations.arena_bytes;
 }

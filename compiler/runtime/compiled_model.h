@@ -39,6 +39,7 @@ class CompiledModel {
                                 const std::vector<graph::Tensor*>& outputs);
 
   const target::Target& target() const;
+  const graph::Graph& graph() const;  // as the graph passes left it
   int64_t peak_activation_bytes() const;  // the memory plan's arena
   int64_t weight_bytes() const;           // packed weights
   double compile_seconds() const;         // passes + lowering + LLVM, wall time

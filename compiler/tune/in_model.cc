@@ -5,6 +5,7 @@
 #include <map>
 #include <random>
 
+#include "compiler/passes/winograd.h"
 #include "compiler/support/error.h"
 
 namespace nas::tune {
@@ -38,6 +39,43 @@ struct ModelIo {
   }
 };
 
+// Per-kernel times of two compiled forms of one model, run in turn (so that both see the
+// machine alike): runs[i] are the i-th run's milliseconds per kernel.
+struct AlternatedRuns {
+  std::vector<std::vector<double>> a, b;
+};
+
+AlternatedRuns run_alternated(const graph::Graph& model, runtime::CompiledModel& a,
+                              runtime::CompiledModel& b, const InModelOptions& options) {
+  ModelIo io(model);
+  for (int w = 0; w < options.warmup; ++w) {
+    a.run(io.in, io.out);
+    b.run(io.in, io.out);
+  }
+  AlternatedRuns runs;
+  const auto start = std::chrono::steady_clock::now();
+  while (static_cast<int>(runs.a.size()) < options.runs) {
+    runs.a.push_back(a.run_timed(io.in, io.out));
+    runs.b.push_back(b.run_timed(io.in, io.out));
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (static_cast<int>(runs.a.size()) >= options.min_runs && seconds > options.max_seconds)
+      break;
+  }
+  return runs;
+}
+
+// The median over runs of the summed times of these kernels.
+double kernels_ms(const std::vector<std::vector<double>>& runs, const std::vector<size_t>& kernels) {
+  std::vector<double> sums;
+  for (const std::vector<double>& run : runs) {
+    double sum = 0;
+    for (size_t k : kernels) sum += run.at(k);
+    sums.push_back(sum);
+  }
+  return median(std::move(sums));
+}
+
 }  // namespace
 
 int InModelCheck::kept() const {
@@ -45,6 +83,15 @@ int InModelCheck::kept() const {
 }
 
 int InModelCheck::rejected() const { return static_cast<int>(timings.size()) - kept(); }
+
+bool same_kernels(const runtime::CompiledModel& a, const runtime::CompiledModel& b) {
+  const nlohmann::json ka = a.describe().at("kernels"), kb = b.describe().at("kernels");
+  if (ka.size() != kb.size()) return false;
+  for (size_t k = 0; k < ka.size(); ++k)
+    if (ka[k].at("name") != kb[k].at("name") || ka[k].at("nodes") != kb[k].at("nodes"))
+      return false;
+  return true;
+}
 
 InModelCheck check_in_model(const graph::Graph& model, runtime::CompiledModel& defaults,
                             runtime::CompiledModel& tuned, TuningRecords& records,
@@ -84,37 +131,77 @@ InModelCheck check_in_model(const graph::Graph& model, runtime::CompiledModel& d
   InModelCheck check;
   if (workloads.empty()) return check;
 
-  ModelIo io(model);
-  for (int w = 0; w < options.warmup; ++w) {
-    defaults.run(io.in, io.out);
-    tuned.run(io.in, io.out);
-  }
-  // Alternated, so that both see the machine alike.
-  std::vector<std::vector<double>> default_runs, tuned_runs;
-  const auto start = std::chrono::steady_clock::now();
-  while (check.runs < options.runs) {
-    default_runs.push_back(defaults.run_timed(io.in, io.out));
-    tuned_runs.push_back(tuned.run_timed(io.in, io.out));
-    ++check.runs;
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (check.runs >= options.min_runs && seconds > options.max_seconds) break;
-  }
-  auto workload_ms = [](const std::vector<std::vector<double>>& runs,
-                        const std::vector<size_t>& kernels) {
-    std::vector<double> sums;
-    for (const std::vector<double>& run : runs) {
-      double sum = 0;
-      for (size_t k : kernels) sum += run.at(k);
-      sums.push_back(sum);
-    }
-    return median(std::move(sums));
-  };
+  const AlternatedRuns runs = run_alternated(model, defaults, tuned, options);
+  check.runs = static_cast<int>(runs.a.size());
   for (const Workload& w : workloads) {
-    InModelTiming timing{w.key, target, w.params, workload_ms(default_runs, w.kernels),
-                         workload_ms(tuned_runs, w.kernels)};
+    InModelTiming timing{w.key, target, w.params, kernels_ms(runs.a, w.kernels),
+                         kernels_ms(runs.b, w.kernels)};
     records.set_in_model(timing);
     check.timings.push_back(std::move(timing));
+  }
+  return check;
+}
+
+int WinogradCheck::direct() const {
+  return static_cast<int>(std::ranges::count_if(timings, &ConvAlgorithmTiming::direct_wins));
+}
+
+WinogradCheck choose_winograd_in_model(const graph::Graph& model,
+                                       const compiler::CompileOptions& options,
+                                       TuningRecords& records, const InModelOptions& runs_options) {
+  WinogradCheck check;
+  if (!options.lowering.winograd) return check;
+  const auto winograd = compiler::compile_model(model, options);
+  // Each convolution computed by Winograd's algorithm: its kernels there (by node name).
+  std::map<std::string, std::vector<size_t>> winograd_kernels;
+  for (const graph::Node& n : winograd->graph().nodes())
+    if (n.op->id == graph::OpId::WinogradConv) winograd_kernels[n.name];
+  const nlohmann::json kernels = winograd->describe().at("kernels");
+  for (size_t k = 0; k < kernels.size(); ++k)
+    for (const nlohmann::json& node : kernels[k].at("nodes"))
+      if (auto it = winograd_kernels.find(node.get<std::string>()); it != winograd_kernels.end())
+        it->second.push_back(k);
+  if (winograd_kernels.empty()) return check;
+
+  compiler::CompileOptions all_direct = options;
+  all_direct.lowering.winograd = false;
+  const auto direct = compiler::compile_model(model, all_direct);
+  const std::string target = target_key(direct->target());
+  // The same convolutions direct: their keys (the direct graph has them as Conv, as the
+  // Winograd pass saw them) and kernels.
+  struct Conv {
+    std::string key;
+    std::vector<size_t> winograd_kernels, direct_kernels;
+  };
+  std::map<std::string, Conv> convs;
+  for (const graph::Node& n : direct->graph().nodes()) {
+    const auto it = winograd_kernels.find(n.name);
+    if (it == winograd_kernels.end() || n.op->id != graph::OpId::Conv) continue;
+    const std::string key = passes::winograd_conv_key(direct->graph(), n);
+    if (!records.conv_algorithm(key, target)) convs[n.name] = {key, it->second, {}};
+  }
+  const nlohmann::json direct_kernels = direct->describe().at("kernels");
+  for (size_t k = 0; k < direct_kernels.size(); ++k)
+    for (const nlohmann::json& node : direct_kernels[k].at("nodes"))
+      if (auto it = convs.find(node.get<std::string>()); it != convs.end())
+        it->second.direct_kernels.push_back(k);
+  std::erase_if(convs, [](const auto& c) { return c.second.direct_kernels.empty(); });
+  if (convs.empty()) return check;
+
+  const AlternatedRuns runs = run_alternated(model, *winograd, *direct, runs_options);
+  check.runs = static_cast<int>(runs.a.size());
+  std::map<std::string, ConvAlgorithmTiming> by_key;  // convolutions alike timed once
+  for (const auto& [name, conv] : convs) {
+    const ConvAlgorithmTiming timing{conv.key, target, kernels_ms(runs.a, conv.winograd_kernels),
+                                     kernels_ms(runs.b, conv.direct_kernels)};
+    if (!by_key.emplace(conv.key, timing).second) {
+      by_key[conv.key].winograd_ms += timing.winograd_ms;
+      by_key[conv.key].direct_ms += timing.direct_ms;
+    }
+  }
+  for (const auto& [key, timing] : by_key) {
+    records.set_conv_algorithm(timing);
+    check.timings.push_back(timing);
   }
   return check;
 }

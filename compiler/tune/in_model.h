@@ -5,13 +5,17 @@
 // compiled with the records' schedules and with the default ones run in turn, each kernel
 // timed in place (CompiledModel::run_timed); a workload whose tuned kernels took longer
 // there than its default ones is recorded so (TuningRecords::set_in_model), and
-// TuningRecords::best_params then keeps its default schedule.
+// TuningRecords::best_params then keeps its default schedule. The same measurement chooses
+// between Winograd's algorithm and the direct convolution for each 3x3 convolution
+// (choose_winograd_in_model): the transformed weights are 4x the weights (F(4x4)), and a
+// model streams them from the last level cache where a kernel alone finds them warm.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "compiler/compile.h"
 #include "compiler/graph/graph.h"
 #include "compiler/runtime/compiled_model.h"
 #include "compiler/tune/records.h"
@@ -32,6 +36,10 @@ struct InModelCheck {
   int rejected() const;                // and that lost there
 };
 
+// Whether two compiled forms of a model have the same kernels (names and nodes), as
+// check_in_model needs.
+bool same_kernels(const runtime::CompiledModel& a, const runtime::CompiledModel& b);
+
 // Times `defaults` and `tuned` (the same graph compiled without and with the records'
 // schedules: the same kernels in the same order) and records, for each workload whose
 // tuned kernels' schedules differ from the default ones and whose best schedule has no
@@ -40,5 +48,20 @@ struct InModelCheck {
 InModelCheck check_in_model(const graph::Graph& model, runtime::CompiledModel& defaults,
                             runtime::CompiledModel& tuned, TuningRecords& records,
                             const InModelOptions& options = {});
+
+struct WinogradCheck {
+  // One per distinct convolution timed (those alike in a model summed), by key.
+  std::vector<ConvAlgorithmTiming> timings;
+  int runs = 0;                              // of each model
+  int direct() const;                        // convolutions faster direct
+};
+
+// Compiles `model` with `options` (the records' choices and schedules in them) and with
+// every convolution direct, times both in turn, and records for each convolution the first
+// computes by Winograd's algorithm, with no choice in the records yet, its kernels' times
+// both ways (TuningRecords::direct_convolutions then keeps those faster direct so).
+WinogradCheck choose_winograd_in_model(const graph::Graph& model,
+                                       const compiler::CompileOptions& options,
+                                       TuningRecords& records, const InModelOptions& runs = {});
 
 }  // namespace nas::tune

@@ -48,6 +48,14 @@ CREATE TABLE IF NOT EXISTS in_model (
   created TEXT NOT NULL DEFAULT (datetime('now')),
   PRIMARY KEY (workload, target, params)
 );
+CREATE TABLE IF NOT EXISTS conv_algorithm (
+  conv TEXT NOT NULL,
+  target TEXT NOT NULL,
+  winograd_ms REAL NOT NULL,
+  direct_ms REAL NOT NULL,
+  created TEXT NOT NULL DEFAULT (datetime('now')),
+  PRIMARY KEY (conv, target)
+);
 CREATE TABLE IF NOT EXISTS fitted (
   target TEXT PRIMARY KEY,
   fields TEXT NOT NULL,
@@ -221,6 +229,39 @@ std::optional<InModelTiming> TuningRecords::in_model(uint64_t workload, const st
   s.bind(1, workload_hex(workload)).bind(2, target).bind(3, params.dump());
   if (!s.step()) return std::nullopt;
   return InModelTiming{workload, target, params, s.real(0), s.real(1)};
+}
+
+void TuningRecords::set_conv_algorithm(const ConvAlgorithmTiming& timing) {
+  SqliteStatement s(db_,
+                    "INSERT INTO conv_algorithm (conv, target, winograd_ms, direct_ms) VALUES "
+                    "(?, ?, ?, ?) ON CONFLICT (conv, target) DO UPDATE SET winograd_ms = "
+                    "excluded.winograd_ms, direct_ms = excluded.direct_ms, created = "
+                    "datetime('now')",
+                    label());
+  s.bind(1, timing.conv).bind(2, timing.target).bind(3, timing.winograd_ms).bind(4, timing.direct_ms);
+  s.step();
+}
+
+std::optional<ConvAlgorithmTiming> TuningRecords::conv_algorithm(const std::string& conv,
+                                                                 const std::string& target) const {
+  SqliteStatement s(db_,
+                    "SELECT winograd_ms, direct_ms FROM conv_algorithm WHERE conv = ? AND "
+                    "target = ?",
+                    label());
+  s.bind(1, conv).bind(2, target);
+  if (!s.step()) return std::nullopt;
+  return ConvAlgorithmTiming{conv, target, s.real(0), s.real(1)};
+}
+
+std::function<bool(const std::string&)> TuningRecords::direct_convolutions(
+    const target::Target& target) const {
+  auto direct = std::make_shared<std::set<std::string>>();
+  SqliteStatement s(db_,
+                    "SELECT conv FROM conv_algorithm WHERE target = ? AND direct_ms < winograd_ms",
+                    label());
+  s.bind(1, target_key(target));
+  while (s.step()) direct->insert(s.text(0));
+  return [direct](const std::string& conv) { return direct->contains(conv); };
 }
 
 std::function<std::optional<target::ScheduleParams>(uint64_t)> TuningRecords::best_params(

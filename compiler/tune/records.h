@@ -55,6 +55,15 @@ struct InModelTiming {
   bool tuned_wins() const { return tuned_ms <= default_ms; }
 };
 
+// A 3x3 convolution timed inside a model both ways (in_model.h): by Winograd's algorithm
+// and direct, its kernels' times summed, medians over runs of the model.
+struct ConvAlgorithmTiming {
+  std::string conv;    // passes::winograd_conv_key
+  std::string target;  // target_key
+  double winograd_ms = 0, direct_ms = 0;
+  bool direct_wins() const { return direct_ms < winograd_ms; }
+};
+
 class TuningRecords {
  public:
   // Opens or creates the file. A UserError names a file that is not a records file of this
@@ -90,6 +99,14 @@ class TuningRecords {
   void set_in_model(const InModelTiming& timing);
   std::optional<InModelTiming> in_model(uint64_t workload, const std::string& target,
                                         const nlohmann::json& params) const;
+  // The timing of a convolution both ways, replacing an earlier one; and that timing, if any.
+  void set_conv_algorithm(const ConvAlgorithmTiming& timing);
+  std::optional<ConvAlgorithmTiming> conv_algorithm(const std::string& conv,
+                                                    const std::string& target) const;
+  // The convolutions whose direct form was faster in a model on the target, read once:
+  // for LowerOptions::winograd_direct.
+  std::function<bool(const std::string& conv)> direct_convolutions(
+      const target::Target& target) const;
   // The best constants of each workload on the target, read once: for
   // LowerOptions::tuned_params. A workload whose best schedule lost to its default inside
   // a model (set_in_model) has none: the default is kept.

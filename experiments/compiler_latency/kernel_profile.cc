@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
     const tune::TuningRecords file(records);
     target.schedule = file.fitted_schedule(target);
     options.tuned_params = file.best_params(target);
+    options.winograd_direct = file.direct_convolutions(target);
   }
   options.schedule_params = target.schedule.with_json(overrides);
   const runtime::LoweredModel m = compiler::lower_model(g, {.target = target, .lowering = options});

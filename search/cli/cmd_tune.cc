@@ -7,9 +7,10 @@
 // Several models are tuned one after the other into the same records. With --fit-target
 // FILE, the target's schedule constants are then fitted to the records of every workload
 // of the models (compiler/tune/fit_params.h), kept in the records (where `--records` reads
-// them as the target's defaults) and written as a target file. Last, each model runs with
-// its tuned and its default schedules in turn, and the tuned schedules that are slower
-// there than the defaults are set back (compiler/tune/in_model.h).
+// them as the target's defaults) and written as a target file. Last, inside each model
+// (compiler/tune/in_model.h): each 3x3 convolution is timed by Winograd's algorithm and
+// direct, and the faster kept in the records; then the model runs with its tuned and its
+// default schedules in turn, and the tuned schedules slower there are set back.
 #include <chrono>
 #include <iostream>
 #include <memory>
@@ -76,18 +77,31 @@ void run_tune(const TuneArgs& args) {
       check_one_in_model(args, args.models[m], models[m], records, options);
 }
 
-// The tuned schedules of the model that lose to the defaults inside it are set back.
+// Inside the model: each 3x3 convolution by Winograd's algorithm or direct, whichever is
+// faster there; then the tuned schedules that lose to the defaults are set back.
 void check_one_in_model(const TuneArgs& args, const std::string& model_path,
                         const graph::Graph& model, tune::TuningRecords& records,
                         const compiler::CompileOptions& options) {
+  const tune::InModelOptions runs{.runs = args.in_model_runs};
   compiler::CompileOptions defaults = options;
   defaults.target.schedule = records.fitted_schedule(options.target);
   compiler::CompileOptions tuned = defaults;
   tuned.lowering.tuned_params = records.best_params(defaults.target);
+  tuned.lowering.winograd_direct = records.direct_convolutions(defaults.target);
+  const tune::WinogradCheck algorithms = tune::choose_winograd_in_model(model, tuned, records, runs);
+  if (!algorithms.timings.empty())
+    std::cerr << fmt::format(
+        "{}: {} 3x3 convolution(s) timed in the model both ways ({} runs): {} faster by "
+        "Winograd's algorithm, {} direct\n",
+        model_path, algorithms.timings.size(), algorithms.runs,
+        algorithms.timings.size() - static_cast<size_t>(algorithms.direct()), algorithms.direct());
+
+  defaults.lowering.winograd_direct = tuned.lowering.winograd_direct =
+      records.direct_convolutions(defaults.target);
   const auto default_model = compiler::compile_model(model, defaults);
   const auto tuned_model = compiler::compile_model(model, tuned);
-  const tune::InModelCheck check = tune::check_in_model(
-      model, *default_model, *tuned_model, records, {.runs = args.in_model_runs});
+  const tune::InModelCheck check =
+      tune::check_in_model(model, *default_model, *tuned_model, records, runs);
   if (check.timings.empty()) return;
   double default_ms = 0, tuned_ms = 0;
   for (const tune::InModelTiming& t : check.timings) {
@@ -222,9 +236,10 @@ void add_tune_command(CLI::App& app) {
                 "its run before left them)");
   cmd->add_flag("--json", args->json, "Print one JSON object per model");
   cmd->add_option("--in-model-runs", args->in_model_runs,
-                  "Then run each model with its tuned and its default schedules this many times "
-                  "in turn, each kernel timed in place, and set back the tuned schedules that "
-                  "are slower there (0: no check)")
+                  "Then run each model this many times in turn with its 3x3 convolutions by "
+                  "Winograd's algorithm and direct, and with its tuned and its default "
+                  "schedules, each kernel timed in place; keep the faster algorithm, and set "
+                  "back the tuned schedules that are slower there (0: no check)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   cmd->add_option("--fit-target", args->fit_target,

@@ -100,6 +100,7 @@ compiler::CompileOptions compile_options(const TargetArgs& args) {
     const tune::TuningRecords records(args.records);
     options.target.schedule = records.fitted_schedule(options.target);
     options.lowering.tuned_params = records.best_params(options.target);
+    options.lowering.winograd_direct = records.direct_convolutions(options.target);
   }
   if (const char* dump = std::getenv("NAS_DUMP_IR")) options.dump = compiler::parse_ir_dump(dump);
   return options;

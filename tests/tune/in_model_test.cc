@@ -1,10 +1,13 @@
 // Tuned schedules timed inside the model: the records keep each timing and give a workload
 // whose tuned schedule lost there its default; check_in_model times exactly the workloads
-// whose tuned kernels differ from the default ones, once.
+// whose tuned kernels differ from the default ones, once. The choice between Winograd's
+// algorithm and the direct convolution: kept per convolution and target, made once, and
+// taken by a compile that reads the records.
 #include "compiler/tune/in_model.h"
 
 #include <gtest/gtest.h>
 
+#include "compiler/graph/reference_executor.h"
 #include "compiler/tune/tuner.h"
 #include "tests/test_util.h"
 #include "tests/tune/tune_test_util.h"
@@ -107,6 +110,62 @@ TEST(InModel, TimesTheTunedWorkloadsOnceAndSetsBackThoseThatLost) {
     if (differing.contains(workload)) {
       EXPECT_EQ(again[k].at("schedule") == tuned_kernels[k].at("schedule"), kept) << workload;
     }
+  }
+}
+
+TEST(TuningRecords, KeepTheConvolutionAlgorithmFasterInTheModel) {
+  TempDir dir;
+  const target::Target target = target::host_target();
+  const std::string key = target_key(target);
+  TuningRecords records(dir / "r.sqlite");
+  records.set_conv_algorithm({"conv a", key, 2.0, 1.0});  // direct faster
+  records.set_conv_algorithm({"conv b", key, 1.0, 2.0});  // Winograd faster
+  records.set_conv_algorithm({"conv c", "another target", 2.0, 1.0});
+  const auto direct = records.direct_convolutions(target);
+  EXPECT_TRUE(direct("conv a"));
+  EXPECT_FALSE(direct("conv b"));
+  EXPECT_FALSE(direct("conv c"));
+  EXPECT_FALSE(direct("conv d"));
+  ASSERT_TRUE(records.conv_algorithm("conv a", key));
+  EXPECT_TRUE(records.conv_algorithm("conv a", key)->direct_wins());
+  records.set_conv_algorithm({"conv a", key, 1.0, 3.0});  // replaced
+  EXPECT_FALSE(records.direct_convolutions(target)("conv a"));
+  EXPECT_FALSE(records.conv_algorithm("conv a", "another target"));
+}
+
+TEST(InModel, ChoosesBetweenWinogradAndDirectOncePerConvolution) {
+  TempDir dir;
+  const compiler::CompileOptions options = host_options(1);
+  const std::string key = target_key(options.target);
+  const graph::Graph g = zoo();  // one Winograd convolution, F(2x2) at 10x10
+  TuningRecords records(dir / "r.sqlite");
+  const InModelOptions quick{.warmup = 1, .runs = 3, .min_runs = 3, .max_seconds = 0.5};
+  const WinogradCheck check = choose_winograd_in_model(g, options, records, quick);
+  EXPECT_EQ(check.runs, 3);
+  ASSERT_EQ(check.timings.size(), 1u);
+  const ConvAlgorithmTiming& timing = check.timings[0];
+  EXPECT_EQ(timing.conv, "f32[1,32,10,10] * [32,32,3,3] pads [1,1,1,1]");
+  EXPECT_GT(timing.winograd_ms, 0);
+  EXPECT_GT(timing.direct_ms, 0);
+  ASSERT_TRUE(records.conv_algorithm(timing.conv, key));
+  EXPECT_EQ(check.direct(), timing.direct_wins() ? 1 : 0);
+  // Chosen once.
+  EXPECT_TRUE(choose_winograd_in_model(g, options, records, quick).timings.empty());
+
+  // Compiled with the records' choice, the convolution takes the faster algorithm.
+  compiler::CompileOptions chosen = options;
+  chosen.lowering.winograd_direct = records.direct_convolutions(options.target);
+  const auto model = compiler::compile_model(g, chosen);
+  const bool has_winograd = std::ranges::any_of(model->graph().nodes(), [](const graph::Node& n) {
+    return n.op->id == graph::OpId::WinogradConv;
+  });
+  EXPECT_EQ(has_winograd, !timing.direct_wins());
+  // Forced either way, the model still computes the reference's result.
+  for (bool direct : {false, true}) {
+    chosen.lowering.winograd_direct = [direct](const std::string&) { return direct; };
+    const std::vector<graph::Tensor> inputs = runtime::testing::random_inputs(g, 3);
+    runtime::testing::expect_close(compiler::compile_model(g, chosen)->run(inputs)[0],
+                                   graph::run_reference(g, inputs)[0], "zoo");
   }
 }
 

@@ -134,8 +134,8 @@ LatencyResult measure_latency(const Graph& model, const LatencyTarget& target,
       // The tuned schedules that lose to the defaults inside the model are set back.
       const auto check_start = std::chrono::steady_clock::now();
       MeasurementGate::Measurement alone(gate);
-      lost_in_model =
-          tune::check_in_model(single, fitted ? *fitted : *compiled, *tuned, records).rejected() > 0;
+      runtime::CompiledModel& defaults = fitted ? *fitted : *compiled;
+      lost_in_model = tune::check_in_model(single, defaults, *tuned, records).rejected() > 0;
       tune_seconds += seconds_since(check_start);
     }
     if (lost_in_model) {

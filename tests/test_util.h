@@ -57,7 +57,8 @@ inline std::filesystem::path test_temp_dir() {
                      std::to_string(::getpid());
   std::ranges::replace(name, '/', '_');  // parameterised tests: "Suite/Test/0"
   const std::filesystem::path path = std::filesystem::temp_directory_path() / name;
-  if (std::filesystem::create_directories(path)) TempDirRemover::instance().remove_at_test_end(path);
+  if (std::filesystem::create_directories(path))
+    TempDirRemover::instance().remove_at_test_end(path);
   return path;
 }
 

@@ -66,7 +66,8 @@ AlternatedRuns run_alternated(const graph::Graph& model, runtime::CompiledModel&
 }
 
 // The median over runs of the summed times of these kernels.
-double kernels_ms(const std::vector<std::vector<double>>& runs, const std::vector<size_t>& kernels) {
+double kernels_ms(const std::vector<std::vector<double>>& runs,
+                  const std::vector<size_t>& kernels) {
   std::vector<double> sums;
   for (const std::vector<double>& run : runs) {
     double sum = 0;

@@ -238,7 +238,8 @@ void TuningRecords::set_conv_algorithm(const ConvAlgorithmTiming& timing) {
                     "excluded.winograd_ms, direct_ms = excluded.direct_ms, created = "
                     "datetime('now')",
                     label());
-  s.bind(1, timing.conv).bind(2, timing.target).bind(3, timing.winograd_ms).bind(4, timing.direct_ms);
+  s.bind(1, timing.conv).bind(2, timing.target);
+  s.bind(3, timing.winograd_ms).bind(4, timing.direct_ms);
   s.step();
 }
 
@@ -279,7 +280,8 @@ std::function<std::optional<target::ScheduleParams>(uint64_t)> TuningRecords::be
   // The fastest of each workload: rows by time, the first of each workload decides.
   std::map<uint64_t, target::ScheduleParams> best;
   std::set<uint64_t> seen;
-  for (const Measurement& m : select("WHERE target = ? AND ms IS NOT NULL ORDER BY ms, id", {key})) {
+  for (const Measurement& m :
+       select("WHERE target = ? AND ms IS NOT NULL ORDER BY ms, id", {key})) {
     if (!seen.insert(m.workload).second) continue;
     if (!lost_in_model.contains({workload_hex(m.workload), m.params.dump()}))
       best.emplace(m.workload, target.schedule.with_json(m.params));

@@ -88,7 +88,8 @@ void check_one_in_model(const TuneArgs& args, const std::string& model_path,
   compiler::CompileOptions tuned = defaults;
   tuned.lowering.tuned_params = records.best_params(defaults.target);
   tuned.lowering.winograd_direct = records.direct_convolutions(defaults.target);
-  const tune::WinogradCheck algorithms = tune::choose_winograd_in_model(model, tuned, records, runs);
+  const tune::WinogradCheck algorithms =
+      tune::choose_winograd_in_model(model, tuned, records, runs);
   if (!algorithms.timings.empty())
     std::cerr << fmt::format(
         "{}: {} 3x3 convolution(s) timed in the model both ways ({} runs): {} faster by "

@@ -205,15 +205,14 @@ TEST(Winograd, OptionsTurnItOff) {
 
 TEST(Winograd, KeepsDirectTheConvolutionsTheRecordsChoseSoByKey) {
   const Graph g = conv_graph({});
-  const Node& conv = *std::ranges::find_if(g.nodes(), [](const Node& n) { return n.name == "conv"; });
-  const std::string key = winograd_conv_key(g, conv);
+  auto conv_of = [](const Graph& graph) -> const Node& {
+    return *std::ranges::find_if(graph.nodes(), [](const Node& n) { return n.name == "conv"; });
+  };
+  const std::string key = winograd_conv_key(g, conv_of(g));
   EXPECT_EQ(key, "f32[1,32,16,16] * [32,32,3,3] pads [1,1,1,1]");
   // auto_pad gives the same padding, so the same key.
   const Graph same = conv_graph({.attrs = {{"auto_pad", std::string("SAME_UPPER")}}});
-  EXPECT_EQ(winograd_conv_key(same, *std::ranges::find_if(same.nodes(), [](const Node& n) {
-              return n.name == "conv";
-            })),
-            key);
+  EXPECT_EQ(winograd_conv_key(same, conv_of(same)), key);
   WinogradOptions options = kOn;
   options.keep_direct = [&](const std::string& k) { return k == key; };
   EXPECT_EQ(tile_of(rewrite_winograd(g, options)), 0);

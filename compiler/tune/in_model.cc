@@ -186,7 +186,9 @@ WinogradCheck choose_winograd_in_model(const graph::Graph& model,
     for (const nlohmann::json& node : direct_kernels[k].at("nodes"))
       if (auto it = convs.find(node.get<std::string>()); it != convs.end())
         it->second.direct_kernels.push_back(k);
-  std::erase_if(convs, [](const auto& c) { return c.second.direct_kernels.empty(); });
+  std::erase_if(convs, [](const auto& c) {
+    return c.second.winograd_kernels.empty() || c.second.direct_kernels.empty();
+  });
   if (convs.empty()) return check;
 
   const AlternatedRuns runs = run_alternated(model, *winograd, *direct, runs_options);

@@ -4,13 +4,13 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
-#include <random>
 
 #include <fmt/format.h>
 
 #include "compiler/graph/rebuild.h"
 #include "compiler/graph/verifier.h"
 #include "compiler/compile.h"
+#include "compiler/runtime/model_inputs.h"
 #include "compiler/support/error.h"
 #include "compiler/target/target.h"
 #include "compiler/tune/in_model.h"
@@ -48,16 +48,8 @@ namespace {
 runtime::TimingStats time_compiled(runtime::CompiledModel& compiled, const Graph& model,
                                    const runtime::TimingProtocol& protocol,
                                    MeasurementGate* gate) {
-  std::vector<Tensor> inputs;
+  const std::vector<Tensor> inputs = runtime::seeded_inputs(model);
   std::vector<Tensor> outputs;
-  std::mt19937_64 rng(0);
-  std::normal_distribution<float> normal;
-  for (ValueId v : model.inputs()) {
-    Tensor t(model.type(v));
-    if (t.dtype() == DType::F32)
-      for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = normal(rng);
-    inputs.push_back(std::move(t));
-  }
   for (ValueId v : model.outputs()) outputs.emplace_back(model.type(v));
   std::vector<const Tensor*> in;
   std::vector<Tensor*> out;

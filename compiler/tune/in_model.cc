@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
-#include <random>
 
 #include "compiler/passes/winograd.h"
+#include "compiler/runtime/model_inputs.h"
 #include "compiler/support/error.h"
 
 namespace nas::tune {
@@ -18,21 +18,13 @@ double median(std::vector<double> values) {
   return *mid;
 }
 
-// Seeded normal values for the model's float inputs, zeros elsewhere, and its outputs.
+// The model's seeded inputs (runtime::seeded_inputs) and its outputs.
 struct ModelIo {
   std::vector<graph::Tensor> inputs, outputs;
   std::vector<const graph::Tensor*> in;
   std::vector<graph::Tensor*> out;
 
-  explicit ModelIo(const graph::Graph& model) {
-    std::mt19937_64 rng(0);
-    std::normal_distribution<float> normal;
-    for (graph::ValueId v : model.inputs()) {
-      graph::Tensor t(model.type(v));
-      if (t.dtype() == graph::DType::F32)
-        for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = normal(rng);
-      inputs.push_back(std::move(t));
-    }
+  explicit ModelIo(const graph::Graph& model) : inputs(runtime::seeded_inputs(model)) {
     for (graph::ValueId v : model.outputs()) outputs.emplace_back(model.type(v));
     for (const graph::Tensor& t : inputs) in.push_back(&t);
     for (graph::Tensor& t : outputs) out.push_back(&t);

@@ -8,7 +8,6 @@
 #include <functional>
 #include <iostream>
 #include <memory>
-#include <random>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -17,6 +16,7 @@
 #include "compiler/graph/memory_plan.h"
 #include "compiler/graph/reference_executor.h"
 #include "compiler/compile.h"
+#include "compiler/runtime/model_inputs.h"
 #include "compiler/runtime/timing.h"
 #include "search/cli/commands.h"
 #include "search/cli/compile_options.h"
@@ -40,19 +40,6 @@ struct BenchArgs {
   bool serve = false;
   double max_spread = runtime::TimingProtocol{}.max_spread;
 };
-
-std::vector<graph::Tensor> random_inputs(const graph::Graph& g) {
-  std::vector<graph::Tensor> inputs;
-  std::mt19937_64 rng(0);
-  std::normal_distribution<float> normal;
-  for (graph::ValueId v : g.inputs()) {
-    graph::Tensor t(g.type(v));
-    if (t.dtype() == graph::DType::F32)
-      for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = normal(rng);
-    inputs.push_back(std::move(t));
-  }
-  return inputs;
-}
 
 // What was compiled and how, beside each measurement.
 struct BenchSetup {
@@ -131,7 +118,7 @@ void bench(const BenchArgs& args) {
   protocol.calibrate = !args.no_calibrate;
   protocol.max_spread = args.max_spread;
 
-  const std::vector<graph::Tensor> inputs = random_inputs(model);
+  const std::vector<graph::Tensor> inputs = runtime::seeded_inputs(model);
   std::vector<graph::Tensor> outputs;
   for (graph::ValueId v : model.outputs()) outputs.emplace_back(model.type(v));
   std::vector<const graph::Tensor*> in;

@@ -16,7 +16,7 @@ Expr sigmoid(const Expr& x);
 Expr tanh(const Expr& x);
 
 // An odd polynomial below |x| = 0.921875, where 1 - erfc(|x|) would cancel; above,
-// 1 - exp(-x^2) * a polynomial in |x|, with x's sign. Within 1 ulp of the correctly rounded
+// 1 - exp(a polynomial in |x|), with x's sign. Within 1 ulp of the correctly rounded
 // erf over every float.
 Expr erf(const Expr& x);
 

@@ -23,6 +23,8 @@
 #include <map>
 #include <set>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 
 #include <llvm/IR/Constants.h>
 #include <llvm/IR/DerivedTypes.h>
@@ -43,6 +45,9 @@ namespace {
 using namespace loop;
 
 constexpr unsigned kBufferAlignment = 64;  // function.h's contract; allocas get the same
+// Consecutive stores emitted interleaved (emit_stores_interleaved): enough chains to hide
+// each other's latency, few enough that their temporaries stay in registers.
+constexpr size_t kInterleavedStores = 3;
 // Allocations above this size use the heap: oneTBB's worker threads have 4 MiB stacks.
 constexpr int64_t kMaxStackBytes = 256 * 1024;
 
@@ -232,13 +237,111 @@ class Emitter {
     switch (s.kind()) {
       case StmtKind::For: return emit_for(s.as<For>());
       case StmtKind::Store: return emit_store(s.as<Store>());
-      case StmtKind::Block:
-        for (const Stmt& child : s.as<Block>()->stmts) emit(child);
-        return;
+      case StmtKind::Block: return emit_block(s.as<Block>());
       case StmtKind::IfThenElse: return emit_if(s.as<IfThenElse>());
       case StmtKind::Allocate: return emit_allocate(s.as<Allocate>());
       case StmtKind::Evaluate: emit(s.as<Evaluate>()->value); return;
     }
+  }
+
+  // Runs of consecutive stores, up to kInterleavedStores, none reading a buffer that an
+  // earlier one of the run writes, are emitted interleaved (emit_stores_interleaved).
+  void emit_block(const Block* block) {
+    const std::vector<Stmt>& stmts = block->stmts;
+    for (size_t begin = 0; begin < stmts.size();) {
+      std::vector<const Store*> run;
+      std::set<const BufferNode*> written;
+      for (size_t i = begin; i < stmts.size() && run.size() < kInterleavedStores; ++i) {
+        const Store* store = stmts[i].as<Store>();
+        if (!store || reads_any(store->value, written)) break;
+        run.push_back(store);
+        written.insert(store->buffer.get());
+      }
+      if (run.size() >= 2) {
+        emit_stores_interleaved(run);
+        begin += run.size();
+      } else {
+        emit(stmts[begin++]);
+      }
+    }
+  }
+
+  // The stores' values first, one operation of each value in turn, then the stores in
+  // order. An epilogue's activation is a chain of 50 and more dependent vector operations
+  // (exp, polynomials); emitted one value after the other, the core's scheduler holds
+  // about two such chains and waits on their latency. Side by side in the instruction
+  // stream, neighbouring chains fill each other's waits. The values read no buffer an
+  // earlier store of the run writes, so computing them before those stores changes nothing.
+  void emit_stores_interleaved(const std::vector<const Store*>& run) {
+    std::vector<std::vector<const ExprNode*>> orders;
+    size_t longest = 0;
+    for (const Store* store : run) {
+      orders.push_back(operations_in_post_order(store->value));
+      longest = std::max(longest, orders.back().size());
+    }
+    std::unordered_map<const ExprNode*, llvm::Value*> values;
+    interleaved_values_ = &values;
+    for (size_t step = 0; step < longest; ++step)
+      for (const std::vector<const ExprNode*>& order : orders)
+        if (step < order.size()) emit(Expr(order[step]));
+    for (const Store* store : run) emit_store(store);
+    interleaved_values_ = nullptr;
+  }
+
+  // The nodes of a value, each once, children first. Loads, ramps, broadcasts, constants
+  // and variables are leaves: one step each.
+  static std::vector<const ExprNode*> operations_in_post_order(const Expr& value) {
+    std::vector<const ExprNode*> order;
+    std::unordered_set<const ExprNode*> seen;
+    std::vector<std::pair<const ExprNode*, bool>> stack = {{value.get(), false}};
+    while (!stack.empty()) {
+      auto [node, children_done] = stack.back();
+      stack.pop_back();
+      if (children_done) {
+        order.push_back(node);
+        continue;
+      }
+      if (!seen.insert(node).second) continue;
+      stack.push_back({node, true});
+      const std::vector<Expr> children = operands(Expr(node));
+      for (auto it = children.rbegin(); it != children.rend(); ++it)
+        if (!seen.contains(it->get())) stack.push_back({it->get(), false});
+    }
+    return order;
+  }
+
+  // The operands that operations_in_post_order walks into.
+  static std::vector<Expr> operands(const Expr& e) {
+    if (const auto* op = e.as<BinaryNode>()) return {op->a, op->b};
+    if (const auto* op = e.as<Not>()) return {op->a};
+    if (const auto* op = e.as<Select>()) return {op->condition, op->true_value, op->false_value};
+    if (const auto* op = e.as<Cast>()) return {op->value};
+    if (const auto* op = e.as<Call>()) return op->args;
+    return {};
+  }
+
+  // Whether `value` loads from any of `buffers`.
+  static bool reads_any(const Expr& value, const std::set<const BufferNode*>& buffers) {
+    if (buffers.empty()) return false;
+    std::unordered_set<const ExprNode*> seen;
+    std::vector<Expr> stack = {value};
+    while (!stack.empty()) {
+      const Expr e = stack.back();
+      stack.pop_back();
+      if (!seen.insert(e.get()).second) continue;
+      if (const auto* load = e.as<Load>()) {
+        if (buffers.contains(load->buffer.get())) return true;
+        stack.push_back(load->index);
+      } else if (const auto* ramp = e.as<Ramp>()) {
+        stack.push_back(ramp->base);
+        stack.push_back(ramp->stride);
+      } else if (const auto* broadcast = e.as<Broadcast>()) {
+        stack.push_back(broadcast->value);
+      } else {
+        for (const Expr& operand : operands(e)) stack.push_back(operand);
+      }
+    }
+    return false;
   }
 
   void emit_for(const For* op) {
@@ -429,6 +532,15 @@ class Emitter {
   // ---- Expressions -----------------------------------------------------------------------
 
   llvm::Value* emit(const Expr& e) {
+    if (interleaved_values_ == nullptr || in_index_ > 0) return emit_node(e);
+    if (auto it = interleaved_values_->find(e.get()); it != interleaved_values_->end())
+      return it->second;
+    llvm::Value* v = emit_node(e);
+    interleaved_values_->emplace(e.get(), v);
+    return v;
+  }
+
+  llvm::Value* emit_node(const Expr& e) {
     NAS_CHECK(e.defined(), "codegen of an undefined expression");
     const Type type = e.type();
     switch (e.kind()) {
@@ -712,6 +824,8 @@ class Emitter {
   std::string function_name_;
   int parallel_count_ = 0;
   int in_index_ = 0;
+  // While a run of stores is emitted interleaved: the values of the nodes emitted so far.
+  std::unordered_map<const ExprNode*, llvm::Value*>* interleaved_values_ = nullptr;
   FunctionState state_;
 };
 

@@ -47,6 +47,19 @@ bool is_spatial_pad(const Graph& g, const Node& node) {
   return pad.begin[0] == 0 && pad.end[0] == 0 && pad.begin[1] == 0 && pad.end[1] == 0;
 }
 
+// A ReduceMean or ReduceMax of a 4-D value over its rows and columns only (torchvision's
+// MnasNet ends in x.mean([2, 3]), where others have a global average pool): each output
+// channel reads its own input channel, as in the pool.
+bool is_spatial_reduction(const Graph& g, const Node& node) {
+  if (node.op->id != OpId::ReduceMean && node.op->id != OpId::ReduceMax) return false;
+  const std::vector<int64_t>& axes = node.attrs.ints("axes");
+  const auto rank = static_cast<int64_t>(g.type(node.inputs[0]).shape.size());
+  return rank == 4 && !axes.empty() && std::ranges::all_of(axes, [&](int64_t axis) {
+           const int64_t a = axis < 0 ? axis + rank : axis;
+           return a == 2 || a == 3;
+         });
+}
+
 // A part of a channel shuffle, x.view(N, g, C/g, H, W).transpose(1, 2).view(N, C, H, W) as
 // ShuffleNet writes it: each reshape and the transpose keep H and W as the last axes, so a
 // kernel of the shuffle computes a vector of channels at a pixel (gathering them).
@@ -86,6 +99,8 @@ bool channel_friendly(const Graph& g, const Node& node) {
     case OpId::Split: return is_channel_split(g, node);
     case OpId::Slice: return is_channel_run_slice(g, node);
     case OpId::Pad: return is_spatial_pad(g, node);
+    case OpId::ReduceMean:
+    case OpId::ReduceMax: return is_spatial_reduction(g, node);
     case OpId::Reshape:
     case OpId::Transpose: return is_channel_shuffle_part(g, node);
     case OpId::ReduceSumTo: return false;

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "compiler/passes/fold_batch_norm.h"
 #include "compiler/passes/fusion.h"
@@ -217,6 +218,36 @@ TEST(Layout, BlocksFlowThroughPadsOfRowsAndColumns) {
   }
   const Graph channels = padded_between_convs({0, 16, 0, 0, 0, 0, 0, 0}, "constant");
   EXPECT_FALSE(blocked_names(channels, plan_of(channels, 16)).contains("padded"));
+}
+
+// conv (32 channels) -> relu -> ReduceMean or ReduceMax over `axes`: over rows and
+// columns only, the convolution's output is stored blocked (as before a global pool);
+// over the channels too, it stays NCHW. Each compiles to the reference.
+TEST(Layout, BlocksReachReductionsOverRowsAndColumns) {
+  struct Case {
+    std::string op;
+    Shape axes;
+    int64_t keepdims;
+    bool blocked;
+  };
+  for (const Case& c : {Case{"ReduceMean", {2, 3}, 0, true}, Case{"ReduceMean", {-1, -2}, 1, true},
+                        Case{"ReduceMax", {3}, 1, true}, Case{"ReduceMean", {1, 2, 3}, 0, false}}) {
+    Graph g("reduce");
+    SplitMix64 rng(5);
+    const ValueId x = g.add_input("x", {DType::F32, {1, 3, 7, 9}});
+    const ValueId w = g.add_constant("w", testing::random_tensor({32, 3, 1, 1}, rng));
+    const ValueId a = g.add("Relu", {g.add("Conv", {x, w})}, {}, "a");
+    g.add_output(g.add(c.op, {a}, {{"axes", c.axes}, {"keepdims", c.keepdims}}, "reduced"));
+    const std::string what = fmt::format("{} over {}", c.op, fmt::join(c.axes, ","));
+    EXPECT_EQ(blocked_names(g, plan_of(g, 16)).contains("a"), c.blocked) << what;
+    const std::vector<Tensor> inputs = testing::random_inputs(g, 6);
+    compiler::CompileOptions o;
+    o.target = target::host_target();
+    EXPECT_LT(testing::max_relative_error(compiler::compile_model(g, o)->run(inputs)[0],
+                                          run_reference(g, inputs)[0]),
+              1e-5)
+        << what;
+  }
 }
 
 TEST(Layout, ChannelCopiesAndShufflesCompileToTheReference) {

@@ -98,6 +98,10 @@ const std::vector<FusionRule>& default_fusion_rules() {
       {Broadcast, Elementwise, true},
       {Broadcast, Broadcast, true},
       {Injective, Injective, true},
+      // A permute and the elementwise ops after it (ConvNeXt's layer scale and residual
+      // after its channels-first permute): one pass over the permuted value.
+      {Injective, Elementwise, true},
+      {Injective, Broadcast, true},
       // Listed to be explicit: a reduction takes no epilogue unless a rule says so.
       {Reduction, Elementwise, false},
       {Reduction, Broadcast, false},

@@ -76,6 +76,16 @@ bool is_channel_shuffle_part(const Graph& g, const Node& node) {
   return false;
 }
 
+// A Transpose of a 4-D value that moves the channels to the last axis or back from it,
+// NCHW <-> NHWC (ConvNeXt's blocks run their LayerNorm and dense ops channels-last between
+// two such permutes): one side's vector of channels at a pixel, blocked, is a contiguous
+// run of the other's last axis.
+bool is_channels_last_transpose(const Node& node) {
+  if (node.op->id != OpId::Transpose) return false;
+  const std::vector<int64_t>& perm = node.attrs.ints("perm");
+  return perm == std::vector<int64_t>{0, 2, 3, 1} || perm == std::vector<int64_t>{0, 3, 1, 2};
+}
+
 // Ops whose kernels compute (or read) a vector of channels in NCHW[x]c as well as in NCHW:
 // channels are independent in them, or (convolution) summed in any order. Batch norm in
 // both modes: at inference a per-channel affine map (DenseNet's pre-activation batch norms,
@@ -101,8 +111,9 @@ bool channel_friendly(const Graph& g, const Node& node) {
     case OpId::Pad: return is_spatial_pad(g, node);
     case OpId::ReduceMean:
     case OpId::ReduceMax: return is_spatial_reduction(g, node);
-    case OpId::Reshape:
-    case OpId::Transpose: return is_channel_shuffle_part(g, node);
+    case OpId::Reshape: return is_channel_shuffle_part(g, node);
+    case OpId::Transpose:
+      return is_channel_shuffle_part(g, node) || is_channels_last_transpose(node);
     case OpId::ReduceSumTo: return false;
     default: break;
   }

@@ -250,6 +250,35 @@ TEST(Layout, BlocksReachReductionsOverRowsAndColumns) {
   }
 }
 
+// A ConvNeXt block in small: conv (32 channels) -> permute to channels-last -> MatMul over
+// the channels -> permute back -> scale and residual add -> conv. The convolution's output
+// is stored blocked for the first permute and the residual add, the add's for the second
+// convolution (the permute, scale and add are one kernel); it compiles to the reference.
+TEST(Layout, BlocksFlowThroughChannelsLastPermutes) {
+  Graph g("convnext_block");
+  SplitMix64 rng(12);
+  const ValueId x = g.add_input("x", {DType::F32, {1, 3, 6, 5}});
+  const ValueId wa = g.add_constant("wa", testing::random_tensor({32, 3, 3, 3}, rng));
+  const ValueId a = g.add("Conv", {x, wa}, {{"pads", Shape{1, 1, 1, 1}}}, "a");
+  const ValueId last = g.add("Transpose", {a}, {{"perm", Shape{0, 2, 3, 1}}}, "to_last");
+  const ValueId m = g.add_constant("m", testing::random_tensor({32, 32}, rng));
+  const ValueId mixed = g.add("MatMul", {last, m}, {}, "mixed");
+  const ValueId first = g.add("Transpose", {mixed}, {{"perm", Shape{0, 3, 1, 2}}}, "to_first");
+  const ValueId scale = g.add_constant("scale", testing::random_tensor({32, 1, 1}, rng));
+  const ValueId sum = g.add("Add", {g.add("Mul", {scale, first}, {}, "scaled"), a}, {}, "sum");
+  const ValueId wb = g.add_constant("wb", testing::random_tensor({8, 32, 1, 1}, rng));
+  g.add_output(g.add("Conv", {sum, wb}, {}, "b"));
+  const std::map<std::string, int64_t> blocked = blocked_names(g, plan_of(g, 16));
+  EXPECT_EQ(blocked.contains("a") ? blocked.at("a") : 0, 16);
+  EXPECT_EQ(blocked.contains("sum") ? blocked.at("sum") : 0, 16);
+  const std::vector<Tensor> inputs = testing::random_inputs(g, 7);
+  compiler::CompileOptions o;
+  o.target = target::host_target();
+  EXPECT_LT(testing::max_relative_error(compiler::compile_model(g, o)->run(inputs)[0],
+                                        run_reference(g, inputs)[0]),
+            1e-5);
+}
+
 TEST(Layout, ChannelCopiesAndShufflesCompileToTheReference) {
   for (int64_t start : {16, 8, 2}) {
     const Graph g = shuffle_unit(start);

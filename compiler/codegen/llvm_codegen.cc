@@ -268,10 +268,11 @@ class Emitter {
 
   // The stores' values first, one operation of each value in turn, then the stores in
   // order. An epilogue's activation is a chain of 50 and more dependent vector operations
-  // (exp, polynomials); emitted one value after the other, the core's scheduler holds
-  // about two such chains and waits on their latency. Side by side in the instruction
-  // stream, neighbouring chains fill each other's waits. The values read no buffer an
-  // earlier store of the run writes, so computing them before those stores changes nothing.
+  // (exp, polynomials); emitted one value after the other, the out-of-order core's window
+  // fills with one chain's waiting operations before it reaches the next. Side by side,
+  // neighbouring chains fill each other's waits (a Linear 96 -> 384 with GELU took 0.89x
+  // the time). The values read no buffer an earlier store of the run writes, so computing
+  // them before those stores changes nothing.
   void emit_stores_interleaved(const std::vector<const Store*>& run) {
     std::vector<std::vector<const ExprNode*>> orders;
     size_t longest = 0;

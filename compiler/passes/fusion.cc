@@ -113,6 +113,15 @@ FusionPlan plan_fusion(const Graph& g, std::span<const FusionRule> rules) {
   std::vector<std::vector<int32_t>> readers = g.users();
   for (auto& r : readers) r.erase(std::unique(r.begin(), r.end()), r.end());  // Mul(x, x)
 
+  // A Concat's group takes injective readers only: concat_in_place.h has its parts written
+  // where they stand in its output, and a reader fused into it would gather them back from
+  // every part instead (DenseNet-121's batch norms after each concatenation: 1.5x the time
+  // at 2 threads).
+  std::vector<FusionRule> concat_rules(rules.begin(), rules.end());
+  std::erase_if(concat_rules, [](const FusionRule& rule) {
+    return rule.anchor == FusionClass::Injective && rule.follower != FusionClass::Injective;
+  });
+
   std::vector<int32_t> group_of(g.nodes().size(), -1);
   std::vector<FusedGroup> groups;
   for (size_t n = 0; n < g.nodes().size(); ++n) {
@@ -121,10 +130,12 @@ FusionPlan plan_fusion(const Graph& g, std::span<const FusionRule> rules) {
     FusedGroup group{static_cast<int32_t>(n), {static_cast<int32_t>(n)}};
     group_of[n] = id;
     const FusionClass anchor = g.nodes()[n].op->fusion;
+    const std::span<const FusionRule> group_rules =
+        g.nodes()[n].op->id == OpId::Concat ? std::span<const FusionRule>(concat_rules) : rules;
     for (std::vector<int32_t> next =
-             next_members(g, rules, anchor, g.nodes()[n], readers, group_of);
+             next_members(g, group_rules, anchor, g.nodes()[n], readers, group_of);
          !next.empty();
-         next = next_members(g, rules, anchor, g.nodes()[next.back()], readers, group_of))
+         next = next_members(g, group_rules, anchor, g.nodes()[next.back()], readers, group_of))
       for (int32_t member : next) {
         group.nodes.push_back(member);
         group_of[member] = id;

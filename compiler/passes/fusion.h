@@ -19,7 +19,9 @@ struct FusionRule {
 };
 
 // A convolution or dense op with its following elementwise and broadcast ops; chains of
-// elementwise/broadcast ops; chains of injective ops; reductions and opaque ops alone.
+// elementwise/broadcast ops; chains of injective ops with the elementwise and broadcast ops
+// after them (a Concat's with injective ops only, see plan_fusion); reductions and opaque
+// ops alone.
 const std::vector<FusionRule>& default_fusion_rules();
 
 // Partitions the graph into fused groups. Each group starts at the first node not yet in a

@@ -213,6 +213,28 @@ TEST(Fusion, FusesChainsOfInjectiveOpsAndTheirElementwiseReaders) {
   EXPECT_THAT(node_names(g, plan.groups[0]), ElementsAre("transpose", "reshape", "relu"));
 }
 
+// A Concat keeps its elementwise readers out of its group (its parts are written in place,
+// concat_in_place.h); an injective reader still joins it.
+TEST(Fusion, ConcatTakesNoElementwiseReaders) {
+  Graph g("concat");
+  const ValueId a = g.add_input("a", {DType::F32, {1, 2, 4, 4}});
+  const ValueId b = g.add_input("b", {DType::F32, {1, 3, 4, 4}});
+  const ValueId c = g.add("Concat", {a, b}, {{"axis", int64_t{1}}}, "concat");
+  g.add_output(g.add("Relu", {c}, {}, "relu"));
+  FusionPlan plan = plan_fusion(g);
+  ASSERT_EQ(plan.groups.size(), 2u);
+  EXPECT_THAT(node_names(g, plan.groups[0]), ElementsAre("concat"));
+
+  Graph h("concat_reshape");
+  const ValueId x = h.add_input("x", {DType::F32, {1, 2, 4}});
+  const ValueId y = h.add_input("y", {DType::F32, {1, 2, 4}});
+  const ValueId xy = h.add("Concat", {x, y}, {{"axis", int64_t{1}}}, "concat");
+  h.add_output(h.add("Reshape", {xy}, {{"shape", Shape{16}}}, "reshape"));
+  plan = plan_fusion(h);
+  ASSERT_EQ(plan.groups.size(), 1u);
+  EXPECT_THAT(node_names(h, plan.groups[0]), ElementsAre("concat", "reshape"));
+}
+
 TEST(Fusion, RulesAreData) {
   Graph g("pool_relu");
   ValueId x = g.add_input("x", {DType::F32, {1, 2, 4, 4}});

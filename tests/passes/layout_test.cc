@@ -36,6 +36,16 @@ std::map<std::string, int64_t> blocked_names(const Graph& g, const LayoutPlan& p
   return names;
 }
 
+// The largest error of `g` compiled for the host, relative to the reference's output, on
+// seeded random inputs.
+double compiled_error(const Graph& g, uint64_t seed) {
+  const std::vector<Tensor> inputs = testing::random_inputs(g, seed);
+  compiler::CompileOptions o;
+  o.target = target::host_target();
+  return testing::max_relative_error(compiler::compile_model(g, o)->run(inputs)[0],
+                                     run_reference(g, inputs)[0]);
+}
+
 TEST(Layout, SmallCnnGolden) {
   const compiler::OptimizedGraph r = compiler::optimize_graph(evaluator::small_cnn(1));
   const LayoutPlan plan = plan_layouts(r.graph, r.fusion, 16);
@@ -208,13 +218,7 @@ TEST(Layout, BlocksFlowThroughPadsOfRowsAndColumns) {
     const std::map<std::string, int64_t> blocked = blocked_names(rows, plan_of(rows, 16));
     EXPECT_EQ(blocked.contains("padded") ? blocked.at("padded") : 0, 16) << mode;
     EXPECT_EQ(blocked.contains("a") ? blocked.at("a") : 0, 16) << mode;
-    const std::vector<Tensor> inputs = testing::random_inputs(rows, 4);
-    compiler::CompileOptions o;
-    o.target = target::host_target();
-    EXPECT_LT(testing::max_relative_error(compiler::compile_model(rows, o)->run(inputs)[0],
-                                          run_reference(rows, inputs)[0]),
-              1e-5)
-        << mode;
+    EXPECT_LT(compiled_error(rows, 4), 1e-5) << mode;
   }
   const Graph channels = padded_between_convs({0, 16, 0, 0, 0, 0, 0, 0}, "constant");
   EXPECT_FALSE(blocked_names(channels, plan_of(channels, 16)).contains("padded"));
@@ -240,13 +244,7 @@ TEST(Layout, BlocksReachReductionsOverRowsAndColumns) {
     g.add_output(g.add(c.op, {a}, {{"axes", c.axes}, {"keepdims", c.keepdims}}, "reduced"));
     const std::string what = fmt::format("{} over {}", c.op, fmt::join(c.axes, ","));
     EXPECT_EQ(blocked_names(g, plan_of(g, 16)).contains("a"), c.blocked) << what;
-    const std::vector<Tensor> inputs = testing::random_inputs(g, 6);
-    compiler::CompileOptions o;
-    o.target = target::host_target();
-    EXPECT_LT(testing::max_relative_error(compiler::compile_model(g, o)->run(inputs)[0],
-                                          run_reference(g, inputs)[0]),
-              1e-5)
-        << what;
+    EXPECT_LT(compiled_error(g, 6), 1e-5) << what;
   }
 }
 
@@ -271,12 +269,7 @@ TEST(Layout, BlocksFlowThroughChannelsLastPermutes) {
   const std::map<std::string, int64_t> blocked = blocked_names(g, plan_of(g, 16));
   EXPECT_EQ(blocked.contains("a") ? blocked.at("a") : 0, 16);
   EXPECT_EQ(blocked.contains("sum") ? blocked.at("sum") : 0, 16);
-  const std::vector<Tensor> inputs = testing::random_inputs(g, 7);
-  compiler::CompileOptions o;
-  o.target = target::host_target();
-  EXPECT_LT(testing::max_relative_error(compiler::compile_model(g, o)->run(inputs)[0],
-                                        run_reference(g, inputs)[0]),
-            1e-5);
+  EXPECT_LT(compiled_error(g, 7), 1e-5);
 }
 
 TEST(Layout, ChannelCopiesAndShufflesCompileToTheReference) {

@@ -22,9 +22,12 @@
 // - vectorize: a spatial loop of at most 64 iterations; unroll: at most 64 iterations;
 //   parallel: one spatial loop per stage, outside every reduction loop and at or outside
 //   the stage's cache_write and compute_at loops; an annotated loop is not split or fused.
-// - cache_write at a spatial loop x with every reduction loop inside x. The spatial loops
-//   inside x may sit below the reduction loops: the local buffer covers them (row-major in
-//   loop order), and it is initialised before and stored after the reduction loops.
+// - cache_write at a spatial loop x. The spatial loops inside x may sit below the
+//   reduction loops: the local buffer covers them (row-major in loop order), and it is
+//   initialised before and stored after the reduction loops. Reduction loops outside x
+//   split the reduction into chunks (a 1x1 convolution's input channels, so that a chunk
+//   of weights stays in L1): the stage's buffer holds the partial result between chunks,
+//   reloaded on all but the first and stored without the epilogue on all but the last.
 // - compute_at of a producer read by its consumer alone, at its own output point (same
 //   shape), at a spatial loop of the consumer outside its reduction loops and at or
 //   outside its cache_write loop; the producer has no schedule of its own.

@@ -10,7 +10,9 @@
 //   }
 // so spatial loops may sit below reduction loops. With a cache_write, `out` inside is a
 // local buffer over the spatial loops of l(b..) (row-major in their order) and `final`
-// stores it to the stage's buffer through the epilogue. A guard sits right inside the
+// stores it to the stage's buffer through the epilogue; reduction loops among l0..l(b-1)
+// make `init` reload the buffer after their first iterations and `final` store without the
+// epilogue before their last. A guard sits right inside the
 // innermost loop it depends on, in every copy of the loops that needs it. A producer
 // computed at loop x of its consumer is computed, right inside x, into a local buffer over
 // the consumer's spatial loops below x, and the consumer reads that buffer instead.
@@ -190,6 +192,28 @@ class Emitter {
     return vars;
   }
 
+  // Whether the reduction loops among the first `b` leaves of `s` are at their first and at
+  // their last iterations (undefined where there are none). A guard on those loops alone
+  // would skip whole chunks, the last among them perhaps: no schedule makes one.
+  static std::pair<Expr, Expr> outer_reduction_ends(const StageState& s, int b) {
+    std::vector<Expr> first, last;
+    for (int k = 0; k < b; ++k) {
+      const LeafLoop& leaf = s.leaves[k];
+      if (!leaf.reduce) continue;
+      for (const Guard& g : s.guards) {
+        bool inside = false;
+        for (size_t j = b; j < s.leaves.size(); ++j) inside = inside || uses(g.condition, s.leaves[j].var);
+        if (uses(g.condition, leaf.var) && !inside)
+          throw ScheduleError(fmt::format("reduction loop {}.{} outside the cache_write has a guard of its own",
+                                          s.tensor.name(), leaf.name));
+      }
+      first.push_back(eq(leaf.var, make_zero(Type::i32())));
+      last.push_back(eq(leaf.var, make_const(Type::i32(), leaf.extent - 1)));
+    }
+    if (first.empty()) return {};
+    return {all_of(first), all_of(last)};
+  }
+
   Stmt emit_stage(int index) {
     const StageState& s = state_.stages()[index];
     const Tensor& t = s.tensor;
@@ -246,19 +270,33 @@ class Emitter {
         acc = Buffer(t.name() + ".acc", t.type(), {region.size});
         acc_idx = region_index(s, region, none);
       }
-      const Stmt init = nest(s, inner_spatial, Store::make(acc, reduce_identity(r.kind, t.type()), acc_idx),
-                             cw >= 0 ? std::vector<Expr>{} : spatial_guards, none);
+      Stmt init = nest(s, inner_spatial, Store::make(acc, reduce_identity(r.kind, t.type()), acc_idx),
+                       cw >= 0 ? std::vector<Expr>{} : spatial_guards, none);
       const Stmt update = nest(
           s, inner,
           Store::make(acc, reduce_combine(r.kind, Load::make(acc, acc_idx), finish(r.value)), acc_idx),
           all_guards, none);
-      std::vector<Stmt> parts = {init, update};
       const Expr reduced = Load::make(acc, acc_idx);
+      Stmt final;
       if (def.epilogue || cw >= 0) {
         const Expr value = def.epilogue ? finish(def.epilogue(reduced, axis_vars(def))) : reduced;
-        parts.push_back(nest(s, inner_spatial, Store::make(t.buffer(), value, out_idx),
-                             spatial_guards, none));
+        final = nest(s, inner_spatial, Store::make(t.buffer(), value, out_idx), spatial_guards, none);
       }
+      // Reduction loops outside the cache_write (the reduction split into chunks): the
+      // stage's buffer holds the partial result between chunks, reloaded on all but the
+      // first and stored without the epilogue on all but the last.
+      if (const auto [first, last] = outer_reduction_ends(s, b); first.defined()) {
+        const Stmt reload =
+            nest(s, inner_spatial, Store::make(acc, Load::make(t.buffer(), out_idx), acc_idx),
+                 spatial_guards, none);
+        init = IfThenElse::make(first, init, reload);
+        if (def.epilogue)
+          final = IfThenElse::make(
+              last, final,
+              nest(s, inner_spatial, Store::make(t.buffer(), reduced, out_idx), spatial_guards, none));
+      }
+      std::vector<Stmt> parts = {init, update};
+      if (final.defined()) parts.push_back(final);
       body = Block::make(std::move(parts));
       if (cw >= 0) body = Allocate::make(acc, s.cache_scope, body);
     }

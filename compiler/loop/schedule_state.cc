@@ -340,9 +340,6 @@ void ScheduleState::validate() const {
     if (s.cache_write_at) {
       const int at = s.find(*s.cache_write_at);
       if (at < 0) fail(fmt::format("cache_write of {} at {}: no such loop any more", stage, *s.cache_write_at));
-      if (at >= reduce)
-        fail(fmt::format("cache_write of {} at {}: reduction loop {} is outside it", stage,
-                         *s.cache_write_at, s.leaves[reduce].name));
       limit = std::min(limit, at + 1);
     }
     for (const StageState& p : stages_) {

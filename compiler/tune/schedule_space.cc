@@ -34,6 +34,7 @@ void add_conv_knobs(std::vector<Knob>& knobs, int vector_registers) {
   knobs.push_back({"conv_min_accumulator_use", values_of({1.0, 0.75, 0.5})});
   knobs.push_back({"conv_unroll_kw", values_of({1, 7})});
   knobs.push_back({"conv_unroll_taps", values_of({1, 9})});
+  knobs.push_back({"conv_weight_chunk_bytes", values_of({0, 12 * 1024, 24 * 1024, 40 * 1024})});
 }
 
 void add_window_knobs(std::vector<Knob>& knobs, bool blocked) {

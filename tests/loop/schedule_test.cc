@@ -1,6 +1,7 @@
 // Schedules as data (text, JSON) and lowering with each primitive, against the naive nest.
 #include "compiler/loop/schedule.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "compiler/loop/printer.h"
@@ -338,6 +339,31 @@ TEST(LoopSchedule, CacheWriteOfConvWithEpilogue) {
   }
 }
 
+// The input channels in chunks outside the register block: the output holds the partial
+// sums between chunks, and the epilogue (bias, then ReLU, which would clip a partial sum)
+// runs once, after the last. 5 channels in chunks of 2 leave a guarded chunk of 1.
+TEST(LoopSchedule, CacheWriteInsideAReductionSplitIntoChunks) {
+  const auto s = conv2d(1, 5, 7, 6, 6, 3, 1, 1);
+  for (int64_t chunk : {1, 2, 5})
+    for (bool unroll : {false, true}) {
+      Schedule schedule;
+      schedule.split("conv", "oc", 2)
+          .split("conv", "ow", 3)
+          .split("conv", "ic", chunk)
+          .reorder("conv", {"n", "oc.o", "ic.o", "oh", "ow.o", "ic.i", "kh", "kw", "ow.i", "oc.i"})
+          .cache_write("conv", "ow.o", unroll ? MemoryScope::Register : MemoryScope::Local);
+      if (unroll) schedule.unroll("conv", "ow.i").vectorize("conv", "oc.i").parallel("conv", "oc.o");
+      expect_same_result(s, schedule, true, fmt::format("chunks of {}, unrolled {}", chunk, unroll));
+    }
+  // Without an epilogue the partial sums and the result are stored alike.
+  const auto plain = conv2d(1, 4, 5, 5, 4, 3, 1, 1, /*separate_epilogue=*/true);
+  Schedule schedule;
+  schedule.split("conv", "ic", 2)
+      .reorder("conv", {"n", "ic.o", "oc", "oh", "ow", "ic.i", "kh", "kw"})
+      .cache_write("conv", "oh", MemoryScope::Local);
+  expect_same_result(plain, schedule, true);
+}
+
 TEST(LoopSchedule, RegisterBlockedConvHasConstantAccumulatorIndices) {
   const auto s = conv2d(1, 2, 6, 6, 8, 3, 1, 1);
   Schedule schedule;
@@ -497,8 +523,10 @@ TEST(LoopSchedule, ErrorsNameTheStepAndTheProblem) {
                         "stage C has nested parallel loops");
   expect_schedule_error(mm, Schedule().cache_write("C", "k", MemoryScope::Local),
                         "cache_write of C at reduction loop k");
-  expect_schedule_error(mm, Schedule().reorder("C", {"k", "i0"}).cache_write("C", "i1", MemoryScope::Local),
-                        "cache_write of C at i1: reduction loop k is outside it");
+  expect_schedule_error(mm,
+                        Schedule().split("C", "k", 4).reorder("C", {"k.o", "k.i", "i0", "i1"}).cache_write(
+                            "C", "i1", MemoryScope::Local),
+                        "reduction loop C.k.o outside the cache_write has a guard of its own");
   expect_schedule_error(mm, Schedule().cache_write("C", "i0", MemoryScope::Local).split("C", "i0", 2),
                         "loop C.i0 holds a cache_write");
   const auto chain = elementwise_chain(5, 7);

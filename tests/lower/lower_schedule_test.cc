@@ -236,6 +236,34 @@ TEST(LowerSchedule, BlockedConvVectorizesLanesWithARegisterBlock) {
       << three.schedule.str();
 }
 
+// RegNetX's 1x1 400 -> 400 at 7x7: a register block of 5 channel blocks would read 128 KiB
+// of weights over all input channels for each block of columns; chunks of 5 input blocks
+// (25 KiB, conv_weight_chunk_bytes) stay in L1 across the rows. Not where the threads take
+// the rows with the channel blocks.
+TEST(LowerSchedule, PointwiseConvTakesItsInputChannelsInChunks) {
+  auto lower_pointwise = [](int threads) {
+    Graph g("pointwise");
+    SplitMix64 rng(6);
+    const ValueId x = g.add_input("x", {DType::F32, {1, 400, 7, 7}});
+    const ValueId w = g.add_constant("w", random_tensor({400, 400, 1, 1}, rng));
+    const ValueId out = g.add("Relu", {g.add("Conv", {x, w}, {}, "conv")}, {}, "relu");
+    g.add_output(out);
+    const target::Target target = test_target("avx512f", threads);
+    return lower_group(g, passes::plan_fusion(g).groups.at(0), target, "k",
+                       testing::parallel_everywhere(target, {.channel_blocks = {{x, 16}, {out, 16}}}))
+        .schedule.str();
+  };
+  const std::string one = lower_pointwise(1);
+  EXPECT_NE(one.find("split relu.cob by 5\n"), std::string::npos) << one;
+  EXPECT_NE(one.find("split relu.cib by 5\n"
+                     "reorder relu: n cob.o cib.o oh ow.o cib.i cil cob.i ow.i col\n"),
+            std::string::npos)
+      << one;
+  const std::string two = lower_pointwise(2);  // 5 blocks of 5: rows in the parallel loop
+  EXPECT_NE(two.find("fuse relu.cob.o oh\n"), std::string::npos) << two;
+  EXPECT_EQ(two.find("cib.o"), std::string::npos) << two;
+}
+
 Graph depthwise(int64_t kernel, int64_t stride, int64_t width, int64_t batch = 1,
                 int64_t channels = 4) {
   Graph g("dw");

@@ -121,25 +121,29 @@ TEST(LowerBlocked, FusedConvResidual) {
   }
 }
 
-// A 1x1 convolution over 640 input channels, its residual add and ReLU: the default
+// A 1x1 convolution of 640 input channels to 80, its residual add and ReLU: the default
 // schedules of AVX2 and AVX-512 take the input channels in chunks (conv_weight_chunk_bytes),
 // so the output holds partial sums between chunks and the epilogue must run once, after the
-// last (a ReLU of a partial sum would clip it).
+// last (a ReLU of a partial sum would clip it). A batch of 4 (4 threads take the images)
+// and one image of 2 rows (they take the rows with the 5 channel blocks of 16 lanes; the
+// chunks go inside).
 TEST(LowerBlocked, PointwiseConvInChunksOfInputChannels) {
-  Graph g("chunks");
-  SplitMix64 rng(5);
-  const ValueId x = g.add_input("x", {DType::F32, {4, 640, 1, 3}});
-  const ValueId skip = g.add_input("skip", {DType::F32, {4, 64, 1, 3}});
-  const ValueId w = g.add_constant("w", random_tensor({64, 640, 1, 1}, rng));
-  const ValueId b = g.add_constant("b", random_tensor({64}, rng));
-  const ValueId conv = g.add("Conv", {x, w, b}, {}, "conv");
-  const ValueId y = g.add("Relu", {g.add("Add", {conv, skip}, {}, "add")}, {}, "relu");
-  g.add_output(y);
-  for (testing::ScheduleCase sc : schedules_to_check(1)) {
-    SCOPED_TRACE(sc.label);
-    const int64_t lanes = sc.target.vector_lanes;
-    sc.options.channel_blocks = {{x, lanes}, {skip, lanes}, {y, lanes}};
-    EXPECT_EQ(check_graph(g, sc), std::vector<std::string>{"conv2d"});
+  for (const auto& [batch, height, width] : {std::tuple{4, 1, 3}, std::tuple{1, 2, 12}}) {
+    Graph g("chunks");
+    SplitMix64 rng(5);
+    const ValueId x = g.add_input("x", {DType::F32, {batch, 640, height, width}});
+    const ValueId skip = g.add_input("skip", {DType::F32, {batch, 80, height, width}});
+    const ValueId w = g.add_constant("w", random_tensor({80, 640, 1, 1}, rng));
+    const ValueId b = g.add_constant("b", random_tensor({80}, rng));
+    const ValueId conv = g.add("Conv", {x, w, b}, {}, "conv");
+    const ValueId y = g.add("Relu", {g.add("Add", {conv, skip}, {}, "add")}, {}, "relu");
+    g.add_output(y);
+    for (testing::ScheduleCase sc : schedules_to_check(batch > 1 ? 1 : 0)) {
+      SCOPED_TRACE(fmt::format("{} batch {}", sc.label, batch));
+      const int64_t lanes = sc.target.vector_lanes;
+      sc.options.channel_blocks = {{x, lanes}, {skip, lanes}, {y, lanes}};
+      EXPECT_EQ(check_graph(g, sc), std::vector<std::string>{"conv2d"});
+    }
   }
 }
 

@@ -12,8 +12,8 @@
 // local buffer over the spatial loops of l(b..) (row-major in their order) and `final`
 // stores it to the stage's buffer through the epilogue; reduction loops among l0..l(b-1)
 // make `init` reload the buffer after their first iterations and `final` store without the
-// epilogue before their last. A guard sits right inside the
-// innermost loop it depends on, in every copy of the loops that needs it. A producer
+// epilogue before their last. A guard sits right inside the innermost loop it depends on,
+// in every copy of the loops that needs it. A producer
 // computed at loop x of its consumer is computed, right inside x, into a local buffer over
 // the consumer's spatial loops below x, and the consumer reads that buffer instead.
 #include "compiler/loop/schedule.h"
@@ -202,10 +202,12 @@ class Emitter {
       if (!leaf.reduce) continue;
       for (const Guard& g : s.guards) {
         bool inside = false;
-        for (size_t j = b; j < s.leaves.size(); ++j) inside = inside || uses(g.condition, s.leaves[j].var);
+        for (size_t j = b; j < s.leaves.size(); ++j)
+          inside = inside || uses(g.condition, s.leaves[j].var);
         if (uses(g.condition, leaf.var) && !inside)
-          throw ScheduleError(fmt::format("reduction loop {}.{} outside the cache_write has a guard of its own",
-                                          s.tensor.name(), leaf.name));
+          throw ScheduleError(fmt::format(
+              "reduction loop {}.{} outside the cache_write has a guard of its own",
+              s.tensor.name(), leaf.name));
       }
       first.push_back(eq(leaf.var, make_zero(Type::i32())));
       last.push_back(eq(leaf.var, make_const(Type::i32(), leaf.extent - 1)));

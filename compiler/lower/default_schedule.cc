@@ -176,13 +176,15 @@ bool shares_evenly(int64_t extent, int threads, const ScheduleParams& params) {
          (extent % threads == 0 || extent >= params.parallel_blocks_per_thread * threads);
 }
 
-// A parallel loop over the batch, the outermost loop, where the images share out evenly
-// among the threads (training batches): one fork per kernel, and the loops inside stay
-// partitioned at the padding. Returns whether it was chosen.
+// Whether the images of the batch share out evenly among the threads (training batches).
 bool batch_goes_parallel(const Tensor& stage, int threads, const ScheduleParams& params) {
   const int64_t batch = stage.shape()[0];
   return threads > 1 && batch >= threads && shares_evenly(batch, threads, params);
 }
+
+// A parallel loop over the batch, the outermost loop, where batch_goes_parallel: one fork
+// per kernel, and the loops inside stay partitioned at the padding. Returns whether it was
+// chosen.
 bool parallel_over_batch(Schedule& s, const Tensor& stage, int threads,
                          const ScheduleParams& params) {
   if (!batch_goes_parallel(stage, threads, params)) return false;
@@ -445,7 +447,8 @@ void schedule_conv2d_blocked(Schedule& s, const Tensor& stage, int threads,
                              !shares_evenly(shape[1] / vectors, threads, params);
   std::vector<std::string> order{loops[0], cb_outer};
   if (rows_parallel) order.push_back(loops[2]);
-  if (!reductions.empty() && reductions.front() == "cib" && (!rows_parallel || columns < shape[3])) {
+  const bool blocks_of_columns = columns < shape[3];
+  if (!reductions.empty() && reductions.front() == "cib" && (!rows_parallel || blocks_of_columns)) {
     const int64_t chunk = conv_input_blocks_per_chunk(stage, vectors, params);
     if (chunk < reduction_extent(stage, "cib")) {
       s.split(st, "cib", chunk);

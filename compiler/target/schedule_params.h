@@ -61,9 +61,10 @@ struct ScheduleParams {
   // lanes x CI x KH x KW floats) exceed this many bytes, the input channel blocks are
   // split into chunks within it (two blocks at least), outside the rows (inside them where
   // the threads take the rows), so that a chunk of weights stays in L1 across the pixels;
-  // the output holds the partial sums between chunks (0: no split). Without it a 1x1 400 -> 400 at 7x7 re-read its 128 KiB of
-  // weights from L2 for each block of 3 columns. Two thirds of a 48 KiB L1 data cache,
-  // measured on a Sapphire Rapids Xeon (default_schedule.cc); a judgment elsewhere.
+  // the output holds the partial sums between chunks (0: no split). Without it a 1x1
+  // 400 -> 400 at 7x7 re-read its 128 KiB of weights from L2 for each block of 3 columns.
+  // Two thirds of a 48 KiB L1 data cache, measured on a Sapphire Rapids Xeon
+  // (default_schedule.cc); a judgment elsewhere.
   int64_t conv_weight_chunk_bytes = 32 * 1024;
 
   // ---- Sliding windows per channel (depthwise conv2d, pooling) --------------------------

@@ -363,6 +363,15 @@ void parallel_over_blocks(Schedule& s, const Tensor& stage, const std::string& b
   s.parallel(stage.name(), blocks + "." + rows);
 }
 
+// Whether a convolution's channel blocks read the same input elements (some load does not
+// move with the output channel block): not where each block has a group of its own
+// (RegNetX's groups of 16 channels), so that more blocks in a register block only take
+// registers.
+bool channel_blocks_share_input(const Tensor& stage) {
+  const std::vector<std::optional<int64_t>> steps = load_steps(stage, 1);
+  return std::ranges::any_of(steps, [](const std::optional<int64_t>& s) { return s == 0; });
+}
+
 // The register block of a convolution storing NCHW[x]c: `vectors` channel blocks x `columns`
 // output columns, one accumulator each (as in NCHW). The first shape, in the order of
 // conv_channel_vectors, whose columns divide the row (no guarded tail), that uses at least
@@ -373,9 +382,10 @@ void parallel_over_blocks(Schedule& s, const Tensor& stage, const std::string& b
 // 97%; 1x1 144 -> 24 channels (3 blocks of 8) at 56x56, 1 x 14 64-83%, 3 x 4 96%, 3 x 8 (24
 // accumulators) 73-80%; with 2 threads, 3x3 64 channels at 56x56, 4 x 4 (one block of
 // channel blocks) 91-92%, 2 x 8 95-98%.
-ConvBlock conv_block_blocked(int64_t channel_blocks, int64_t width, int threads,
-                             const ScheduleParams& params) {
+ConvBlock conv_block_blocked(int64_t channel_blocks, int64_t width, bool blocks_share_input,
+                             int threads, const ScheduleParams& params) {
   const int64_t accumulators = params.conv_accumulators;
+  if (!blocks_share_input) return balanced_block(1, width, params);
   for (bool for_threads : {true, false})
     for (int64_t v : params.conv_channel_vectors) {
       if (channel_blocks % v != 0) continue;
@@ -421,7 +431,19 @@ void schedule_conv2d_blocked(Schedule& s, const Tensor& stage, int threads,
   const std::string& st = stage.name();
   const std::vector<std::string> loops = spatial_loops(stage);  // n, cob, oh, ow, col
   const std::vector<int64_t>& shape = stage.shape();
-  const ConvBlock block = conv_block_blocked(shape[1], shape[3], threads, params);
+  const bool pointwise = reduction_extent(stage, "kh") == 1 && reduction_extent(stage, "kw") == 1;
+  ScheduleParams block_params = params;
+  if (pointwise) block_params.conv_accumulators = params.conv_pointwise_accumulators;
+  ConvBlock block = conv_block_blocked(shape[1], shape[3], channel_blocks_share_input(stage),
+                                       threads, block_params);
+  // Where the threads take the rows with the channel blocks, each row reads its blocks'
+  // weights (in chunks, below) from L2 for its first block of columns: a 1x1's rows in three
+  // blocks at least, so that two of them find the chunk in L1. RegNetX-400MF at 2 threads,
+  // its 1x1 400 -> 400 at 7x7 as 5 x (4, 3): 1.15-1.18x the time of 5 x (3, 2, 2).
+  const bool rows_parallel = threads > 1 && !batch_goes_parallel(stage, threads, params) &&
+                             !shares_evenly(shape[1] / block.vectors, threads, params);
+  if (rows_parallel && pointwise && block.columns > 1)
+    block.columns = std::min(block.columns, balanced_columns(shape[3], (shape[3] + 2) / 3));
   const int64_t vectors = block.vectors, columns = block.columns;
   const std::string cb = loops[1], ow = loops[3], lane = loops[4];
   std::string cb_outer = cb, ow_outer = ow;
@@ -443,8 +465,6 @@ void schedule_conv2d_blocked(Schedule& s, const Tensor& stage, int threads,
   // The input channel blocks in chunks (conv_weight_chunk_bytes) outside the rows; inside
   // them where the threads take the rows with the channel blocks (then a chunk serves the
   // blocks of columns of one row, if there are several).
-  const bool rows_parallel = threads > 1 && !batch_goes_parallel(stage, threads, params) &&
-                             !shares_evenly(shape[1] / vectors, threads, params);
   std::vector<std::string> order{loops[0], cb_outer};
   if (rows_parallel) order.push_back(loops[2]);
   const bool blocks_of_columns = columns < shape[3];
@@ -459,8 +479,13 @@ void schedule_conv2d_blocked(Schedule& s, const Tensor& stage, int threads,
   if (!rows_parallel) order.push_back(loops[2]);
   order.push_back(ow_outer);
   order.insert(order.end(), reductions.begin(), reductions.end());
+  // The unrolled block's smaller side innermost: LLVM keeps the outer side's loads (the
+  // weight vectors, or the broadcast input columns) live across the inner one, and 2 x 12
+  // with the 12 broadcasts live needed 37 registers and spilled in its inner loop.
+  const bool columns_outer = columns > vectors;
+  if (columns_outer) order.push_back(ow + ".i");
   if (vectors > 1) order.push_back(cb + ".i");
-  if (columns > 1) order.push_back(ow + ".i");
+  if (!columns_outer && columns > 1) order.push_back(ow + ".i");
   order.push_back(lane);
   s.reorder(st, order);
   s.vectorize(st, lane);

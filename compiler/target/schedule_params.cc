@@ -11,6 +11,7 @@ ScheduleParams default_schedule_params(int vector_registers) {
   // (AVX-512) and with 16 (AVX2 code on the same machine).
   const bool many_registers = vector_registers >= 32;
   p.conv_accumulators = many_registers ? 16 : 8;
+  p.conv_pointwise_accumulators = many_registers ? 24 : 8;
   p.conv_channel_vectors =
       many_registers ? std::vector<int64_t>{4, 3, 2, 5, 7} : std::vector<int64_t>{2};
   p.window_block_columns = many_registers ? 14 : 7;

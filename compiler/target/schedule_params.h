@@ -40,6 +40,14 @@ struct ScheduleParams {
   // output columns. Zen 4, 3x3 and 1x1 layers: 16 with 32 vector registers, 8 with 16 (at
   // 12 LLVM spills around the unrolled taps: 2x slower).
   int64_t conv_accumulators = 16;
+  // The same for a 1x1 convolution (NCHW[x]c output): 24 with 32 vector registers. With
+  // the block's smaller side unrolled inside (so LLVM keeps few loads live), 24 took
+  // 0.88-0.96 of 16's time on 1x1 chains at 7x7 to 56x56 and 0.94-0.97 on ResNet-50,
+  // MobileNetV2 and MnasNet at 1 thread on a Sapphire Rapids Xeon (1x1 1024 -> 256 at 14x14
+  // as 4 x 5 instead of 2 x 7; RegNetX's 400 -> 400 at 7x7 as 5 x 4 + 5 x 3 instead of
+  // 5 x 3 + 5 x 3 + 5 x 1). For kernels with taps, 24 took 1.02-1.03x on ResNet-18 (3x3
+  // at 7x7 as 4 x 4 + 4 x 3 against 2 x 7).
+  int64_t conv_pointwise_accumulators = 16;
   // The numbers of channel vectors a block may take, most preferred first (more reuse each
   // broadcast input element more). NCHW takes only the powers of two among them. Zen 4:
   // {4, 3, 2} with 32 registers (3 for 48-channel layers: 1x1 144 -> 24 channels at 56x56,
@@ -158,6 +166,7 @@ struct ScheduleParams {
     visit("min_parallel_work", self.min_parallel_work);
     visit("parallel_blocks_per_thread", self.parallel_blocks_per_thread);
     visit("conv_accumulators", self.conv_accumulators);
+    visit("conv_pointwise_accumulators", self.conv_pointwise_accumulators);
     visit("conv_channel_vectors", self.conv_channel_vectors);
     visit("conv_min_accumulator_use", self.conv_min_accumulator_use);
     visit("conv_unroll_kw", self.conv_unroll_kw);

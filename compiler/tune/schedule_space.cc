@@ -31,6 +31,7 @@ void add_conv_knobs(std::vector<Knob>& knobs, int vector_registers) {
   for (int a : {4, 6, 7, 8, 12, 14, 16, 18, 20, 24, 28})
     if (a <= vector_registers - 2) accumulators.push_back(a);  // a B vector and a broadcast
   knobs.push_back({"conv_accumulators", accumulators});
+  knobs.push_back({"conv_pointwise_accumulators", accumulators});
   knobs.push_back({"conv_min_accumulator_use", values_of({1.0, 0.75, 0.5})});
   knobs.push_back({"conv_unroll_kw", values_of({1, 7})});
   knobs.push_back({"conv_unroll_taps", values_of({1, 9})});

@@ -109,7 +109,8 @@ TEST(LowerSchedule, ConvBlocksFollowTheTarget) {
 }
 
 // Blocked output: 25 channel blocks (RegNetX's 400 channels), which 4, 3 and 2 do not
-// divide, take 5 vectors a block (they took 1 before 5 was a choice); 10 blocks take 2.
+// divide, take 5 vectors a block (they took 1 before 5 was a choice). 10 blocks take 5 too
+// in a 1x1 (5 x 4 of its 24 accumulators, where 2 x 7 would use 14).
 TEST(LowerSchedule, BlockedConvTakesFiveVectorsWhereNothingSmallerDivides) {
   const auto schedule = [](int64_t c_out) {
     Graph g("conv");
@@ -124,7 +125,7 @@ TEST(LowerSchedule, BlockedConvTakesFiveVectorsWhereNothingSmallerDivides) {
   };
   const std::string s400 = schedule(400), s160 = schedule(160);
   EXPECT_NE(s400.find("split conv.cob by 5\n"), std::string::npos) << s400;
-  EXPECT_NE(s160.find("split conv.cob by 2\n"), std::string::npos) << s160;
+  EXPECT_NE(s160.find("split conv.cob by 5\nsplit conv.ow by 4\n"), std::string::npos) << s160;
 }
 
 // With threads, stages below the work bound run serially; larger ones get a parallel loop.
@@ -265,6 +266,45 @@ TEST(LowerSchedule, PointwiseConvTakesItsInputChannelsInChunks) {
             std::string::npos)
       << two;
   EXPECT_NE(two.find("fuse relu.cob.o oh\n"), std::string::npos) << two;
+}
+
+// The schedule of a convolution NCHW16c -> NCHW16c, c_in -> c_out channels in groups of
+// `group`, kernel k x k, at 7 x `width`.
+std::string blocked_conv_schedule(int64_t c_in, int64_t c_out, int64_t k, int64_t group,
+                                  int64_t width, int threads = 1) {
+  Graph g("conv");
+  SplitMix64 rng(7);
+  const ValueId x = g.add_input("x", {DType::F32, {1, c_in, 7, width}});
+  const ValueId w = g.add_constant("w", random_tensor({c_out, c_in / group, k, k}, rng));
+  const ValueId y = g.add("Conv", {x, w},
+                          {{"group", group}, {"pads", Shape{k / 2, k / 2, k / 2, k / 2}}}, "conv");
+  g.add_output(y);
+  const target::Target target = test_target("avx512f", threads);
+  return lower_group(g, passes::plan_fusion(g).groups.at(0), target, "k",
+                     testing::parallel_everywhere(target, {.channel_blocks = {{x, 16}, {y, 16}}}))
+      .schedule.str();
+}
+
+// Where each channel block has a group of its own (RegNetX's groups of 16 channels), more
+// blocks per register block would share no input: one block, the row in registers.
+TEST(LowerSchedule, GroupsOfOneBlockTakeOneBlockAndTheRow) {
+  const std::string grouped = blocked_conv_schedule(160, 160, 3, 10, 14);
+  EXPECT_EQ(grouped.find("split conv.cob"), std::string::npos) << grouped;
+  EXPECT_NE(grouped.find("split conv.ow by 14\n"), std::string::npos) << grouped;
+  // The same channels in one group take several blocks.
+  const std::string dense = blocked_conv_schedule(32, 160, 3, 1, 14);
+  EXPECT_NE(dense.find("split conv.cob by 2\nsplit conv.ow by 7\n"), std::string::npos) << dense;
+}
+
+// The register block unrolls its smaller side inside: 2 blocks x 12 columns (a 1x1's 24
+// accumulators) keep 2 weight vectors live, not 12 broadcasts.
+TEST(LowerSchedule, RegisterBlockUnrollsItsSmallerSideInside) {
+  const std::string wide = blocked_conv_schedule(32, 32, 1, 1, 12);
+  EXPECT_NE(wide.find("split conv.cob by 2\nsplit conv.ow by 12\n"), std::string::npos) << wide;
+  EXPECT_NE(wide.find("cib cil ow.i cob.i col\n"), std::string::npos) << wide;
+  const std::string tall = blocked_conv_schedule(32, 64, 1, 1, 4);
+  EXPECT_NE(tall.find("split conv.cob by 4\nsplit conv.ow by 4\n"), std::string::npos) << tall;
+  EXPECT_NE(tall.find("cib cil cob.i ow.i col\n"), std::string::npos) << tall;
 }
 
 Graph depthwise(int64_t kernel, int64_t stride, int64_t width, int64_t batch = 1,

@@ -13,11 +13,13 @@ using testing::test_target;
 TEST(ScheduleParams, FollowTheVectorRegisters) {
   const ScheduleParams wide = test_target("avx512f").schedule;
   EXPECT_EQ(wide.conv_accumulators, 16);
+  EXPECT_EQ(wide.conv_pointwise_accumulators, 24);
   EXPECT_EQ(wide.conv_channel_vectors, (std::vector<int64_t>{4, 3, 2, 5, 7}));
   EXPECT_EQ(wide.window_block_columns, 14);
   for (const char* feature : {"avx2", "avx", "sse4.2"}) {
     const ScheduleParams narrow = test_target(feature).schedule;
     EXPECT_EQ(narrow.conv_accumulators, 8) << feature;
+    EXPECT_EQ(narrow.conv_pointwise_accumulators, 8) << feature;
     EXPECT_EQ(narrow.conv_channel_vectors, (std::vector<int64_t>{2})) << feature;
     EXPECT_EQ(narrow.window_block_columns, 7) << feature;
   }
@@ -73,6 +75,7 @@ TEST(ScheduleParams, PrintsEveryFieldInOrder) {
             "min_parallel_work = 65536\n"
             "parallel_blocks_per_thread = 4\n"
             "conv_accumulators = 16\n"
+            "conv_pointwise_accumulators = 24\n"
             "conv_channel_vectors = [4, 3, 2, 5, 7]\n"
             "conv_min_accumulator_use = 0.75\n"
             "conv_unroll_kw = 7\n"
@@ -91,7 +94,7 @@ TEST(ScheduleParams, PrintsEveryFieldInOrder) {
             "winograd_min_tiles = 16\n"
             "full_vector_padding = 0.25\n");
   const nlohmann::json j = p.to_json();
-  EXPECT_EQ(j.size(), 20u);
+  EXPECT_EQ(j.size(), 21u);
   EXPECT_EQ(j.at("conv_accumulators"), 16);
   EXPECT_EQ(j.at("conv_channel_vectors"), nlohmann::json::array({4, 3, 2, 5, 7}));
   EXPECT_EQ(j.at("min_parallel_work"), 65536);

@@ -16,6 +16,7 @@
 #include "compiler/graph/verifier.h"
 #include "compiler/passes/concat_in_place.h"
 #include "compiler/passes/constant_folding.h"
+#include "compiler/passes/divide_by_constants.h"
 #include "compiler/passes/fold_batch_norm.h"
 #include "compiler/passes/pad_channels.h"
 #include "compiler/passes/scale_into_weights.h"
@@ -82,8 +83,8 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 const std::vector<std::string>& dump_steps() {
   static const std::vector<std::string> steps = {
-      "fold_batch_norm", "constant_folding", "dead_code", "widen_groups", "pad_channels", "winograd",
-      "scale_into_weights", "fusion", "layout", "lower", "llvm"};
+      "fold_batch_norm", "constant_folding", "divide_by_constants", "dead_code", "widen_groups",
+      "pad_channels", "winograd", "scale_into_weights", "fusion", "layout", "lower", "llvm"};
   return steps;
 }
 
@@ -117,6 +118,7 @@ OptimizedGraph optimize_graph(const Graph& source, const IrDump& dump,
   graph::verify_or_throw(source);
   Graph g = run_pass("fold_batch_norm", passes::fold_batch_norm, source, dump);
   g = run_pass("constant_folding", passes::fold_constants, g, dump);
+  g = run_pass("divide_by_constants", passes::divide_by_constants, g, dump);
   g = run_pass("dead_code", graph::eliminate_dead_code, g, dump);
   g = run_pass("widen_groups",
                [&](const Graph& in) { return passes::widen_groups(in, options.group_lanes); }, g,

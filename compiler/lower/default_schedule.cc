@@ -381,7 +381,8 @@ bool channel_blocks_share_input(const Tensor& stage) {
 // 7x7, 4 x 4 (blocks of 4 and 3) 66-80% of the FMA peak, 2 x 7 88-96%; 256 at 14x14 94% vs
 // 97%; 1x1 144 -> 24 channels (3 blocks of 8) at 56x56, 1 x 14 64-83%, 3 x 4 96%, 3 x 8 (24
 // accumulators) 73-80%; with 2 threads, 3x3 64 channels at 56x56, 4 x 4 (one block of
-// channel blocks) 91-92%, 2 x 8 95-98%.
+// channel blocks) 91-92%, 2 x 8 95-98%. Where the blocks share no input, one block and as
+// many columns as the accumulators take.
 ConvBlock conv_block_blocked(int64_t channel_blocks, int64_t width, bool blocks_share_input,
                              int threads, const ScheduleParams& params) {
   const int64_t accumulators = params.conv_accumulators;

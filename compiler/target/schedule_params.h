@@ -42,7 +42,7 @@ struct ScheduleParams {
   int64_t conv_accumulators = 16;
   // The same for a 1x1 convolution (NCHW[x]c output): 24 with 32 vector registers. With
   // the block's smaller side unrolled inside (so LLVM keeps few loads live), 24 took
-  // 0.88-0.96 of 16's time on 1x1 chains at 7x7 to 56x56 and 0.94-0.97 on ResNet-50,
+  // 0.88-0.96 of 16's time on 1x1 chains at 7x7 to 56x56 and 0.93-0.97 on ResNet-50,
   // MobileNetV2 and MnasNet at 1 thread on a Sapphire Rapids Xeon (1x1 1024 -> 256 at 14x14
   // as 4 x 5 instead of 2 x 7; RegNetX's 400 -> 400 at 7x7 as 5 x 4 + 5 x 3 instead of
   // 5 x 3 + 5 x 3 + 5 x 1). For kernels with taps, 24 took 1.02-1.03x on ResNet-18 (3x3

@@ -254,14 +254,16 @@ TEST(LowerSchedule, PointwiseConvTakesItsInputChannelsInChunks) {
         .schedule.str();
   };
   const std::string one = lower_pointwise(1);
-  EXPECT_NE(one.find("split relu.cob by 5\n"), std::string::npos) << one;
+  EXPECT_NE(one.find("split relu.cob by 5\nsplit relu.ow by 4\n"), std::string::npos) << one;
   EXPECT_NE(one.find("split relu.cib by 5\n"
                      "reorder relu: n cob.o cib.o oh ow.o cib.i cil cob.i ow.i col\n"),
             std::string::npos)
       << one;
   // 2 threads: 5 blocks of 5 channel blocks take the rows into the parallel loop, and the
-  // chunks go inside it, each serving the row's blocks of columns.
+  // chunks go inside it, each serving the row's blocks of columns: three of them (3 + 2 +
+  // 2), so that two find the chunk in L1.
   const std::string two = lower_pointwise(2);
+  EXPECT_NE(two.find("split relu.cob by 5\nsplit relu.ow by 3\n"), std::string::npos) << two;
   EXPECT_NE(two.find("reorder relu: n cob.o oh cib.o ow.o cib.i cil cob.i ow.i col\n"),
             std::string::npos)
       << two;

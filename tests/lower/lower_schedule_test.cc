@@ -293,7 +293,7 @@ TEST(LowerSchedule, GroupsOfOneBlockTakeOneBlockAndTheRow) {
   const std::string grouped = blocked_conv_schedule(160, 160, 3, 10, 14);
   EXPECT_EQ(grouped.find("split conv.cob"), std::string::npos) << grouped;
   EXPECT_NE(grouped.find("split conv.ow by 14\n"), std::string::npos) << grouped;
-  // The same channels in one group take several blocks.
+  // 160 output channels from one group of 32 inputs share them: several blocks.
   const std::string dense = blocked_conv_schedule(32, 160, 3, 1, 14);
   EXPECT_NE(dense.find("split conv.cob by 2\nsplit conv.ow by 7\n"), std::string::npos) << dense;
 }

@@ -241,6 +241,7 @@ class Emitter {
       case StmtKind::IfThenElse: return emit_if(s.as<IfThenElse>());
       case StmtKind::Allocate: return emit_allocate(s.as<Allocate>());
       case StmtKind::Evaluate: emit(s.as<Evaluate>()->value); return;
+      case StmtKind::Prefetch: return emit_prefetch(s.as<Prefetch>());
     }
   }
 
@@ -508,6 +509,17 @@ class Emitter {
     llvm::AllocaInst* storage = entry_alloca(array, buffer.name());
     Binding binding(state_.buffers, buffer.get(), storage);
     emit(op->body);
+  }
+
+  // A read prefetch into every level from L2 out (prefetcht1 on x86: locality 2): the data
+  // of an iteration ahead, which must not evict what the current one reads from L1. The
+  // address is not marked in bounds: the index of the last iteration's successor lies
+  // past the buffer, and a prefetch never faults.
+  void emit_prefetch(const Prefetch* op) {
+    llvm::Value* at = builder_.CreateGEP(memory_type(op->buffer.element_type()),
+                                         buffer_pointer(op->buffer), emit_index(op->index));
+    builder_.CreateIntrinsic(llvm::Intrinsic::prefetch, {builder_.getPtrTy()},
+                             {at, builder_.getInt32(0), builder_.getInt32(2), builder_.getInt32(1)});
   }
 
   void emit_store(const Store* op) {

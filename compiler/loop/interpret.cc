@@ -224,6 +224,7 @@ void Interpreter::run(const Stmt& s) {
       return;
     }
     case StmtKind::Evaluate: evaluate(s.as<Evaluate>()->value); return;
+    case StmtKind::Prefetch: return;  // a hint: its index may lie outside the buffer
   }
 }
 

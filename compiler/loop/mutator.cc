@@ -30,6 +30,7 @@ void IRVisitor::include(const Stmt& s) {
     case StmtKind::IfThenElse: return visit(s.as<IfThenElse>());
     case StmtKind::Allocate: return visit(s.as<Allocate>());
     case StmtKind::Evaluate: return visit(s.as<Evaluate>());
+    case StmtKind::Prefetch: return visit(s.as<Prefetch>());
   }
 }
 
@@ -73,6 +74,7 @@ void IRVisitor::visit(const IfThenElse* op) {
 }
 void IRVisitor::visit(const Allocate* op) { include(op->body); }
 void IRVisitor::visit(const Evaluate* op) { include(op->value); }
+void IRVisitor::visit(const Prefetch* op) { include(op->index); }
 
 // ---- IRMutator ----------------------------------------------------------------------------
 
@@ -102,6 +104,7 @@ Stmt IRMutator::mutate(const Stmt& s) {
     case StmtKind::IfThenElse: return visit(s.as<IfThenElse>());
     case StmtKind::Allocate: return visit(s.as<Allocate>());
     case StmtKind::Evaluate: return visit(s.as<Evaluate>());
+    case StmtKind::Prefetch: return visit(s.as<Prefetch>());
   }
   return s;
 }
@@ -203,6 +206,12 @@ Stmt IRMutator::visit(const Evaluate* op) {
   Expr value = mutate(op->value);
   if (value.same_as(op->value)) return op;
   return Evaluate::make(std::move(value));
+}
+
+Stmt IRMutator::visit(const Prefetch* op) {
+  Expr index = mutate(op->index);
+  if (index.same_as(op->index)) return op;
+  return Prefetch::make(op->buffer, std::move(index));
 }
 
 }  // namespace nas::loop

@@ -39,6 +39,7 @@ class IRVisitor {
   virtual void visit(const IfThenElse* op);
   virtual void visit(const Allocate* op);
   virtual void visit(const Evaluate* op);
+  virtual void visit(const Prefetch* op);
 };
 
 class IRMutator {
@@ -67,6 +68,7 @@ class IRMutator {
   virtual Stmt visit(const IfThenElse* op);
   virtual Stmt visit(const Allocate* op);
   virtual Stmt visit(const Evaluate* op);
+  virtual Stmt visit(const Prefetch* op);
 };
 
 }  // namespace nas::loop

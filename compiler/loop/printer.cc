@@ -215,6 +215,16 @@ class Printer {
         expr(s.as<Evaluate>()->value);
         out_ += ")\n";
         return;
+      case StmtKind::Prefetch: {
+        const auto* op = s.as<Prefetch>();
+        begin_line();
+        out_ += "prefetch ";
+        out_ += buffers_.of(op->buffer.get(), op->buffer.name());
+        out_ += "[";
+        expr(op->index);
+        out_ += "]\n";
+        return;
+      }
     }
   }
 

@@ -13,10 +13,10 @@ namespace nas::loop {
 
 namespace {
 
-constexpr std::array<StepKind, 9> kAllKinds = {
-    StepKind::Split,  StepKind::Fuse,       StepKind::Reorder,
-    StepKind::Vectorize, StepKind::Unroll,  StepKind::Parallel,
-    StepKind::CacheWrite, StepKind::ComputeAt, StepKind::ComputeInline};
+constexpr std::array<StepKind, 10> kAllKinds = {
+    StepKind::Split,      StepKind::Fuse,      StepKind::Reorder,       StepKind::Vectorize,
+    StepKind::Unroll,     StepKind::Parallel,  StepKind::CacheWrite,    StepKind::ComputeAt,
+    StepKind::ComputeInline, StepKind::Prefetch};
 
 ScheduleStep make_step(StepKind kind, const std::string& stage, std::vector<std::string> axes) {
   ScheduleStep step;
@@ -49,6 +49,7 @@ std::string_view step_kind_name(StepKind kind) {
     case StepKind::CacheWrite: return "cache_write";
     case StepKind::ComputeAt: return "compute_at";
     case StepKind::ComputeInline: return "compute_inline";
+    case StepKind::Prefetch: return "prefetch";
   }
   return "?";
 }
@@ -114,6 +115,15 @@ Schedule& Schedule::compute_inline(const std::string& stage) {
   return *this;
 }
 
+Schedule& Schedule::prefetch(const std::string& stage, const std::string& tensor,
+                             const std::string& axis, int64_t offset) {
+  ScheduleStep step = make_step(StepKind::Prefetch, stage, {axis});
+  step.target = tensor;
+  step.factor = offset;
+  steps.push_back(std::move(step));
+  return *this;
+}
+
 std::string Schedule::str() const {
   std::string out;
   for (const ScheduleStep& s : steps) {
@@ -131,6 +141,9 @@ std::string Schedule::str() const {
         out += fmt::format("compute_at {} at {}.{}", s.stage, s.target, axis);
         break;
       case StepKind::ComputeInline: out += fmt::format("compute_inline {}", s.stage); break;
+      case StepKind::Prefetch:
+        out += fmt::format("prefetch {} in {}.{} + {}", s.target, s.stage, axis, s.factor);
+        break;
       default: out += fmt::format("{} {}.{}", step_kind_name(s.kind), s.stage, axis); break;
     }
     out += "\n";
@@ -144,7 +157,8 @@ nlohmann::json Schedule::to_json() const {
     nlohmann::json j = {{"kind", step_kind_name(s.kind)}, {"stage", s.stage}, {"axes", s.axes}};
     if (s.kind == StepKind::Split) j["factor"] = s.factor;
     if (s.kind == StepKind::CacheWrite) j["scope"] = memory_scope_name(s.scope);
-    if (s.kind == StepKind::ComputeAt) j["target"] = s.target;
+    if (s.kind == StepKind::ComputeAt || s.kind == StepKind::Prefetch) j["target"] = s.target;
+    if (s.kind == StepKind::Prefetch) j["factor"] = s.factor;
     list.push_back(std::move(j));
   }
   return nlohmann::json{{"steps", std::move(list)}};
@@ -177,7 +191,7 @@ Schedule Schedule::from_json(const nlohmann::json& j) {
       if (step_kind_name(kind) == kind_name) step.kind = kind, known = true;
     if (!known)
       user_error("schedule step {}: unknown kind \"{}\" (expected split, fuse, reorder, vectorize, "
-                 "unroll, parallel, cache_write, compute_at or compute_inline)",
+                 "unroll, parallel, cache_write, compute_at, compute_inline or prefetch)",
                  index, kind_name);
     step.stage = string_field(js, "stage", index);
     if (js.contains("axes")) {
@@ -209,6 +223,14 @@ Schedule Schedule::from_json(const nlohmann::json& j) {
                       index, scope);
     }
     if (step.kind == StepKind::ComputeAt) step.target = string_field(js, "target", index);
+    if (step.kind == StepKind::Prefetch) {
+      step.target = string_field(js, "target", index);
+      if (!js.contains("factor") || !js["factor"].is_number_integer())
+        user_error("schedule step {} (prefetch): \"factor\" must be an integer", index);
+      step.factor = js["factor"].get<int64_t>();
+      if (step.factor < 1)
+        user_error("schedule step {} (prefetch): offset {} is not positive", index, step.factor);
+    }
     schedule.steps.push_back(std::move(step));
   }
   return schedule;

@@ -32,6 +32,8 @@
 //   shape), at a spatial loop of the consumer outside its reduction loops and at or
 //   outside its cache_write loop; the producer has no schedule of its own.
 // - compute_inline of a non-reducing stage without a schedule of its own.
+// - prefetch in a reduction stage, at a loop that still exists, of a tensor its reduction
+//   reads (the index ahead may lie past the tensor: a prefetch never faults).
 // How the nest comes out: a split that does not divide guards the body; a loop whose
 // guard holds on its first iterations is partitioned into a guard-free main part and a
 // tail (partition.h), so the inner loops of the main part vectorize and unroll cleanly.
@@ -63,6 +65,10 @@ enum class StepKind : uint8_t {
                // producer pointwise: the producer is computed inside the consumer's loop x,
                // only for the region the consumer needs there, into a local buffer
   ComputeInline,  // stage (not a reduction): its expression is substituted into its readers
+  Prefetch,    // stage (a reduction), axes = {x}, target = a tensor it reads, factor = f: the
+               // lines of the target that iteration x + f reads are prefetched where the
+               // current iteration reads them (right inside the innermost serial loop around
+               // the reads), so a chunk's weights arrive while the chunk before computes
 };
 std::string_view step_kind_name(StepKind kind);  // "split", ...
 
@@ -70,9 +76,9 @@ struct ScheduleStep {
   StepKind kind = StepKind::Split;
   std::string stage;
   std::vector<std::string> axes;
-  int64_t factor = 0;                            // Split
+  int64_t factor = 0;                            // Split; Prefetch: iterations ahead
   MemoryScope scope = MemoryScope::Local;        // CacheWrite
-  std::string target;                            // ComputeAt: the consumer stage
+  std::string target;  // ComputeAt: the consumer stage; Prefetch: the tensor read
   bool operator==(const ScheduleStep&) const = default;
 };
 
@@ -93,6 +99,8 @@ class Schedule {
   Schedule& compute_at(const std::string& producer, const std::string& consumer,
                        const std::string& consumer_axis);
   Schedule& compute_inline(const std::string& stage);
+  Schedule& prefetch(const std::string& stage, const std::string& tensor, const std::string& axis,
+                     int64_t offset);
 
   // One step per line, e.g. "split C.i1 by 8".
   std::string str() const;

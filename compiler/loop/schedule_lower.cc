@@ -27,6 +27,7 @@
 #include "compiler/loop/partition.h"
 #include "compiler/loop/schedule_state.h"
 #include "compiler/loop/simplify.h"
+#include "compiler/loop/structural.h"
 #include "compiler/loop/substitute.h"
 #include "compiler/loop/unroll.h"
 #include "compiler/loop/vectorize.h"
@@ -45,6 +46,23 @@ class VarsUsed : public IRVisitor {
 
  protected:
   void visit(const Variable* op) override { vars.insert(op); }
+};
+
+// The loads of the buffer named `name`, in visiting order.
+class LoadsOf : public IRVisitor {
+ public:
+  explicit LoadsOf(std::string name) : name_(std::move(name)) {}
+  std::vector<const Load*> loads;
+  using IRVisitor::visit;
+
+ protected:
+  void visit(const Load* op) override {
+    if (op->buffer.name() == name_) loads.push_back(op);
+    IRVisitor::visit(op);
+  }
+
+ private:
+  std::string name_;
 };
 
 bool uses(const Expr& e, const Var& var) {
@@ -180,6 +198,66 @@ class Emitter {
     return body;
   }
 
+  // The update nest over `loops` with the stage's prefetches right inside the innermost of
+  // them that is neither unrolled nor vectorized (so once per iteration of the loop around
+  // the unrolled register block, not once per unrolled copy).
+  static Stmt update_nest(const StageState& s, const std::vector<int>& loops, Stmt update,
+                          const std::vector<Expr>& guards, const Expr& value) {
+    const Substitutions none;
+    if (s.prefetches.empty()) return nest(s, loops, std::move(update), guards, none);
+    size_t split = 0;  // loops[split..] are unrolled or vectorized
+    for (size_t k = 0; k < loops.size(); ++k) {
+      const ForKind kind = s.leaves[loops[k]].kind;
+      if (kind != ForKind::Unrolled && kind != ForKind::Vectorized) split = k + 1;
+    }
+    const std::vector<int> outer(loops.begin(), loops.begin() + static_cast<long>(split));
+    const std::vector<int> inner(loops.begin() + static_cast<long>(split), loops.end());
+    std::vector<Expr> outer_guards, inner_guards;
+    for (const Expr& g : guards) {
+      bool in_inner = false;
+      for (int k : inner) in_inner = in_inner || uses(g, s.leaves[k].var);
+      (in_inner ? inner_guards : outer_guards).push_back(g);
+    }
+    std::vector<Stmt> stmts;
+    for (const PrefetchAhead& p : s.prefetches) stmts.push_back(prefetch(s, p, inner, value));
+    stmts.push_back(nest(s, inner, std::move(update), inner_guards, none));
+    return nest(s, outer, Block::make(std::move(stmts)), outer_guards, none);
+  }
+
+  // One prefetch per distinct index of p.tensor that `value` reads, at p.offset iterations
+  // of p.loop ahead, inside those of the unrolled `inner` loops it uses. Vectorized loops
+  // are at 0: their lanes lie within a line or two.
+  static Stmt prefetch(const StageState& s, const PrefetchAhead& p, const std::vector<int>& inner,
+                       const Expr& value) {
+    LoadsOf reads(p.tensor);
+    reads.include(value);
+    if (reads.loads.empty())
+      throw ScheduleError(fmt::format("prefetch of {} in {}: its reduction does not read it", p.tensor,
+                                      s.tensor.name()));
+    const LeafLoop& ahead = s.leaves[s.find(p.loop)];
+    Substitutions shift;
+    shift[ahead.var.node()] = ahead.var + make_const(ahead.var.type(), p.offset);
+    for (const LeafLoop& leaf : s.leaves)
+      if (leaf.kind == ForKind::Vectorized) shift[leaf.var.node()] = make_zero(leaf.var.type());
+    std::vector<Expr> indices;
+    std::vector<Stmt> stmts;
+    for (const Load* load : reads.loads) {
+      const Expr index = simplify(substitute(load->index, shift));
+      if (std::ranges::any_of(indices, [&](const Expr& e) { return structural_equal(e, index); }))
+        continue;
+      indices.push_back(index);
+      Stmt body = Prefetch::make(load->buffer, index);
+      for (auto k = inner.rbegin(); k != inner.rend(); ++k) {
+        const LeafLoop& leaf = s.leaves[*k];
+        if (uses(index, leaf.var))
+          body = For::make(leaf.var, make_zero(Type::i32()), make_const(Type::i32(), leaf.extent),
+                           leaf.kind, body);
+      }
+      stmts.push_back(body);
+    }
+    return Block::make(std::move(stmts));
+  }
+
   static Expr out_index(const Tensor& t) {
     std::vector<Expr> point;
     for (const Axis& a : t.definition()->axes) point.push_back(a.var);
@@ -274,10 +352,10 @@ class Emitter {
       }
       Stmt init = nest(s, inner_spatial, Store::make(acc, reduce_identity(r.kind, t.type()), acc_idx),
                        cw >= 0 ? std::vector<Expr>{} : spatial_guards, none);
-      const Stmt update = nest(
-          s, inner,
-          Store::make(acc, reduce_combine(r.kind, Load::make(acc, acc_idx), finish(r.value)), acc_idx),
-          all_guards, none);
+      const Expr value = finish(r.value);
+      const Stmt update = update_nest(
+          s, inner, Store::make(acc, reduce_combine(r.kind, Load::make(acc, acc_idx), value), acc_idx),
+          all_guards, value);
       const Expr reduced = Load::make(acc, acc_idx);
       Stmt final;
       if (def.epilogue || cw >= 0) {

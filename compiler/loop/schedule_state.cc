@@ -160,7 +160,7 @@ void ScheduleState::apply(const ScheduleStep& step) {
   const bool changes_loops = step.kind == StepKind::Split || step.kind == StepKind::Fuse ||
                              step.kind == StepKind::Reorder || step.kind == StepKind::Vectorize ||
                              step.kind == StepKind::Unroll || step.kind == StepKind::Parallel ||
-                             step.kind == StepKind::CacheWrite;
+                             step.kind == StepKind::CacheWrite || step.kind == StepKind::Prefetch;
   if (changes_loops && s.placement != Placement::Root)
     fail(fmt::format("stage {} is {}: it has no loops of its own", stage,
                      s.placement == Placement::Inline ? "inlined" : "computed at another stage"));
@@ -292,13 +292,21 @@ void ScheduleState::apply(const ScheduleStep& step) {
       s.cache_scope = step.scope;
       return;
     }
+    case StepKind::Prefetch: {
+      if (step.axes.size() != 1) fail("prefetch takes one loop");
+      if (!s.is_reduction()) fail(fmt::format("prefetch in {}, which is not a reduction", stage));
+      if (step.factor < 1) fail(fmt::format("prefetch offset {} is not positive", step.factor));
+      leaf_of(s, step.axes[0]);
+      s.prefetches.push_back(PrefetchAhead{step.target, step.axes[0], step.factor});
+      return;
+    }
     case StepKind::ComputeAt:
     case StepKind::ComputeInline: {
       const bool at = step.kind == StepKind::ComputeAt;
       if (s.placement != Placement::Root)
         fail(fmt::format("stage {} is already {}", stage,
                          s.placement == Placement::Inline ? "inlined" : "computed at another stage"));
-      if (s.loops_changed || s.cache_write_at)
+      if (s.loops_changed || s.cache_write_at || !s.prefetches.empty())
         fail(fmt::format("stage {} has a schedule of its own; {} it first", stage,
                          at ? "compute it at its consumer" : "inline"));
       for (const StageState& other : stages_)
@@ -355,6 +363,9 @@ void ScheduleState::validate() const {
                          stage, p.at_loop, *s.cache_write_at));
       limit = std::min(limit, at + 1);
     }
+    for (const PrefetchAhead& p : s.prefetches)
+      if (s.find(p.loop) < 0)
+        fail(fmt::format("prefetch of {} in {}.{}: no such loop any more", p.tensor, stage, p.loop));
     int parallel = 0;
     for (size_t k = 0; k < s.leaves.size(); ++k) {
       if (s.leaves[k].kind != ForKind::Parallel) continue;

@@ -34,6 +34,13 @@ struct Guard {
 
 enum class Placement : uint8_t { Root, Inline, At };
 
+// A prefetch step: the lines of `tensor` that iteration loop + offset reads.
+struct PrefetchAhead {
+  std::string tensor;
+  std::string loop;
+  int64_t offset = 1;
+};
+
 struct StageState {
   Tensor tensor;
   std::vector<LeafLoop> leaves;
@@ -43,6 +50,7 @@ struct StageState {
 
   std::optional<std::string> cache_write_at;
   MemoryScope cache_scope = MemoryScope::Local;
+  std::vector<PrefetchAhead> prefetches;
 
   Placement placement = Placement::Root;
   int at_consumer = -1;   // Placement::At: the consumer's stage index

@@ -74,6 +74,14 @@ Stmt Evaluate::make(Expr value) {
   return Stmt(std::make_shared<const Evaluate>(std::move(value)));
 }
 
+Stmt Prefetch::make(Buffer buffer, Expr index) {
+  NAS_CHECK(buffer.defined() && index.defined(), "Prefetch of an undefined buffer or index");
+  NAS_CHECK(index.type().is_scalar() && index.type().is_int(),
+            "Prefetch of {} needs a scalar integer index, got {}", buffer.name(),
+            index.type().str());
+  return Stmt(std::make_shared<const Prefetch>(std::move(buffer), std::move(index)));
+}
+
 Stmt no_op() { return Stmt(std::make_shared<const Block>(std::vector<Stmt>{})); }
 
 bool is_no_op(const Stmt& s) {

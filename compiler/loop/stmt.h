@@ -13,7 +13,7 @@
 
 namespace nas::loop {
 
-enum class StmtKind : uint8_t { For, Store, Block, IfThenElse, Allocate, Evaluate };
+enum class StmtKind : uint8_t { For, Store, Block, IfThenElse, Allocate, Evaluate, Prefetch };
 
 struct StmtNode : std::enable_shared_from_this<StmtNode> {
   explicit StmtNode(StmtKind kind) : kind(kind) {}
@@ -118,6 +118,18 @@ struct Evaluate final : StmtNode {
   static bool classof(const StmtNode* n) { return n->kind == StmtKind::Evaluate; }
   const Expr value;
   explicit Evaluate(Expr value) : StmtNode(StmtKind::Evaluate), value(std::move(value)) {}
+};
+
+// A hint that buffer[index] (a scalar index) will be read soon: codegen asks the cache for
+// the line that holds it. It has no effect on any result, and the index may lie outside
+// the buffer (the prefetch of the last iteration's successor): nothing reads it.
+struct Prefetch final : StmtNode {
+  static Stmt make(Buffer buffer, Expr index);
+  static bool classof(const StmtNode* n) { return n->kind == StmtKind::Prefetch; }
+  const Buffer buffer;
+  const Expr index;
+  Prefetch(Buffer buffer, Expr index)
+      : StmtNode(StmtKind::Prefetch), buffer(std::move(buffer)), index(std::move(index)) {}
 };
 
 Stmt no_op();  // the empty Block

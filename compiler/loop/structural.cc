@@ -144,6 +144,10 @@ class EqualityChecker {
         return result;
       }
       case StmtKind::Evaluate: return equal(a.as<Evaluate>()->value, b.as<Evaluate>()->value);
+      case StmtKind::Prefetch: {
+        const auto *x = a.as<Prefetch>(), *y = b.as<Prefetch>();
+        return equal_buffer(x->buffer, y->buffer) && equal(x->index, y->index);
+      }
     }
     return false;
   }
@@ -245,6 +249,10 @@ class Hasher {
         return combine(h, hash_bound(buffers_, x->buffer.get(), x->body));
       }
       case StmtKind::Evaluate: return combine(h, hash(s.as<Evaluate>()->value));
+      case StmtKind::Prefetch: {
+        const auto* x = s.as<Prefetch>();
+        return combine(h, hash_buffer(x->buffer), hash(x->index));
+      }
     }
     return h;
   }

@@ -42,6 +42,10 @@ class LoadCollector : public loop::IRVisitor {
   }
 };
 
+// The tensor a convolution in NCHW[x]c reads as its weights: the one whose reads move with
+// the output channel blocks (axis 1) but not with the rows (axis 2).
+std::optional<std::string> conv_weights_name(const Tensor& stage);
+
 // How far apart in memory a reduction's loads read for two neighbouring indices of output
 // axis `axis`: each load's step of its index when that axis steps by one, at a point in
 // the middle of the output with the reduction axes at 0 (so away from any padding);
@@ -67,6 +71,15 @@ std::vector<std::optional<int64_t>> load_steps(const Tensor& stage, size_t axis)
     steps.push_back(a && b ? std::optional<int64_t>(std::abs(*b - *a)) : std::nullopt);
   }
   return steps;
+}
+
+std::optional<std::string> conv_weights_name(const Tensor& stage) {
+  LoadCollector collector;
+  collector.include(stage.definition()->reduction->value);
+  const std::vector<std::optional<int64_t>> by_block = load_steps(stage, 1), by_row = load_steps(stage, 2);
+  for (size_t i = 0; i < collector.loads.size(); ++i)
+    if (by_block[i] && *by_block[i] != 0 && by_row[i] == 0) return collector.loads[i]->buffer.name();
+  return std::nullopt;
 }
 
 // The largest constant step of the loads along the last axis (the columns), 1 where no
@@ -469,12 +482,14 @@ void schedule_conv2d_blocked(Schedule& s, const Tensor& stage, int threads,
   std::vector<std::string> order{loops[0], cb_outer};
   if (rows_parallel) order.push_back(loops[2]);
   const bool blocks_of_columns = columns < shape[3];
+  bool chunks = false;
   if (!reductions.empty() && reductions.front() == "cib" && (!rows_parallel || blocks_of_columns)) {
     const int64_t chunk = conv_input_blocks_per_chunk(stage, vectors, params);
     if (chunk < reduction_extent(stage, "cib")) {
       s.split(st, "cib", chunk);
       order.push_back("cib.o");
       reductions.front() = "cib.i";
+      chunks = true;
     }
   }
   if (!rows_parallel) order.push_back(loops[2]);
@@ -494,6 +509,10 @@ void schedule_conv2d_blocked(Schedule& s, const Tensor& stage, int threads,
   if (columns > 1) s.unroll(st, ow + ".i");
   unroll_kernel_taps(s, stage, params);
   s.cache_write(st, ow_outer, MemoryScope::Register);
+  // The next chunk's weights on their way from L3 while this one computes: each chunk's
+  // first block of columns otherwise waits on them.
+  if (const auto weights = conv_weights_name(stage); chunks && weights && params.conv_prefetch_chunks > 0)
+    s.prefetch(st, *weights, "cib.o", params.conv_prefetch_chunks);
   if (threads > 1 && !parallel_over_batch(s, stage, threads, params))
     parallel_over_blocks(s, stage, cb_outer, shape[1] / vectors, loops[2], threads, params);
 }

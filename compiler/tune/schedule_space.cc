@@ -36,6 +36,7 @@ void add_conv_knobs(std::vector<Knob>& knobs, int vector_registers) {
   knobs.push_back({"conv_unroll_kw", values_of({1, 7})});
   knobs.push_back({"conv_unroll_taps", values_of({1, 9})});
   knobs.push_back({"conv_weight_chunk_bytes", values_of({0, 12 * 1024, 24 * 1024, 40 * 1024})});
+  knobs.push_back({"conv_prefetch_chunks", values_of({0, 1, 2})});
 }
 
 void add_window_knobs(std::vector<Knob>& knobs, bool blocked) {

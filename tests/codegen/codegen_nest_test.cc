@@ -11,6 +11,7 @@
 #include "compiler/codegen/codegen.h"
 #include "compiler/loop/compute.h"
 #include "compiler/loop/mutator.h"
+#include "compiler/loop/schedule.h"
 #include "tests/codegen/codegen_test_util.h"
 
 namespace nas::codegen {
@@ -202,6 +203,36 @@ TEST(CodegenNest, ParallelLoopCapturesOuterVariables) {
                             i * 7 + j)));
   tbb::task_arena arena(2);
   arena.execute([&] { testing::expect_same_as_interpreter({"captures", {A, B}, body}, 7); });
+}
+
+}  // namespace
+}  // namespace nas::codegen
+
+namespace nas::codegen {
+namespace {
+
+using namespace loop;
+
+// A matmul whose reduction runs in chunks, each prefetching the next chunk's rows of B
+// (past the end of B on the last): compiled, it computes what the interpreter does, and
+// the prefetch is a read prefetch into L2 (locality 2).
+TEST(CodegenNest, PrefetchAheadComputesTheSameAndEmitsPrefetches) {
+  const int64_t M = 5, K = 12, N = 16;
+  Tensor A = Tensor::placeholder("A", {M, K}), B = Tensor::placeholder("B", {K, N});
+  Axis k = reduce_axis("k", K);
+  Tensor C = compute("C", {M, N}, [&](const std::vector<Var>& ij) {
+    return sum(A(ij[0], k) * B(k, ij[1]), {k});
+  });
+  Schedule schedule;
+  schedule.split("C", "k", 4)
+      .reorder("C", {"i0", "k.o", "k.i", "i1"})
+      .vectorize("C", "i1")
+      .prefetch("C", "B", "k.o", 1);
+  const LoweredFunc func{"chunked_matmul", {A.buffer(), B.buffer(), C.buffer()}, lower({C}, schedule)};
+  testing::expect_same_as_interpreter(func, 7);
+  const std::string ir = emit_llvm_ir({func}, target::host_target(), false);
+  EXPECT_NE(ir.find("call void @llvm.prefetch.p0(ptr %"), std::string::npos) << ir;
+  EXPECT_NE(ir.find(", i32 0, i32 2, i32 1)"), std::string::npos) << ir;
 }
 
 }  // namespace

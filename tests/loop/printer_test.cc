@@ -62,6 +62,7 @@ TEST(LoopPrinter, LoopNest) {
             "}\n");
   EXPECT_EQ(print(no_op()), "no_op\n");
   EXPECT_EQ(print(Evaluate::make(i + 1)), "evaluate(i + 1)\n");
+  EXPECT_EQ(print(Prefetch::make(in, j * 4 + 16)), "prefetch in[j*4 + 16]\n");
 }
 
 TEST(LoopPrinter, DistinctVariablesWithOneNamePrintDistinctly) {

@@ -28,7 +28,8 @@ Schedule every_kind() {
       .parallel("C", "i0.i1.o")
       .cache_write("C", "i0.i1.o", MemoryScope::Register)
       .compute_at("B", "C", "i0")
-      .compute_inline("A");
+      .compute_inline("A")
+      .prefetch("C", "B", "k", 2);
   return s;
 }
 
@@ -48,7 +49,8 @@ TEST(LoopScheduleData, PrintsOneStepALine) {
             "parallel C.i0.i1.o\n"
             "cache_write C at i0.i1.o (register)\n"
             "compute_at B at C.i0\n"
-            "compute_inline A\n");
+            "compute_inline A\n"
+            "prefetch B in C.k + 2\n");
 }
 
 TEST(LoopScheduleData, TileIsTwoSplitsAndAReorder) {
@@ -64,6 +66,8 @@ TEST(LoopScheduleData, JsonRoundTrip) {
   EXPECT_EQ(j["steps"][0]["factor"], 8);
   EXPECT_EQ(j["steps"][6]["scope"], "register");
   EXPECT_EQ(j["steps"][7]["target"], "C");
+  EXPECT_EQ(j["steps"][9]["target"], "B");
+  EXPECT_EQ(j["steps"][9]["factor"], 2);
   EXPECT_EQ(Schedule::from_json(j), s);
   EXPECT_EQ(Schedule::from_json(nlohmann::json::parse(j.dump())), s);
 }
@@ -100,6 +104,11 @@ TEST(LoopScheduleData, MalformedJsonNamesTheProblem) {
                     "missing \"target\"");
   expect_json_error(R"({"steps": [{"kind": "reorder", "stage": "C", "axes": []}]})",
                     "expected at least one axis");
+  expect_json_error(R"({"steps": [{"kind": "prefetch", "stage": "C", "axes": ["k"], "factor": 1}]})",
+                    "schedule step 0: missing \"target\"");
+  expect_json_error(
+      R"({"steps": [{"kind": "prefetch", "stage": "C", "axes": ["k"], "target": "B", "factor": 0}]})",
+      "schedule step 0 (prefetch): offset 0 is not positive");
 }
 
 // ---- Golden nests --------------------------------------------------------------------
@@ -364,6 +373,43 @@ TEST(LoopSchedule, CacheWriteInsideAReductionSplitIntoChunks) {
   expect_same_result(plain, schedule, true);
 }
 
+// Prefetching the weights of the next chunk of input channels: one prefetch per distinct
+// line inside the innermost serial loop (not per unrolled copy, and at the vector's first
+// lane), the index one chunk ahead; the result is unchanged, with a guarded last chunk and
+// the prefetch past the end of the weights.
+int count(const std::string& text, const std::string& part) {
+  int n = 0;
+  for (size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
+  return n;
+}
+
+TEST(LoopSchedule, PrefetchOfTheNextChunkOfWeights) {
+  const auto s = conv2d(1, 5, 7, 6, 6, 3, 1, 1);
+  for (int64_t chunk : {2, 5}) {
+    Schedule schedule;
+    schedule.split("conv", "oc", 2)
+        .split("conv", "ow", 3)
+        .split("conv", "ic", chunk)
+        .reorder("conv", {"n", "oc.o", "ic.o", "oh", "ow.o", "ic.i", "kh", "kw", "ow.i", "oc.i"})
+        .cache_write("conv", "ow.o", MemoryScope::Register)
+        .unroll("conv", "ow.i")
+        .unroll("conv", "kw")
+        .vectorize("conv", "oc.i")
+        .prefetch("conv", "weight", "ic.o", 1);
+    expect_same_result(s, schedule, true, fmt::format("chunks of {}", chunk));
+    // weight[oc, ic, kh, kw] is 6 x 5 x 3 x 3: the first chunk prefetches the second, 9
+    // floats a channel ahead; three prefetches (the unrolled taps kw) in each kh loop of
+    // the update (oc.i, vectorized, at 0).
+    const std::string text = print(lower(s.stages, schedule));
+    const std::string second =
+        fmt::format("prefetch weight[((oc.o*10 + ic.i)*3 + kh)*3 + {}]\n", chunk * 9);
+    EXPECT_NE(text.find(second), std::string::npos) << text;
+    EXPECT_EQ(count(text, "prefetch weight["), 3 * count(text, "for (kh, 0, 3) {")) << text;
+    EXPECT_GT(count(text, "prefetch weight["), 0);
+    EXPECT_EQ(count(text, "prefetch weight[ramp"), 0);
+  }
+}
+
 TEST(LoopSchedule, RegisterBlockedConvHasConstantAccumulatorIndices) {
   const auto s = conv2d(1, 2, 6, 6, 8, 3, 1, 1);
   Schedule schedule;
@@ -543,6 +589,13 @@ TEST(LoopSchedule, ErrorsNameTheStepAndTheProblem) {
   const auto conv = conv2d(1, 2, 5, 5, 3, 3, 1, 1);
   expect_schedule_error(conv, Schedule().compute_at("padded", "conv", "n"),
                         "padded is not read pointwise by conv alone");
+  expect_schedule_error(conv, Schedule().prefetch("conv", "bias", "ic", 1),
+                        "prefetch of bias in conv: its reduction does not read it");
+  expect_schedule_error(conv, Schedule().prefetch("conv", "weight", "ic", 1).split("conv", "ic", 2),
+                        "prefetch of weight in conv.ic: no such loop any more");
+  expect_schedule_error(chain, Schedule().prefetch("C", "B", "i0", 1),
+                        "prefetch in C, which is not a reduction");
+  expect_schedule_error(mm, Schedule().prefetch("C", "B", "k", 0), "prefetch offset 0 is not positive");
 }
 
 }  // namespace

@@ -111,6 +111,11 @@ TEST(LoopStructural, ConstantsTypesAndOperatorsDistinguish) {
   const Expr nan = make_const(Type::f32(), std::nan(""));
   EXPECT_TRUE(structural_equal(nan, make_const(Type::f32(), std::nan(""))));
   EXPECT_FALSE(structural_equal(make_const(Type::f32(), 0.0), make_const(Type::f32(), -0.0)));
+  Buffer a("a", Type::f32(), {64}), b("b", Type::f32(), {64});
+  EXPECT_TRUE(structural_equal(Prefetch::make(a, x + 16), Prefetch::make(a, x + 16)));
+  EXPECT_FALSE(structural_equal(Prefetch::make(a, x + 16), Prefetch::make(a, x + 32)));
+  EXPECT_FALSE(structural_equal(Prefetch::make(a, x + 16), Prefetch::make(b, x + 16)));
+  EXPECT_NE(structural_hash(Prefetch::make(a, x + 16)), structural_hash(Prefetch::make(a, x + 32)));
 }
 
 TEST(LoopStructural, HashIsIndependentOfNamesAndStableAcrossBuilds) {

@@ -126,8 +126,9 @@ TEST(LowerBlocked, FusedConvResidual) {
 // so the output holds partial sums between chunks and the epilogue must run once, after the
 // last (a ReLU of a partial sum would clip it). A batch of 4 (4 threads take the images)
 // and one image of 2 rows (they take the rows with the 5 channel blocks of 16 lanes; the
-// chunks go inside).
+// chunks go inside). With and without the prefetch of the weights two chunks ahead.
 TEST(LowerBlocked, PointwiseConvInChunksOfInputChannels) {
+  for (int64_t prefetch : {0, 2})
   for (const auto& [batch, height, width] : {std::tuple{4, 1, 3}, std::tuple{1, 2, 12}}) {
     Graph g("chunks");
     SplitMix64 rng(5);
@@ -139,7 +140,8 @@ TEST(LowerBlocked, PointwiseConvInChunksOfInputChannels) {
     const ValueId y = g.add("Relu", {g.add("Add", {conv, skip}, {}, "add")}, {}, "relu");
     g.add_output(y);
     for (testing::ScheduleCase sc : schedules_to_check(batch > 1 ? 1 : 0)) {
-      SCOPED_TRACE(fmt::format("{} batch {}", sc.label, batch));
+      SCOPED_TRACE(fmt::format("{} batch {} prefetch {}", sc.label, batch, prefetch));
+      sc.target.schedule.conv_prefetch_chunks = prefetch;
       const int64_t lanes = sc.target.vector_lanes;
       sc.options.channel_blocks = {{x, lanes}, {skip, lanes}, {y, lanes}};
       EXPECT_EQ(check_graph(g, sc), std::vector<std::string>{"conv2d"});

@@ -241,19 +241,24 @@ TEST(LowerSchedule, BlockedConvVectorizesLanesWithARegisterBlock) {
 // of weights over all input channels for each block of columns; chunks of 5 input blocks
 // (25 KiB, conv_weight_chunk_bytes) stay in L1 across the rows.
 TEST(LowerSchedule, PointwiseConvTakesItsInputChannelsInChunks) {
-  auto lower_pointwise = [](int threads) {
+  auto lower_pointwise = [](int threads, int64_t prefetch = 0) {
     Graph g("pointwise");
     SplitMix64 rng(6);
     const ValueId x = g.add_input("x", {DType::F32, {1, 400, 7, 7}});
     const ValueId w = g.add_constant("w", random_tensor({400, 400, 1, 1}, rng));
     const ValueId out = g.add("Relu", {g.add("Conv", {x, w}, {}, "conv")}, {}, "relu");
     g.add_output(out);
-    const target::Target target = test_target("avx512f", threads);
+    target::Target target = test_target("avx512f", threads);
+    target.schedule.conv_prefetch_chunks = prefetch;
     return lower_group(g, passes::plan_fusion(g).groups.at(0), target, "k",
                        testing::parallel_everywhere(target, {.channel_blocks = {{x, 16}, {out, 16}}}))
         .schedule.str();
   };
   const std::string one = lower_pointwise(1);
+  EXPECT_EQ(one.find("prefetch"), std::string::npos) << one;
+  // With conv_prefetch_chunks, the weights (not the input) of the next chunk.
+  const std::string ahead = lower_pointwise(1, 1);
+  EXPECT_NE(ahead.find("prefetch w in relu.cib.o + 1\n"), std::string::npos) << ahead;
   EXPECT_NE(one.find("split relu.cob by 5\nsplit relu.ow by 4\n"), std::string::npos) << one;
   EXPECT_NE(one.find("split relu.cib by 5\n"
                      "reorder relu: n cob.o cib.o oh ow.o cib.i cil cob.i ow.i col\n"),

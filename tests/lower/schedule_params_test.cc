@@ -81,6 +81,7 @@ TEST(ScheduleParams, PrintsEveryFieldInOrder) {
             "conv_unroll_kw = 7\n"
             "conv_unroll_taps = 9\n"
             "conv_weight_chunk_bytes = 32768\n"
+            "conv_prefetch_chunks = 0\n"
             "window_unroll_taps = 64\n"
             "window_vector_taps = 36\n"
             "window_max_lanes = 4\n"
@@ -94,7 +95,7 @@ TEST(ScheduleParams, PrintsEveryFieldInOrder) {
             "winograd_min_tiles = 16\n"
             "full_vector_padding = 0.25\n");
   const nlohmann::json j = p.to_json();
-  EXPECT_EQ(j.size(), 21u);
+  EXPECT_EQ(j.size(), 22u);
   EXPECT_EQ(j.at("conv_accumulators"), 16);
   EXPECT_EQ(j.at("conv_channel_vectors"), nlohmann::json::array({4, 3, 2, 5, 7}));
   EXPECT_EQ(j.at("min_parallel_work"), 65536);

@@ -170,7 +170,7 @@ TEST(Target, RejectsBadFilesWithTheirLocation) {
        "4:12: unknown key 'schedule.conv_accumulator' (did you mean 'schedule.conv_accumulators'?); "
        "known: min_parallel_work, parallel_blocks_per_thread, conv_accumulators, "
        "conv_pointwise_accumulators, conv_channel_vectors, conv_min_accumulator_use, conv_unroll_kw, conv_unroll_taps, "
-       "conv_weight_chunk_bytes, window_unroll_taps, window_vector_taps, window_max_lanes, window_max_vectors, "
+       "conv_weight_chunk_bytes, conv_prefetch_chunks, window_unroll_taps, window_vector_taps, window_max_lanes, window_max_vectors, "
        "window_block_columns, dense_vectors, dense_accumulators, "
        "dense_columns_outside_panel_bytes, winograd_tile, winograd_min_channels, "
        "winograd_min_tiles, full_vector_padding"},

@@ -53,14 +53,12 @@ void ThreadPool::run(const std::function<void()>& fn) {
     ThreadPool* outer = current_pool;
     explicit Running(ThreadPool* p) : pool(p) {
       current_pool = p;
-      p->running_.store(true, std::memory_order_release);
-      p->wake_.fetch_add(1, std::memory_order_release);
-      p->wake_.notify_all();
+      if (p->sleeping_.load(std::memory_order_seq_cst) > 0) {
+        p->wake_.fetch_add(1, std::memory_order_release);
+        p->wake_.notify_all();
+      }
     }
-    ~Running() {
-      pool->running_.store(false, std::memory_order_release);
-      current_pool = outer;
-    }
+    ~Running() { current_pool = outer; }
   } running(this);
   fn();
 }
@@ -97,7 +95,8 @@ void ThreadPool::parallel_for(int32_t extent, Body body, void* closure) {
   while (iterations_done() - done_before != n) cpu_relax();
 }
 
-void ThreadPool::claim_chunks(int self) {
+bool ThreadPool::claim_chunks(int self) {
+  bool claimed = false;
   for (int k = 0; k < threads_; ++k) {
     const bool own = k == 0;
     Block& block = blocks_[(self + k) % threads_];
@@ -122,15 +121,19 @@ void ThreadPool::claim_chunks(int self) {
       void* closure = closure_.load(std::memory_order_relaxed);
       for (uint32_t i = first; i < stop; ++i) body(closure, static_cast<int32_t>(i));
       done_[self].iterations.fetch_add(stop - first, std::memory_order_release);
+      claimed = true;
       cursor = block.cursor.load(std::memory_order_acquire);
     }
   }
+  return claimed;
 }
 
 void ThreadPool::work_loop(int self) {
-  // Spins between loops while a run lasts, but not for ever: a run that leaves the pool
-  // idle for long (a serial stretch, or another process wanting the cores) finds the
-  // workers asleep, and its next loop wakes them (a few microseconds).
+  // Spins between loops, and between runs, but not for ever: a pool left idle for long (a
+  // serial stretch, the end of the runs, or another process wanting the cores) finds the
+  // workers asleep, and its next loop wakes them. The count is of consecutive idle spins:
+  // counted over a whole run, the workers of a model with serial stretches slept in every
+  // run, and its next parallel loop started on one thread while the wake went through.
   constexpr int kSpinsBeforeSleep = 1 << 14;  // about 0.2-1 ms of pause instructions
   int spins = 0;
   auto has_work = [&] {
@@ -138,10 +141,10 @@ void ThreadPool::work_loop(int self) {
     return next_of(own) < end_of(own);
   };
   for (;;) {
-    claim_chunks(self);
+    if (claim_chunks(self)) spins = 0;
     if (stop_.load(std::memory_order_acquire)) return;
     if (has_work()) continue;
-    if (running_.load(std::memory_order_acquire) && ++spins < kSpinsBeforeSleep) {
+    if (++spins < kSpinsBeforeSleep) {
       if (spin_)
         cpu_relax();
       else
@@ -153,6 +156,7 @@ void ThreadPool::work_loop(int self) {
     // this load changes it, so the wait returns at once.
     const uint32_t wake = wake_.load(std::memory_order_acquire);
     sleeping_.fetch_add(1, std::memory_order_seq_cst);
+    sleeps_.fetch_add(1, std::memory_order_relaxed);
     if (!stop_.load(std::memory_order_acquire) && !has_work())
       wake_.wait(wake, std::memory_order_acquire);
     sleeping_.fetch_sub(1, std::memory_order_seq_cst);

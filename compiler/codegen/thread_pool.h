@@ -1,10 +1,10 @@
 // ThreadPool: the threads a compiled model's parallel loops run on. A model runs tens to
 // hundreds of kernels in a row, each a parallel loop of a few to a few hundred
 // microseconds; a oneTBB parallel_for costs 2-6 microseconds of fork and join on top,
-// and wakes sleeping workers on every loop. Here the workers spin on their cursors while a
-// run lasts (run()), so a loop starts as soon as it is published; they sleep between runs,
-// and within one after about a millisecond without work (then the next loop wakes them),
-// so a long serial stretch or another process on the cores does not lose a core to them.
+// and wakes sleeping workers on every loop. Here the workers spin on their cursors, so a
+// loop starts as soon as it is published; they sleep after about a millisecond without
+// work (then the next run or loop wakes them), so a long serial stretch, an idle pool or
+// another process on the cores does not lose a core to them.
 //
 // A loop's iterations are split into one contiguous block per thread, so consecutive
 // kernels split alike give each thread the same part of the data. Each thread claims chunks
@@ -35,9 +35,11 @@ class ThreadPool {
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   int threads() const { return threads_; }
+  // How many times the workers have gone to sleep (for tests).
+  uint64_t sleeps() const { return sleeps_.load(std::memory_order_relaxed); }
 
-  // Runs fn on the calling thread with this pool serving its nas_parallel_for calls; the
-  // workers spin from its start to its end. One run at a time per pool.
+  // Runs fn on the calling thread with this pool serving its nas_parallel_for calls; its
+  // start wakes sleeping workers. One run at a time per pool.
   void run(const std::function<void()>& fn);
 
   // The pool serving the calling thread's run, or null outside one.
@@ -61,8 +63,8 @@ class ThreadPool {
 
   void work_loop(int self);
   // Claims and runs chunks of the current loop, own block first (from its front), then the
-  // others' (from their backs), until none are unclaimed.
-  void claim_chunks(int self);
+  // others' (from their backs), until none are unclaimed. Returns whether it ran any.
+  bool claim_chunks(int self);
   uint64_t iterations_done() const;
 
   std::vector<std::thread> workers_;
@@ -73,10 +75,10 @@ class ThreadPool {
   // The current loop. Written only when the last one is done, read only after a claim.
   std::atomic<Body> body_{nullptr};
   std::atomic<void*> closure_{nullptr};
-  alignas(64) std::atomic<bool> running_{false};
-  std::atomic<bool> stop_{false};
+  alignas(64) std::atomic<bool> stop_{false};
   std::atomic<uint32_t> wake_{0};  // bumped to wake sleeping workers
   std::atomic<int> sleeping_{0};   // workers asleep or about to be
+  std::atomic<uint64_t> sleeps_{0};
 };
 
 }  // namespace nas::codegen

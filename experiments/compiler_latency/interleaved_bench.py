@@ -9,6 +9,12 @@ reads) and an ONNX Runtime session in this process (ort_bench.py's settings and 
 Each pair times one, then the other, a fraction of a second each, alternating which goes
 first (after one warm-up run); PREFIX_rI_ours.json and PREFIX_rI_ort.json hold pair I's records, the rounds that
 summarize_torchvision.py reads (it takes the median over pairs of the ratio within one).
+
+Each measurement waits --gap seconds first, so the runtime timed before it is idle: ONNX
+Runtime's worker threads spin for a while after a run (as ours do for about a millisecond)
+and took a core from whatever ran next. With no gap, at 2 threads, MobileNetV2 measured
+0.73x ONNX Runtime's time in the pairs where ours went first and 1.57x where it followed
+ONNX Runtime (16 pairs); with 20 ms, 0.75 and 0.76.
 """
 import argparse
 import json
@@ -31,6 +37,8 @@ def main():
     p.add_argument("--min-seconds", type=float, default=0.1)
     p.add_argument("--min-runs", type=int, default=3)
     p.add_argument("--out", required=True, help="prefix of the records")
+    p.add_argument("--gap", type=float, default=0.05,
+                   help="seconds of idle before each measurement (the other runtime's threads settle)")
     a = p.parse_args()
 
     ours = subprocess.Popen(
@@ -71,6 +79,7 @@ def main():
         if pair % 2 == 0:
             order.reverse()
         for runner, timed in order:
+            time.sleep(a.gap)
             record = timed()
             with open(f"{a.out}_r{pair}_{runner}.json", "w") as f:
                 json.dump(record, f)

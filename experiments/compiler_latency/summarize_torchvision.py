@@ -140,7 +140,7 @@ def main():
           "(make_torchvision.py). Ours: `nas bench --no-calibrate --serve` (measured times); "
           "ONNX Runtime: ort_bench.py's session, CPU execution provider, all graph "
           "optimizations, the same threads. Both kept loaded and timed in alternation, a "
-          "tenth of a second (at least 3 runs) each, in pairs "
+          "tenth of a second (at least 3 runs) each after 50 ms idle, in pairs "
           f"(interleaved_bench.py, {pairs} pairs per model and thread count); the ratio is "
           "the median over the pairs of the ratio within a pair.")
     print(f"- Agreement: `nas run` against ONNX Runtime on seeded normal input, max abs error / "

@@ -518,8 +518,10 @@ class Emitter {
   void emit_prefetch(const Prefetch* op) {
     llvm::Value* at = builder_.CreateGEP(memory_type(op->buffer.element_type()),
                                          buffer_pointer(op->buffer), emit_index(op->index));
-    builder_.CreateIntrinsic(llvm::Intrinsic::prefetch, {builder_.getPtrTy()},
-                             {at, builder_.getInt32(0), builder_.getInt32(2), builder_.getInt32(1)});
+    const int read = 0, locality = 2, data = 1;
+    builder_.CreateIntrinsic(
+        llvm::Intrinsic::prefetch, {builder_.getPtrTy()},
+        {at, builder_.getInt32(read), builder_.getInt32(locality), builder_.getInt32(data)});
   }
 
   void emit_store(const Store* op) {

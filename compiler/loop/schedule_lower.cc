@@ -232,8 +232,8 @@ class Emitter {
     LoadsOf reads(p.tensor);
     reads.include(value);
     if (reads.loads.empty())
-      throw ScheduleError(fmt::format("prefetch of {} in {}: its reduction does not read it", p.tensor,
-                                      s.tensor.name()));
+      throw ScheduleError(fmt::format("prefetch of {} in {}: its reduction does not read it",
+                                      p.tensor, s.tensor.name()));
     const LeafLoop& ahead = s.leaves[s.find(p.loop)];
     Substitutions shift;
     shift[ahead.var.node()] = ahead.var + make_const(ahead.var.type(), p.offset);
@@ -353,9 +353,9 @@ class Emitter {
       Stmt init = nest(s, inner_spatial, Store::make(acc, reduce_identity(r.kind, t.type()), acc_idx),
                        cw >= 0 ? std::vector<Expr>{} : spatial_guards, none);
       const Expr value = finish(r.value);
-      const Stmt update = update_nest(
-          s, inner, Store::make(acc, reduce_combine(r.kind, Load::make(acc, acc_idx), value), acc_idx),
-          all_guards, value);
+      const Stmt combine =
+          Store::make(acc, reduce_combine(r.kind, Load::make(acc, acc_idx), value), acc_idx);
+      const Stmt update = update_nest(s, inner, combine, all_guards, value);
       const Expr reduced = Load::make(acc, acc_idx);
       Stmt final;
       if (def.epilogue || cw >= 0) {

@@ -365,7 +365,8 @@ void ScheduleState::validate() const {
     }
     for (const PrefetchAhead& p : s.prefetches)
       if (s.find(p.loop) < 0)
-        fail(fmt::format("prefetch of {} in {}.{}: no such loop any more", p.tensor, stage, p.loop));
+        fail(fmt::format("prefetch of {} in {}.{}: no such loop any more", p.tensor, stage,
+                         p.loop));
     int parallel = 0;
     for (size_t k = 0; k < s.leaves.size(); ++k) {
       if (s.leaves[k].kind != ForKind::Parallel) continue;

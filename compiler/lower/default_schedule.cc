@@ -42,10 +42,6 @@ class LoadCollector : public loop::IRVisitor {
   }
 };
 
-// The tensor a convolution in NCHW[x]c reads as its weights: the one whose reads move with
-// the output channel blocks (axis 1) but not with the rows (axis 2).
-std::optional<std::string> conv_weights_name(const Tensor& stage);
-
 // How far apart in memory a reduction's loads read for two neighbouring indices of output
 // axis `axis`: each load's step of its index when that axis steps by one, at a point in
 // the middle of the output with the reduction axes at 0 (so away from any padding);
@@ -73,12 +69,16 @@ std::vector<std::optional<int64_t>> load_steps(const Tensor& stage, size_t axis)
   return steps;
 }
 
+// The tensor a convolution in NCHW[x]c reads as its weights: the one whose reads move with
+// the output channel blocks (axis 1) but not with the rows (axis 2).
 std::optional<std::string> conv_weights_name(const Tensor& stage) {
   LoadCollector collector;
   collector.include(stage.definition()->reduction->value);
-  const std::vector<std::optional<int64_t>> by_block = load_steps(stage, 1), by_row = load_steps(stage, 2);
+  const std::vector<std::optional<int64_t>> by_block = load_steps(stage, 1);
+  const std::vector<std::optional<int64_t>> by_row = load_steps(stage, 2);
   for (size_t i = 0; i < collector.loads.size(); ++i)
-    if (by_block[i] && *by_block[i] != 0 && by_row[i] == 0) return collector.loads[i]->buffer.name();
+    if (by_block[i] && *by_block[i] != 0 && by_row[i] == 0)
+      return collector.loads[i]->buffer.name();
   return std::nullopt;
 }
 
@@ -509,9 +509,10 @@ void schedule_conv2d_blocked(Schedule& s, const Tensor& stage, int threads,
   if (columns > 1) s.unroll(st, ow + ".i");
   unroll_kernel_taps(s, stage, params);
   s.cache_write(st, ow_outer, MemoryScope::Register);
-  // The next chunk's weights on their way from L3 while this one computes: each chunk's
-  // first block of columns otherwise waits on them.
-  if (const auto weights = conv_weights_name(stage); chunks && weights && params.conv_prefetch_chunks > 0)
+  // The weights of a chunk ahead, where conv_prefetch_chunks asks for them (a tuner knob,
+  // off by default: it measured slower on a Sapphire Rapids Xeon, schedule_params.h).
+  const auto weights = conv_weights_name(stage);
+  if (chunks && weights && params.conv_prefetch_chunks > 0)
     s.prefetch(st, *weights, "cib.o", params.conv_prefetch_chunks);
   if (threads > 1 && !parallel_over_batch(s, stage, threads, params))
     parallel_over_blocks(s, stage, cb_outer, shape[1] / vectors, loops[2], threads, params);

@@ -91,12 +91,12 @@ void ThreadPool::parallel_for(int32_t extent, Body body, void* closure) {
     wake_.fetch_add(1, std::memory_order_release);
     wake_.notify_all();
   }
+  loops_.fetch_add(1, std::memory_order_relaxed);
   claim_chunks(0);
   while (iterations_done() - done_before != n) cpu_relax();
 }
 
-bool ThreadPool::claim_chunks(int self) {
-  bool claimed = false;
+void ThreadPool::claim_chunks(int self) {
   for (int k = 0; k < threads_; ++k) {
     const bool own = k == 0;
     Block& block = blocks_[(self + k) % threads_];
@@ -121,27 +121,31 @@ bool ThreadPool::claim_chunks(int self) {
       void* closure = closure_.load(std::memory_order_relaxed);
       for (uint32_t i = first; i < stop; ++i) body(closure, static_cast<int32_t>(i));
       done_[self].iterations.fetch_add(stop - first, std::memory_order_release);
-      claimed = true;
       cursor = block.cursor.load(std::memory_order_acquire);
     }
   }
-  return claimed;
 }
 
 void ThreadPool::work_loop(int self) {
   // Spins between loops, and between runs, but not for ever: a pool left idle for long (a
   // serial stretch, the end of the runs, or another process wanting the cores) finds the
-  // workers asleep, and its next loop wakes them. The count is of consecutive idle spins:
-  // counted over a whole run, the workers of a model with serial stretches slept in every
-  // run, and its next parallel loop started on one thread while the wake went through.
+  // workers asleep, and its next loop wakes them. The count is of spins since the last loop
+  // was published: counted over a whole run, the workers of a model with serial stretches
+  // slept in every run, and its next parallel loop started on one thread while the wake
+  // went through.
   constexpr int kSpinsBeforeSleep = 1 << 14;  // about 0.2-1 ms of pause instructions
   int spins = 0;
+  uint64_t loops_seen = loops_.load(std::memory_order_relaxed);
   auto has_work = [&] {
     const uint64_t own = blocks_[self].cursor.load(std::memory_order_seq_cst);
     return next_of(own) < end_of(own);
   };
   for (;;) {
-    if (claim_chunks(self)) spins = 0;
+    claim_chunks(self);
+    if (const uint64_t loops = loops_.load(std::memory_order_relaxed); loops != loops_seen) {
+      loops_seen = loops;
+      spins = 0;
+    }
     if (stop_.load(std::memory_order_acquire)) return;
     if (has_work()) continue;
     if (++spins < kSpinsBeforeSleep) {

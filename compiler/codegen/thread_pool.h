@@ -63,8 +63,8 @@ class ThreadPool {
 
   void work_loop(int self);
   // Claims and runs chunks of the current loop, own block first (from its front), then the
-  // others' (from their backs), until none are unclaimed. Returns whether it ran any.
-  bool claim_chunks(int self);
+  // others' (from their backs), until none are unclaimed.
+  void claim_chunks(int self);
   uint64_t iterations_done() const;
 
   std::vector<std::thread> workers_;
@@ -79,6 +79,7 @@ class ThreadPool {
   std::atomic<uint32_t> wake_{0};  // bumped to wake sleeping workers
   std::atomic<int> sleeping_{0};   // workers asleep or about to be
   std::atomic<uint64_t> sleeps_{0};
+  std::atomic<uint64_t> loops_{0};  // loops published so far
 };
 
 }  // namespace nas::codegen

@@ -4,7 +4,6 @@
 // annotations) because attachments name loops that later splits would remove.
 #include <algorithm>
 
-#include "compiler/loop/mutator.h"
 #include "compiler/loop/schedule.h"
 #include "compiler/loop/schedule_state.h"
 #include "compiler/support/random.h"
@@ -93,23 +92,16 @@ class Generator {
   // A prefetch of an input (not a stage, which inlining may replace) that the reduction
   // reads, some iterations of a random reduction loop ahead.
   void prefetch(int i) {
-    struct Reads : IRVisitor {
-      std::vector<std::string> names;
-      using IRVisitor::visit;
-      void visit(const Load* op) override {
-        names.push_back(op->buffer.name());
-        IRVisitor::visit(op);
-      }
-    } reads;
     const StageState& s = state_.stages()[i];
-    reads.include(s.tensor.definition()->reduction->value);
-    std::erase_if(reads.names, [&](const std::string& n) { return state_.find_stage(n) >= 0; });
+    std::vector<std::string> inputs;
+    for (const Load* load : schedule_detail::loads_in(s.tensor.definition()->reduction->value))
+      if (state_.find_stage(load->buffer.name()) < 0) inputs.push_back(load->buffer.name());
     std::vector<std::string> loops;
     for (const LeafLoop& leaf : s.leaves)
       if (leaf.reduce) loops.push_back(leaf.name);
-    if (reads.names.empty() || loops.empty()) return;
+    if (inputs.empty() || loops.empty()) return;
     ScheduleStep step = step_on(StepKind::Prefetch, i, {loops[rng_.below(loops.size())]});
-    step.target = reads.names[rng_.below(reads.names.size())];
+    step.target = inputs[rng_.below(inputs.size())];
     step.factor = 1 + static_cast<int64_t>(rng_.below(2));
     try_step(step);
   }

@@ -48,23 +48,6 @@ class VarsUsed : public IRVisitor {
   void visit(const Variable* op) override { vars.insert(op); }
 };
 
-// The loads of the buffer named `name`, in visiting order.
-class LoadsOf : public IRVisitor {
- public:
-  explicit LoadsOf(std::string name) : name_(std::move(name)) {}
-  std::vector<const Load*> loads;
-  using IRVisitor::visit;
-
- protected:
-  void visit(const Load* op) override {
-    if (op->buffer.name() == name_) loads.push_back(op);
-    IRVisitor::visit(op);
-  }
-
- private:
-  std::string name_;
-};
-
 bool uses(const Expr& e, const Var& var) {
   VarsUsed used;
   used.include(e);
@@ -229,9 +212,9 @@ class Emitter {
   // are at 0: their lanes lie within a line or two.
   static Stmt prefetch(const StageState& s, const PrefetchAhead& p, const std::vector<int>& inner,
                        const Expr& value) {
-    LoadsOf reads(p.tensor);
-    reads.include(value);
-    if (reads.loads.empty())
+    std::vector<const Load*> reads = loads_in(value);
+    std::erase_if(reads, [&](const Load* load) { return load->buffer.name() != p.tensor; });
+    if (reads.empty())
       throw ScheduleError(fmt::format("prefetch of {} in {}: its reduction does not read it",
                                       p.tensor, s.tensor.name()));
     const LeafLoop& ahead = s.leaves[s.find(p.loop)];
@@ -241,7 +224,7 @@ class Emitter {
       if (leaf.kind == ForKind::Vectorized) shift[leaf.var.node()] = make_zero(leaf.var.type());
     std::vector<Expr> indices;
     std::vector<Stmt> stmts;
-    for (const Load* load : reads.loads) {
+    for (const Load* load : reads) {
       const Expr index = simplify(substitute(load->index, shift));
       if (std::ranges::any_of(indices, [&](const Expr& e) { return structural_equal(e, index); }))
         continue;

@@ -20,21 +20,16 @@ constexpr int64_t kMaxUnroll = 64;  // unroll: beyond this the code only grows
 
 [[noreturn]] void fail(const std::string& message) { throw ScheduleError(message); }
 
-// The loads of one buffer in an expression.
-class LoadsOf : public IRVisitor {
+class LoadCollector : public IRVisitor {
  public:
-  explicit LoadsOf(const BufferNode* buffer) : buffer_(buffer) {}
-  std::vector<Expr> loads;
+  std::vector<const Load*> loads;
   using IRVisitor::visit;
 
  protected:
   void visit(const Load* op) override {
-    if (op->buffer.get() == buffer_) loads.emplace_back(op);
+    loads.push_back(op);
     IRVisitor::visit(op);
   }
-
- private:
-  const BufferNode* buffer_;
 };
 
 std::vector<Var> axis_vars(const std::vector<Axis>& axes) {
@@ -98,6 +93,12 @@ ScheduleState::ScheduleState(const std::vector<Tensor>& stages) {
   }
 }
 
+std::vector<const Load*> loads_in(const Expr& e) {
+  LoadCollector collector;
+  collector.include(e);
+  return collector.loads;
+}
+
 int ScheduleState::find_stage(const std::string& name) const {
   for (size_t i = 0; i < stages_.size(); ++i)
     if (stages_[i].tensor.name() == name) return static_cast<int>(i);
@@ -106,11 +107,9 @@ int ScheduleState::find_stage(const std::string& name) const {
 
 bool ScheduleState::is_read_by(int producer, int consumer) const {
   const BufferNode* buffer = stages_[producer].tensor.buffer().get();
-  for (const Expr& e : expressions_of(*stages_[consumer].tensor.definition())) {
-    LoadsOf loads(buffer);
-    loads.include(e);
-    if (!loads.loads.empty()) return true;
-  }
+  for (const Expr& e : expressions_of(*stages_[consumer].tensor.definition()))
+    for (const Load* load : loads_in(e))
+      if (load->buffer.get() == buffer) return true;
   return false;
 }
 
@@ -125,14 +124,12 @@ bool ScheduleState::reads_pointwise(int producer, int consumer) const {
   for (const Axis& a : def.axes) point.push_back(a.var);
   const Expr own_index = p(point).as<Load>()->index;
   bool any = false;
-  for (const Expr& e : expressions_of(def)) {
-    LoadsOf loads(p.buffer().get());
-    loads.include(e);
-    for (const Expr& load : loads.loads) {
-      if (!structural_equal(load.as<Load>()->index, own_index)) return false;
+  for (const Expr& e : expressions_of(def))
+    for (const Load* load : loads_in(e)) {
+      if (load->buffer.get() != p.buffer().get()) continue;
+      if (!structural_equal(load->index, own_index)) return false;
       any = true;
     }
-  }
   return any;
 }
 

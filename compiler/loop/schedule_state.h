@@ -34,6 +34,9 @@ struct Guard {
 
 enum class Placement : uint8_t { Root, Inline, At };
 
+// The loads in `e`, in visiting order (pointers into e's nodes).
+std::vector<const Load*> loads_in(const Expr& e);
+
 // A prefetch step: the lines of `tensor` that iteration loop + offset reads.
 struct PrefetchAhead {
   std::string tensor;

@@ -141,27 +141,6 @@ TEST(ThreadPool, MoreThreadsThanCores) {
   EXPECT_GE(seen.ids.size(), 2u);
 }
 
-// Serial stretches of 20 microseconds between loops, 3 ms of them in all: the workers'
-// budget of idle spins (about a millisecond) counts each stretch alone, so they stay awake
-// (counted over the run, they slept and each next loop waited on a wake).
-TEST(ThreadPool, ShortIdleStretchesDoNotPutTheWorkersToSleep) {
-  ThreadPool pool(2);
-  uint64_t before = 0, after = 0;
-  pool.run([&] {
-    auto nothing = [](void*, int32_t) {};
-    nas_parallel_for(2, nothing, nullptr);
-    before = pool.sleeps();
-    for (int loop = 0; loop < 150; ++loop) {
-      const auto start = std::chrono::steady_clock::now();
-      while (std::chrono::steady_clock::now() - start < std::chrono::microseconds(20)) {
-      }
-      nas_parallel_for(2, nothing, nullptr);
-    }
-    after = pool.sleeps();
-  });
-  EXPECT_EQ(after, before);
-}
-
 TEST(ThreadPool, RunsAgainAfterItsWorkersSlept) {
   ThreadPool pool(2);
   for (int run = 0; run < 3; ++run) {

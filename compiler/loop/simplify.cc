@@ -333,6 +333,39 @@ class Simplifier : public IRMutator {
     return k && *k % c == 0;
   }
 
+  // A sum split into its terms x*k that c divides (their quotients x*(k/c)) and the sum of
+  // the rest, with the quotient of that rest where its bounds fix it: then
+  // (x*k + rest)/c = x*(k/c) + q and (x*k + rest) % c = rest - q*c.
+  struct SplitSum {
+    std::vector<Expr> quotients, rest;
+    std::optional<int64_t> rest_quotient;
+  };
+  void split_terms(const Expr& a, int64_t c, SplitSum& split) {
+    if (const auto* s = match<ExprKind::Add>(a)) {
+      split_terms(s->a, c, split);
+      split_terms(s->b, c, split);
+    } else if (auto q = exact_quotient(a, c)) {
+      split.quotients.push_back(*q);
+    } else {
+      split.rest.push_back(a);
+    }
+  }
+  SplitSum split_sum(const Expr& a, int64_t c) {
+    SplitSum split;
+    split_terms(a, c, split);
+    if (split.quotients.empty() || split.rest.empty()) return split;
+    const Interval range = bounds(sum_of(split.rest));
+    if (!range.is_bounded()) return split;
+    const int64_t lo = arith::floor_div(*range.min, c), hi = arith::floor_div(*range.max, c);
+    if (lo == hi) split.rest_quotient = lo;
+    return split;
+  }
+  Expr sum_of(const std::vector<Expr>& terms) {
+    Expr total = terms.front();
+    for (size_t i = 1; i < terms.size(); ++i) total = add(total, terms[i]);
+    return total;
+  }
+
   std::optional<Expr> rewrite_int_div(const Expr& a, const Expr& b) {
     const Type t = a.type();
     if (is_const(b, 1)) return a;
@@ -348,6 +381,9 @@ class Simplifier : public IRMutator {
       if (auto q = exact_quotient(s->a, *c)) return add(*q, div(s->b, b));
       if (auto q = exact_quotient(s->b, *c)) return add(div(s->a, b), *q);
     }
+    // (x*32 + y + 16)/32 with y in [0, 16): x. A vector's lanes y then share one quotient.
+    if (const SplitSum split = split_sum(a, *c); split.rest_quotient)
+      return add(sum_of(split.quotients), constant(t, *split.rest_quotient));
     return std::nullopt;
   }
 
@@ -365,6 +401,8 @@ class Simplifier : public IRMutator {
       if (divides(s->a, *c)) return mod(s->b, b);
       if (divides(s->b, *c)) return mod(s->a, b);
     }
+    if (const SplitSum split = split_sum(a, *c); split.rest_quotient)  // (x*32 + y + 16) % 32
+      return add(sum_of(split.rest), constant(t, -*split.rest_quotient * *c));
     return std::nullopt;
   }
 

@@ -96,6 +96,14 @@ TEST(LoopSimplify, RangesDecideDivisionsRemaindersComparisonsAndMinMax) {
   EXPECT_EQ(with_ranges((y * 4 + x) % 4), "x");
   EXPECT_EQ(with_ranges((y * 4 + x) / 4), "y");
   EXPECT_EQ(with_ranges((y * 8) / 4), "y*2");
+  // The terms a divisor divides, and the rest within one quotient: a grouped convolution's
+  // second vector of 16 channels in groups of 32, (y*32 + x + 16)/32 for lanes x < 16.
+  EXPECT_EQ(with_ranges((y * 8 + x + 4) / 8), "y");
+  EXPECT_EQ(with_ranges((y * 8 + x + 4) % 8), "x + 4");
+  EXPECT_EQ(with_ranges((y * 8 + x + 9) / 8), "y + 1");
+  EXPECT_EQ(with_ranges((y * 8 + x + 9) % 8), "x + 1");
+  EXPECT_EQ(with_ranges((y * 8 + x + 6) / 8), "(y*8 + x + 6)/8");  // x + 6 crosses 8
+  EXPECT_EQ(with_ranges((y * 8 + z + 4) / 8), "(y*8 + z + 4)/8");  // z unbounded
   EXPECT_EQ(with_ranges(x < 4), "true");
   EXPECT_EQ(with_ranges(x + 1 > 4), "false");
   EXPECT_EQ(with_ranges(y * 4 + x < 44), "true");

@@ -83,8 +83,8 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 const std::vector<std::string>& dump_steps() {
   static const std::vector<std::string> steps = {
-      "fold_batch_norm", "constant_folding", "divide_by_constants", "dead_code", "widen_groups",
-      "pad_channels", "winograd", "scale_into_weights", "fusion", "layout", "lower", "llvm"};
+      "fold_batch_norm", "constant_folding", "divide_by_constants", "dead_code", "pad_channels",
+      "widen_groups", "winograd", "scale_into_weights", "fusion", "layout", "lower", "llvm"};
   return steps;
 }
 
@@ -120,16 +120,17 @@ OptimizedGraph optimize_graph(const Graph& source, const IrDump& dump,
   g = run_pass("constant_folding", passes::fold_constants, g, dump);
   g = run_pass("divide_by_constants", passes::divide_by_constants, g, dump);
   g = run_pass("dead_code", graph::eliminate_dead_code, g, dump);
-  g = run_pass("widen_groups",
-               [&](const Graph& in) { return passes::widen_groups(in, options.group_lanes); }, g,
-               dump);
   // Before the Winograd rewrite and the gates' fold, which both take a convolution's
-  // weights out of the constants that it pads.
+  // weights out of the constants that it pads; before widen_groups, whose merge of groups
+  // needs their count padded (RegNetY's 55 groups of 8 channels: 56 of them make 28 of 16).
   g = run_pass("pad_channels",
                [&](const Graph& in) {
                  return passes::pad_channels(in, options.pad_lanes, options.full_vector_padding);
                },
                g, dump);
+  g = run_pass("widen_groups",
+               [&](const Graph& in) { return passes::widen_groups(in, options.group_lanes); }, g,
+               dump);
   g = run_pass("winograd",
                [&](const Graph& in) { return passes::rewrite_winograd(in, options.winograd); }, g,
                dump);

@@ -8,8 +8,9 @@
 // The padding channels must stay finite, since a reader's zero weights multiply them: they
 // start at 0 and flow only through ops that keep finite values finite (Relu, Clip,
 // sigmoids, hard-swish, Tanh, Erf; Add, Sub and Mul with other padded values or per-channel
-// constants padded with 0, Div by a constant padded with 1; depthwise convolutions and
-// pooling). Everything else that reads a padded value (a Concat, a Flatten, a graph
+// constants padded with 0, Div by a constant padded with 1; pooling, and grouped
+// convolutions, whose padding grows by whole groups: depthwise ones, and others where their
+// channels would be stored NCHW unpadded). Everything else that reads a padded value (a Concat, a Flatten, a graph
 // output) reads a Slice of its first channels; a padding whose slices would copy more than
 // a small value (kMaxSliceElements) is not done at all. Only inference graphs, whose
 // weights are constants; the rewritten graph computes exactly what the source computes.

@@ -23,7 +23,7 @@ using nas::testing::user_error_message;
 
 TEST(CompilePipeline, ListsItsSteps) {
   EXPECT_THAT(dump_steps(), ElementsAre("fold_batch_norm", "constant_folding",
-                                        "divide_by_constants", "dead_code", "widen_groups", "pad_channels", "winograd",
+                                        "divide_by_constants", "dead_code", "pad_channels", "widen_groups", "winograd",
                                         "scale_into_weights", "fusion", "layout", "lower", "llvm"));
 }
 
@@ -71,15 +71,15 @@ TEST(CompilePipeline, ParsesTheDumpSyntax) {
 TEST(CompilePipeline, RejectsUnknownDumpSteps) {
   EXPECT_EQ(user_error_message([] { parse_ir_dump("after-fuse"); }),
             "NAS_DUMP_IR: 'after-fuse' is neither 'all' nor after-<step>; the steps are "
-            "fold_batch_norm, constant_folding, divide_by_constants, dead_code, widen_groups, "
-            "pad_channels, winograd, scale_into_weights, fusion, layout, lower, llvm");
+            "fold_batch_norm, constant_folding, divide_by_constants, dead_code, pad_channels, "
+            "widen_groups, winograd, scale_into_weights, fusion, layout, lower, llvm");
   EXPECT_THAT(user_error_message([] { parse_ir_dump("fusion"); }),
               HasSubstr("'fusion' is neither 'all' nor after-<step>"));
   EXPECT_EQ(user_error_message([] {
               optimize_graph(evaluator::small_cnn(1), {.after = {"alter_layout"}});
             }),
             "cannot dump the IR after 'alter_layout': the steps are fold_batch_norm, "
-            "constant_folding, divide_by_constants, dead_code, widen_groups, pad_channels, "
+            "constant_folding, divide_by_constants, dead_code, pad_channels, widen_groups, "
             "winograd, scale_into_weights, fusion, layout, lower, llvm");
 }
 

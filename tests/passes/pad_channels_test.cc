@@ -105,6 +105,29 @@ TEST(PadChannels, BranchCarriesPaddingFromConvolutionToConvolution) {
   EXPECT_EQ(convs(pad_channels(source, 0, 0)), (std::vector<std::pair<int64_t, int64_t>>{{58, 1}, {58, 58}, {58, 1}}));
 }
 
+// RegNetY's block: 1x1 conv -> Relu -> 3x3 conv in groups of 8 -> 1x1 conv. 440 channels,
+// which no vector of 16 stores unpadded: the grouped convolution carries the padding to 448
+// as one more group of 8, reading only padding with zero weights. 104 channels are stored
+// in vectors of 8 unpadded: its groups do not carry padding (merged into groups of 16 they
+// would do twice the work), and the map is too large to slice, so nothing is padded.
+TEST(PadChannels, GroupedConvolutionsCarryPaddingAsWholeGroups) {
+  const auto grouped_block = [](int64_t channels, int64_t size) {
+    Graph g("grouped");
+    const ValueId x = g.add_input("x", {DType::F32, {1, 16, size, size}});
+    const ValueId a = g.add("Relu", {conv(g, x, channels)});
+    const ValueId grouped = g.add("Relu", {conv(g, a, channels, 3, channels / 8)});
+    g.add_output(conv(g, grouped, 16));
+    return g;
+  };
+  const Graph source = grouped_block(440, 7);
+  const Graph padded = pad_channels(source, 16, 0.25);
+  EXPECT_EQ(convs(padded), (std::vector<std::pair<int64_t, int64_t>>{{448, 1}, {448, 56}, {16, 1}}));
+  EXPECT_EQ(count(padded, OpId::Slice), 0);
+  expect_same_results(source, padded, "440 channels in groups of 8");
+  EXPECT_EQ(convs(pad_channels(grouped_block(104, 28), 16, 0.25)),
+            (std::vector<std::pair<int64_t, int64_t>>{{104, 1}, {104, 13}, {16, 1}}));
+}
+
 TEST(PadChannels, SmallValuesLeaveThroughASlice) {
   // SqueezeNet's classifier: 1x1 conv to 1000 classes -> Relu -> global pooling -> Flatten.
   Graph g("classifier");

@@ -574,13 +574,18 @@ struct DenseBlock {
   int64_t rows = 1, vectors = 1;
 };
 DenseBlock dense_block(int64_t row_extent, int64_t column_vectors, const ScheduleParams& params) {
-  DenseBlock best;
+  DenseBlock best, with_tail;
   for (int64_t v = std::min(params.dense_vectors, column_vectors); v >= 1; --v) {
     int64_t r = 1;
     for (int64_t d = 1; d <= row_extent && d * v <= params.dense_accumulators; ++d)
       if (row_extent % d == 0) r = d;
     if (r * v > best.rows * best.vectors) best = {r, v};
+    const int64_t most = std::min(row_extent, params.dense_accumulators / v);
+    if (most * v > with_tail.rows * with_tail.vectors) with_tail = {most, v};
   }
+  // Where no divisor gives half the accumulators (ViT's 197 tokens, a prime: 1 row of 4
+  // vectors, each vector of B loaded for one FMA), the most rows and a guarded tail.
+  if (best.rows * best.vectors * 2 <= params.dense_accumulators) return with_tail;
   return best;
 }
 
@@ -602,7 +607,10 @@ void schedule_dense(Schedule& s, const Tensor& stage, int lanes, bool parallel,
   const std::vector<std::string> batch(loops.begin(), loops.begin() + static_cast<std::ptrdiff_t>(batch_axes));
   loops.erase(loops.begin(), loops.begin() + static_cast<std::ptrdiff_t>(batch_axes));
   const std::string column = loops.back();
-  const int64_t col_lanes = lanes_dividing(stage.shape().back(), lanes);
+  int64_t col_lanes = lanes_dividing(stage.shape().back(), lanes);
+  // Columns that no vector divides (ViT's attention over 197 tokens): full vectors and a
+  // guarded tail, which the partitioner cuts off.
+  if (col_lanes == 1 && stage.shape().back() >= 2 * lanes) col_lanes = lanes;
   if (col_lanes == 1) {
     s.cache_write(st, column, MemoryScope::Register);
     if (parallel) s.parallel(st, outer_loop(stage));

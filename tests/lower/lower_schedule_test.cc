@@ -406,6 +406,29 @@ TEST(LowerSchedule, DenseVectorizesColumnsOfTransposedWeights) {
   EXPECT_EQ(k.params[1].packed->shape(), (Shape{2, 6, 8}));
 }
 
+// ViT's products over 197 tokens: a prime row count has no divisor for a register block,
+// and no vector divides 197 columns. The most rows and full vectors, with guarded tails,
+// agreeing with the reference.
+TEST(LowerSchedule, DenseTakesFullBlocksAndGuardedTailsWhereNothingDivides) {
+  Graph g("tokens");
+  SplitMix64 rng(4);
+  const ValueId x = g.add_input("x", {DType::F32, {1, 13, 20}});
+  const ValueId w = g.add_constant("w", random_tensor({20, 37}, rng));
+  g.add_output(g.add("MatMul", {x, w}, {}, "mm"));
+  const LoweredKernel k = lower_first(g, test_target("avx2"));
+  const std::string schedule = k.schedule.str();
+  EXPECT_NE(schedule.find("vectorize mm.j.i.i"), std::string::npos) << schedule;
+  // 4 vectors of 8 columns, 3 rows: the 12 accumulators of 16 registers.
+  EXPECT_NE(schedule.find("split mm.j by 32\nsplit mm.j.i by 8\nsplit mm.b0.i by 3\n"),
+            std::string::npos)
+      << schedule;
+  EXPECT_NE(schedule.find("unroll mm.b0.i.i"), std::string::npos) << schedule;
+  for (testing::ScheduleCase sc : testing::schedules_to_check(0)) {
+    SCOPED_TRACE(sc.label);
+    EXPECT_EQ(testing::check_graph(g, sc), std::vector<std::string>{"dense"});
+  }
+}
+
 TEST(LowerSchedule, InjectiveVectorizesTheInnermostAxis) {
   Graph g("add");
   const ValueId a = g.add_input("a", {DType::F32, {1, 3, 16}});

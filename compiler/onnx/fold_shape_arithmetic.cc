@@ -161,10 +161,23 @@ std::optional<std::vector<Tensor>> fold_shape_arithmetic(const onnx::NodeProto& 
     out.push_back(map_broadcast(inputs, DType::I64, [&](A a) {
       return Value(op == "Equal" ? a[0] == a[1] : op == "Less" ? a[0] < a[1] : a[0] > a[1]);
     }, at));
+  } else if (op == "Expand" && inputs.size() == 2) {
+    // A constant broadcast to a shape (ViT's class token, expanded to the batch).
+    if (inputs[1]->dtype() != DType::I64 || inputs[1]->shape().size() != 1)
+      user_error("{}: Expand's shape must be a 1-D integer tensor, got {}", at,
+                 graph::shape_str(inputs[1]->shape()));
+    Shape target;
+    for (int64_t i = 0; i < inputs[1]->numel(); ++i) {
+      target.push_back(inputs[1]->data<int64_t>()[i]);
+      if (target.back() < 0) user_error("{}: Expand to a negative extent {}", at, target.back());
+    }
+    const Tensor shape_of_target(DType::I64, target);
+    out.push_back(map_broadcast({inputs[0], &shape_of_target}, inputs[0]->dtype(),
+                                [](A a) { return a[0]; }, at));
   } else if (op == "Where" && inputs.size() == 3) {
     out.push_back(map_broadcast(inputs, same, [](A a) { return a[0] != 0 ? a[1] : a[2]; }, at));
   } else if (inputs.size() == 1 && (op == "Neg" || op == "Abs" || op == "Floor" || op == "Ceil" ||
-                                    op == "Not" || op == "Cast")) {
+                                    op == "Sqrt" || op == "Not" || op == "Cast")) {
     DType dtype = same;
     if (op == "Cast") {
       const int64_t to = int_attr(node, "to", 0);
@@ -184,6 +197,7 @@ std::optional<std::vector<Tensor>> fold_shape_arithmetic(const onnx::NodeProto& 
         if (op == "Abs") return std::fabs(a[0]);
         if (op == "Floor") return std::floor(a[0]);
         if (op == "Ceil") return std::ceil(a[0]);
+        if (op == "Sqrt") return std::sqrt(a[0]);  // attention's scale, from a head's width
         return Value(a[0] == 0);  // Not
       }, at));
     }

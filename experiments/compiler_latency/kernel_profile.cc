@@ -95,13 +95,14 @@ int main(int argc, char** argv) {
     std::vector<runtime::AlignedBuffer> buffers;
     std::vector<void*> args;
     for (size_t i = 0; i < k.params.size(); ++i) {
-      buffers.emplace_back(k.func.params[i].numel() * 4);
+      // f32, or i64 (a Gather's constant indices)
+      buffers.emplace_back(k.func.params[i].numel() * k.func.params[i].element_type().bits() / 8);
       if (k.params[i].packed)
-        std::memcpy(buffers.back().data(), k.params[i].packed->data<float>(),
-                    static_cast<size_t>(k.params[i].packed->numel()) * 4);
+        std::memcpy(buffers.back().data(), k.params[i].packed->raw(),
+                    static_cast<size_t>(k.params[i].packed->nbytes()));
       else if (m.graph.is_constant(k.params[i].value))
-        std::memcpy(buffers.back().data(), m.graph.constant(k.params[i].value).data<float>(),
-                    static_cast<size_t>(m.graph.constant(k.params[i].value).numel()) * 4);
+        std::memcpy(buffers.back().data(), m.graph.constant(k.params[i].value).raw(),
+                    static_cast<size_t>(m.graph.constant(k.params[i].value).nbytes()));
       args.push_back(buffers.back().data());
     }
     const codegen::KernelEntry entry = jit->lookup(k.func.name);

@@ -239,6 +239,18 @@ TEST(LowerErrors, TrainingModeOps) {
             "inference Dropout is the identity");
 }
 
+TEST(LowerErrors, GatherAtComputedIndices) {
+  Graph g("gather");
+  const ValueId x = g.add_input("x", {DType::F32, {4, 3}});
+  const ValueId at = g.add_input("at", {DType::I64, {2}});
+  g.add_output(g.add("Gather", {x, at}, {}, "pick"));
+  EXPECT_EQ(user_error_message([&] {
+              lower_group(g, passes::plan_fusion(g).groups[0], testing::test_target(), "k");
+            }),
+            "node 'pick' (Gather): cannot be compiled: Gather at computed indices is not "
+            "compiled (constant indices are)");
+}
+
 // BatchNormalization in training mode is compiled (batch statistics as stages, family
 // softmax); at inference it stays injective.
 TEST(LowerErrors, TrainingModeBatchNormIsCompiled) {

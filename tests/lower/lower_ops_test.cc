@@ -650,6 +650,23 @@ TEST(LowerOps, ReduceMaxGrad) {
   check_op({"ReduceMaxGrad", {{1, 7, 1}, {3, 7, 5}}, {{"axes", Shape{0, 2}}}}, "reduce");
 }
 
+// Gather of f32 data at constant indices (ViT's split of its packed q, k and v): a scalar
+// index drops the axis, several indices (one negative) select rows.
+TEST(LowerOps, GatherAtConstantIndices) {
+  for (const graph::Tensor& indices :
+       {graph::Tensor::i64({}, {1}), graph::Tensor::i64({2, 2}, {2, 0, -1, 1})}) {
+    SplitMix64 rng(9);
+    Graph g("gather");
+    const ValueId x = g.add_input("x", {DType::F32, {2, 3, 5}});
+    const ValueId at = g.add_constant("at", indices);
+    g.add_output(g.add("Gather", {x, at}, {{"axis", int64_t{1}}}, "node"));
+    for (const testing::ScheduleCase& sc : schedules_to_check(1)) {
+      SCOPED_TRACE(sc.label);
+      EXPECT_EQ(check_graph(g, sc), std::vector<std::string>{"injective"});
+    }
+  }
+}
+
 TEST(LowerOps, SliceGrad) {
   check_op({"SliceGrad", {{3, 6}},
             {{"starts", Shape{1, -6}}, {"ends", Shape{4, 100}}, {"input_shape", Shape{5, 7}}}},

@@ -283,6 +283,34 @@ TEST(OnnxImport, IntegerArithmeticOnConstantsFollowsOnnx) {
   EXPECT_EQ(out[7], Tensor::i64({2}, {end, 5}));
 }
 
+// ViT's class token, expanded to the batch, and its attention scale, the square root of a
+// head's width read from a shape: both constants, folded.
+TEST(OnnxImport, ExpandAndSqrtOfConstantsFold) {
+  OnnxModel m(17);
+  m.input("x", {1, 4, 8}).output("tokens", {2, 1, 3}).output("scale", {});
+  m.constant("cls", Tensor::f32({1, 1, 3}, {1.0f, 2.0f, 3.0f}));
+  m.constant("batch", Tensor::i64({3}, {2, 1, 1}));
+  m.node("Expand", {"cls", "batch"}, {"tokens"});
+  m.node("Shape", {"x"}, {"s"});
+  m.constant("last", Tensor::i64({}, {2}));
+  add_attr(m.node("Gather", {"s", "last"}, {"width"}), "axis", int64_t(0));
+  add_attr(m.node("Cast", {"width"}, {"wf"}), "to", int64_t(onnx::TensorProto::FLOAT));
+  m.node("Sqrt", {"wf"}, {"scale"});
+  const Graph g = import(m);
+  EXPECT_TRUE(g.nodes().empty());
+  const std::vector<Tensor> out = run_reference(g, {Tensor(DType::F32, {1, 4, 8})});
+  EXPECT_EQ(out[0], Tensor::f32({2, 1, 3}, {1.0f, 2.0f, 3.0f, 1.0f, 2.0f, 3.0f}));
+  EXPECT_NEAR(out[1].at(0), std::sqrt(8.0), 1e-6);
+  OnnxModel bad(17);
+  bad.input("x", {1}).output("y", {2, 3});
+  bad.constant("v", Tensor::f32({3}, {1.0f, 2.0f, 3.0f}));
+  bad.constant("to", Tensor::i64({2}, {2, 4}));
+  bad.node("Expand", {"v", "to"}, {"y"}, "grow");
+  EXPECT_EQ(import_error(bad),
+            "m.onnx: node 'grow' (Expand, opset 17): the shapes of the inputs do not broadcast "
+            "([3], [2,4])");
+}
+
 TEST(OnnxImportErrors, IntegerArithmeticErrorsNameTheNode) {
   OnnxModel m(17);
   m.input("x", {1}).output("q", {2}, onnx::TensorProto::INT64);

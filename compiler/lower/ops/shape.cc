@@ -225,6 +225,54 @@ NodeCompute pad(const ComputeContext& c) {
   }}};
 }
 
+// Gather of f32 data at constant indices (ViT's attention splits its packed q, k and v
+// so): output (outer.., k.., inner..) reads data (outer.., indices[k], inner..); several
+// indices become selects over their flat position. Gathers of i64 shape data are folded on
+// import.
+NodeCompute gather(const ComputeContext& c) {
+  const Shape& data = c.input_shape(0);
+  const graph::Tensor& indices = c.graph.constant(c.node.inputs[1]);
+  const auto axis = static_cast<size_t>(normalized_axis(c.attrs().i("axis"), data.size()));
+  const int64_t dim = data[axis];
+  std::vector<int64_t> rows;
+  for (int64_t i = 0; i < indices.numel(); ++i) {
+    const int64_t r = indices.data<int64_t>()[i];
+    if (r < -dim || r >= dim)
+      user_error("node '{}' (Gather): index {} is out of range for axis {} of size {} "
+                 "(expected {} to {})",
+                 c.node.name, r, axis, dim, -dim, dim - 1);
+    rows.push_back(r < 0 ? r + dim : r);
+  }
+  const Shape index_shape = indices.shape();
+  const Accessor x = c.in(0);
+  return NodeCompute{.outputs = {[=](const Indices& idx) {
+    std::vector<Expr> at(idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(axis));
+    Expr flat = i32(0);  // the output's position in `indices`
+    for (size_t d = 0; d < index_shape.size(); ++d) flat = flat * index_shape[d] + idx[axis + d];
+    Expr row = i32(rows.back());
+    for (size_t k = rows.size() - 1; k-- > 0;)
+      row = select(eq(flat, i32(static_cast<int64_t>(k))), i32(rows[k]), row);
+    at.push_back(row);
+    at.insert(at.end(), idx.begin() + static_cast<std::ptrdiff_t>(axis + index_shape.size()),
+              idx.end());
+    return x(at);
+  }}};
+}
+
+// Gathers the kernels compute: f32 data at constant indices, at most kMaxGatherIndices of
+// them (each more is one more select per element).
+constexpr int64_t kMaxGatherIndices = 64;
+std::optional<std::string> gather_refuses(const graph::Graph& g, const graph::Node& node) {
+  if (g.type(node.inputs[0]).dtype != graph::DType::F32)
+    return "Gather computes on i64 shape data, which constant folding removes from graphs "
+           "with static shapes; it is not compiled";
+  if (!g.is_constant(node.inputs[1]))
+    return "Gather at computed indices is not compiled (constant indices are)";
+  if (g.type(node.inputs[1]).numel() > kMaxGatherIndices)
+    return fmt::format("Gather of more than {} indices is not compiled", kMaxGatherIndices);
+  return std::nullopt;
+}
+
 OpLowering shape_data(const graph::OpDef& op) {
   return not_lowered(op.name + " computes on i64 shape data, which constant folding removes from "
                      "graphs with static shapes; it is not compiled");
@@ -242,7 +290,12 @@ OpLowering lower_op_Split(const graph::OpDef&) { return injective(split); }
 OpLowering lower_op_Slice(const graph::OpDef&) { return injective(slice); }
 OpLowering lower_op_Pad(const graph::OpDef&) { return injective(pad); }
 OpLowering lower_op_Shape(const graph::OpDef& op) { return shape_data(op); }
-OpLowering lower_op_Gather(const graph::OpDef& op) { return shape_data(op); }
+OpLowering lower_op_Gather(const graph::OpDef&) {
+  OpLowering lowering = injective(gather);
+  lowering.refuses = gather_refuses;
+  lowering.i64_inputs = {1};  // the indices: read at compile time, handed over unused
+  return lowering;
+}
 OpLowering lower_op_ConstantOfShape(const graph::OpDef& op) { return shape_data(op); }
 OpLowering lower_op_SliceGrad(const graph::OpDef&) { return injective(slice_grad); }
 

@@ -626,6 +626,20 @@ NAS_OP_CASE({
     .expected = {Tensor::f32({2}, {2, 5})},
 });
 
+// Constant indices, as a model holds them (the compiled form needs them so).
+NAS_OP_CASE({
+    .op = "Gather",
+    .name = "Gather.hand_constant_indices",
+    .build = [](Rng&, Graph& g, std::vector<Tensor>& in) {
+      in.push_back(iota_f32({2, 3, 2}));
+      const ValueId x = g.add_input("x", in.back().type());
+      const ValueId at = g.add_constant("at", Tensor::i64({3}, {2, -3, 1}));
+      g.add_output(g.add("Gather", {x, at}, {{"axis", int64_t{1}}}, "node"));
+    },
+    // columns 2, 0 (= -3) and 1 of each [3, 2] slice of 0..11
+    .expected = {Tensor::f32({2, 3, 2}, {4, 5, 0, 1, 2, 3, 10, 11, 6, 7, 8, 9})},
+});
+
 NAS_OP_CASE({
     .op = "Gather",
     .name = "Gather.hand_i64_shape",

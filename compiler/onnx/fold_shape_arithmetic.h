@@ -19,10 +19,10 @@ namespace nas::onnx_io {
 
 // The outputs of `node` on constant `inputs`, when it is arithmetic this folds (Add, Sub, Mul,
 // Div, Mod, Neg, Abs, Min, Max, Floor, Ceil, Sqrt, Equal, Less, Greater, Not, Where, Cast,
-// Expand) and not
-// float arithmetic that nas's own ops compute (every input f32, a registered op type). Else
-// nullopt. Booleans are i64 0 and 1, as the importer reads them. UserError naming `at` for
-// shapes that do not broadcast, an integer division by zero, or a Cast to a type nas lacks.
+// Expand) and not float arithmetic that nas's own ops compute (every input f32, a
+// registered op type). Else nullopt. Booleans are i64 0 and 1, as the importer reads them.
+// UserError naming `at` for shapes that do not broadcast, an integer division by zero, or a
+// Cast to a type nas lacks.
 std::optional<std::vector<graph::Tensor>> fold_shape_arithmetic(
     const onnx::NodeProto& node, const std::vector<const graph::Tensor*>& inputs,
     bool registered, const std::string& at);

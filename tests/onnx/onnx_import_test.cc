@@ -309,6 +309,21 @@ TEST(OnnxImport, ExpandAndSqrtOfConstantsFold) {
   EXPECT_EQ(import_error(bad),
             "m.onnx: node 'grow' (Expand, opset 17): the shapes of the inputs do not broadcast "
             "([3], [2,4])");
+  OnnxModel negative(17);
+  negative.input("x", {1}).output("y", {3});
+  negative.constant("v", Tensor::f32({3}, {1.0f, 2.0f, 3.0f}));
+  negative.constant("to", Tensor::i64({1}, {-3}));
+  negative.node("Expand", {"v", "to"}, {"y"}, "grow");
+  EXPECT_EQ(import_error(negative),
+            "m.onnx: node 'grow' (Expand, opset 17): Expand to a negative extent -3");
+  OnnxModel matrix(17);
+  matrix.input("x", {1}).output("y", {3});
+  matrix.constant("v", Tensor::f32({3}, {1.0f, 2.0f, 3.0f}));
+  matrix.constant("to", Tensor::i64({1, 1}, {3}));
+  matrix.node("Expand", {"v", "to"}, {"y"}, "grow");
+  EXPECT_EQ(import_error(matrix),
+            "m.onnx: node 'grow' (Expand, opset 17): Expand's shape must be a 1-D integer "
+            "tensor, got [1,1]");
 }
 
 TEST(OnnxImportErrors, IntegerArithmeticErrorsNameTheNode) {

@@ -92,6 +92,38 @@ Tensor map_broadcast(const std::vector<const Tensor*>& inputs, DType dtype, cons
   return out;
 }
 
+// ScatterND without reduction: `data` with the slices that `indices` [.., k] name (in its
+// first k axes) replaced by those of `updates` [.., rest of data's shape].
+Tensor scatter_nd(const Tensor& data, const Tensor& indices, const Tensor& updates,
+                  const std::string& at) {
+  const Shape& ds = data.shape();
+  const Shape& is = indices.shape();
+  if (indices.dtype() != DType::I64 || is.empty() || is.back() > static_cast<int64_t>(ds.size()))
+    user_error("{}: ScatterND's indices must be integers [.., k] with k <= {}, got {}", at,
+               ds.size(), graph::shape_str(is));
+  const auto k = static_cast<size_t>(is.back());
+  int64_t slice = 1;
+  for (size_t d = k; d < ds.size(); ++d) slice *= ds[d];
+  const int64_t tuples = indices.numel() / static_cast<int64_t>(std::max<size_t>(k, 1));
+  if (updates.numel() != tuples * slice || updates.dtype() != data.dtype())
+    user_error("{}: ScatterND's updates {} do not match {} slices of {} elements", at,
+               graph::shape_str(updates.shape()), tuples, slice);
+  Tensor out = data;
+  for (int64_t t = 0; t < tuples; ++t) {
+    int64_t offset = 0;
+    for (size_t d = 0; d < k; ++d) {
+      int64_t i = indices.data<int64_t>()[t * static_cast<int64_t>(k) + static_cast<int64_t>(d)];
+      if (i < -ds[d] || i >= ds[d])
+        user_error("{}: ScatterND index {} is out of range for axis {} of size {}", at, i, d,
+                   ds[d]);
+      offset = offset * ds[d] + (i < 0 ? i + ds[d] : i);
+    }
+    for (int64_t e = 0; e < slice; ++e)
+      set_value(out, offset * slice + e, get_value(updates, t * slice + e));
+  }
+  return out;
+}
+
 int64_t int_attr(const onnx::NodeProto& node, const std::string& name, int64_t fallback) {
   for (const onnx::AttributeProto& a : node.attribute())
     if (a.name() == name) return a.i();
@@ -174,6 +206,24 @@ std::optional<std::vector<Tensor>> fold_shape_arithmetic(const onnx::NodeProto& 
     const Tensor shape_of_target(DType::I64, target);
     out.push_back(map_broadcast({inputs[0], &shape_of_target}, inputs[0]->dtype(),
                                 [](A a) { return a[0]; }, at));
+  } else if (op == "Pow" && inputs.size() == 2) {
+    // Swin's attention scale, a head's width to the power -0.5.
+    out.push_back(map_broadcast(
+        inputs, inputs[0]->dtype(), [](A a) { return std::pow(a[0], a[1]); }, at));
+  } else if (op == "Range" && inputs.size() == 3) {
+    // start, start + delta, ... up to limit (Swin's window masks and position indices).
+    for (const Tensor* t : inputs)
+      if (t->numel() != 1)
+        user_error("{}: Range takes scalars, got {}", at, graph::shape_str(t->shape()));
+    const Value start = get_value(*inputs[0], 0), limit = get_value(*inputs[1], 0),
+                delta = get_value(*inputs[2], 0);
+    if (delta == 0) user_error("{}: Range with a delta of 0", at);
+    const auto count = static_cast<int64_t>(std::max<Value>(0, std::ceil((limit - start) / delta)));
+    Tensor range(inputs[0]->dtype(), {count});
+    for (int64_t i = 0; i < count; ++i) set_value(range, i, start + static_cast<Value>(i) * delta);
+    out.push_back(std::move(range));
+  } else if (op == "ScatterND" && inputs.size() == 3) {
+    out.push_back(scatter_nd(*inputs[0], *inputs[1], *inputs[2], at));
   } else if (op == "Where" && inputs.size() == 3) {
     out.push_back(map_broadcast(inputs, same, [](A a) { return a[0] != 0 ? a[1] : a[2]; }, at));
   } else if (inputs.size() == 1 && (op == "Neg" || op == "Abs" || op == "Floor" || op == "Ceil" ||

@@ -326,6 +326,70 @@ TEST(OnnxImport, ExpandAndSqrtOfConstantsFold) {
             "tensor, got [1,1]");
 }
 
+// Swin's shifted-window masks and scale: Range, ScatterND and Pow of constants, folded.
+TEST(OnnxImport, RangeScatterAndPowOfConstantsFold) {
+  OnnxModel m(17);
+  const int i64 = onnx::TensorProto::INT64;
+  m.input("x", {1}).output("range", {3}, i64).output("scattered", {3, 2}).output("power", {2});
+  m.constant("start", Tensor::i64({}, {2}));
+  m.constant("limit", Tensor::i64({}, {9}));
+  m.constant("delta", Tensor::i64({}, {3}));
+  m.node("Range", {"start", "limit", "delta"}, {"range"});
+  m.constant("zeros", Tensor::f32({3, 2}, {0, 0, 0, 0, 0, 0}));
+  m.constant("rows", Tensor::i64({2, 1}, {2, -3}));
+  m.constant("values", Tensor::f32({2, 2}, {1, 2, 3, 4}));
+  m.node("ScatterND", {"zeros", "rows", "values"}, {"scattered"});
+  m.constant("width", Tensor::f32({2}, {4.0f, 16.0f}));
+  m.constant("half", Tensor::f32({}, {-0.5f}));
+  m.node("Pow", {"width", "half"}, {"power"});
+  const Graph g = import(m);
+  EXPECT_TRUE(g.nodes().empty());
+  const std::vector<Tensor> out = run_reference(g, {Tensor(DType::F32, {1})});
+  EXPECT_EQ(out[0], Tensor::i64({3}, {2, 5, 8}));
+  EXPECT_EQ(out[1], Tensor::f32({3, 2}, {3, 4, 0, 0, 1, 2}));
+  EXPECT_EQ(out[2], Tensor::f32({2}, {0.5f, 0.25f}));
+  OnnxModel zero(17);
+  zero.input("x", {1}).output("r", {1}, i64);
+  zero.constant("a", Tensor::i64({}, {0}));
+  zero.constant("b", Tensor::i64({}, {4}));
+  zero.node("Range", {"a", "b", "a"}, {"r"}, "steps");
+  EXPECT_EQ(import_error(zero), "m.onnx: node 'steps' (Range, opset 17): Range with a delta of 0");
+  OnnxModel far(17);
+  far.input("x", {1}).output("s", {3, 2});
+  far.constant("zeros", Tensor::f32({3, 2}, {0, 0, 0, 0, 0, 0}));
+  far.constant("rows", Tensor::i64({1, 1}, {3}));
+  far.constant("values", Tensor::f32({1, 2}, {1, 2}));
+  far.node("ScatterND", {"zeros", "rows", "values"}, {"s"}, "mask");
+  EXPECT_EQ(import_error(far),
+            "m.onnx: node 'mask' (ScatterND, opset 17): ScatterND index 3 is out of range for "
+            "axis 0 of size 3");
+  OnnxModel short_updates(17);
+  short_updates.input("x", {1}).output("s", {3, 2});
+  short_updates.constant("zeros", Tensor::f32({3, 2}, {0, 0, 0, 0, 0, 0}));
+  short_updates.constant("rows", Tensor::i64({1, 1}, {0}));
+  short_updates.constant("values", Tensor::f32({1}, {1}));
+  short_updates.node("ScatterND", {"zeros", "rows", "values"}, {"s"}, "mask");
+  EXPECT_EQ(import_error(short_updates),
+            "m.onnx: node 'mask' (ScatterND, opset 17): ScatterND's updates [1] do not match 1 "
+            "slices of 2 elements");
+  OnnxModel vector_range(17);
+  vector_range.input("x", {1}).output("r", {1}, i64);
+  vector_range.constant("a", Tensor::i64({2}, {0, 1}));
+  vector_range.constant("b", Tensor::i64({}, {4}));
+  vector_range.node("Range", {"a", "b", "b"}, {"r"}, "steps");
+  EXPECT_EQ(import_error(vector_range),
+            "m.onnx: node 'steps' (Range, opset 17): Range takes scalars, got [2]");
+  OnnxModel deep_indices(17);
+  deep_indices.input("x", {1}).output("s", {3, 2});
+  deep_indices.constant("zeros", Tensor::f32({3, 2}, {0, 0, 0, 0, 0, 0}));
+  deep_indices.constant("rows", Tensor::i64({1, 3}, {0, 0, 0}));  // 3 axes of a 2-D value
+  deep_indices.constant("values", Tensor::f32({2}, {1, 2}));
+  deep_indices.node("ScatterND", {"zeros", "rows", "values"}, {"s"}, "mask");
+  EXPECT_EQ(import_error(deep_indices),
+            "m.onnx: node 'mask' (ScatterND, opset 17): ScatterND's indices must be integers "
+            "[.., k] with k <= 2, got [1,3]");
+}
+
 TEST(OnnxImportErrors, IntegerArithmeticErrorsNameTheNode) {
   OnnxModel m(17);
   m.input("x", {1}).output("q", {2}, onnx::TensorProto::INT64);

@@ -96,7 +96,8 @@ TEST(LowerBlocked, GroupsOfTwoVectorsReadTheirInputAsBroadcasts) {
   SplitMix64 rng(3);
   const ValueId x = g.add_input("x", {DType::F32, {1, 64, 7, 7}});
   const ValueId w = g.add_constant("w", random_tensor({64, 32, 3, 3}, rng));
-  const ValueId y = g.add("Conv", {x, w}, {{"pads", Shape{1, 1, 1, 1}}, {"group", int64_t{2}}}, "y");
+  const ValueId y =
+      g.add("Conv", {x, w}, {{"pads", Shape{1, 1, 1, 1}}, {"group", int64_t{2}}}, "y");
   g.add_output(y);
   const target::Target target = testing::test_target("avx512f");
   LowerOptions options = testing::parallel_everywhere(target);

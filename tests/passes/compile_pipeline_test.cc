@@ -23,8 +23,9 @@ using nas::testing::user_error_message;
 
 TEST(CompilePipeline, ListsItsSteps) {
   EXPECT_THAT(dump_steps(), ElementsAre("fold_batch_norm", "constant_folding",
-                                        "divide_by_constants", "dead_code", "pad_channels", "widen_groups", "winograd",
-                                        "scale_into_weights", "fusion", "layout", "lower", "llvm"));
+                                        "divide_by_constants", "dead_code", "pad_channels",
+                                        "widen_groups", "winograd", "scale_into_weights",
+                                        "fusion", "layout", "lower", "llvm"));
 }
 
 TEST(CompilePipeline, KeepsTheResultsAndPlansFusion) {

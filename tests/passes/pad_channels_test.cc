@@ -121,7 +121,8 @@ TEST(PadChannels, GroupedConvolutionsCarryPaddingAsWholeGroups) {
   };
   const Graph source = grouped_block(440, 7);
   const Graph padded = pad_channels(source, 16, 0.25);
-  EXPECT_EQ(convs(padded), (std::vector<std::pair<int64_t, int64_t>>{{448, 1}, {448, 56}, {16, 1}}));
+  EXPECT_EQ(convs(padded),
+            (std::vector<std::pair<int64_t, int64_t>>{{448, 1}, {448, 56}, {16, 1}}));
   EXPECT_EQ(count(padded, OpId::Slice), 0);
   expect_same_results(source, padded, "440 channels in groups of 8");
   EXPECT_EQ(convs(pad_channels(grouped_block(104, 28), 16, 0.25)),

@@ -23,6 +23,7 @@
 // - Integer arithmetic inside a Load or Store index is assumed not to overflow (nsw).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -68,6 +69,9 @@ struct KernelCacheStats {
   int64_t entries = 0;           // kernels held now
 };
 KernelCacheStats kernel_cache_stats();
+// At most this many kernels are kept (kCachedKernels unless set), the least recently used
+// dropped first.
+void set_kernel_cache_capacity(size_t kernels);
 
 // An object file (ELF) with `funcs` for any target LLVM knows. The code calls
 // nas_parallel_for where it has parallel loops; whoever links it provides that symbol.

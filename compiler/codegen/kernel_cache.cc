@@ -40,6 +40,7 @@ class Cache {
       if (loop::structural_equal(e.key, key, loop::VarMatching::AllVars)) {
         ++stats_.hits;
         found.kernel = e.kernel;
+        entries_.splice(entries_.end(), entries_, it->second);  // the most recently used
         return found;
       }
       found.hash_taken = true;
@@ -54,15 +55,13 @@ class Cache {
     for (auto it = first; it != last; ++it)
       if (it->second->target == entry.target) return;  // added meanwhile by another thread
     index_.emplace(entry.hash, entries_.insert(entries_.end(), std::move(entry)));
-    while (entries_.size() > kCachedKernels) {
-      auto [from, to] = index_.equal_range(entries_.front().hash);
-      for (auto it = from; it != to; ++it)
-        if (it->second == entries_.begin()) {
-          index_.erase(it);
-          break;
-        }
-      entries_.pop_front();
-    }
+    evict();
+  }
+
+  void set_capacity(size_t capacity) {
+    std::lock_guard lock(mutex_);
+    capacity_ = capacity;
+    evict();
   }
 
   KernelCacheStats stats() {
@@ -73,8 +72,21 @@ class Cache {
   }
 
  private:
+  void evict() {
+    while (entries_.size() > capacity_) {
+      auto [from, to] = index_.equal_range(entries_.front().hash);
+      for (auto it = from; it != to; ++it)
+        if (it->second == entries_.begin()) {
+          index_.erase(it);
+          break;
+        }
+      entries_.pop_front();
+    }
+  }
+
   std::mutex mutex_;
-  std::list<Entry> entries_;  // oldest first
+  size_t capacity_ = kCachedKernels;
+  std::list<Entry> entries_;  // least recently used first
   std::unordered_multimap<uint64_t, std::list<Entry>::iterator> index_;
   KernelCacheStats stats_;
 };
@@ -145,5 +157,7 @@ std::vector<CachedKernel> cached_kernel_objects(const std::vector<loop::LoweredF
 }
 
 KernelCacheStats kernel_cache_stats() { return cache().stats(); }
+
+void set_kernel_cache_capacity(size_t kernels) { cache().set_capacity(kernels); }
 
 }  // namespace nas::codegen

@@ -6,8 +6,9 @@
 // parameters corresponding in order) and the target's triple, CPU and features. Its object
 // is compiled under a symbol made of the key's hash, not of the kernel's name, so the bytes
 // are the same whichever model first needed them: the cache changes compile time, never the
-// code. At most kCachedKernels entries, the oldest dropped first. Private to codegen; its
-// counts are codegen.h's kernel_cache_stats.
+// code. At most kCachedKernels entries, the least recently used dropped first. Private to
+// codegen; its counts and capacity are codegen.h's kernel_cache_stats and
+// set_kernel_cache_capacity.
 #pragma once
 
 #include <cstdint>
@@ -21,9 +22,10 @@
 
 namespace nas::codegen {
 
-// An entry (loop IR and object) takes about 0.1-0.2 MB: at most about 100 MB in all. Ten
-// candidates of a shipped space bring 50-130 kernels not seen before.
-inline constexpr size_t kCachedKernels = 512;
+// An entry (loop IR and object) takes about 0.07 MB: about 150 MB in all. A candidate of a
+// shipped space brings 100-300 kernels not seen before (inference, training and tuning): at
+// 512 a search compiled a fifth of its kernels again after their eviction.
+inline constexpr size_t kCachedKernels = 2048;
 
 struct CachedKernel {
   std::string symbol;                         // what the object defines

@@ -108,16 +108,50 @@ std::optional<std::string> KernelBench::compare_outputs() const {
 KernelMeasurement KernelBench::measure(const lower::LoweredKernel& kernel,
                                        const runtime::TimingProtocol& protocol,
                                        bool cold_caches) {
-  KernelMeasurement m;
   std::unique_ptr<codegen::JitModule> jit;
   try {
     jit = codegen::JitModule::compile({kernel.func}, target_, 1);
   } catch (const std::exception& e) {
+    KernelMeasurement m;
     m.error = fmt::format("does not compile: {}", e.what());
     return m;
   }
+  KernelMeasurement m = check_and_time(jit->lookup(kernel.func.name), protocol, cold_caches);
   m.compile_seconds = jit->compile_seconds();
-  auto* entry = jit->lookup(kernel.func.name);
+  return m;
+}
+
+std::vector<KernelMeasurement> KernelBench::measure_all(
+    const std::vector<lower::LoweredKernel>& kernels, const runtime::TimingProtocol& protocol,
+    bool cold_caches) {
+  // Each under a name of its own: candidates of one workload share the kernel's name.
+  std::vector<loop::LoweredFunc> funcs;
+  for (size_t i = 0; i < kernels.size(); ++i) {
+    funcs.push_back(kernels[i].func);
+    funcs.back().name = fmt::format("{}_{}", kernels[i].func.name, i);
+  }
+  std::unique_ptr<codegen::JitModule> jit;
+  try {
+    jit = codegen::JitModule::compile(funcs, target_, 0);
+  } catch (const std::exception&) {
+    // One of them does not compile: each on its own says which, with its error.
+    std::vector<KernelMeasurement> each;
+    for (const lower::LoweredKernel& kernel : kernels)
+      each.push_back(measure(kernel, protocol, cold_caches));
+    return each;
+  }
+  std::vector<KernelMeasurement> each;
+  for (const loop::LoweredFunc& func : funcs) {
+    each.push_back(check_and_time(jit->lookup(func.name), protocol, cold_caches));
+    each.back().compile_seconds = jit->compile_seconds() / static_cast<double>(funcs.size());
+  }
+  return each;
+}
+
+KernelMeasurement KernelBench::check_and_time(codegen::KernelEntry entry,
+                                              const runtime::TimingProtocol& protocol,
+                                              bool cold_caches) {
+  KernelMeasurement m;
   // Outputs start as NaN, so an element the schedule never writes shows.
   for (size_t k = 0; k < outputs_.size(); ++k) {
     auto* data = reinterpret_cast<float*>(buffers_[outputs_[k]].data());

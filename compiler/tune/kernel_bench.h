@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "compiler/codegen/codegen.h"
 #include "compiler/codegen/thread_pool.h"
 #include "compiler/lower/lower_group.h"
 #include "compiler/runtime/aligned_buffer.h"
@@ -37,11 +38,20 @@ class KernelBench {
 
   KernelMeasurement measure(const lower::LoweredKernel& kernel,
                             const runtime::TimingProtocol& protocol, bool cold_caches = false);
+  // Each kernel's measurement as measure() makes it, in order; the kernels are compiled
+  // together first, concurrently on the caller's threads (compiling is most of a
+  // measurement's time), and timed one after the other.
+  std::vector<KernelMeasurement> measure_all(const std::vector<lower::LoweredKernel>& kernels,
+                                             const runtime::TimingProtocol& protocol,
+                                             bool cold_caches = false);
   // Multiply-adds (or elements) of the kernel's stages: for GFLOP/s.
   int64_t work() const { return work_; }
 
  private:
   void run(void (*entry)(void* const*));
+  // Checks a compiled kernel's outputs and times it (measure() after compiling).
+  KernelMeasurement check_and_time(codegen::KernelEntry entry,
+                                   const runtime::TimingProtocol& protocol, bool cold_caches);
   // The first parameter whose outputs differ from the oracle's, as a sentence, or nullopt.
   std::optional<std::string> compare_outputs() const;
 

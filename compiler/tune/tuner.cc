@@ -127,9 +127,9 @@ WorkloadResult Tuner::tune(const lower::GroupStages& group, const std::string& k
   // The measured points of this run with their times, fastest first (for neighbours).
   std::vector<std::pair<double, Point>> measured_points;
   int since_best = 0;
-  auto measure = [&](const Candidate& c, const std::optional<Point>& point) {
+  auto record = [&](const Candidate& c, const std::optional<Point>& point,
+                    const KernelMeasurement& m) {
     seen.insert(c.schedule);
-    const KernelMeasurement m = bench.measure(c.kernel, options_.protocol, options_.cold_caches);
     Measurement record{result.workload, target_key_, result.family, kernel_text,
                        c.params.to_json(), std::nullopt, m.error, c.features, result.work};
     if (m.ok) record.ms = m.ms;
@@ -152,7 +152,8 @@ WorkloadResult Tuner::tune(const lower::GroupStages& group, const std::string& k
   };
 
   const Candidate base = make(space.base());
-  if (!seen.contains(base.schedule)) measure(base, std::nullopt);
+  if (!seen.contains(base.schedule))
+    record(base, std::nullopt, bench.measure(base.kernel, options_.protocol, options_.cold_caches));
 
   SplitMix64 rng(counter_hash({options_.seed, result.workload, 1}));
   auto stop = [&] {
@@ -200,10 +201,12 @@ WorkloadResult Tuner::tune(const lower::GroupStages& group, const std::string& k
     for (const auto& e : round) seen.insert(e.first.schedule);
     unseen(n, [&] { return space.random_point(rng); }, round);
     if (round.empty()) break;  // every schedule of the space is measured
-    for (const auto& [candidate, point] : round) {
-      if (stop()) break;
-      measure(candidate, point);
-    }
+    std::vector<lower::LoweredKernel> kernels;
+    for (const auto& e : round) kernels.push_back(e.first.kernel);
+    const std::vector<KernelMeasurement> measured =
+        bench.measure_all(kernels, options_.protocol, options_.cold_caches);
+    for (size_t i = 0; i < round.size() && !stop(); ++i)
+      record(round[i].first, round[i].second, measured[i]);
     // Refitting costs about as much as a few measurements: only once the data grew by a
     // tenth (at least a round's worth).
     if (options_.use_model &&

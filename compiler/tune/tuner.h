@@ -7,10 +7,12 @@
 // nothing faster. A round measures the points the cost model ranks highest among a pool
 // (half random points, half mutants of the four fastest measured: one or two knobs
 // changed, an evolutionary step), plus a share of random points; a random search takes
-// only random ones (use_model false). Points whose schedules resolve alike are measured once. Every
-// measurement goes to the records at once, and the cost model is retrained on the latest
-// records that passed (every workload and target: what it learnt elsewhere ranks the first
-// round of a new workload: transfer) whenever they grew by a tenth.
+// only random ones (use_model false). A round's kernels are compiled together on the
+// caller's threads, then timed one by one. Points whose schedules resolve alike are
+// measured once. Every measurement goes to the records at once, and the cost model is
+// retrained on the latest records that passed (every workload and target: what it learnt
+// elsewhere ranks the first round of a new workload: transfer) whenever they grew by a
+// tenth.
 //
 // A workload with `trials` measurements in the records already, or that a tuner finished
 // at that budget (its space ran out first), is not measured again.

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "compiler/codegen/codegen.h"
+#include "compiler/codegen/kernel_cache.h"
 #include "compiler/loop/compute.h"
 #include "compiler/target/target.h"
 #include "tests/codegen/codegen_test_util.h"
@@ -22,13 +23,13 @@ namespace {
 
 using namespace loop;
 
-// out[i] = a[i] * b[i] + c[i] over 256 elements, as plain scalar loop IR.
-LoweredFunc multiply_add(const std::string& name) {
-  Buffer a("a", Type::f32(), {256}), b("b", Type::f32(), {256}), c("c", Type::f32(), {256}),
-      out("out", Type::f32(), {256});
+// out[i] = a[i] * b[i] + c[i] over n elements, as plain scalar loop IR.
+LoweredFunc multiply_add(const std::string& name, int64_t n = 256) {
+  Buffer a("a", Type::f32(), {n}), b("b", Type::f32(), {n}), c("c", Type::f32(), {n}),
+      out("out", Type::f32(), {n});
   const Var i("i");
   return {name, {a, b, c, out},
-          For::make(i, make_zero(Type::i32()), make_const(Type::i32(), int64_t{256}), ForKind::Serial,
+          For::make(i, make_zero(Type::i32()), make_const(Type::i32(), n), ForKind::Serial,
                     Store::make(out, Load::make(a, i) * Load::make(b, i) + Load::make(c, i), i))};
 }
 
@@ -207,6 +208,30 @@ TEST(CodegenModule, SeveralFunctionsInOneModule) {
   auto jit = JitModule::compile({multiply_add("first"), multiply_add("second")}, target::host_target());
   EXPECT_EQ(jit->lookup("first"), jit->lookup("second"));
   EXPECT_THROW(jit->lookup("third"), InternalError);
+}
+
+// The process's kernel cache keeps the kernels used last: one that is looked up again
+// outlives one compiled after it but not used since.
+TEST(CodegenModule, KernelCacheDropsTheLeastRecentlyUsed) {
+  if (!is_x86_64_host()) GTEST_SKIP() << "JIT runs on x86-64 hosts here";
+  const target::Target host = target::host_target();
+  auto misses_of = [&](const LoweredFunc& func) {
+    const int64_t before = kernel_cache_stats().misses;
+    JitModule::compile({func}, host);
+    return kernel_cache_stats().misses - before;
+  };
+  // Sizes no other test compiles, so that the first compile of each is a miss.
+  const LoweredFunc a = multiply_add("a", 1001), b = multiply_add("b", 1002),
+                    c = multiply_add("c", 1003);
+  set_kernel_cache_capacity(2);
+  EXPECT_EQ(misses_of(a), 1);
+  EXPECT_EQ(misses_of(b), 1);
+  EXPECT_EQ(misses_of(a), 0);  // used again: now the most recent
+  EXPECT_EQ(misses_of(c), 1);  // drops b, not a (the older entry)
+  EXPECT_EQ(misses_of(a), 0);
+  EXPECT_EQ(misses_of(b), 1);
+  EXPECT_LE(kernel_cache_stats().entries, 2);
+  set_kernel_cache_capacity(kCachedKernels);
 }
 
 }  // namespace

@@ -98,5 +98,34 @@ TEST(KernelBench, RejectsAKernelThatComputesSomethingElse) {
   EXPECT_TRUE(right.ok) << right.error;
 }
 
+// A round's kernels, compiled together (named alike, as the tuner names them), are each
+// checked and timed as on their own: the wrong one fails, the others pass.
+TEST(KernelBench, MeasuresARoundsKernelsEachOnItsOwn) {
+  auto single = [](const char* op) {
+    graph::Graph g(op);
+    const graph::ValueId x = g.add_input("x", {graph::DType::F32, {1, 16, 12, 12}});
+    g.add_output(g.add(op, {x}, {}, "y"));
+    return g;
+  };
+  const compiler::CompileOptions options = host_options(2);
+  const ModelWorkload relu = model_workloads(single("Relu"), options).front();
+  const ModelWorkload sigmoid = model_workloads(single("Sigmoid"), options).front();
+  target::ScheduleParams serial = options.target.schedule;
+  serial.min_parallel_work = int64_t{1} << 40;
+  KernelBench bench(relu.group, options.target, 3);
+  const std::vector<KernelMeasurement> each = bench.measure_all(
+      {lower::default_kernel(relu.group, options.target, options.target.schedule, "k"),
+       lower::default_kernel(sigmoid.group, options.target, options.target.schedule, "k"),
+       lower::default_kernel(relu.group, options.target, serial, "k")},
+      quick_protocol());
+  ASSERT_EQ(each.size(), 3u);
+  EXPECT_TRUE(each[0].ok) << each[0].error;
+  EXPECT_FALSE(each[1].ok);
+  EXPECT_THAT(each[1].error, ::testing::HasSubstr("differs from the naive loop nest's"));
+  EXPECT_TRUE(each[2].ok) << each[2].error;
+  EXPECT_GT(each[0].ms, 0);
+  EXPECT_GT(each[2].ms, 0);
+}
+
 }  // namespace
 }  // namespace nas::tune

@@ -17,8 +17,8 @@
 #         The FMA peak (experiments/compiler_latency/fma_peak.cc) before and after.
 # models  the compiler study's torchvision models (TV_MODELS) tuned at each of THREADS with
 #         MODEL_TRIALS per workload into one shared records file (so later models reuse
-#         earlier ones' workloads), then `nas bench --no-calibrate` with and without the
-#         records against ONNX Runtime (ort_bench.py), alternated in ROUNDS rounds.
+#         earlier ones' workloads), then ours with and without the records and ONNX Runtime
+#         kept loaded and timed in rotation, PAIRS rounds (interleaved_bench.py --records).
 # search  a search of SEARCH_CANDIDATES random architectures of configs/spaces/mobilenet_28.yaml
 #         (tiny synthetic training: the tuner's cost is what it measures) with tuning
 #         trials SEARCH_TUNING_TRIALS into fresh records: per candidate, compile + tune +
@@ -34,7 +34,7 @@
 #
 # Environment: NAS (build/nas), OUT (experiments/runs/tuning), THREADS ("1 2"),
 # RANDOM_TRIALS (200), TRIALS (64), TRANSFER_TRIALS (32), SPACE_RANDOM_TRIALS (64),
-# SPACE_TRIALS (32), SPACE_TRANSFER_TRIALS (16), MODEL_TRIALS (24), ROUNDS (3),
+# SPACE_TRIALS (32), SPACE_TRANSFER_TRIALS (16), MODEL_TRIALS (24), PAIRS (20), ROUNDS (3),
 # TV_MODELS ("mobilenet_v2 resnet18 squeezenet1_1 efficientnet_b0"), TV_DIR (where the
 # torchvision ONNX files are: experiments/runs/torchvision/models), TORCH_PYTHON and
 # ORT_PYTHON as in experiments/compiler_latency/run.sh; for tvm: TVM_PYTHON (the venv of
@@ -55,6 +55,7 @@ SPACE_TRANSFER_TRIALS=${SPACE_TRANSFER_TRIALS:-16}
 MODEL_TRIALS=${MODEL_TRIALS:-24}
 SEARCH_CANDIDATES=${SEARCH_CANDIDATES:-100}
 SEARCH_TUNING_TRIALS=${SEARCH_TUNING_TRIALS:-8}
+PAIRS=${PAIRS:-20}
 ROUNDS=${ROUNDS:-3}
 TVM_PYTHON=${TVM_PYTHON:-$HOME/.cache/nas-peer-venv/bin/python}
 TVM_MODELS=${TVM_MODELS:-"resnet18 mobilenet_v2"}
@@ -183,13 +184,10 @@ models() {
         > "$OUT/models/tune_${m}_t$t.json" 2> /dev/null
     done
     for m in $TV_MODELS; do
-      local f="$TV_DIR/tv_$m.onnx"
-      : > "$OUT/models/bench_${m}_t$t.jsonl"
-      for r in $(seq "$ROUNDS"); do
-        "$nas" bench "$f" --threads "$t" --no-calibrate --json | sed 's/^{/{"variant": "default", /' >> "$OUT/models/bench_${m}_t$t.jsonl"
-        "$nas" bench "$f" --threads "$t" --no-calibrate --json --records "$records" | sed 's/^{/{"variant": "tuned", /' >> "$OUT/models/bench_${m}_t$t.jsonl"
-        "$ORT_PYTHON" "$cl/ort_bench.py" "$f" --threads "$t" | sed 's/^{/{"variant": "ort", /' >> "$OUT/models/bench_${m}_t$t.jsonl"
-      done
+      echo "models: timing $m at $t thread(s)" >&2
+      rm -f "$OUT/models/pairs_${m}_t${t}"_r*.json
+      "$ORT_PYTHON" "$cl/interleaved_bench.py" "$nas" "$TV_DIR/tv_$m.onnx" --threads "$t" \
+        --pairs "$PAIRS" --records "$records" --out "$OUT/models/pairs_${m}_t$t"
     done
   done
 }

@@ -180,27 +180,35 @@ def layers_bench():
 
 
 def models():
-    files = sorted(glob.glob(os.path.join(folder, "models", "bench_*_t*.jsonl")))
-    if not files:
+    rounds = {}  # (model, threads) -> round -> runner -> median ms
+    for path in glob.glob(os.path.join(folder, "models", "pairs_*_t*_r*_*.json")):
+        name = os.path.basename(path)[len("pairs_"):-len(".json")]
+        rest, runner = name.rsplit("_", 1)
+        rest, pair = rest.rsplit("_r", 1)
+        model, threads = rest.rsplit("_t", 1)
+        rounds.setdefault((model, threads), {}).setdefault(int(pair), {})[runner] = \
+            load(path)["median_ms"]
+    if not rounds:
         return
     print("## Models\n")
-    print("| model | threads | default ms | tuned ms | ORT ms | tuned/default | default/ORT | tuned/ORT |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("Ours without and with the records, and ONNX Runtime, kept loaded and timed in "
+          "rotation (interleaved_bench.py --records); times are medians over the rounds, ratios "
+          "the median over the rounds of the ratio within one.\n")
+    print("| model | threads | rounds | default ms | tuned ms | ORT ms | tuned/default | default/ORT | tuned/ORT |")
+    print("|---|---|---|---|---|---|---|---|---|")
     ratios = {}
-    for path in files:
-        name = os.path.basename(path)[len("bench_"):-len(".jsonl")]
-        model, threads = name.rsplit("_t", 1)
-        times = {}
-        for line in open(path):
-            if line.strip():
-                r = json.loads(line)
-                times.setdefault(r["variant"], []).append(r.get("median_ms"))
-        med = {k: statistics.median(v) for k, v in times.items() if v}
-        if not {"default", "tuned", "ort"} <= med.keys():
+    for (model, threads), by_round in sorted(rounds.items()):
+        full = [r for r in by_round.values() if {"ours", "tuned", "ort"} <= r.keys()]
+        if not full:
             continue
-        d, t, o = med["default"], med["tuned"], med["ort"]
-        ratios.setdefault(threads, []).append((d / o, t / o))
-        print(f"| {model} | {threads} | {d:.2f} | {t:.2f} | {o:.2f} | {t / d:.2f} | {d / o:.2f} | {t / o:.2f} |")
+        med = lambda f: statistics.median(f(r) for r in full)
+        d, t, o = (med(lambda r, k=k: r[k]) for k in ("ours", "tuned", "ort"))
+        td = med(lambda r: r["tuned"] / r["ours"])
+        do = med(lambda r: r["ours"] / r["ort"])
+        to = med(lambda r: r["tuned"] / r["ort"])
+        ratios.setdefault(threads, []).append((do, to))
+        print(f"| {model} | {threads} | {len(full)} | {d:.2f} | {t:.2f} | {o:.2f} | {td:.3f} | "
+              f"{do:.2f} | {to:.2f} |")
     print()
     for threads, r in sorted(ratios.items()):
         g = lambda xs: math.exp(sum(math.log(x) for x in xs) / len(xs))

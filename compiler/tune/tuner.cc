@@ -127,8 +127,8 @@ WorkloadResult Tuner::tune(const lower::GroupStages& group, const std::string& k
   // The measured points of this run with their times, fastest first (for neighbours).
   std::vector<std::pair<double, Point>> measured_points;
   int since_best = 0;
-  auto record = [&](const Candidate& c, const std::optional<Point>& point,
-                    const KernelMeasurement& m) {
+  auto record_measurement = [&](const Candidate& c, const std::optional<Point>& point,
+                                const KernelMeasurement& m) {
     seen.insert(c.schedule);
     Measurement record{result.workload, target_key_, result.family, kernel_text,
                        c.params.to_json(), std::nullopt, m.error, c.features, result.work};
@@ -153,7 +153,8 @@ WorkloadResult Tuner::tune(const lower::GroupStages& group, const std::string& k
 
   const Candidate base = make(space.base());
   if (!seen.contains(base.schedule))
-    record(base, std::nullopt, bench.measure(base.kernel, options_.protocol, options_.cold_caches));
+    record_measurement(base, std::nullopt,
+                       bench.measure(base.kernel, options_.protocol, options_.cold_caches));
 
   SplitMix64 rng(counter_hash({options_.seed, result.workload, 1}));
   auto stop = [&] {
@@ -206,7 +207,7 @@ WorkloadResult Tuner::tune(const lower::GroupStages& group, const std::string& k
     const std::vector<KernelMeasurement> measured =
         bench.measure_all(kernels, options_.protocol, options_.cold_caches);
     for (size_t i = 0; i < round.size() && !stop(); ++i)
-      record(round[i].first, round[i].second, measured[i]);
+      record_measurement(round[i].first, round[i].second, measured[i]);
     // Refitting costs about as much as a few measurements: only once the data grew by a
     // tenth (at least a round's worth).
     if (options_.use_model &&

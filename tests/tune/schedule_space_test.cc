@@ -75,16 +75,19 @@ TEST(ScheduleSpace, NeighboursDifferInOneKnob) {
   for (const auto& [name, value] : values.items()) EXPECT_EQ(params.at(name), value) << name;
 }
 
+// A model of one unary op on an f32 input of `shape`.
+graph::Graph single_op(const char* op, std::vector<int64_t> shape) {
+  graph::Graph g(op);
+  const graph::ValueId x = g.add_input("x", {graph::DType::F32, std::move(shape)});
+  g.add_output(g.add(op, {x}, {}, "y"));
+  return g;
+}
+
 TEST(KernelBench, RejectsAKernelThatComputesSomethingElse) {
-  auto single = [](const char* op) {
-    graph::Graph g(op);
-    const graph::ValueId x = g.add_input("x", {graph::DType::F32, {1, 8, 4, 4}});
-    g.add_output(g.add(op, {x}, {}, "y"));
-    return g;
-  };
   const compiler::CompileOptions options = host_options(1);
-  const ModelWorkload relu = model_workloads(single("Relu"), options).front();
-  const ModelWorkload sigmoid = model_workloads(single("Sigmoid"), options).front();
+  const ModelWorkload relu = model_workloads(single_op("Relu", {1, 8, 4, 4}), options).front();
+  const ModelWorkload sigmoid =
+      model_workloads(single_op("Sigmoid", {1, 8, 4, 4}), options).front();
   EXPECT_NE(relu.key, sigmoid.key);
   KernelBench bench(relu.group, options.target, 3);
   const lower::LoweredKernel wrong =
@@ -101,15 +104,10 @@ TEST(KernelBench, RejectsAKernelThatComputesSomethingElse) {
 // A round's kernels, compiled together (named alike, as the tuner names them), are each
 // checked and timed as on their own: the wrong one fails, the others pass.
 TEST(KernelBench, MeasuresARoundsKernelsEachOnItsOwn) {
-  auto single = [](const char* op) {
-    graph::Graph g(op);
-    const graph::ValueId x = g.add_input("x", {graph::DType::F32, {1, 16, 12, 12}});
-    g.add_output(g.add(op, {x}, {}, "y"));
-    return g;
-  };
   const compiler::CompileOptions options = host_options(2);
-  const ModelWorkload relu = model_workloads(single("Relu"), options).front();
-  const ModelWorkload sigmoid = model_workloads(single("Sigmoid"), options).front();
+  const ModelWorkload relu = model_workloads(single_op("Relu", {1, 16, 12, 12}), options).front();
+  const ModelWorkload sigmoid =
+      model_workloads(single_op("Sigmoid", {1, 16, 12, 12}), options).front();
   target::ScheduleParams serial = options.target.schedule;
   serial.min_parallel_work = int64_t{1} << 40;
   KernelBench bench(relu.group, options.target, 3);
